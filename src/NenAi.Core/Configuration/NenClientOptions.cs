@@ -1,0 +1,102 @@
+using System;
+using System.Net;
+using NenAi.Core.Errors;
+
+namespace NenAi.Core.Configuration
+{
+    /// <summary>
+    /// Everything a client needs to talk to Nen. Build it with <see cref="Resolve"/>, which applies
+    /// "explicit value wins over environment variable" and validates before any request is made.
+    /// </summary>
+    public sealed class NenClientOptions
+    {
+        public const string DefaultBaseUrl = "https://api.getnen.ai";
+        public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(100);
+        public const int DefaultMaximumRetryCount = 5;
+        public static readonly TimeSpan DefaultMaximumRetryDuration = TimeSpan.FromMinutes(2);
+        public const int DefaultMaxConnectionsPerServer = 32;
+
+        public Uri BaseUri { get; private set; } = new Uri(DefaultBaseUrl);
+        public SecretValue ApiKey { get; private set; } = null!;
+        public SecretValue? SigningKey { get; private set; }
+        public SecretValue? WebhookSecret { get; private set; }
+        public ProxyMode ProxyMode { get; set; } = ProxyMode.System;
+        public Uri? ProxyUri { get; set; }
+        public NetworkCredential? ProxyCredential { get; set; }
+        /// <summary>Per-request timeout (each attempt).</summary>
+        public TimeSpan Timeout { get; set; } = DefaultTimeout;
+        public int MaximumRetryCount { get; set; } = DefaultMaximumRetryCount;
+        /// <summary>Total time retries may add to one operation.</summary>
+        public TimeSpan MaximumRetryDuration { get; set; } = DefaultMaximumRetryDuration;
+        public int MaxConnectionsPerServer { get; set; } = DefaultMaxConnectionsPerServer;
+        /// <summary>Lets plain http:// reach a host other than loopback (never the default).</summary>
+        public bool AllowInsecureHttp { get; private set; }
+        /// <summary>Base delay of the exponential backoff when the server gives no Retry-After.</summary>
+        public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+        /// <summary>
+        /// Combines explicit values with the NEN_* environment variables (explicit wins) and validates.
+        /// </summary>
+        /// <param name="environment">Reads a variable; defaults to the process environment.</param>
+        public static NenClientOptions Resolve(
+            string? baseUrl = null,
+            SecretValue? apiKey = null,
+            SecretValue? signingKey = null,
+            SecretValue? webhookSecret = null,
+            bool allowInsecureHttp = false,
+            bool requireApiKey = true,
+            Func<string, string?>? environment = null)
+        {
+            environment ??= Environment.GetEnvironmentVariable;
+            var options = new NenClientOptions { AllowInsecureHttp = allowInsecureHttp };
+
+            string url = !string.IsNullOrWhiteSpace(baseUrl) ? baseUrl!
+                : NonEmpty(environment(EnvironmentVariables.BaseUrl)) ?? DefaultBaseUrl;
+            options.BaseUri = ValidateBaseUri(url.Trim(), allowInsecureHttp);
+
+            options.ApiKey = apiKey ?? FromEnvironment(environment, EnvironmentVariables.ApiKey)!;
+            if (requireApiKey && (options.ApiKey is null || options.ApiKey.IsEmpty))
+            {
+                throw new NenException(NenErrorIds.MissingApiKey, NenErrorCategory.InvalidArgument,
+                    $"No Nen API key is configured. Pass -ApiKey or set the {EnvironmentVariables.ApiKey} environment variable.");
+            }
+
+            options.SigningKey = signingKey ?? FromEnvironment(environment, EnvironmentVariables.SigningKey);
+            options.WebhookSecret = webhookSecret ?? FromEnvironment(environment, EnvironmentVariables.WebhookSecret);
+            return options;
+        }
+
+        public static Uri ValidateBaseUri(string url, bool allowInsecureHttp)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) ||
+                (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            {
+                throw new NenException(NenErrorIds.InvalidBaseUri, NenErrorCategory.InvalidArgument,
+                    $"The base URL '{url}' is not an absolute http(s) URL.");
+            }
+            if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.UserInfo))
+            {
+                throw new NenException(NenErrorIds.InvalidBaseUri, NenErrorCategory.InvalidArgument,
+                    "The base URL must not carry a query string or user information.");
+            }
+            if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback && !allowInsecureHttp)
+            {
+                throw new NenException(NenErrorIds.InsecureBaseUri, NenErrorCategory.SecurityError,
+                    $"Refusing plain http:// to '{uri.Host}': credentials would travel unencrypted. Use https://, a loopback address, or allow insecure HTTP explicitly.");
+            }
+            // A trailing slash makes relative paths append instead of replacing the last segment.
+            string text = uri.GetLeftPart(UriPartial.Path);
+            return new Uri(text.EndsWith("/", StringComparison.Ordinal) ? text : text + "/");
+        }
+
+        private static SecretValue? FromEnvironment(Func<string, string?> environment, string name)
+        {
+            string? value = NonEmpty(environment(name));
+            return value is null ? null : SecretValue.FromChars(value.AsSpan());
+        }
+
+        private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+        public override string ToString() => $"NenClientOptions(BaseUri={BaseUri}, ApiKey=***, Signing={(SigningKey is null ? "off" : "on")})";
+    }
+}

@@ -1,0 +1,18 @@
+namespace NenAi.Core.Downloads
+{
+    public sealed class ResultDownloadOptions
+    {
+        public ResultDownloadOptions(string destination) => Destination = destination;
+
+        /// <summary>Files go to Destination/&lt;messageId&gt;/.</summary>
+        public string Destination { get; }
+        /// <summary>Download again even when the file is already complete.</summary>
+        public bool Force { get; set; }
+        /// <summary>Unpack .zip results (zip-slip refused) into a folder beside them.</summary>
+        public bool Expand { get; set; }
+        /// <summary>Refuse any single file larger than this.</summary>
+        public long MaxFileBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+        /// <summary>Attempts per file (resuming where the last stopped).</summary>
+        public int MaxAttempts { get; set; } = 4;
+    }
+}

@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Text.Json;
+using NenAi.Core.Errors;
+using NenAi.Core.Logging;
+
+namespace NenAi.Core.Http
+{
+    /// <summary>Turns a non-success answer into the typed error of spec §11's table.</summary>
+    public static class ApiErrorMapper
+    {
+        public static NenException Map(HttpStatusCode status, string? body, TimeSpan? retryAfter, string operation)
+        {
+            ReadBody(body, out string? error, out string? message, out var details);
+            int code = (int)status;
+            string id;
+            NenErrorCategory category;
+            bool transient = false;
+            switch (code)
+            {
+                case 400: id = NenErrorIds.InvalidRequest; category = NenErrorCategory.InvalidArgument; break;
+                case 401 when Is(error, "invalid_signature"): id = NenErrorIds.InvalidSignature; category = NenErrorCategory.SecurityError; break;
+                case 401 when Is(error, "invalid_timestamp"): id = NenErrorIds.InvalidTimestamp; category = NenErrorCategory.SecurityError; break;
+                case 401: id = NenErrorIds.Unauthorized; category = NenErrorCategory.AuthenticationError; break;
+                case 403 when Is(error, "hmac_required_for_secure_params"): id = NenErrorIds.HmacRequired; category = NenErrorCategory.SecurityError; break;
+                case 403: id = NenErrorIds.Forbidden; category = NenErrorCategory.PermissionDenied; break;
+                case 404 when Is(error, "workflow_not_found"): id = NenErrorIds.WorkflowNotFound; category = NenErrorCategory.ObjectNotFound; break;
+                case 404: id = NenErrorIds.RunNotFound; category = NenErrorCategory.ObjectNotFound; break;
+                case 408: id = NenErrorIds.Timeout; category = NenErrorCategory.OperationTimeout; transient = true; break;
+                case 413: id = NenErrorIds.RequestTooLarge; category = NenErrorCategory.LimitsExceeded; break;
+                case 422: id = NenErrorIds.InvalidWorkflowParams; category = NenErrorCategory.InvalidData; break;
+                case 429: id = NenErrorIds.RateLimited; category = NenErrorCategory.QuotaExceeded; transient = true; break;
+                case 503: id = NenErrorIds.ServiceUnavailable; category = NenErrorCategory.ResourceUnavailable; transient = true; break;
+                case >= 500: id = NenErrorIds.ServerError; category = NenErrorCategory.ResourceUnavailable; transient = true; break;
+                default: id = NenErrorIds.HttpError; category = NenErrorCategory.ProtocolError; break;
+            }
+            string text = $"{operation} failed: HTTP {code} {Reason(status)}";
+            if (!string.IsNullOrEmpty(error)) text += $" [{error}]";
+            if (!string.IsNullOrEmpty(message)) text += $": {message}";
+            if (details.Count > 0)
+            {
+                var parts = new List<string>();
+                foreach (var d in details) parts.Add($"{d.Key}: {d.Value}");
+                text += " (" + string.Join("; ", parts) + ")";
+            }
+            if (retryAfter.HasValue) text += $" Retry after {retryAfter.Value.TotalSeconds:0.#} s.";
+            // Server text passes the redactor too: it could echo a header or URL back.
+            return new NenException(id, category, Redactor.Redact(text))
+            {
+                StatusCode = status,
+                ServerError = error,
+                ServerMessage = message is null ? null : Redactor.Redact(message),
+                Details = details,
+                RetryAfter = retryAfter,
+                IsTransient = transient,
+            };
+        }
+
+        private static bool Is(string? error, string expected) => string.Equals(error, expected, StringComparison.OrdinalIgnoreCase);
+
+        private static string Reason(HttpStatusCode status) => Enum.IsDefined(typeof(HttpStatusCode), status) ? status.ToString() : string.Empty;
+
+        private static void ReadBody(string? body, out string? error, out string? message, out List<KeyValuePair<string, string>> details)
+        {
+            error = null; message = null; details = new List<KeyValuePair<string, string>>();
+            if (string.IsNullOrWhiteSpace(body)) return;
+            try
+            {
+                using var doc = JsonDocument.Parse(body!);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) return;
+                error = TextOf(doc.RootElement, "error");
+                message = TextOf(doc.RootElement, "message");
+                if (doc.RootElement.TryGetProperty("details", out JsonElement d) && d.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (JsonElement item in d.EnumerateArray())
+                    {
+                        if (item.ValueKind != JsonValueKind.Object) continue;
+                        details.Add(new KeyValuePair<string, string>(TextOf(item, "field") ?? "?", TextOf(item, "problem") ?? "invalid"));
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                // Not JSON (a proxy's HTML page, say): keep a short, redacted excerpt.
+                message = RunRequestSerializer.Shorten(body!.Trim(), 200);
+            }
+        }
+
+        private static string? TextOf(JsonElement e, string name) =>
+            e.TryGetProperty(name, out JsonElement v) ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
+    }
+}

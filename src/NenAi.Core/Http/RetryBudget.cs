@@ -1,0 +1,48 @@
+using System;
+using System.Diagnostics;
+
+namespace NenAi.Core.Http
+{
+    /// <summary>
+    /// Decides whether another attempt fits and how long to wait first: the server's Retry-After when
+    /// given, else exponential backoff with jitter; capped by attempt count and total time.
+    /// </summary>
+    public sealed class RetryBudget
+    {
+        private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+        [ThreadStatic] private static Random? _random;
+        private readonly int _maxRetries;
+        private readonly TimeSpan _maxDuration;
+        private readonly TimeSpan _baseDelay;
+        private readonly Stopwatch _elapsed = Stopwatch.StartNew();
+
+        public RetryBudget(int maxRetries, TimeSpan maxDuration, TimeSpan baseDelay)
+        {
+            _maxRetries = Math.Max(0, maxRetries);
+            _maxDuration = maxDuration;
+            _baseDelay = baseDelay;
+        }
+
+        public int RetriesUsed { get; private set; }
+
+        /// <summary>Returns false when the budget is spent; a Retry-After beyond the remaining time is not waited for.</summary>
+        public bool TryNext(TimeSpan? retryAfter, out TimeSpan delay)
+        {
+            delay = TimeSpan.Zero;
+            if (RetriesUsed >= _maxRetries) return false;
+            delay = retryAfter ?? Backoff(RetriesUsed);
+            if (_elapsed.Elapsed + delay > _maxDuration) return false;
+            RetriesUsed++;
+            return true;
+        }
+
+        private TimeSpan Backoff(int retry)
+        {
+            double exp = _baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(retry, 16));
+            double capped = Math.Min(exp, MaxBackoff.TotalMilliseconds);
+            _random ??= new Random(Guid.NewGuid().GetHashCode());
+            // "Equal jitter": half fixed, half random, so clients that failed together spread out.
+            return TimeSpan.FromMilliseconds(capped / 2 + _random.NextDouble() * capped / 2);
+        }
+    }
+}

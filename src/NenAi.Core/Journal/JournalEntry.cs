@@ -1,0 +1,16 @@
+using System;
+
+namespace NenAi.Core.Journal
+{
+    /// <summary>One row's latest record in the journal. Holds no parameter values, so no secret.</summary>
+    public sealed class JournalEntry
+    {
+        public string Key { get; set; } = string.Empty;
+        public JournalState State { get; set; }
+        public string? WorkflowId { get; set; }
+        public string? MessageId { get; set; }
+        public string? IdempotencyKey { get; set; }
+        public string? ErrorId { get; set; }
+        public DateTimeOffset At { get; set; }
+    }
+}

@@ -1,0 +1,39 @@
+using System;
+using System.Text.RegularExpressions;
+
+namespace NenAi.Core.Logging
+{
+    /// <summary>
+    /// Masks what must never be logged: credential headers, signatures, long hex/base64 tokens and the
+    /// query string of any URL (presigned URLs carry their signature there).
+    /// </summary>
+    public static class Redactor
+    {
+        public const string Mask = "***";
+
+        private static readonly Regex SensitiveHeader = new Regex(
+            @"(?i)\b(x-api-key|x-signature|x-hmac-signature|authorization|proxy-authorization|api[-_]?key|signing[-_]?key|secret|password|token)(\s*[:=]\s*)(""[^""]*""|'[^']*'|\S+)",
+            RegexOptions.Compiled);
+        private static readonly Regex UrlQuery = new Regex(@"(?i)\b(https?://[^\s?#""'<>]+)\?[^\s""'<>]*", RegexOptions.Compiled);
+        private static readonly Regex Sha256Signature = new Regex(@"(?i)sha256=[0-9a-f]+", RegexOptions.Compiled);
+        private static readonly Regex LongHex = new Regex(@"\b[0-9a-fA-F]{40,}\b", RegexOptions.Compiled);
+
+        public static string Redact(string? text)
+        {
+            if (string.IsNullOrEmpty(text)) return string.Empty;
+            string result = UrlQuery.Replace(text!, m => m.Groups[1].Value + "?" + Mask);
+            result = SensitiveHeader.Replace(result, m => m.Groups[1].Value + m.Groups[2].Value + Mask);
+            result = Sha256Signature.Replace(result, "sha256=" + Mask);
+            return LongHex.Replace(result, Mask);
+        }
+
+        /// <summary>A URL safe to show: scheme, host and path only.</summary>
+        public static string Url(Uri? uri)
+        {
+            if (uri is null) return string.Empty;
+            if (!uri.IsAbsoluteUri) return Redact(uri.OriginalString);
+            string left = uri.GetLeftPart(UriPartial.Path);
+            return string.IsNullOrEmpty(uri.Query) ? left : left + "?" + Mask;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using NenAi.Core.Errors;
+using NenAi.Core.Http;
+using NenAi.Core.Signing;
+
+namespace NenAi.Core.Rows
+{
+    /// <summary>
+    /// The identity of an input row in the journal: a named column's value, or a hash of the workflow id and
+    /// the (non-secret) parameters. Secure values never enter the hash.
+    /// </summary>
+    public static class RowKey
+    {
+        public static string FromColumn(string column, object? value)
+        {
+            string text = Convert.ToString(value, CultureInfo.InvariantCulture)?.Trim() ?? string.Empty;
+            if (text.Length == 0)
+                throw new NenException(NenErrorIds.DuplicateRowKey, NenErrorCategory.InvalidData, $"The key column '{column}' is empty in this row.");
+            return "col:" + text;
+        }
+
+        /// <summary>Order-insensitive: the same cells in another column order give the same key.</summary>
+        public static string Hash(string workflowId, IEnumerable<KeyValuePair<string, object?>> parameters)
+        {
+            var sorted = new List<KeyValuePair<string, object?>>(parameters);
+            sorted.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+            using var buffer = new ZeroingBufferWriter(256);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartArray();
+                writer.WriteStringValue(workflowId.Trim().ToLowerInvariant());
+                writer.WriteStartObject();
+                foreach (var pair in sorted)
+                {
+                    writer.WritePropertyName(pair.Key);
+                    RunRequestSerializer.WriteValue(writer, pair.Value, 0);
+                }
+                writer.WriteEndObject();
+                writer.WriteEndArray();
+            }
+            using var sha = SHA256.Create();
+            return "sha256:" + Hex.ToLower(sha.ComputeHash(buffer.Buffer, 0, buffer.WrittenCount));
+        }
+
+        /// <summary>The Idempotency-Key for a journaled row: stable across re-runs of the same batch.</summary>
+        public static string IdempotencyKey(string workflowId, string rowKey)
+        {
+            using var sha = SHA256.Create();
+            byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(workflowId.Trim().ToLowerInvariant() + "\n" + rowKey));
+            return "nenai-" + Hex.ToLower(hash).Substring(0, 40);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using NenAi.Core.Configuration;
+
+namespace NenAi.Core.Signing
+{
+    /// <summary>
+    /// Spec §3 / §11: <c>x-signature = hex(HMAC-SHA256(utf8(signing key), METHOD\nPATH\nTIMESTAMP\nBODY_HASH))</c>
+    /// with BODY_HASH the lowercase hex SHA-256 of the exact body bytes.
+    /// </summary>
+    public static class RequestSigner
+    {
+        public const string ApiKeyHeader = "x-api-key";
+        public const string TimestampHeader = "x-timestamp";
+        public const string SignatureHeader = "x-signature";
+
+        public static string BodyHash(byte[] body, int count)
+        {
+            using var sha = SHA256.Create();
+            return Hex.ToLower(sha.ComputeHash(body, 0, count));
+        }
+
+        public static string CanonicalRequest(string method, string path, string timestamp, string bodyHash) =>
+            method.ToUpperInvariant() + "\n" + path + "\n" + timestamp + "\n" + bodyHash;
+
+        public static string UnixSeconds(DateTimeOffset now) =>
+            now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>Signs with the secret's UTF-8 bytes; key and HMAC state are zeroed afterwards.</summary>
+        public static string Sign(SecretValue signingKey, string canonicalRequest) =>
+            signingKey.UseUtf8(key => Sign(key, Encoding.UTF8.GetBytes(canonicalRequest)));
+
+        public static string Sign(byte[] key, byte[] message)
+        {
+            using var hmac = new HMACSHA256(key);
+            byte[] mac = hmac.ComputeHash(message);
+            try { return Hex.ToLower(mac); }
+            finally { Array.Clear(mac, 0, mac.Length); }
+        }
+
+        /// <summary>Server side: does <paramref name="signature"/> match? Constant-time.</summary>
+        public static bool Verify(byte[] key, string canonicalRequest, string signature)
+        {
+            if (!Hex.TryParseLower(signature, out byte[] given)) return false;
+            using var hmac = new HMACSHA256(key);
+            byte[] expected = hmac.ComputeHash(Encoding.UTF8.GetBytes(canonicalRequest));
+            return ConstantTime.Equals(expected, given);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+using System.Security.Cryptography;
+using NenAi.Core.Configuration;
+
+namespace NenAi.Core.Signing
+{
+    /// <summary>The answer of a webhook check, with a reason fit for -Verbose (never a secret).</summary>
+    public readonly struct WebhookVerification
+    {
+        public WebhookVerification(bool isValid, string reason, int matchedSecretIndex = -1)
+        {
+            IsValid = isValid;
+            Reason = reason;
+            MatchedSecretIndex = matchedSecretIndex;
+        }
+
+        public bool IsValid { get; }
+        public string Reason { get; }
+        /// <summary>Which of several rotated secrets matched, or -1.</summary>
+        public int MatchedSecretIndex { get; }
+    }
+
+    /// <summary>
+    /// Spec §6.4: <c>X-Hmac-Signature: sha256=</c> + lowercase hex HMAC-SHA256(utf8(secret), raw body).
+    /// </summary>
+    public static class WebhookSignature
+    {
+        public const string HeaderName = "X-Hmac-Signature";
+        public const string Prefix = "sha256=";
+        /// <summary>Bodies beyond this are refused rather than hashed (a receiver should never see one).</summary>
+        public const int MaxBodyBytes = 16 * 1024 * 1024;
+
+        public static string Compute(byte[] secret, byte[] body)
+        {
+            using var hmac = new HMACSHA256(secret);
+            byte[] mac = hmac.ComputeHash(body);
+            try { return Prefix + Hex.ToLower(mac); }
+            finally { Array.Clear(mac, 0, mac.Length); }
+        }
+
+        public static string Compute(SecretValue secret, byte[] body) => secret.UseUtf8(key => Compute(key, body));
+
+        /// <summary>Finds the signature header in any header dictionary, ignoring case.</summary>
+        public static string? FindHeader(IEnumerable<KeyValuePair<string, string?>> headers)
+        {
+            foreach (var pair in headers)
+            {
+                if (string.Equals(pair.Key?.Trim(), HeaderName, StringComparison.OrdinalIgnoreCase)) return pair.Value;
+            }
+            return null;
+        }
+
+        /// <summary>Checks the body against every secret (key rotation); constant-time per comparison.</summary>
+        public static WebhookVerification Verify(byte[]? body, string? signature, IReadOnlyList<SecretValue> secrets)
+        {
+            if (secrets.Count == 0) return new WebhookVerification(false, "No webhook secret was given.");
+            if (body is null || body.Length == 0) return new WebhookVerification(false, "The body is empty.");
+            if (body.Length > MaxBodyBytes) return new WebhookVerification(false, $"The body is larger than {MaxBodyBytes} bytes.");
+            if (string.IsNullOrEmpty(signature)) return new WebhookVerification(false, "The signature is missing.");
+            string value = signature!.Trim();
+            if (!value.StartsWith(Prefix, StringComparison.Ordinal))
+                return new WebhookVerification(false, $"The signature does not start with '{Prefix}'.");
+            string hex = value.Substring(Prefix.Length);
+            if (hex.Length != 64) return new WebhookVerification(false, $"The signature has {hex.Length} hex digits; 64 are expected.");
+            if (!Hex.TryParseLower(hex, out byte[] given))
+                return new WebhookVerification(false, "The signature is not lowercase hexadecimal.");
+
+            bool anyMatch = false;
+            int matched = -1;
+            for (int i = 0; i < secrets.Count; i++)
+            {
+                byte[] expected = secrets[i].UseUtf8(key =>
+                {
+                    using var hmac = new HMACSHA256(key);
+                    return hmac.ComputeHash(body);
+                });
+                // Every secret is tried so the time does not reveal which one matched.
+                bool equal = ConstantTime.Equals(expected, given);
+                Array.Clear(expected, 0, expected.Length);
+                if (equal && !anyMatch) { anyMatch = true; matched = i; }
+            }
+            return anyMatch
+                ? new WebhookVerification(true, $"The signature matches secret #{matched + 1}.", matched)
+                : new WebhookVerification(false, "The signature does not match any webhook secret.");
+        }
+    }
+}

@@ -1,0 +1,276 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using NenAi.Core.Errors;
+using NenAi.Core.Http;
+using NenAi.Core.Logging;
+using NenAi.Core.Models;
+
+namespace NenAi.Core.Waiting
+{
+    /// <summary>
+    /// Follows many runs at once. One scheduler loop keeps every pending run on a due-time queue, polls
+    /// each at most once per interval (later when the server says Retry-After), with bounded
+    /// concurrency, and reports each run as soon as it is terminal. Runs can be added while it waits.
+    /// Transient failures never drop a run; every added run gets exactly one outcome.
+    /// </summary>
+    public sealed class RunWaiter : IDisposable
+    {
+        private sealed class Tracked
+        {
+            public Tracked(string id, object? tag, long seq) { MessageId = id; Tag = tag; Seq = seq; }
+            public string MessageId { get; }
+            public object? Tag { get; }
+            public long Seq { get; }
+            public TimeSpan Due { get; set; }
+            public RunStatus? Last { get; set; }
+            public int TransientFailures { get; set; }
+        }
+
+        private sealed class DueComparer : IComparer<Tracked>
+        {
+            public int Compare(Tracked? x, Tracked? y)
+            {
+                int c = x!.Due.CompareTo(y!.Due);
+                return c != 0 ? c : x.Seq.CompareTo(y.Seq);
+            }
+        }
+
+        private readonly NenApiClient _client;
+        private readonly RunWaiterOptions _options;
+        private readonly INenLog _log;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly ConcurrentQueue<Tracked> _incoming = new ConcurrentQueue<Tracked>();
+        private readonly ConcurrentQueue<(Tracked Run, RunStatus? Status, NenException? Error)> _polled = new ConcurrentQueue<(Tracked, RunStatus?, NenException?)>();
+        private readonly SemaphoreSlim _wake = new SemaphoreSlim(0);
+        private readonly ConcurrentQueue<WaitOutcome> _out = new ConcurrentQueue<WaitOutcome>();
+        private readonly SemaphoreSlim _ready = new SemaphoreSlim(0);
+        private readonly HashSet<string> _known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private readonly object _addGate = new object();
+        private Task? _loop;
+        private long _seq;
+        private int _untaken;
+        private int _reported;
+        private volatile bool _addingCompleted;
+        private int _completed, _succeeded, _failed, _timedOut, _polls;
+
+        public RunWaiter(NenApiClient client, RunWaiterOptions? options = null, INenLog? log = null)
+        {
+            _client = client ?? throw new ArgumentNullException(nameof(client));
+            _options = options ?? new RunWaiterOptions();
+            if (_options.PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "The poll interval must be positive.");
+            if (_options.MaxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(options), "The concurrency must be at least 1.");
+            _log = RedactingLog.Wrap(log);
+        }
+
+        public int Added { get; private set; }
+        /// <summary>Runs added and not yet reported.</summary>
+        public int Pending => Added - Volatile.Read(ref _reported);
+        public int Completed => Volatile.Read(ref _completed);
+        public int Succeeded => Volatile.Read(ref _succeeded);
+        public int Failed => Volatile.Read(ref _failed);
+        public int TimedOut => Volatile.Read(ref _timedOut);
+        /// <summary>Status requests made so far.</summary>
+        public int Polls => Volatile.Read(ref _polls);
+
+        /// <summary>Adds a run to follow; a message id already added is ignored (returns false).</summary>
+        public bool Add(string messageId, object? tag = null)
+        {
+            if (string.IsNullOrWhiteSpace(messageId))
+                throw new NenException(NenErrorIds.InvalidMessageId, NenErrorCategory.InvalidArgument, "The message id is empty.");
+            lock (_addGate)
+            {
+                if (_addingCompleted) throw new InvalidOperationException("No run can be added after CompleteAdding.");
+                if (!_known.Add(messageId.Trim())) return false;
+                Added++;
+                Interlocked.Increment(ref _untaken);
+                _incoming.Enqueue(new Tracked(messageId.Trim(), tag, Interlocked.Increment(ref _seq)));
+            }
+            _wake.Release();
+            return true;
+        }
+
+        public void CompleteAdding()
+        {
+            lock (_addGate) _addingCompleted = true;
+            _wake.Release();
+        }
+
+        /// <summary>Starts the scheduler (idempotent). The token stops it.</summary>
+        public void Start(CancellationToken cancellationToken)
+        {
+            lock (_addGate) _loop ??= Task.Run(() => LoopAsync(cancellationToken));
+        }
+
+        public bool TryTake(out WaitOutcome? outcome)
+        {
+            outcome = null;
+            if (!_ready.Wait(0)) return false;
+            _out.TryDequeue(out outcome);
+            Interlocked.Decrement(ref _untaken);
+            return true;
+        }
+
+        /// <summary>The next outcome, or null once adding is complete and every run has been taken.</summary>
+        public async Task<WaitOutcome?> TakeAsync(CancellationToken cancellationToken = default)
+        {
+            if (_addingCompleted && Volatile.Read(ref _untaken) == 0) return null;
+            Task wait = _ready.WaitAsync(cancellationToken);
+            Task? loop = _loop;
+            if (loop != null && await Task.WhenAny(wait, loop).ConfigureAwait(false) == loop && !wait.IsCompleted)
+            {
+                await loop.ConfigureAwait(false); // a stopped or broken scheduler surfaces here instead of hanging
+            }
+            await wait.ConfigureAwait(false);
+            _out.TryDequeue(out WaitOutcome? outcome);
+            Interlocked.Decrement(ref _untaken);
+            return outcome;
+        }
+
+        /// <summary>Follows <paramref name="messageIds"/> to the end, yielding each run as it finishes.</summary>
+        public async IAsyncEnumerable<WaitOutcome> WaitAllAsync(IEnumerable<string> messageIds, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            foreach (string id in messageIds) Add(id);
+            CompleteAdding();
+            Start(cancellationToken);
+            WaitOutcome? next;
+            while ((next = await TakeAsync(cancellationToken).ConfigureAwait(false)) != null) yield return next;
+        }
+
+        private async Task LoopAsync(CancellationToken ct)
+        {
+            var schedule = new SortedSet<Tracked>(new DueComparer());
+            TimeSpan? deadline = _options.Timeout;
+            int inFlight = 0;
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                TimeSpan now = _clock.Elapsed;
+                bool pastDeadline = deadline.HasValue && now >= deadline.Value;
+
+                while (_incoming.TryDequeue(out Tracked? added)) { added.Due = now; schedule.Add(added); }
+                while (_polled.TryDequeue(out var result))
+                {
+                    inFlight--;
+                    Handle(result.Run, result.Status, result.Error, schedule, now, pastDeadline);
+                }
+                if (pastDeadline)
+                {
+                    // Every run already seen once is reported with its last status; unseen ones get one poll.
+                    var expired = new List<Tracked>();
+                    foreach (Tracked t in schedule) if (t.Last != null) expired.Add(t);
+                    foreach (Tracked t in expired) { schedule.Remove(t); EmitTimeout(t); }
+                }
+                if (_addingCompleted && _incoming.IsEmpty && schedule.Count == 0 && inFlight == 0) return;
+
+                while (inFlight < _options.MaxConcurrency && schedule.Count > 0 && schedule.Min!.Due <= now)
+                {
+                    Tracked next = schedule.Min!;
+                    schedule.Remove(next);
+                    inFlight++;
+                    _ = PollAsync(next, ct);
+                }
+
+                TimeSpan wait = System.Threading.Timeout.InfiniteTimeSpan;
+                if (inFlight < _options.MaxConcurrency && schedule.Count > 0) wait = Max(schedule.Min!.Due - now, TimeSpan.Zero);
+                if (deadline.HasValue && !pastDeadline)
+                {
+                    TimeSpan untilDeadline = Max(deadline.Value - now, TimeSpan.Zero);
+                    if (wait == System.Threading.Timeout.InfiniteTimeSpan || untilDeadline < wait) wait = untilDeadline;
+                }
+                if (wait != TimeSpan.Zero) await _wake.WaitAsync(wait, ct).ConfigureAwait(false);
+            }
+        }
+
+        private async Task PollAsync(Tracked run, CancellationToken ct)
+        {
+            RunStatus? status = null;
+            NenException? error = null;
+            try
+            {
+                Interlocked.Increment(ref _polls);
+                status = await _client.GetRunAsync(run.MessageId, ct).ConfigureAwait(false);
+            }
+            catch (NenException ex)
+            {
+                error = ex;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                error = new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult, $"Following run {run.MessageId} failed unexpectedly: {ex.GetType().Name}.", ex) { IsTransient = true };
+            }
+            _polled.Enqueue((run, status, error));
+            _wake.Release();
+        }
+
+        private void Handle(Tracked run, RunStatus? status, NenException? error, SortedSet<Tracked> schedule, TimeSpan now, bool pastDeadline)
+        {
+            if (status != null)
+            {
+                run.Last = status;
+                run.TransientFailures = 0;
+                if (status.IsTerminal) { Emit(new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Completed, status, null)); return; }
+                if (pastDeadline) { EmitTimeout(run); return; }
+                TimeSpan delay = status.PollAfter.HasValue && status.PollAfter.Value > _options.PollInterval ? status.PollAfter.Value : _options.PollInterval;
+                run.Due = now + delay;
+                schedule.Add(run);
+                return;
+            }
+
+            if (error!.IsTransient)
+            {
+                // The run is not lost: it is asked about again, until it finishes or the wait times out.
+                run.TransientFailures++;
+                _log.Warning($"Run {run.MessageId}: {error.ErrorId} ({run.TransientFailures} in a row); still waiting.");
+                if (pastDeadline) { EmitTimeout(run); return; }
+                TimeSpan delay = error.RetryAfter.HasValue && error.RetryAfter.Value > _options.PollInterval ? error.RetryAfter.Value : _options.PollInterval;
+                run.Due = now + delay;
+                schedule.Add(run);
+                return;
+            }
+            Emit(new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Error, run.Last, error));
+        }
+
+        private void EmitTimeout(Tracked run)
+        {
+            Interlocked.Increment(ref _timedOut);
+            var error = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout,
+                $"Run {run.MessageId} had not finished when the wait timed out after {_options.Timeout?.TotalSeconds:0.#} s; its last status was '{run.Last?.Status ?? "unknown"}'.");
+            Emit(new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.TimedOut, run.Last, error));
+        }
+
+        private void Emit(WaitOutcome outcome)
+        {
+            if (outcome.Kind == WaitOutcomeKind.Completed)
+            {
+                Interlocked.Increment(ref _completed);
+                if (outcome.Status!.State == RunState.Succeeded) Interlocked.Increment(ref _succeeded);
+                else Interlocked.Increment(ref _failed);
+            }
+            else if (outcome.Kind == WaitOutcomeKind.Error)
+            {
+                Interlocked.Increment(ref _completed);
+                Interlocked.Increment(ref _failed);
+            }
+            _out.Enqueue(outcome);
+            Interlocked.Increment(ref _reported);
+            _ready.Release();
+        }
+
+        private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+        public void Dispose()
+        {
+            _wake.Dispose();
+            _ready.Dispose();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using NenAi.Core.Errors;
+using NenAi.Core.Models;
+
+namespace NenAi.Core.Waiting
+{
+    public enum WaitOutcomeKind
+    {
+        /// <summary>The run reached a terminal status (success or failure: see <see cref="WaitOutcome.Status"/>).</summary>
+        Completed,
+        /// <summary>The wait timed out first; <see cref="WaitOutcome.Status"/> is the last known status.</summary>
+        TimedOut,
+        /// <summary>The run could not be followed (e.g. the server no longer knows it).</summary>
+        Error,
+    }
+
+    /// <summary>What the waiter reports for one run: exactly one per run added.</summary>
+    public sealed class WaitOutcome
+    {
+        public WaitOutcome(string messageId, object? tag, WaitOutcomeKind kind, RunStatus? status, NenException? error)
+        {
+            MessageId = messageId;
+            Tag = tag;
+            Kind = kind;
+            Status = status;
+            Error = error;
+        }
+
+        public string MessageId { get; }
+        public object? Tag { get; }
+        public WaitOutcomeKind Kind { get; }
+        public RunStatus? Status { get; }
+        public NenException? Error { get; }
+
+        public override string ToString() => $"{MessageId}: {Kind} {Status?.Status}";
+    }
+}
