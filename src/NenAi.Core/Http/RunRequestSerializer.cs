@@ -58,7 +58,12 @@ namespace NenAi.Core.Http
                             string name = pair.Key;
                             try
                             {
-                                pair.Value.UseChars(chars => { writer.WriteString(name, chars.AsSpan()); return 0; });
+                                pair.Value.UseChars(chars =>
+                                {
+                                    if (!IsWellFormedUtf16(chars)) throw new ArgumentException("lone surrogate");
+                                    writer.WriteString(name, chars.AsSpan());
+                                    return 0;
+                                });
                             }
                             catch (ArgumentException ex)
                             {
@@ -134,7 +139,10 @@ namespace NenAi.Core.Http
             switch (value)
             {
                 case null: writer.WriteNullValue(); return;
-                case string s: writer.WriteStringValue(s); return;
+                case string s:
+                    if (!IsWellFormedUtf16(s.AsSpan())) throw new ArgumentException("lone surrogate");
+                    writer.WriteStringValue(s);
+                    return;
                 case char c: writer.WriteStringValue(c.ToString()); return;
                 case bool b: writer.WriteBooleanValue(b); return;
                 case byte or sbyte or short or ushort or int: writer.WriteNumberValue(Convert.ToInt32(value, CultureInfo.InvariantCulture)); return;
@@ -175,6 +183,22 @@ namespace NenAi.Core.Http
                     writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
                     return;
             }
+        }
+
+        /// <summary>A JSON writer would escape a lone surrogate silently; the service would then get garbage.</summary>
+        public static bool IsWellFormedUtf16(ReadOnlySpan<char> text)
+        {
+            for (int i = 0; i < text.Length; i++)
+            {
+                char c = text[i];
+                if (char.IsHighSurrogate(c))
+                {
+                    if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1])) return false;
+                    i++;
+                }
+                else if (char.IsLowSurrogate(c)) return false;
+            }
+            return true;
         }
 
         private static void WriteDouble(Utf8JsonWriter writer, double d)

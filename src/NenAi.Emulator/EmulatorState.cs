@@ -1,0 +1,127 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+
+namespace NenAi.Emulator
+{
+    /// <summary>Everything the emulator remembers, plus the counters tests read through /_emulator/ledger.</summary>
+    public sealed class EmulatorState
+    {
+        private readonly ConcurrentDictionary<string, EmulatedRun> _runs = new ConcurrentDictionary<string, EmulatedRun>(StringComparer.OrdinalIgnoreCase);
+        private readonly ConcurrentQueue<LedgerEntry> _ledger = new ConcurrentQueue<LedgerEntry>();
+        private readonly ConcurrentDictionary<string, (string BodyHash, string MessageId, string Reply, DateTimeOffset At)> _idempotency = new();
+        private readonly ConcurrentDictionary<string, int> _getsByRun = new ConcurrentDictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        private readonly ConcurrentQueue<WebhookDelivery> _deliveries = new ConcurrentQueue<WebhookDelivery>();
+        private readonly object _acceptGate = new object();
+        private long _clockOffsetTicks;
+        private int _postRuns, _getRuns, _downloads, _rejected, _postsInFlight, _maxPostsInFlight;
+
+        public EmulatorState(EmulatorConfig config)
+        {
+            Config = config;
+            Faults = new FaultInjector(config.Faults);
+        }
+
+        public EmulatorConfig Config { get; }
+        public FaultInjector Faults { get; }
+
+        /// <summary>Emulated time: real UTC plus an offset tests can advance (URL expiry, run progress).</summary>
+        public DateTimeOffset Now => DateTimeOffset.UtcNow + TimeSpan.FromTicks(Interlocked.Read(ref _clockOffsetTicks));
+
+        public void AdvanceClock(TimeSpan by) => Interlocked.Add(ref _clockOffsetTicks, by.Ticks);
+
+        public int PostRuns => Volatile.Read(ref _postRuns);
+        public int GetRuns => Volatile.Read(ref _getRuns);
+        public int Downloads => Volatile.Read(ref _downloads);
+        /// <summary>The most POST /runs requests the emulator ever had in progress at once.</summary>
+        public int MaxConcurrentPosts => Volatile.Read(ref _maxPostsInFlight);
+
+        /// <summary>Counts a POST /runs and tracks how many are in progress; dispose when answered.</summary>
+        public IDisposable EnterPost()
+        {
+            Interlocked.Increment(ref _postRuns);
+            int now = Interlocked.Increment(ref _postsInFlight);
+            int max;
+            while (now > (max = Volatile.Read(ref _maxPostsInFlight)) && Interlocked.CompareExchange(ref _maxPostsInFlight, now, max) != max) { }
+            return new Leave(() => Interlocked.Decrement(ref _postsInFlight));
+        }
+
+        private sealed class Leave : IDisposable
+        {
+            private Action? _action;
+            public Leave(Action action) => _action = action;
+            public void Dispose() => Interlocked.Exchange(ref _action, null)?.Invoke();
+        }
+        public void CountRejected() => Interlocked.Increment(ref _rejected);
+        public void CountDownload() => Interlocked.Increment(ref _downloads);
+        public void CountGet(string messageId)
+        {
+            Interlocked.Increment(ref _getRuns);
+            _getsByRun.AddOrUpdate(messageId, 1, (_, n) => n + 1);
+        }
+
+        public EmulatedRun? Find(string messageId) => _runs.TryGetValue(messageId, out EmulatedRun? run) ? run : null;
+
+        /// <summary>
+        /// Records a run, or returns the original reply when the same Idempotency-Key and body were seen in
+        /// the last 24 h. A key reused with another body is refused (null reply, conflict = true).
+        /// </summary>
+        public (string? ReplayedReply, bool Conflict) AcceptOrReplay(string apiKeyName, string? idempotencyKey, string bodyHash, Func<EmulatedRun> create, Func<EmulatedRun, string> reply)
+        {
+            lock (_acceptGate)
+            {
+                string? cacheKey = Config.HonourIdempotencyKey && !string.IsNullOrEmpty(idempotencyKey) ? apiKeyName + "\n" + idempotencyKey : null;
+                if (cacheKey != null && _idempotency.TryGetValue(cacheKey, out var seen) && Now - seen.At < TimeSpan.FromHours(24))
+                {
+                    return seen.BodyHash == bodyHash ? (seen.Reply, false) : (null, true);
+                }
+                EmulatedRun run = create();
+                _runs[run.MessageId] = run;
+                _ledger.Enqueue(new LedgerEntry
+                {
+                    MessageId = run.MessageId, WorkflowId = run.WorkflowId, IdempotencyKey = run.IdempotencyKey,
+                    AcceptedAt = run.AcceptedAt, EndsAt = run.EndsAt, Params = (System.Text.Json.Nodes.JsonObject)run.Params.DeepClone(),
+                });
+                string text = reply(run);
+                if (cacheKey != null) _idempotency[cacheKey] = (bodyHash, run.MessageId, text, Now);
+                return (text, false);
+            }
+        }
+
+        public void RecordDelivery(WebhookDelivery delivery) => _deliveries.Enqueue(delivery);
+
+        public object Snapshot(bool includeRuns = true) => new
+        {
+            accepted = _ledger.Count,
+            requests = new { maxConcurrentPosts = MaxConcurrentPosts, postRuns = PostRuns, getRuns = GetRuns, downloads = Downloads, rejected = Volatile.Read(ref _rejected) },
+            runs = includeRuns ? _ledger.ToArray() : Array.Empty<LedgerEntry>(),
+            getsByRun = includeRuns ? _getsByRun.ToDictionary(p => p.Key, p => p.Value) : new Dictionary<string, int>(),
+            webhooks = _deliveries.ToArray(),
+        };
+
+        public IReadOnlyList<LedgerEntry> Ledger => _ledger.ToArray();
+        public IReadOnlyList<WebhookDelivery> Deliveries => _deliveries.ToArray();
+        public int GetsFor(string messageId) => _getsByRun.TryGetValue(messageId, out int n) ? n : 0;
+
+        public void Reset()
+        {
+            lock (_acceptGate)
+            {
+                _runs.Clear();
+                while (_ledger.TryDequeue(out _)) { }
+                _idempotency.Clear();
+                _getsByRun.Clear();
+                while (_deliveries.TryDequeue(out _)) { }
+                Interlocked.Exchange(ref _postRuns, 0);
+                Interlocked.Exchange(ref _maxPostsInFlight, 0);
+                Interlocked.Exchange(ref _getRuns, 0);
+                Interlocked.Exchange(ref _downloads, 0);
+                Interlocked.Exchange(ref _rejected, 0);
+                Interlocked.Exchange(ref _clockOffsetTicks, 0);
+                Faults.Clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using System;
+using System.Text.Json.Nodes;
+
+namespace NenAi.Emulator
+{
+    /// <summary>The emulator's own record of an accepted run, for tests to count against.</summary>
+    public sealed class LedgerEntry
+    {
+        public string MessageId { get; init; } = string.Empty;
+        public string WorkflowId { get; init; } = string.Empty;
+        public string? IdempotencyKey { get; init; }
+        public DateTimeOffset AcceptedAt { get; init; }
+        public DateTimeOffset EndsAt { get; init; }
+        public JsonObject Params { get; init; } = new JsonObject();
+    }
+
+    /// <summary>One webhook delivery attempt.</summary>
+    public sealed class WebhookDelivery
+    {
+        public string MessageId { get; init; } = string.Empty;
+        public string Status { get; init; } = string.Empty;
+        public int Attempt { get; init; }
+        public int? HttpStatus { get; init; }
+        public string? Failure { get; init; }
+        public DateTimeOffset At { get; init; }
+    }
+}
