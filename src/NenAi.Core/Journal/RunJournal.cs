@@ -18,13 +18,15 @@ namespace NenAi.Core.Journal
         private readonly Dictionary<string, JournalEntry> _entries = new Dictionary<string, JournalEntry>(StringComparer.Ordinal);
         private readonly object _gate = new object();
         private readonly FileStream _stream;
+        private readonly FileStream _lock;
         private readonly StreamWriter _writer;
         private bool _disposed;
 
-        private RunJournal(string path, FileStream stream)
+        private RunJournal(string path, FileStream stream, FileStream lockFile)
         {
             Path = path;
             _stream = stream;
+            _lock = lockFile;
             _writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = false, NewLine = "\n" };
         }
 
@@ -38,17 +40,21 @@ namespace NenAi.Core.Journal
             string full = System.IO.Path.GetFullPath(path);
             string? dir = System.IO.Path.GetDirectoryName(full);
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            FileStream stream;
+            FileStream? lockFile = null, stream;
             try
             {
+                // An exclusive lock file (FileShare is only advisory on Unix for shared opens); the
+                // journal itself stays readable by others while the batch runs.
+                lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
                 stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
             }
             catch (IOException ex)
             {
+                lockFile?.Dispose();
                 throw new NenException(NenErrorIds.JournalCorrupt, NenErrorCategory.ResourceUnavailable,
-                    $"The journal '{full}' cannot be opened (is another batch using it?): {ex.Message}", ex);
+                    $"The journal '{full}' cannot be opened; is another batch using it? ({ex.Message})", ex);
             }
-            var journal = new RunJournal(full, stream);
+            var journal = new RunJournal(full, stream, lockFile);
             try
             {
                 journal.Load();
@@ -186,6 +192,7 @@ namespace NenAi.Core.Journal
                 _writer.Flush();
                 _writer.Dispose();
                 _stream.Dispose();
+                _lock.Dispose();
             }
         }
     }

@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using NenAi.Core.Batch;
+using NenAi.Core.Errors;
+using NenAi.Core.Models;
+using NenAi.Core.Tests.Infrastructure;
+using NenAi.Emulator;
+using Xunit;
+
+namespace NenAi.Core.Tests
+{
+    public class BatchSubmitterTests
+    {
+        [Fact]
+        public async Task ConcurrencyBoundIsRespectedAndEveryRowIsAccepted()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { LatencyMs = 100 });
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 4);
+            var outcomes = new List<SubmissionOutcome>();
+            await foreach (var o in submitter.SubmitAllAsync(Enumerable.Range(0, 24).Select(i => Requests.Echo("row" + i)))) outcomes.Add(o);
+            Assert.Equal(24, outcomes.Count);
+            Assert.All(outcomes, o => Assert.Equal(SubmissionStatus.Accepted, o.Status));
+            Assert.Equal(24, emu.State.Ledger.Count);
+            Assert.Equal(4, emu.State.MaxConcurrentPosts); // reached, never exceeded
+        }
+
+        [Fact]
+        public async Task ResultsStreamBeforeTheInputIsExhausted()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            int pulled = 0;
+            IEnumerable<RunRequest> Input()
+            {
+                for (int i = 0; i < 200; i++) { Interlocked.Increment(ref pulled); yield return Requests.Echo("row" + i); }
+            }
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 4);
+            int pulledAtFirstResult = -1, count = 0;
+            await foreach (var o in submitter.SubmitAllAsync(Input()))
+            {
+                if (pulledAtFirstResult < 0) pulledAtFirstResult = Volatile.Read(ref pulled);
+                count++;
+            }
+            Assert.Equal(200, count);
+            Assert.InRange(pulledAtFirstResult, 1, 8); // at most concurrency + 1 rows ahead: nothing is buffered
+        }
+
+        [Fact]
+        public async Task OneBadRowFailsAloneAndTheBatchGoesOn()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var rows = new List<RunRequest> { Requests.Echo("a"), new RunRequest("not-a-guid"), new RunRequest(Guid.NewGuid().ToString()), Requests.Echo("b") };
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 2);
+            var outcomes = new List<SubmissionOutcome>();
+            await foreach (var o in submitter.SubmitAllAsync(rows)) outcomes.Add(o);
+            Assert.Equal(2, outcomes.Count(o => o.Status == SubmissionStatus.Accepted));
+            Assert.Contains(outcomes, o => o.Error?.ErrorId == NenErrorIds.InvalidWorkflowId && ReferenceEquals(o.Request, rows[1]));
+            Assert.Contains(outcomes, o => o.Error?.ErrorId == NenErrorIds.WorkflowNotFound && ReferenceEquals(o.Request, rows[2]));
+        }
+
+        [Fact]
+        public async Task DuplicateRowKeysInOneBatchAreRefused()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 2);
+            var outcomes = new List<SubmissionOutcome>();
+            await foreach (var o in submitter.SubmitAllAsync(new[] { Requests.Echo("a", "col:1"), Requests.Echo("b", "col:1") })) outcomes.Add(o);
+            Assert.Single(outcomes, o => o.Status == SubmissionStatus.Accepted);
+            var dup = Assert.Single(outcomes, o => o.Status == SubmissionStatus.Failed);
+            Assert.Equal(NenErrorIds.DuplicateRowKey, dup.Error!.ErrorId);
+            Assert.Contains("key '1'", dup.Error.Message);
+            Assert.Single(emu.State.Ledger);
+        }
+
+        [Fact]
+        public async Task CancellationLeavesNoRequestRunningAndEveryRowAccountedFor()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { LatencyMs = 300 });
+            using var cts = new CancellationTokenSource();
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 4);
+            var outcomes = new List<SubmissionOutcome>();
+            var input = Enumerable.Range(0, 50).Select(i => Requests.Echo("row" + i));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            {
+                await foreach (var o in submitter.SubmitAllAsync(input, cts.Token))
+                {
+                    outcomes.Add(o);
+                    if (outcomes.Count == 6) cts.Cancel();
+                }
+            });
+            await submitter.WhenIdleAsync();
+            Assert.Equal(0, submitter.InFlight);
+            while (submitter.TryTake(out var rest)) outcomes.Add(rest!);
+            // Nothing the client counted as accepted is missing from the server, and vice versa.
+            var accepted = outcomes.Where(o => o.Status == SubmissionStatus.Accepted).Select(o => o.Run!.MessageId).ToHashSet();
+            Assert.All(accepted, id => Assert.Contains(emu.State.Ledger, l => l.MessageId == id));
+            int unknown = outcomes.Count(o => o.Status == SubmissionStatus.OutcomeUnknown);
+            Assert.InRange(emu.State.Ledger.Count, accepted.Count, accepted.Count + unknown);
+        }
+    }
+}

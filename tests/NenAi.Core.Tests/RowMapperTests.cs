@@ -1,0 +1,55 @@
+using System.Collections.Generic;
+using NenAi.Core.Errors;
+using NenAi.Core.Rows;
+using Xunit;
+
+namespace NenAi.Core.Tests
+{
+    public class RowMapperTests
+    {
+        private static List<KeyValuePair<string, object?>> Row(params (string, object?)[] cells)
+        {
+            var list = new List<KeyValuePair<string, object?>>();
+            foreach (var (k, v) in cells) list.Add(new KeyValuePair<string, object?>(k, v));
+            return list;
+        }
+
+        [Fact]
+        public void EveryColumnBecomesAParameterExceptExcludedOnes()
+        {
+            var mapped = new RowMapper(excludedColumns: new[] { "WorkflowId" }).Map(Row(("WorkflowId", "x"), ("NAME", "Ada"), ("COUNT", "3")));
+            Assert.Equal(new[] { "NAME", "COUNT" }, mapped.ConvertAll(p => p.Key));
+        }
+
+        [Fact]
+        public void SelectionRenamesAndOrders()
+        {
+            var mapper = new RowMapper(new[] { new KeyValuePair<string, string>("Customer", "CUSTOMER_NAME"), new KeyValuePair<string, string>("Start", "START_DATE") });
+            var mapped = mapper.Map(Row(("Start", "2025-01-01"), ("Customer", "Ada"), ("Ignored", "z")));
+            Assert.Equal(new[] { "CUSTOMER_NAME", "START_DATE" }, mapped.ConvertAll(p => p.Key));
+            Assert.Equal("Ada", mapped[0].Value);
+        }
+
+        [Fact]
+        public void MissingSelectedColumnsAreNamed()
+        {
+            var mapper = new RowMapper(new[] { new KeyValuePair<string, string>("Customer", "C"), new KeyValuePair<string, string>("Start", "S") });
+            var ex = Assert.Throws<NenException>(() => mapper.Map(Row(("Other", "1"))));
+            Assert.Equal(NenErrorIds.MissingColumn, ex.ErrorId);
+            Assert.Contains("'Customer', 'Start'", ex.Message);
+        }
+
+        [Fact]
+        public void EmptyCellsCanBeLeftOut()
+        {
+            var mapped = new RowMapper(omitEmptyValues: true).Map(Row(("A", ""), ("B", "x"), ("C", null)));
+            Assert.Equal(new[] { "B" }, mapped.ConvertAll(p => p.Key));
+        }
+
+        [Fact]
+        public void TwoSelectionsOntoOneParameterAreRefused()
+        {
+            Assert.Throws<NenException>(() => new RowMapper(new[] { new KeyValuePair<string, string>("A", "X"), new KeyValuePair<string, string>("B", "X") }));
+        }
+    }
+}
