@@ -32,6 +32,7 @@ namespace NenAi.Emulator
 
         private static void Add(ZipArchive zip, string name, byte[] bytes)
         {
+            if (string.IsNullOrEmpty(name)) return; // a zip entry needs a name; the file is still offered on its own
             ZipArchiveEntry entry = zip.CreateEntry(name, CompressionLevel.Fastest);
             using Stream s = entry.Open();
             s.Write(bytes, 0, bytes.Length);

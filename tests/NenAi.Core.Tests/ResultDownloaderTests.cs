@@ -1,0 +1,189 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Threading.Tasks;
+using NenAi.Core.Downloads;
+using NenAi.Core.Errors;
+using NenAi.Core.Http;
+using NenAi.Core.Models;
+using NenAi.Core.Tests.Infrastructure;
+using NenAi.Core.Waiting;
+using NenAi.Emulator;
+using Xunit;
+
+namespace NenAi.Core.Tests
+{
+    public sealed class ResultDownloaderTests : IDisposable
+    {
+        private readonly string _dir = Directory.CreateTempSubdirectory("nenai-results-").FullName;
+
+        public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+        private static async Task<RunStatus> FinishedRun(NenApiClient client, string workflowId, string name = "x")
+        {
+            var request = new RunRequest(workflowId);
+            request.Parameters.Add(new("NAME", name));
+            string id = (await client.StartRunAsync(request)).MessageId;
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(20), Timeout = TimeSpan.FromSeconds(20) });
+            await foreach (var o in waiter.WaitAllAsync(new[] { id })) return o.Kind == WaitOutcomeKind.Completed ? o.Status! : throw o.Error!;
+            throw new InvalidOperationException();
+        }
+
+        [Fact]
+        public async Task DownloadsEveryResultIntoTheRunFolderAndSkipsCompleteOnes()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            var downloader = new ResultDownloader(client, new ResultDownloadOptions(_dir));
+            var result = await downloader.DownloadAsync(run);
+            Assert.Empty(result.Errors);
+            Assert.Equal(new[] { "assets.zip", "report.txt", "data.bin" }, result.Files.Select(f => f.Name));
+            Assert.All(result.Files, f => Assert.StartsWith(Path.Combine(_dir, run.MessageId), f.Path));
+            Assert.Equal($"report for {run.MessageId}", File.ReadAllText(Path.Combine(_dir, run.MessageId, "report.txt")));
+            Assert.Equal(300_000, new FileInfo(Path.Combine(_dir, run.MessageId, "data.bin")).Length);
+            Assert.Empty(Directory.GetFiles(Path.Combine(_dir, run.MessageId), "*.partial"));
+
+            int downloads = emu.State.Downloads;
+            var again = await downloader.DownloadAsync(run);
+            Assert.All(again.Files, f => Assert.True(f.Skipped));
+            Assert.Equal(downloads, emu.State.Downloads);
+
+            var forced = await new ResultDownloader(client, new ResultDownloadOptions(_dir) { Force = true }).DownloadAsync(run);
+            Assert.All(forced.Files, f => Assert.False(f.Skipped));
+        }
+
+        [Fact]
+        public async Task PresignedDownloadsCarryNoNenHeaders()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            // A presigned URL with the API key stripped still works, and the client's request carries none:
+            using var response = await client.OpenDownloadAsync(run.Results[1].Url, 0, default);
+            Assert.False(response.RequestMessage!.Headers.Contains("x-api-key"));
+            Assert.False(response.RequestMessage.Headers.Contains("x-signature"));
+            Assert.False(response.RequestMessage.Headers.Contains("x-timestamp"));
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        [Fact]
+        public async Task ExpiredLinksAreRefreshedThroughTheRetrievalEndpoint()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.PresignedUrlLifetimeSeconds = 60);
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            await emu.AdvanceClockAsync(3600); // every link in `run` is now expired (403)
+            int getsBefore = emu.State.GetsFor(run.MessageId);
+            var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run);
+            Assert.Empty(result.Errors);
+            Assert.Equal(3, result.Files.Count);
+            Assert.True(emu.State.GetsFor(run.MessageId) > getsBefore);
+        }
+
+        [Fact]
+        public async Task InterruptedDownloadResumesAndEndsWithTheRightBytes()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            await emu.ScriptAsync(new ScriptedFault { Kind = "truncate-download", Route = "GET /files", Count = 1 });
+            var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run);
+            Assert.Empty(result.Errors);
+            // Compare with a clean second copy.
+            string other = Path.Combine(_dir, "clean");
+            await new ResultDownloader(client, new ResultDownloadOptions(other)).DownloadAsync(run);
+            foreach (string name in new[] { "assets.zip", "report.txt", "data.bin" })
+                Assert.Equal(File.ReadAllBytes(Path.Combine(other, run.MessageId, name)), File.ReadAllBytes(Path.Combine(_dir, run.MessageId, name)));
+        }
+
+        [Fact]
+        public async Task OversizedBodyIsDetectedAndNotSaved()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            await emu.ScriptAsync(new ScriptedFault { Kind = "oversize-download", Route = "GET /files", Count = 1 });
+            var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal(NenErrorIds.DownloadSizeMismatch, error.ErrorId);
+            Assert.False(File.Exists(Path.Combine(_dir, run.MessageId, "assets.zip")));
+            Assert.Equal(2, result.Files.Count); // the other files still came
+        }
+
+        [Fact]
+        public async Task FailedRunYieldsTheWorkflowsErrorMessage()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.EchoWorkflow, "FAIL");
+            var ex = await Assert.ThrowsAsync<NenException>(() => new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run));
+            Assert.Equal(NenErrorIds.RunFailed, ex.ErrorId);
+            Assert.Contains("The echo workflow was asked to fail.", ex.Message);
+        }
+
+        [Fact]
+        public async Task UnfinishedRunIsRefused()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            string id = (await client.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId;
+            var ex = await Assert.ThrowsAsync<NenException>(() => new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(new RunStatus { MessageId = id, Status = "queued" }));
+            Assert.Equal(NenErrorIds.RunNotComplete, ex.ErrorId);
+        }
+
+        [Theory]
+        [InlineData("../x")]
+        [InlineData("..\\x")]
+        [InlineData("/etc/passwd")]
+        [InlineData("C:\\Windows\\x")]
+        [InlineData("CON")]
+        [InlineData("nul.txt")]
+        [InlineData("a/b")]
+        [InlineData("..")]
+        [InlineData("bad\u0001name")]
+        [InlineData("trailing.")]
+        [InlineData("")]
+        public async Task UnsafeResultNamesAreRefusedAndTheRestStillDownloads(string name)
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Workflows.Find(w => w.Id == TestEmulator.FilesWorkflow)!.Files.Add(new FileSpec { Name = name, Content = "evil" }));
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal(NenErrorIds.UnsafeFileName, error.ErrorId);
+            Assert.Equal(3, result.Files.Count);
+            Assert.Equal(new[] { run.MessageId }, Directory.GetDirectories(_dir).Select(Path.GetFileName));
+        }
+
+        [Fact]
+        public async Task ExpandUnpacksTheArchive()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir) { Expand = true }).DownloadAsync(run);
+            Assert.Empty(result.Errors);
+            Assert.Contains(result.Files, f => f.Expanded && f.Name == "result.json");
+            Assert.True(File.Exists(Path.Combine(_dir, run.MessageId, "assets", "report.txt")));
+        }
+
+        [Theory]
+        [InlineData("../../escape.txt")]
+        [InlineData("/abs.txt")]
+        [InlineData("sub/../../x.txt")]
+        [InlineData("sub/CON")]
+        public async Task ZipSlipIsRefusedAndNothingIsUnpacked(string entry)
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Workflows.Find(w => w.Id == TestEmulator.FilesWorkflow)!.ZipEntries.Add(new FileSpec { Name = entry, Content = "escaped" }));
+            var client = emu.Client();
+            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir) { Expand = true }).DownloadAsync(run);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal(NenErrorIds.UnsafeZipEntry, error.ErrorId);
+            Assert.False(Directory.Exists(Path.Combine(_dir, run.MessageId, "assets")));
+            Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(_dir)!, "escape*.txt"));
+        }
+    }
+}

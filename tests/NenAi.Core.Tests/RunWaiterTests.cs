@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using NenAi.Core.Errors;
+using NenAi.Core.Models;
+using NenAi.Core.Tests.Infrastructure;
+using NenAi.Core.Waiting;
+using NenAi.Emulator;
+using Xunit;
+
+namespace NenAi.Core.Tests
+{
+    public class RunWaiterTests
+    {
+        private static async Task<List<WaitOutcome>> WaitAll(RunWaiter waiter, IEnumerable<string> ids)
+        {
+            var list = new List<WaitOutcome>();
+            await foreach (var o in waiter.WaitAllAsync(ids)) list.Add(o);
+            return list;
+        }
+
+        [Fact]
+        public async Task EveryRunIsReportedOnceWithItsTerminalStatus()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            var ids = new List<string>();
+            for (int i = 0; i < 10; i++) ids.Add((await client.StartRunAsync(Requests.Echo(i == 3 ? "FAIL" : "ok" + i))).MessageId);
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+            var outcomes = await WaitAll(waiter, ids);
+            Assert.Equal(ids.OrderBy(x => x), outcomes.Select(o => o.MessageId).OrderBy(x => x));
+            Assert.All(outcomes, o => Assert.Equal(WaitOutcomeKind.Completed, o.Kind));
+            var failed = Assert.Single(outcomes, o => o.Status!.State == RunState.Failed);
+            Assert.Equal(ids[3], failed.MessageId);
+            Assert.Equal("The echo workflow was asked to fail.", failed.Status!.Error);
+            Assert.Equal(9, waiter.Succeeded);
+            Assert.Equal(1, waiter.Failed);
+        }
+
+        [Fact]
+        public async Task EachRunIsPolledAtMostOncePerInterval()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Workflows.Find(w => w.Id == TestEmulator.EchoWorkflow)!.DurationMs = 1000);
+            var client = emu.Client();
+            string id = (await client.StartRunAsync(Requests.Echo())).MessageId;
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(250) });
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            await WaitAll(waiter, new[] { id });
+            int gets = emu.State.GetsFor(id);
+            // One poll at start plus at most one per elapsed interval.
+            Assert.InRange(gets, 2, 1 + (int)Math.Ceiling(sw.Elapsed.TotalMilliseconds / 250.0));
+        }
+
+        [Fact]
+        public async Task ForgottenRunIsReportedAsNotFound()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            using var waiter = new RunWaiter(emu.Client(), new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+            var outcome = Assert.Single(await WaitAll(waiter, new[] { Guid.NewGuid().ToString() }));
+            Assert.Equal(WaitOutcomeKind.Error, outcome.Kind);
+            Assert.Equal(NenErrorIds.RunNotFound, outcome.Error!.ErrorId);
+        }
+
+        [Fact]
+        public async Task TransientFailuresAndRateLimitStormsDoNotLoseARun()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client(o => o.MaximumRetryCount = 1);
+            var ids = new List<string>();
+            for (int i = 0; i < 5; i++) ids.Add((await client.StartRunAsync(Requests.Echo())).MessageId);
+            await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = 20, RetryAfterSeconds = 0 });
+            await emu.ScriptAsync(new ScriptedFault { Kind = "reset", Route = "GET /runs", Count = 5 });
+            await emu.ScriptAsync(new ScriptedFault { Kind = "500", Route = "GET /runs", Count = 5 });
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(30) });
+            var outcomes = await WaitAll(waiter, ids);
+            Assert.Equal(5, outcomes.Count);
+            Assert.All(outcomes, o => Assert.Equal(RunState.Succeeded, o.Status!.State));
+        }
+
+        [Fact]
+        public async Task TimeoutReportsEveryUnfinishedRunWithItsLastStatus()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            string slow = (await client.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId;
+            string fast = (await client.StartRunAsync(Requests.Echo())).MessageId;
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromMilliseconds(700) });
+            var outcomes = await WaitAll(waiter, new[] { slow, fast });
+            var timedOut = Assert.Single(outcomes, o => o.Kind == WaitOutcomeKind.TimedOut);
+            Assert.Equal(slow, timedOut.MessageId);
+            Assert.Equal("processing", timedOut.Status!.Status);
+            Assert.Equal(NenErrorIds.WaitTimeout, timedOut.Error!.ErrorId);
+            Assert.Equal(RunState.Succeeded, outcomes.Single(o => o.MessageId == fast).Status!.State);
+        }
+
+        [Fact]
+        public async Task RunsAddedWhileWaitingAreFollowedAndDuplicatesIgnored()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(40) });
+            waiter.Start(default);
+            string a = (await client.StartRunAsync(Requests.Echo())).MessageId;
+            Assert.True(waiter.Add(a));
+            var first = await waiter.TakeAsync();
+            Assert.Equal(a, first!.MessageId);
+            string b = (await client.StartRunAsync(Requests.Echo())).MessageId;
+            Assert.True(waiter.Add(b));
+            Assert.False(waiter.Add(b));
+            waiter.CompleteAdding();
+            Assert.Equal(b, (await waiter.TakeAsync())!.MessageId);
+            Assert.Null(await waiter.TakeAsync());
+        }
+
+        [Fact]
+        public async Task ServerRetryAfterOnStatusStretchesThePollInterval()
+        {
+            await using var emu = await TestEmulator.StartAsync(c =>
+            {
+                c.StatusRetryAfterSeconds = 1;
+                c.Workflows.Find(w => w.Id == TestEmulator.EchoWorkflow)!.DurationMs = 1500;
+            });
+            var client = emu.Client();
+            string id = (await client.StartRunAsync(Requests.Echo())).MessageId;
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(20) });
+            await WaitAll(waiter, new[] { id });
+            // With a 20 ms interval it would poll ~75 times; Retry-After: 1 keeps it to a handful.
+            Assert.InRange(emu.State.GetsFor(id), 2, 4);
+        }
+    }
+}
