@@ -1,0 +1,87 @@
+using System;
+using System.Collections.Concurrent;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using NenAi.Core.Configuration;
+using NenAi.Core.Signing;
+using NenAi.Core.Tests.Infrastructure;
+using Xunit;
+
+namespace NenAi.Core.Tests
+{
+    /// <summary>The emulator's signed webhooks, received by a real loopback receiver and checked with the core.</summary>
+    public class WebhookDeliveryTests
+    {
+        private sealed record Received(byte[] Body, string? Signature);
+
+        private static async Task<(WebApplication App, Uri Url, ConcurrentQueue<Received> Inbox, TaskCompletionSource Final)> StartReceiver(int failFirst = 0)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            var inbox = new ConcurrentQueue<Received>();
+            var final = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            int calls = 0;
+            app.MapPost("/hook", async (HttpContext ctx) =>
+            {
+                using var ms = new MemoryStream();
+                await ctx.Request.Body.CopyToAsync(ms);
+                if (System.Threading.Interlocked.Increment(ref calls) <= failFirst) return Results.StatusCode(500);
+                inbox.Enqueue(new Received(ms.ToArray(), ctx.Request.Headers["X-Hmac-Signature"].FirstOrDefault()));
+                if (System.Text.Encoding.UTF8.GetString(ms.ToArray()).Contains("\"success\"")) final.TrySetResult();
+                return Results.Ok();
+            });
+            await app.StartAsync();
+            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return (app, new Uri(address + "/hook"), inbox, final);
+        }
+
+        [Fact]
+        public async Task ProcessingThenSuccessArriveSignedWithTheWebhookSecret()
+        {
+            var (app, url, inbox, final) = await StartReceiver();
+            await using var _ = app;
+            await using var emu = await TestEmulator.StartAsync();
+            var request = Requests.Echo();
+            request.WebhookCallback = url;
+            var run = await emu.Client().StartRunAsync(request);
+            await final.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+            using SecretValue secret = TestEmulator.Secret(TestEmulator.WebhookSecret);
+            var bodies = inbox.ToArray();
+            Assert.Equal(2, bodies.Length);
+            Assert.All(bodies, r => Assert.True(WebhookSignature.Verify(r.Body, r.Signature, new[] { secret }).IsValid));
+            Assert.Contains("\"status\":\"processing\"", System.Text.Encoding.UTF8.GetString(bodies[0].Body));
+            Assert.Contains(run.MessageId, System.Text.Encoding.UTF8.GetString(bodies[1].Body));
+
+            using SecretValue wrong = TestEmulator.Secret("whsec-wrong");
+            Assert.False(WebhookSignature.Verify(bodies[0].Body, bodies[0].Signature, new[] { wrong }).IsValid);
+            byte[] tampered = (byte[])bodies[0].Body.Clone();
+            tampered[^2] ^= 1;
+            Assert.False(WebhookSignature.Verify(tampered, bodies[0].Signature, new[] { secret }).IsValid);
+        }
+
+        [Fact]
+        public async Task FailedDeliveriesAreRetried()
+        {
+            var (app, url, inbox, final) = await StartReceiver(failFirst: 2);
+            await using var _ = app;
+            await using var emu = await TestEmulator.StartAsync(c => c.Webhooks.BackoffMilliseconds = 20);
+            var request = Requests.Echo();
+            request.WebhookCallback = url;
+            await emu.Client().StartRunAsync(request);
+            await final.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(3, emu.State.Deliveries.Count(d => d.Status == "processing"));
+            Assert.Equal(2, emu.State.Deliveries.Count(d => d.Failure == "non-2xx"));
+        }
+    }
+}
