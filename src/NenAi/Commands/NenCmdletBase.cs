@@ -1,0 +1,160 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using System.Threading;
+using System.Threading.Tasks;
+using NenAi.Core.Configuration;
+using NenAi.Core.Errors;
+using NenAi.Core.Http;
+
+namespace NenAi.Commands
+{
+    /// <summary>
+    /// The common parameters of every networked cmdlet and the plumbing they share: one cancellation token
+    /// that StopProcessing (Ctrl+C) cancels, and core log lines written on the pipeline thread.
+    /// </summary>
+    public abstract class NenCmdletBase : PSCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
+        private readonly Stopwatch _progressClock = Stopwatch.StartNew();
+        private TimeSpan _lastProgress = TimeSpan.MinValue;
+        private NenApiClient? _client;
+
+        /// <summary>The API's base URL; falls back to NEN_BASE_URL, then https://api.getnen.ai.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? BaseUri { get; set; }
+
+        /// <summary>The API key; falls back to NEN_API_KEY.</summary>
+        [Parameter]
+        [SecureStringTransformation]
+        public SecureString? ApiKey { get; set; }
+
+        /// <summary>The HMAC signing key; falls back to NEN_SIGNING_KEY. When set, every request is signed.</summary>
+        [Parameter]
+        [SecureStringTransformation]
+        public SecureString? SigningKey { get; set; }
+
+        /// <summary>An explicit proxy; without it the system proxy is used.</summary>
+        [Parameter]
+        public Uri? Proxy { get; set; }
+
+        [Parameter]
+        [Credential]
+        public PSCredential? ProxyCredential { get; set; }
+
+        /// <summary>Connect directly, ignoring any system proxy.</summary>
+        [Parameter]
+        public SwitchParameter NoProxy { get; set; }
+
+        /// <summary>How often a request that provably failed (or a status query) is retried.</summary>
+        [Parameter]
+        [ValidateRange(0, 20)]
+        public int MaximumRetryCount { get; set; } = NenClientOptions.DefaultMaximumRetryCount;
+
+        /// <summary>Allows plain http:// to a host other than loopback (credentials would travel unencrypted).</summary>
+        [Parameter]
+        public SwitchParameter AllowInsecureHttp { get; set; }
+
+        protected CancellationToken Token => _cancel.Token;
+
+        internal PipelineLog Log { get; } = new PipelineLog();
+
+        /// <summary>Seconds per HTTP request; each cmdlet decides which parameter feeds it.</summary>
+        protected abstract int RequestTimeoutSeconds { get; }
+
+        /// <summary>Resolves configuration (parameters over NEN_* variables) and returns the shared client.</summary>
+        protected NenApiClient Client => _client ??= CreateClient();
+
+        private NenApiClient CreateClient()
+        {
+            SecretValue? apiKey = ApiKey is null ? null : new SecretValue(ApiKey);
+            SecretValue? signingKey = SigningKey is null ? null : new SecretValue(SigningKey);
+            NenClientOptions options = NenClientOptions.Resolve(BaseUri, apiKey, signingKey, allowInsecureHttp: AllowInsecureHttp.IsPresent);
+            options.MaximumRetryCount = MaximumRetryCount;
+            options.Timeout = TimeSpan.FromSeconds(RequestTimeoutSeconds);
+            if (NoProxy.IsPresent) options.ProxyMode = ProxyMode.None;
+            else if (Proxy != null)
+            {
+                options.ProxyMode = ProxyMode.Explicit;
+                options.ProxyUri = Proxy;
+                options.ProxyCredential = ProxyCredential?.GetNetworkCredential();
+            }
+            return new NenApiClient(options, Log);
+        }
+
+        /// <summary>Turns a configuration failure into a terminating error with its stable id.</summary>
+        protected void EnsureConfigured()
+        {
+            try
+            {
+                _ = Client;
+            }
+            catch (NenException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.From(ex, BaseUri));
+            }
+        }
+
+        /// <summary>Waits for <paramref name="task"/> on the pipeline thread, writing log lines as they come.</summary>
+        protected T Await<T>(Task<T> task)
+        {
+            while (!task.Wait(100)) FlushLog();
+            FlushLog();
+            try
+            {
+                return task.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (Token.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+
+        protected void Await(Task task) => Await(task.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default));
+
+        protected void FlushLog()
+        {
+            while (Log.TryDequeue(out var line))
+            {
+                switch (line.Kind)
+                {
+                    case PipelineLog.Kind.Verbose: WriteVerbose(line.Message); break;
+                    case PipelineLog.Kind.Debug: WriteDebug(line.Message); break;
+                    default: WriteWarning(line.Message); break;
+                }
+            }
+        }
+
+        /// <summary>Write-Progress at most five times a second, so big batches are not slowed by the host.</summary>
+        protected void Progress(ProgressRecord record, bool force = false)
+        {
+            TimeSpan now = _progressClock.Elapsed;
+            if (!force && now - _lastProgress < TimeSpan.FromMilliseconds(200)) return;
+            _lastProgress = now;
+            WriteProgress(record);
+        }
+
+        protected override void StopProcessing() => _cancel.Cancel();
+
+        /// <summary>Stops the core's background work (e.g. -Any has its answer) without stopping the pipeline.</summary>
+        protected void CancelBackgroundWork() => _cancel.Cancel();
+
+        protected virtual void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _cancel.Cancel();
+                _cancel.Dispose();
+            }
+        }
+
+        public void Dispose()
+        {
+            Dispose(true);
+            GC.SuppressFinalize(this);
+        }
+    }
+}

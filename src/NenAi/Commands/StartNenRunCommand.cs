@@ -1,0 +1,248 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Security;
+using System.Threading.Tasks;
+using NenAi.Core.Batch;
+using NenAi.Core.Configuration;
+using NenAi.Core.Errors;
+using NenAi.Core.Journal;
+using NenAi.Core.Rows;
+
+namespace NenAi.Commands
+{
+    /// <summary>
+    /// Starts Nen workflow runs, one per input row, submitting up to -ThrottleLimit at once while the input
+    /// keeps streaming. Each accepted row becomes a NenAi.Run; each failed row a non-terminating error.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Start, "NenRun", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(Run))]
+    public sealed class StartNenRunCommand : NenCmdletBase
+    {
+        private BatchSubmitter? _submitter;
+        private RunJournal? _journal;
+        private RunRequestFactory? _factory;
+        private readonly List<KeyValuePair<string, SecretValue>> _secure = new List<KeyValuePair<string, SecretValue>>();
+        private bool _whatIf;
+        private int _rows, _accepted, _skipped, _failed, _unknown;
+
+        /// <summary>The workflow to run (a GUID). Binds from a WorkflowId column, so one CSV can target several workflows.</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [AllowEmptyString]
+        public string? WorkflowId { get; set; }
+
+        /// <summary>The input row: its columns/properties become workflow_params.</summary>
+        [Parameter(ValueFromPipeline = true)]
+        public PSObject? InputObject { get; set; }
+
+        /// <summary>workflow_params to send (added to, and overriding, the row's columns).</summary>
+        [Parameter]
+        public Hashtable? Parameter { get; set; }
+
+        /// <summary>secure_workflow_params: values must be SecureString or PSCredential. Requires a signing key.</summary>
+        [Parameter]
+        public Hashtable? SecureParameter { get; set; }
+
+        /// <summary>URL that receives the run's signed status webhooks.</summary>
+        [Parameter]
+        public Uri? WebhookCallback { get; set; }
+
+        /// <summary>Columns to send: names, or hashtables @{ Column = 'PARAM_NAME' } to rename.</summary>
+        [Parameter]
+        public object[]? Property { get; set; }
+
+        /// <summary>Columns never to send as parameters (e.g. an Id used only as -KeyProperty).</summary>
+        [Parameter]
+        public string[]? ExcludeProperty { get; set; }
+
+        /// <summary>Leave out empty cells, so optional parameters keep their workflow defaults.</summary>
+        [Parameter]
+        public SwitchParameter OmitEmptyValue { get; set; }
+
+        /// <summary>Runs submitted at once.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 8;
+
+        /// <summary>A file recording each row's key and run, so re-running the command never starts a row twice.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? JournalPath { get; set; }
+
+        /// <summary>The column that identifies a row in the journal; without it, a hash of the row is used.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? KeyProperty { get; set; }
+
+        /// <summary>Resend rows whose earlier outcome is unknown, with their original Idempotency-Key.</summary>
+        [Parameter]
+        public SwitchParameter RetryUnknown { get; set; }
+
+        /// <summary>Seconds per HTTP request.</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 100;
+
+        protected override int RequestTimeoutSeconds => TimeoutSec;
+
+        protected override void BeginProcessing()
+        {
+            _whatIf = LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))
+                || (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && LanguagePrimitives.IsTrue(w));
+            try
+            {
+                ReadSecureParameters();
+                var exclude = new List<string> { "WorkflowId" };
+                if (ExcludeProperty != null) exclude.AddRange(ExcludeProperty);
+                var mapper = new RowMapper(ReadSelection(), exclude, OmitEmptyValue.IsPresent);
+                _factory = new RunRequestFactory(mapper, _secure, WebhookCallback, KeyProperty, keyed: JournalPath != null);
+                if (_whatIf) return; // a preview sends nothing, needs no key and writes no journal
+
+                EnsureConfigured();
+                if (_secure.Count > 0 && Client.Options.SigningKey is null)
+                    throw new NenException(NenErrorIds.SigningKeyRequired, NenErrorCategory.SecurityError,
+                        $"-SecureParameter travels only in HMAC-signed requests, and no signing key is configured. Pass -SigningKey or set {EnvironmentVariables.SigningKey}.");
+                if (JournalPath != null) _journal = RunJournal.Open(GetUnresolvedProviderPathFromPSPath(JournalPath));
+                _submitter = new BatchSubmitter(Client, ThrottleLimit, _journal, RetryUnknown.IsPresent);
+                if (_journal?.SkippedLines > 0) WriteWarning($"The journal had {_journal.SkippedLines} unreadable line(s) (a crash mid-write?); they were ignored.");
+            }
+            catch (NenException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.From(ex, JournalPath ?? WorkflowId));
+            }
+        }
+
+        private void ReadSecureParameters()
+        {
+            if (SecureParameter is null) return;
+            foreach (DictionaryEntry entry in SecureParameter)
+            {
+                string name = entry.Key?.ToString() ?? string.Empty;
+                object? value = entry.Value is PSObject ps ? ps.BaseObject : entry.Value;
+                SecureString secure = value switch
+                {
+                    SecureString s => s,
+                    PSCredential c => c.Password,
+                    _ => throw new NenException(NenErrorIds.InvalidSecureParameter, NenErrorCategory.InvalidArgument,
+                        $"The secure parameter '{name}' must be a SecureString or PSCredential, not {(value is null ? "null" : value.GetType().Name)}. Plain text is refused so it cannot leak; use Read-Host -AsSecureString, Get-Credential or Get-Secret."),
+                };
+                _secure.Add(new KeyValuePair<string, SecretValue>(name, new SecretValue(secure)));
+            }
+        }
+
+        private IReadOnlyList<KeyValuePair<string, string>>? ReadSelection()
+        {
+            if (Property is null) return null;
+            var selection = new List<KeyValuePair<string, string>>();
+            foreach (object item in Property)
+            {
+                object value = item is PSObject ps ? ps.BaseObject : item;
+                if (value is IDictionary map)
+                {
+                    foreach (DictionaryEntry e in map) selection.Add(new KeyValuePair<string, string>(e.Key?.ToString() ?? string.Empty, e.Value?.ToString() ?? string.Empty));
+                }
+                else
+                {
+                    string name = value?.ToString() ?? string.Empty;
+                    selection.Add(new KeyValuePair<string, string>(name, name));
+                }
+            }
+            return selection;
+        }
+
+        protected override void ProcessRecord()
+        {
+            _rows++;
+            object? target = InputObject ?? (object?)Parameter ?? WorkflowId;
+            Core.Models.RunRequest request;
+            try
+            {
+                var row = PSRowReader.Read(InputObject);
+                if (InputObject != null && row is null)
+                    throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
+                        $"The input '{InputObject}' is not a row: pipe objects with properties (Import-Csv output, [pscustomobject], hashtables).");
+                request = _factory!.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target);
+            }
+            catch (NenException ex)
+            {
+                _failed++;
+                WriteError(ErrorRecords.From(ex, target));
+                return;
+            }
+
+            string description = $"Workflow {request.WorkflowId} with {request.Parameters.Count} parameter(s)"
+                + (request.SecureParameters.Count > 0 ? $" and {request.SecureParameters.Count} secure parameter(s)" : string.Empty)
+                + (request.RowKey != null ? $", row {request.RowKey}" : string.Empty);
+            if (!ShouldProcess(description, "Start Nen run")) return;
+
+            while (!_submitter!.HasFreeSlot) WriteOutcome(Await(_submitter.TakeAsync(Token))!);
+            Await(_submitter.SubmitAsync(request, Token));
+            while (_submitter.TryTake(out SubmissionOutcome? ready)) WriteOutcome(ready!);
+            ShowProgress(false);
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_submitter is null) return;
+            SubmissionOutcome? outcome;
+            while ((outcome = Await(_submitter.TakeAsync(Token))) != null)
+            {
+                WriteOutcome(outcome);
+                ShowProgress(false);
+            }
+            ShowProgress(true);
+            WriteVerbose($"Start-NenRun: {_rows} row(s): {_accepted} accepted, {_skipped} already accepted (journal), {_failed} failed, {_unknown} outcome unknown.");
+        }
+
+        private void WriteOutcome(SubmissionOutcome outcome)
+        {
+            FlushLog();
+            switch (outcome.Status)
+            {
+                case SubmissionStatus.Accepted:
+                case SubmissionStatus.AlreadyAccepted:
+                    if (outcome.Status == SubmissionStatus.Accepted) _accepted++; else _skipped++;
+                    WriteObject(new Run
+                    {
+                        MessageId = outcome.Run!.MessageId,
+                        WorkflowId = outcome.Run.WorkflowId,
+                        Status = outcome.Status.ToString(),
+                        SubmittedAt = outcome.Run.SubmittedAt,
+                        RowKey = outcome.Request.RowKey,
+                        IdempotencyKey = outcome.Request.IdempotencyKey,
+                        InputObject = outcome.Request.Tag,
+                    });
+                    break;
+                default:
+                    if (outcome.Status == SubmissionStatus.OutcomeUnknown) _unknown++; else _failed++;
+                    WriteError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag));
+                    break;
+            }
+        }
+
+        private void ShowProgress(bool completed)
+        {
+            var record = new ProgressRecord(1, "Start-NenRun", $"{_accepted + _skipped} accepted, {_failed} failed, {_unknown} unknown, {_submitter?.InFlight ?? 0} in flight")
+            {
+                RecordType = completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            Progress(record, force: completed);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                base.Dispose(disposing); // cancels whatever is still in flight (Ctrl+C)
+                // No request may outlive the command, and the journal must record how each one ended.
+                _submitter?.WhenIdleAsync().Wait(TimeSpan.FromSeconds(30));
+                _journal?.Dispose();
+                _submitter?.Dispose();
+                foreach (var s in _secure) s.Value.Dispose();
+                return;
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+using System;
+using System.Management.Automation;
+using NenAi.Core.Errors;
+using NenAi.Core.Waiting;
+
+namespace NenAi.Commands
+{
+    /// <summary>
+    /// Follows runs until each finishes, polling all of them concurrently (each at most once per interval,
+    /// later when the server says Retry-After), and writes each run as soon as it is terminal.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Wait, "NenRun")]
+    [OutputType(typeof(RunStatus))]
+    public sealed class WaitNenRunCommand : NenCmdletBase
+    {
+        private RunWaiter? _waiter;
+        private bool _stopAfterFirst;
+
+        /// <summary>Runs to follow: message ids, or NenAi.Run objects from Start-NenRun (by property name).</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Id")]
+        [ValidateNotNullOrEmpty]
+        public string[] MessageId { get; set; } = Array.Empty<string>();
+
+        /// <summary>Seconds between two status queries of the same run.</summary>
+        [Parameter]
+        [ValidateRange(0.05, 3600)]
+        public double PollIntervalSec { get; set; } = 5;
+
+        /// <summary>Give up after this many seconds (0: wait for ever). Unfinished runs are written with their last status and a NenWaitTimeout error.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int TimeoutSec { get; set; }
+
+        /// <summary>Stop at the first run that finishes.</summary>
+        [Parameter]
+        public SwitchParameter Any { get; set; }
+
+        /// <summary>Status queries in flight at once.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 16;
+
+        /// <summary>Seconds per HTTP request.</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int RequestTimeoutSec { get; set; } = 100;
+
+        /// <summary>Do not show the progress bar.</summary>
+        [Parameter]
+        public SwitchParameter NoProgress { get; set; }
+
+        protected override int RequestTimeoutSeconds => RequestTimeoutSec;
+
+        protected override void BeginProcessing()
+        {
+            EnsureConfigured();
+            _waiter = new RunWaiter(Client, new RunWaiterOptions
+            {
+                PollInterval = TimeSpan.FromSeconds(PollIntervalSec),
+                MaxConcurrency = ThrottleLimit,
+                Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : (TimeSpan?)null,
+            }, Log);
+            _waiter.Start(Token);
+        }
+
+        protected override void ProcessRecord()
+        {
+            if (_stopAfterFirst) return;
+            foreach (string id in MessageId)
+            {
+                try
+                {
+                    if (!_waiter!.Add(id)) WriteVerbose($"Run {id} is already being followed.");
+                }
+                catch (NenException ex)
+                {
+                    WriteError(ErrorRecords.From(ex, id));
+                }
+            }
+            // Runs that finished while input was still arriving go out at once.
+            while (!_stopAfterFirst && _waiter!.TryTake(out WaitOutcome? ready)) WriteOutcome(ready!);
+            ShowProgress(false);
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_stopAfterFirst) return;
+            _waiter!.CompleteAdding();
+            WaitOutcome? outcome;
+            while (!_stopAfterFirst && (outcome = Await(_waiter.TakeAsync(Token))) != null)
+            {
+                WriteOutcome(outcome);
+                ShowProgress(false);
+            }
+            ShowProgress(true);
+        }
+
+        private void WriteOutcome(WaitOutcome outcome)
+        {
+            FlushLog();
+            switch (outcome.Kind)
+            {
+                case WaitOutcomeKind.Completed:
+                    WriteObject(new RunStatus(outcome.Status!, timedOut: false));
+                    if (Any.IsPresent)
+                    {
+                        _stopAfterFirst = true;
+                        ShowProgress(true);
+                        // Stop following the others; -Any means "the first one is enough".
+                        CancelBackgroundWork();
+                    }
+                    break;
+                case WaitOutcomeKind.TimedOut:
+                    if (outcome.Status != null) WriteObject(new RunStatus(outcome.Status, timedOut: true));
+                    WriteError(ErrorRecords.From(outcome.Error!, outcome.MessageId));
+                    break;
+                default:
+                    WriteError(ErrorRecords.From(outcome.Error!, outcome.MessageId));
+                    break;
+            }
+        }
+
+        private void ShowProgress(bool completed)
+        {
+            if (NoProgress.IsPresent || _waiter is null) return;
+            int total = _waiter.Added;
+            int done = _waiter.Completed + _waiter.TimedOut;
+            var record = new ProgressRecord(2, "Wait-NenRun", $"{done} of {total} finished: {_waiter.Succeeded} succeeded, {_waiter.Failed} failed")
+            {
+                PercentComplete = total == 0 ? 0 : Math.Min(100, done * 100 / total),
+                RecordType = completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            Progress(record, force: completed);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            if (disposing) _waiter?.Dispose();
+        }
+    }
+}

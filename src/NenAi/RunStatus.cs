@@ -1,0 +1,45 @@
+using System;
+using CoreStatus = NenAi.Core.Models.RunStatus;
+using CoreFile = NenAi.Core.Models.ResultFile;
+
+namespace NenAi
+{
+    /// <summary>A run's status as Wait-NenRun writes it (type NenAi.RunStatus).</summary>
+    public sealed class RunStatus
+    {
+        internal RunStatus(CoreStatus status, bool timedOut)
+        {
+            Core = status;
+            TimedOut = timedOut;
+        }
+
+        internal CoreStatus Core { get; }
+        public string MessageId => Core.MessageId;
+        public string? WorkflowId => Core.WorkflowId;
+        /// <summary>The server's status string (success, failed, processing, …).</summary>
+        public string Status => Core.Status;
+        public string State => Core.State.ToString();
+        public bool IsTerminal => Core.IsTerminal;
+        public bool Succeeded => Core.State == NenAi.Core.Models.RunState.Succeeded;
+        /// <summary>True when Wait-NenRun gave up before the run finished.</summary>
+        public bool TimedOut { get; }
+        public string? Error => Core.Error;
+        /// <summary>The workflow's inline result as JSON text (pipe to ConvertFrom-Json).</summary>
+        public string? Result => Core.ResultJson;
+        public CoreFile[] Results
+        {
+            get
+            {
+                var files = new CoreFile[Core.Results.Count];
+                for (int i = 0; i < files.Length; i++) files[i] = Core.Results[i];
+                return files;
+            }
+        }
+        public DateTimeOffset? ExpiresAt => Core.ExpiresAt;
+        public DateTimeOffset RetrievedAt => Core.RetrievedAt;
+        /// <summary>The whole JSON the server sent. Contains presigned URLs: treat as a credential.</summary>
+        public string Raw => Core.RawJson;
+
+        public override string ToString() => $"{MessageId}: {Status}";
+    }
+}

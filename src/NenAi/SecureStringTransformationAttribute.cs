@@ -1,0 +1,30 @@
+using System;
+using System.Management.Automation;
+using System.Security;
+
+namespace NenAi
+{
+    /// <summary>
+    /// Lets a SecureString parameter also take a PSCredential (its password) or Get-Secret output, and
+    /// refuses plain strings with a message that says why.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    public sealed class SecureStringTransformationAttribute : ArgumentTransformationAttribute
+    {
+        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+        {
+            object? value = inputData is PSObject ps ? ps.BaseObject : inputData;
+            switch (value)
+            {
+                case null: return null;
+                case SecureString s: return s;
+                case PSCredential c: return c.Password;
+                case string _:
+                    throw new ArgumentTransformationMetadataException(
+                        "A secret must be a SecureString or PSCredential, not plain text (e.g. Read-Host -AsSecureString, Get-Secret, or Get-Credential). Plain text would linger in history and memory.");
+                default:
+                    throw new ArgumentTransformationMetadataException($"A secret must be a SecureString or PSCredential, not {value.GetType().Name}.");
+            }
+        }
+    }
+}
