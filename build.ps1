@@ -45,6 +45,8 @@ function Invoke-BuildTask {
         Copy-Item (Join-Path $root $file) -Destination $moduleOut
     }
     Invoke-DocsTask
+    # Import-Module ./NenAi.psd1 from the repository root looks for help beside that manifest too.
+    Copy-Item (Join-Path $moduleOut 'en-US') -Destination $root -Recurse -Force
     Write-Host "Module laid out in $moduleOut. Import it with: Import-Module $(Join-Path $root 'NenAi.psd1')"
 }
 
