@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+using NenAi.Core.Configuration;
+using NenAi.Core.Errors;
+using NenAi.Core.Rows;
+using NenAi.Core.Tests.Infrastructure;
+using Xunit;
+
+namespace NenAi.Core.Tests
+{
+    /// <summary>What Start-NenRun decides per row, proven without PowerShell.</summary>
+    public class RunRequestFactoryTests
+    {
+        private static List<KeyValuePair<string, object?>> Row(params (string, object?)[] cells)
+        {
+            var list = new List<KeyValuePair<string, object?>>();
+            foreach (var (k, v) in cells) list.Add(new KeyValuePair<string, object?>(k, v));
+            return list;
+        }
+
+        private static RunRequestFactory Factory(bool keyed = false, string? keyProperty = null, string[]? exclude = null) =>
+            new RunRequestFactory(new RowMapper(excludedColumns: exclude ?? new[] { "WorkflowId" }), keyProperty: keyProperty, keyed: keyed);
+
+        [Fact]
+        public void ColumnsBecomeParametersAndExplicitOnesWin()
+        {
+            var request = Factory().Create(TestEmulator.EchoWorkflow, Row(("WorkflowId", TestEmulator.EchoWorkflow), ("NAME", "csv"), ("COUNT", "1")), Row(("name", "explicit"), ("FLAG", true)), "row");
+            Assert.Equal(new[] { "name", "COUNT", "FLAG" }, System.Linq.Enumerable.Select(request.Parameters, p => p.Key));
+            Assert.Equal("explicit", request.Parameters[0].Value);
+            Assert.Equal("row", request.Tag);
+            Assert.Null(request.RowKey);
+        }
+
+        [Fact]
+        public void KeyPropertyGivesAStableKeyAndIdempotencyKey()
+        {
+            var factory = Factory(keyProperty: "Id", exclude: new[] { "WorkflowId", "Id" });
+            var a = factory.Create(TestEmulator.EchoWorkflow, Row(("Id", "42"), ("NAME", "a")), null, null);
+            var b = factory.Create(TestEmulator.EchoWorkflow, Row(("Id", "42"), ("NAME", "changed")), null, null);
+            Assert.Equal("col:42", a.RowKey);
+            Assert.Equal(a.IdempotencyKey, b.IdempotencyKey);
+            Assert.DoesNotContain(a.Parameters, p => p.Key == "Id");
+        }
+
+        [Fact]
+        public void WithoutKeyPropertyAJournaledRowIsKeyedByItsHash()
+        {
+            var factory = Factory(keyed: true);
+            var a = factory.Create(TestEmulator.EchoWorkflow, Row(("NAME", "a"), ("COUNT", "1")), null, null);
+            var b = factory.Create(TestEmulator.EchoWorkflow, Row(("COUNT", "1"), ("NAME", "a")), null, null);
+            var c = factory.Create(TestEmulator.EchoWorkflow, Row(("NAME", "b"), ("COUNT", "1")), null, null);
+            Assert.StartsWith("sha256:", a.RowKey);
+            Assert.Equal(a.RowKey, b.RowKey);
+            Assert.NotEqual(a.RowKey, c.RowKey);
+        }
+
+        [Theory]
+        [InlineData(null)]
+        [InlineData("")]
+        [InlineData("   ")]
+        [InlineData("1234")]
+        [InlineData("{11111111-1111-1111-1111-111111111111}")]
+        public void BadWorkflowIdsAreRefusedPerRow(string? id)
+        {
+            var ex = Assert.Throws<NenException>(() => Factory().Create(id, Row(("NAME", "x")), null, null));
+            Assert.Equal(NenErrorIds.InvalidWorkflowId, ex.ErrorId);
+            Assert.Equal(NenErrorCategory.InvalidArgument, ex.Category);
+        }
+
+        [Fact]
+        public void AMissingKeyColumnIsNamed()
+        {
+            var ex = Assert.Throws<NenException>(() => Factory(keyProperty: "OrderNo").Create(TestEmulator.EchoWorkflow, Row(("NAME", "x")), null, null));
+            Assert.Equal(NenErrorIds.MissingColumn, ex.ErrorId);
+            Assert.Contains("'OrderNo'", ex.Message);
+        }
+
+        [Fact]
+        public void AnEmptyKeyIsRefused()
+        {
+            var ex = Assert.Throws<NenException>(() => Factory(keyProperty: "Id").Create(TestEmulator.EchoWorkflow, Row(("Id", " ")), null, null));
+            Assert.Contains("empty", ex.Message);
+        }
+
+        [Fact]
+        public void WebhookMustBeAnAbsoluteHttpUrl()
+        {
+            var ex = Assert.Throws<NenException>(() => new RunRequestFactory(new RowMapper(), webhookCallback: new Uri("ftp://hooks.example.test/x")));
+            Assert.Equal(NenErrorIds.InvalidWebhookUri, ex.ErrorId);
+        }
+
+        [Fact]
+        public void SecureParametersAreSharedByEveryRowButNeverHashed()
+        {
+            using SecretValue secret = TestEmulator.Secret("canary-secret-value");
+            var factory = new RunRequestFactory(new RowMapper(), new[] { new KeyValuePair<string, SecretValue>("password", secret) }, keyed: true);
+            var request = factory.Create(TestEmulator.SecureWorkflow, Row(("USER", "u")), null, null);
+            Assert.Single(request.SecureParameters);
+            var withoutSecret = new RunRequestFactory(new RowMapper(), keyed: true).Create(TestEmulator.SecureWorkflow, Row(("USER", "u")), null, null);
+            Assert.Equal(withoutSecret.RowKey, request.RowKey);
+        }
+
+        [Fact]
+        public async Task AFieldOverOneMebibyteIsRefusedBeforeSendingAndTheNextRowStillGoes()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var factory = Factory();
+            var big = factory.Create(TestEmulator.EchoWorkflow, Row(("NAME", new string('x', 2 * 1024 * 1024))), null, null);
+            var ex = await Assert.ThrowsAsync<NenException>(() => emu.Client().StartRunAsync(big));
+            Assert.Equal(NenErrorIds.RequestTooLarge, ex.ErrorId);
+            await emu.Client().StartRunAsync(factory.Create(TestEmulator.EchoWorkflow, Row(("NAME", "small")), null, null));
+            Assert.Single(emu.State.Ledger);
+        }
+    }
+}
