@@ -28,6 +28,8 @@ namespace NenAi.Core.Http
 
         private readonly HttpClient _http;
         private readonly INenLog _log;
+        /// <summary>False when nobody listens: per-request log lines are then not even formatted (hot path).</summary>
+        private readonly bool _logging;
         private readonly Func<DateTimeOffset> _clock;
 
         public NenApiClient(NenClientOptions options, INenLog? log = null, Func<DateTimeOffset>? clock = null)
@@ -36,6 +38,7 @@ namespace NenAi.Core.Http
             if (options.ApiKey is null) throw new NenException(NenErrorIds.MissingApiKey, NenErrorCategory.InvalidArgument, "No Nen API key is configured.");
             _http = HttpClientPool.Get(options);
             _log = RedactingLog.Wrap(log);
+            _logging = !(log is null || log is NullLog);
             _clock = clock ?? (() => DateTimeOffset.UtcNow);
         }
 
@@ -160,7 +163,7 @@ namespace NenAi.Core.Http
             try
             {
                 HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-                _log.Verbose($"GET {Redactor.Url(url)} → {(int)response.StatusCode} in {sw.ElapsedMilliseconds} ms");
+                if (_logging) _log.Verbose($"GET {Redactor.Url(url)} → {(int)response.StatusCode} in {sw.ElapsedMilliseconds} ms");
                 return response;
             }
             catch (HttpRequestException ex)
@@ -192,14 +195,14 @@ namespace NenAi.Core.Http
                 request.Headers.TryAddWithoutValidation(RequestSigner.SignatureHeader, RequestSigner.Sign(Options.SigningKey, canonical));
             }
 
-            _log.Debug($"{method.Method} {Redactor.Url(uri)} ({bodyLength} body bytes, signed: {(Options.SigningKey != null ? "yes" : "no")}, x-api-key: ***)");
+            if (_logging) _log.Debug($"{method.Method} {Redactor.Url(uri)} ({bodyLength} body bytes, signed: {(Options.SigningKey != null ? "yes" : "no")}, x-api-key: ***)");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.Timeout);
             var sw = Stopwatch.StartNew();
             try
             {
                 HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                _log.Verbose($"{method.Method} {Redactor.Url(uri)} → {(int)response.StatusCode} {response.StatusCode} in {sw.ElapsedMilliseconds} ms");
+                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)} → {(int)response.StatusCode} {response.StatusCode} in {sw.ElapsedMilliseconds} ms");
                 return response;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

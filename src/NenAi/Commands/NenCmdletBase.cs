@@ -82,7 +82,16 @@ namespace NenAi.Commands
                 options.ProxyUri = Proxy;
                 options.ProxyCredential = ProxyCredential?.GetNetworkCredential();
             }
-            return new NenApiClient(options, Log);
+            // Per-request lines cost time on big batches; format them only when someone will see them.
+            return new NenApiClient(options, WantsDiagnostics() ? Log : null);
+        }
+
+        private bool WantsDiagnostics()
+        {
+            bool Active(string parameter, string preference) =>
+                (MyInvocation.BoundParameters.TryGetValue(parameter, out object? v) && LanguagePrimitives.IsTrue(v)) ||
+                (GetVariableValue(preference) is ActionPreference p && p != ActionPreference.SilentlyContinue && p != ActionPreference.Ignore);
+            return Active("Verbose", "VerbosePreference") || Active("Debug", "DebugPreference");
         }
 
         /// <summary>Turns a configuration failure into a terminating error with its stable id.</summary>
