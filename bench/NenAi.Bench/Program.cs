@@ -49,10 +49,11 @@ var client = new NenApiClient(options);
 var total = Stopwatch.StartNew();
 
 // Memory first, so its baseline is the idle client rather than what the throughput arms left behind.
-await MemoryAtScale();
-await SubmissionThroughput();
-await WaitingEfficiency();
-SigningCost();
+string? only = ArgText("--only"); // memory | submit | wait | sign
+if (only is null or "memory") await MemoryAtScale();
+if (only is null or "submit") await SubmissionThroughput();
+if (only is null or "wait") await WaitingEfficiency();
+if (only is null or "sign") SigningCost();
 
 Report.Line($"Done in {total.Elapsed.TotalSeconds:0} s. {(Report.Missed.Count == 0 ? "All targets met." : "Missed: " + string.Join(", ", Report.Missed))}");
 return Report.Missed.Count == 0 ? 0 : 1;
@@ -242,6 +243,12 @@ static double Time(int iterations, Action action)
 }
 
 static SecretValue Secret(string s) => SecretValue.FromChars(s.AsSpan());
+
+string? ArgText(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
 
 int ArgInt(string name, int fallback)
 {

@@ -63,10 +63,11 @@ namespace NenAi.Core.Tests
             await emu.ScriptAsync(new ScriptedFault { Kind = "503", Route = "POST /runs", Count = 100, RetryAfterSeconds = 0 });
             using (var journal = RunJournal.Open(JournalPath))
             {
-                var outcomes = await RunBatch(emu, journal, new[] { Row(1) }.Select(r => r));
+                var outcomes = await RunBatch(emu, journal, new[] { Row(1) });
                 Assert.Equal(SubmissionStatus.Failed, outcomes.Single().Status);
-                Assert.Equal(JournalState.Failed, journal.Find(Row(1).RowKey!)!.State);
             }
+            using (var journal = RunJournal.Open(JournalPath))
+                Assert.Equal(JournalState.Failed, journal.Find(Row(1).RowKey!)!.State);
             emu.State.Faults.Clear();
             using (var journal = RunJournal.Open(JournalPath))
             {

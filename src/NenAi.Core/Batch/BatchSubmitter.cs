@@ -25,7 +25,8 @@ namespace NenAi.Core.Batch
         private readonly SemaphoreSlim _ready = new SemaphoreSlim(0);
         private readonly ConcurrentQueue<SubmissionOutcome> _done = new ConcurrentQueue<SubmissionOutcome>();
         private readonly ConcurrentDictionary<long, Task> _running = new ConcurrentDictionary<long, Task>();
-        private readonly HashSet<string> _keysInBatch = new HashSet<string>(StringComparer.Ordinal);
+        // 128-bit digests rather than the key strings: 100,000 keys cost ~4 MB instead of ~25 MB.
+        private readonly HashSet<(ulong, ulong)> _keysInBatch = new HashSet<(ulong, ulong)>();
         private long _nextId;
         private int _outstanding;
 
@@ -60,7 +61,7 @@ namespace NenAi.Core.Batch
 
             if (request.RowKey != null)
             {
-                if (!_keysInBatch.Add(request.RowKey))
+                if (!_keysInBatch.Add(KeyDigest(request.RowKey)))
                 {
                     Complete(new SubmissionOutcome(request, SubmissionStatus.Failed, null,
                         new NenException(NenErrorIds.DuplicateRowKey, NenErrorCategory.InvalidData,
@@ -204,6 +205,13 @@ namespace NenAi.Core.Batch
 
         /// <summary>Completes when no request is on the wire any more (after cancellation, say).</summary>
         public Task WhenIdleAsync() => Task.WhenAll(_running.Values);
+
+        private static (ulong, ulong) KeyDigest(string key)
+        {
+            using var sha = System.Security.Cryptography.SHA256.Create();
+            byte[] hash = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(key));
+            return (BitConverter.ToUInt64(hash, 0), BitConverter.ToUInt64(hash, 8));
+        }
 
         private static string Describe(string key) => key.StartsWith("col:", StringComparison.Ordinal) ? "key '" + key.Substring(4) + "'" : "row hash " + key.Substring(0, Math.Min(key.Length, 19));
 

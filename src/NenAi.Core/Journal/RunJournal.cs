@@ -33,6 +33,7 @@ namespace NenAi.Core.Journal
         public string Path { get; }
         /// <summary>Lines that could not be read (a line cut short by a crash, say); they are ignored.</summary>
         public int SkippedLines { get; private set; }
+        /// <summary>Rows the journal knew when it was opened.</summary>
         public int Count { get { lock (_gate) return _entries.Count; } }
 
         public static RunJournal Open(string path)
@@ -155,7 +156,10 @@ namespace NenAi.Core.Journal
                 _writer.Write('\n');
                 // Flushed per record: after a crash the file holds every state change made so far.
                 _writer.Flush();
-                _entries[entry.Key] = entry;
+                // The index keeps what the file held when opened (what a re-run decides on); rows first seen
+                // in this batch are not kept, so memory does not grow with the batch (duplicates within a
+                // batch are caught by the submitter).
+                if (_entries.ContainsKey(entry.Key)) _entries[entry.Key] = entry;
             }
         }
 
@@ -175,12 +179,6 @@ namespace NenAi.Core.Journal
                 w.WriteEndObject();
             }
             return Encoding.UTF8.GetString(ms.ToArray());
-        }
-
-        /// <summary>All entries, latest state per key (for reports and tests).</summary>
-        public IReadOnlyList<JournalEntry> Entries()
-        {
-            lock (_gate) return new List<JournalEntry>(_entries.Values);
         }
 
         public void Dispose()
