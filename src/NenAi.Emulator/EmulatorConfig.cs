@@ -31,6 +31,8 @@ namespace NenAi.Emulator
         public int MaxBodyBytes { get; set; } = 1024 * 1024;
         /// <summary>Sent as Retry-After on status answers of unfinished runs (0: none).</summary>
         public int StatusRetryAfterSeconds { get; set; }
+        /// <summary>Keep accepted runs in this JSON Lines file, so a restarted emulator still knows them.</summary>
+        public string? StateFile { get; set; }
         public WebhookConfig Webhooks { get; set; } = new WebhookConfig();
         public FaultSettings Faults { get; set; } = new FaultSettings();
         public List<WorkflowConfig> Workflows { get; set; } = new List<WorkflowConfig>();

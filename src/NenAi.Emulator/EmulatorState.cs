@@ -18,11 +18,28 @@ namespace NenAi.Emulator
         private long _clockOffsetTicks;
         private int _postRuns, _getRuns, _downloads, _rejected, _postsInFlight, _maxPostsInFlight;
 
+        private readonly RunStateFile? _stateFile;
+
         public EmulatorState(EmulatorConfig config)
         {
             Config = config;
             Faults = new FaultInjector(config.Faults);
+            if (!string.IsNullOrEmpty(config.StateFile))
+            {
+                _stateFile = new RunStateFile(config.StateFile);
+                foreach (EmulatedRun run in _stateFile.Load(config.Workflows))
+                {
+                    _runs[run.MessageId] = run;
+                    _ledger.Enqueue(ToLedger(run));
+                }
+            }
         }
+
+        private static LedgerEntry ToLedger(EmulatedRun run) => new LedgerEntry
+        {
+            MessageId = run.MessageId, WorkflowId = run.WorkflowId, IdempotencyKey = run.IdempotencyKey,
+            AcceptedAt = run.AcceptedAt, EndsAt = run.EndsAt, Params = (System.Text.Json.Nodes.JsonObject)run.Params.DeepClone(),
+        };
 
         public EmulatorConfig Config { get; }
         public FaultInjector Faults { get; }
@@ -78,12 +95,9 @@ namespace NenAi.Emulator
                     return seen.BodyHash == bodyHash ? (seen.Reply, false) : (null, true);
                 }
                 EmulatedRun run = create();
+                _stateFile?.Append(run);
                 _runs[run.MessageId] = run;
-                _ledger.Enqueue(new LedgerEntry
-                {
-                    MessageId = run.MessageId, WorkflowId = run.WorkflowId, IdempotencyKey = run.IdempotencyKey,
-                    AcceptedAt = run.AcceptedAt, EndsAt = run.EndsAt, Params = (System.Text.Json.Nodes.JsonObject)run.Params.DeepClone(),
-                });
+                _ledger.Enqueue(ToLedger(run));
                 string text = reply(run);
                 if (cacheKey != null) _idempotency[cacheKey] = (bodyHash, run.MessageId, text, Now);
                 return (text, false);

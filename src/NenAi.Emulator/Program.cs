@@ -4,7 +4,7 @@ using System.Threading.Tasks;
 using NenAi.Emulator;
 
 // dotnet run --project src/NenAi.Emulator -- [--urls http://127.0.0.1:5080] [--config file.json] [--allow-remote] [--log]
-string? configPath = null;
+string? configPath = null, statePath = null;
 string url = "http://127.0.0.1:5080";
 bool allowRemote = false, requestLog = false;
 for (int i = 0; i < args.Length; i++)
@@ -13,6 +13,7 @@ for (int i = 0; i < args.Length; i++)
     {
         case "--config" when i + 1 < args.Length: configPath = args[++i]; break;
         case "--urls" when i + 1 < args.Length: url = args[++i].Split(';')[0]; break;
+        case "--state" when i + 1 < args.Length: statePath = args[++i]; break;
         case "--allow-remote": allowRemote = true; break;
         case "--log": requestLog = true; break;
         case "-h":
@@ -20,6 +21,7 @@ for (int i = 0; i < args.Length; i++)
             Console.WriteLine("NenAi.Emulator: a local stand-in for the Nen API (api.getnen.ai).");
             Console.WriteLine("  --urls <url>       where to listen (default http://127.0.0.1:5080; port 0 picks a free one)");
             Console.WriteLine("  --config <file>    JSON configuration (default: emulator.sample.json beside the program)");
+            Console.WriteLine("  --state <file>     keep accepted runs in this file across restarts");
             Console.WriteLine("  --allow-remote     allow a non-loopback address");
             Console.WriteLine("  --log              log each request (never query strings)");
             return 0;
@@ -33,6 +35,7 @@ EmulatorConfig config;
 try
 {
     config = configPath is null ? EmulatorConfig.CreateDemo() : EmulatorConfig.Load(configPath);
+    if (statePath != null) config.StateFile = statePath;
 }
 catch (Exception ex)
 {

@@ -126,6 +126,40 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task CancellingMidBatchLeavesTheJournalConsistentWithTheServer()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { LatencyMs = 150 });
+            using var cts = new System.Threading.CancellationTokenSource();
+            using (var journal = RunJournal.Open(JournalPath))
+            using (var submitter = new BatchSubmitter(emu.Client(), 4, journal))
+            {
+                int seen = 0;
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+                {
+                    await foreach (var o in submitter.SubmitAllAsync(Enumerable.Range(0, 60).Select(Row), cts.Token))
+                        if (++seen == 5) cts.Cancel();
+                });
+                await submitter.WhenIdleAsync();
+                Assert.Equal(0, submitter.InFlight); // no request outlives the batch
+            }
+
+            using (var journal = RunJournal.Open(JournalPath))
+            {
+                Assert.Equal(0, journal.SkippedLines);
+                var started = emu.State.Ledger.Select(l => RowKey.FromColumn("Id", l.Params["NAME"]!.GetValue<string>().Substring(3))).ToHashSet();
+                // Every run the server started is remembered as accepted or unknown: a re-run cannot start it again.
+                foreach (string key in started)
+                    Assert.NotEqual(JournalDecision.Submit, journal.Decide(key, retryUnknown: false));
+                // And nothing is remembered as accepted that the server never started.
+                foreach (int i in Enumerable.Range(0, 60))
+                {
+                    string key = RowKey.FromColumn("Id", i);
+                    if (journal.Decide(key, false) == JournalDecision.AlreadyAccepted) Assert.Contains(key, started);
+                }
+            }
+        }
+
+        [Fact]
         public void TheJournalHoldsNoParameterValues()
         {
             using (var journal = RunJournal.Open(JournalPath))

@@ -79,6 +79,41 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task ARestartedServerDoesNotLoseARun()
+        {
+            string state = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"nenai-state-{Guid.NewGuid():N}.jsonl");
+            try
+            {
+                var config = TestEmulator.DefaultConfig();
+                config.StateFile = state;
+                config.Workflows.Find(w => w.Id == TestEmulator.EchoWorkflow)!.DurationMs = 1500;
+                var first = await EmulatorServer.StartAsync(config);
+                Uri address = first.BaseUri;
+                var options = NenAi.Core.Configuration.NenClientOptions.Resolve(address.ToString(), TestEmulator.Secret(TestEmulator.ApiKey), TestEmulator.Secret(TestEmulator.SigningKey), environment: _ => null);
+                options.MaximumRetryCount = 0; // every refused poll reaches the waiter, which must keep the run
+                var client = new NenAi.Core.Http.NenApiClient(options);
+                string id = (await client.StartRunAsync(Requests.Echo())).MessageId;
+
+                var log = new CapturingLog();
+                using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromSeconds(30) }, log);
+                waiter.Add(id);
+                waiter.CompleteAdding();
+                waiter.Start(default);
+                await first.DisposeAsync(); // the server goes away while the run is processing
+                await Task.Delay(300);      // a few polls meet a refused connection (this is the outage, not synchronisation)
+                await using var second = await EmulatorServer.StartAsync(config, address.ToString().TrimEnd('/'));
+                var outcome = await waiter.TakeAsync();
+                Assert.Equal(WaitOutcomeKind.Completed, outcome!.Kind);
+                Assert.Equal(RunState.Succeeded, outcome.Status!.State);
+                Assert.Contains(log.Lines, l => l.Contains(NenErrorIds.NetworkError) && l.Contains(id)); // the outage was really met
+            }
+            finally
+            {
+                System.IO.File.Delete(state);
+            }
+        }
+
+        [Fact]
         public async Task TimeoutReportsEveryUnfinishedRunWithItsLastStatus()
         {
             await using var emu = await TestEmulator.StartAsync();
