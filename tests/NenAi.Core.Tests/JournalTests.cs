@@ -21,13 +21,7 @@ namespace NenAi.Core.Tests
 
         public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-        private static RunRequest Row(int i)
-        {
-            var r = Requests.Echo("row" + i);
-            r.RowKey = RowKey.FromColumn("Id", i);
-            r.IdempotencyKey = RowKey.IdempotencyKey(r.WorkflowId, r.RowKey);
-            return r;
-        }
+        private static RunRequest Row(int i) => Requests.KeyedEcho(i);
 
         private static async Task<List<SubmissionOutcome>> RunBatch(TestEmulator emu, RunJournal journal, IEnumerable<RunRequest> rows, bool retryUnknown = false)
         {

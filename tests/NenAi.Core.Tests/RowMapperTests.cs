@@ -1,18 +1,14 @@
 using System.Collections.Generic;
 using NenAi.Core.Errors;
 using NenAi.Core.Rows;
+using NenAi.Core.Tests.Infrastructure;
 using Xunit;
 
 namespace NenAi.Core.Tests
 {
     public class RowMapperTests
     {
-        private static List<KeyValuePair<string, object?>> Row(params (string, object?)[] cells)
-        {
-            var list = new List<KeyValuePair<string, object?>>();
-            foreach (var (k, v) in cells) list.Add(new KeyValuePair<string, object?>(k, v));
-            return list;
-        }
+        private static List<KeyValuePair<string, object?>> Row(params (string, object?)[] cells) => Requests.Cells(cells);
 
         [Fact]
         public void EveryColumnBecomesAParameterExceptExcludedOnes()

@@ -12,12 +12,7 @@ namespace NenAi.Core.Tests
     /// <summary>What Start-NenRun decides per row, proven without PowerShell.</summary>
     public class RunRequestFactoryTests
     {
-        private static List<KeyValuePair<string, object?>> Row(params (string, object?)[] cells)
-        {
-            var list = new List<KeyValuePair<string, object?>>();
-            foreach (var (k, v) in cells) list.Add(new KeyValuePair<string, object?>(k, v));
-            return list;
-        }
+        private static List<KeyValuePair<string, object?>> Row(params (string, object?)[] cells) => Requests.Cells(cells);
 
         private static RunRequestFactory Factory(bool keyed = false, string? keyProperty = null, string[]? exclude = null) =>
             new RunRequestFactory(new RowMapper(excludedColumns: exclude ?? new[] { "WorkflowId" }), keyProperty: keyProperty, keyed: keyed);

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using NenAi.Core.Models;
+using NenAi.Core.Rows;
 
 namespace NenAi.Core.Tests.Infrastructure
 {
@@ -10,6 +11,23 @@ namespace NenAi.Core.Tests.Infrastructure
             var r = new RunRequest(TestEmulator.EchoWorkflow) { RowKey = rowKey };
             r.Parameters.Add(new KeyValuePair<string, object?>("NAME", name));
             return r;
+        }
+
+        /// <summary>An echo row keyed like a journaled CSV row with Id = i (NAME "row" + i).</summary>
+        public static RunRequest KeyedEcho(int i, string prefix = "row")
+        {
+            var r = Echo(prefix + i);
+            r.RowKey = RowKey.FromColumn("Id", i);
+            r.IdempotencyKey = RowKey.IdempotencyKey(r.WorkflowId, r.RowKey);
+            return r;
+        }
+
+        /// <summary>A row as column → value pairs.</summary>
+        public static List<KeyValuePair<string, object?>> Cells(params (string Column, object? Value)[] cells)
+        {
+            var list = new List<KeyValuePair<string, object?>>();
+            foreach (var (k, v) in cells) list.Add(new KeyValuePair<string, object?>(k, v));
+            return list;
         }
     }
 }
