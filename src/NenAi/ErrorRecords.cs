@@ -9,12 +9,34 @@ namespace NenAi
     {
         public static ErrorRecord From(NenException ex, object? target)
         {
-            if (!Enum.TryParse(ex.Category.ToString(), out ErrorCategory category)) category = ErrorCategory.NotSpecified;
-            var record = new ErrorRecord(ex, ex.ErrorId, category, target);
+            var record = new ErrorRecord(ex, ex.ErrorId, Category(ex.Category), target);
             if (!string.IsNullOrEmpty(ex.ServerMessage) && !ex.Message.Contains(ex.ServerMessage!))
                 record.ErrorDetails = new ErrorDetails(ex.Message + " " + ex.ServerMessage);
             return record;
         }
+
+        /// <summary>Spelled out (not parsed by name) so the compiler proves every category exists in PowerShell 5.1's enum.</summary>
+        public static ErrorCategory Category(NenErrorCategory category) => category switch
+        {
+            NenErrorCategory.InvalidArgument => ErrorCategory.InvalidArgument,
+            NenErrorCategory.InvalidData => ErrorCategory.InvalidData,
+            NenErrorCategory.InvalidOperation => ErrorCategory.InvalidOperation,
+            NenErrorCategory.ObjectNotFound => ErrorCategory.ObjectNotFound,
+            NenErrorCategory.PermissionDenied => ErrorCategory.PermissionDenied,
+            NenErrorCategory.SecurityError => ErrorCategory.SecurityError,
+            NenErrorCategory.AuthenticationError => ErrorCategory.AuthenticationError,
+            NenErrorCategory.LimitsExceeded => ErrorCategory.LimitsExceeded,
+            NenErrorCategory.QuotaExceeded => ErrorCategory.QuotaExceeded,
+            NenErrorCategory.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+            NenErrorCategory.ConnectionError => ErrorCategory.ConnectionError,
+            NenErrorCategory.OperationTimeout => ErrorCategory.OperationTimeout,
+            NenErrorCategory.ProtocolError => ErrorCategory.ProtocolError,
+            NenErrorCategory.InvalidResult => ErrorCategory.InvalidResult,
+            NenErrorCategory.WriteError => ErrorCategory.WriteError,
+            NenErrorCategory.ResourceExists => ErrorCategory.ResourceExists,
+            NenErrorCategory.OperationStopped => ErrorCategory.OperationStopped,
+            _ => ErrorCategory.NotSpecified,
+        };
 
         public static ErrorRecord Argument(string errorId, string message, object? target) =>
             new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target);

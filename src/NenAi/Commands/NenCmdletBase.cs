@@ -110,7 +110,8 @@ namespace NenAi.Commands
         /// <summary>Waits for <paramref name="task"/> on the pipeline thread, writing log lines as they come.</summary>
         protected T Await<T>(Task<T> task)
         {
-            while (!task.Wait(100)) FlushLog();
+            // Not task.Wait(): it throws AggregateException for a failed task; GetResult() below throws the real one.
+            while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(100)) FlushLog();
             FlushLog();
             try
             {

@@ -234,13 +234,13 @@ namespace NenAi.Commands
         {
             if (disposing)
             {
-                base.Dispose(disposing); // cancels whatever is still in flight (Ctrl+C)
+                CancelBackgroundWork(); // Ctrl+C: stop whatever is still in flight
                 // No request may outlive the command, and the journal must record how each one ended.
-                _submitter?.WhenIdleAsync().Wait(TimeSpan.FromSeconds(30));
+                try { _submitter?.WhenIdleAsync().Wait(TimeSpan.FromSeconds(30)); }
+                catch (AggregateException) { }
                 _journal?.Dispose();
                 _submitter?.Dispose();
                 foreach (var s in _secure) s.Value.Dispose();
-                return;
             }
             base.Dispose(disposing);
         }

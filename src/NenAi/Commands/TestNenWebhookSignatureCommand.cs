@@ -23,12 +23,14 @@ namespace NenAi.Commands
         /// <summary>The request body exactly as received: a string (taken as UTF-8) or, better, the raw bytes.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [AllowEmptyString]
-        public object Body { get; set; } = string.Empty;
+        [AllowNull]
+        public object? Body { get; set; } = string.Empty;
 
         /// <summary>The X-Hmac-Signature header value ("sha256=" + 64 lowercase hex digits).</summary>
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = BySignature, ValueFromPipelineByPropertyName = true)]
         [AllowEmptyString]
-        public string Signature { get; set; } = string.Empty;
+        [AllowNull]
+        public string? Signature { get; set; } = string.Empty;
 
         /// <summary>The request headers (any dictionary); X-Hmac-Signature is found whatever its case.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ByHeaders, ValueFromPipelineByPropertyName = true)]
