@@ -45,8 +45,11 @@ function Invoke-BuildTask {
         Copy-Item (Join-Path $root $file) -Destination $moduleOut
     }
     Invoke-DocsTask
-    # Import-Module ./NenAi.psd1 from the repository root looks for help beside that manifest too.
-    Copy-Item (Join-Path $moduleOut 'en-US') -Destination $root -Recurse -Force
+    # Get-Help looks for NenAi.dll-Help.xml beside the manifest and beside the cmdlet assembly; put it in
+    # both, and beside the repository-root manifest too (Import-Module ./NenAi.psd1).
+    foreach ($target in @($root, (Join-Path $moduleOut 'bin/net472'), (Join-Path $moduleOut 'bin/net8.0'))) {
+        Copy-Item (Join-Path $moduleOut 'en-US') -Destination $target -Recurse -Force
+    }
     Write-Host "Module laid out in $moduleOut. Import it with: Import-Module $(Join-Path $root 'NenAi.psd1')"
 }
 
