@@ -125,7 +125,7 @@ namespace NenAi.Core.Http
                 throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidData,
                     $"The parameter '{name}' holds text that is not valid Unicode (a lone surrogate) and cannot be sent as JSON.", ex);
             }
-            catch (InvalidOperationException ex) when (!(ex is NenException))
+            catch (InvalidOperationException ex)
             {
                 throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidData,
                     $"The parameter '{name}' cannot be written as JSON: {ex.Message}", ex);
