@@ -108,8 +108,6 @@ namespace NenAi.Emulator
         private static bool IsLoopback(string host) =>
             host == "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? ip) && IPAddress.IsLoopback(ip));
 
-        public Task StopAsync() => _app.StopAsync();
-
         public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
 
         public async ValueTask DisposeAsync()

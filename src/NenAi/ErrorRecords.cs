@@ -37,8 +37,5 @@ namespace NenAi
             NenErrorCategory.OperationStopped => ErrorCategory.OperationStopped,
             _ => ErrorCategory.NotSpecified,
         };
-
-        public static ErrorRecord Argument(string errorId, string message, object? target) =>
-            new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target);
     }
 }

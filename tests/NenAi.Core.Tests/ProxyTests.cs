@@ -7,12 +7,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using NenAi.Core.Configuration;
 using NenAi.Core.Tests.Infrastructure;
 using Xunit;
@@ -30,11 +25,7 @@ namespace NenAi.Core.Tests
             string expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("proxyuser:proxypass"));
             using var upstream = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
 
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            await using var proxy = builder.Build();
-            proxy.Run(async ctx =>
+            var (proxy, proxyUri) = await LoopbackApp.StartAsync(app => app.Run(async ctx =>
             {
                 if (ctx.Request.Headers["Proxy-Authorization"] != expected)
                 {
@@ -59,9 +50,8 @@ namespace NenAi.Core.Tests
                 using var response = await upstream.SendAsync(request);
                 ctx.Response.StatusCode = (int)response.StatusCode;
                 await ctx.Response.Body.WriteAsync(await response.Content.ReadAsByteArrayAsync());
-            });
-            await proxy.StartAsync();
-            var proxyUri = new Uri(proxy.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            }));
+            await using var _ = proxy;
 
             var client = emu.Client(o =>
             {

@@ -4,12 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using NenAi.Core.Configuration;
 using NenAi.Core.Signing;
 using NenAi.Core.Tests.Infrastructure;
@@ -24,14 +19,10 @@ namespace NenAi.Core.Tests
 
         private static async Task<(WebApplication App, Uri Url, ConcurrentQueue<Received> Inbox, TaskCompletionSource Final)> StartReceiver(int failFirst = 0)
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
             var inbox = new ConcurrentQueue<Received>();
             var final = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             int calls = 0;
-            app.MapPost("/hook", async (HttpContext ctx) =>
+            var (app, address) = await LoopbackApp.StartAsync(a => a.MapPost("/hook", async (HttpContext ctx) =>
             {
                 using var ms = new MemoryStream();
                 await ctx.Request.Body.CopyToAsync(ms);
@@ -39,10 +30,8 @@ namespace NenAi.Core.Tests
                 inbox.Enqueue(new Received(ms.ToArray(), ctx.Request.Headers["X-Hmac-Signature"].FirstOrDefault()));
                 if (System.Text.Encoding.UTF8.GetString(ms.ToArray()).Contains("\"success\"")) final.TrySetResult();
                 return Results.Ok();
-            });
-            await app.StartAsync();
-            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return (app, new Uri(address + "/hook"), inbox, final);
+            }));
+            return (app, new Uri(address, "hook"), inbox, final);
         }
 
         [Fact]

@@ -65,8 +65,6 @@ namespace NenAi.Core.Configuration
         /// <summary>A header value has to be a string for HttpClient; it is created per request only.</summary>
         internal string RevealForHeader() => UseChars(chars => new string(chars));
 
-        public SecureString ToSecureString() => _value.Copy();
-
         public void Dispose() => _value.Dispose();
 
         public override string ToString() => "***";
