@@ -14,6 +14,7 @@ namespace NenAi.Emulator
         private readonly ConcurrentDictionary<string, (string BodyHash, string MessageId, string Reply, DateTimeOffset At)> _idempotency = new();
         private readonly ConcurrentDictionary<string, int> _getsByRun = new ConcurrentDictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         private readonly ConcurrentQueue<WebhookDelivery> _deliveries = new ConcurrentQueue<WebhookDelivery>();
+        private readonly ConcurrentDictionary<string, int> _userAgents = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         private readonly object _acceptGate = new object();
         private long _clockOffsetTicks;
         private int _postRuns, _getRuns, _downloads, _rejected, _postsInFlight, _maxPostsInFlight;
@@ -79,6 +80,11 @@ namespace NenAi.Emulator
             _getsByRun.AddOrUpdate(messageId, 1, (_, n) => n + 1);
         }
 
+        /// <summary>Which clients called (User-Agent → requests), for support-style questions and tests.</summary>
+        public IReadOnlyDictionary<string, int> UserAgents => _userAgents;
+
+        public void CountUserAgent(string? userAgent) => _userAgents.AddOrUpdate(string.IsNullOrEmpty(userAgent) ? "(none)" : userAgent!, 1, (_, n) => n + 1);
+
         public EmulatedRun? Find(string messageId) => _runs.TryGetValue(messageId, out EmulatedRun? run) ? run : null;
 
         /// <summary>
@@ -113,6 +119,7 @@ namespace NenAi.Emulator
             runs = includeRuns ? _ledger.ToArray() : Array.Empty<LedgerEntry>(),
             getsByRun = includeRuns ? _getsByRun.ToDictionary(p => p.Key, p => p.Value) : new Dictionary<string, int>(),
             webhooks = _deliveries.ToArray(),
+            userAgents = _userAgents.ToDictionary(p => p.Key, p => p.Value),
         };
 
         public IReadOnlyList<LedgerEntry> Ledger => _ledger.ToArray();
@@ -127,6 +134,7 @@ namespace NenAi.Emulator
                 while (_ledger.TryDequeue(out _)) { }
                 _idempotency.Clear();
                 _getsByRun.Clear();
+                _userAgents.Clear();
                 while (_deliveries.TryDequeue(out _)) { }
                 Interlocked.Exchange(ref _postRuns, 0);
                 Interlocked.Exchange(ref _maxPostsInFlight, 0);

@@ -29,6 +29,7 @@ namespace NenAi.Emulator
         public async Task PostRunsAsync(HttpContext ctx)
         {
             using IDisposable _ = _state.EnterPost();
+            _state.CountUserAgent(ctx.Request.Headers.UserAgent);
             FaultDecision fault = _state.Faults.Decide("POST /runs", ctx.Request.Headers[FaultHeader]);
             if (await ApplyBeforeFaultsAsync(ctx, fault)) return;
 
@@ -155,6 +156,7 @@ namespace NenAi.Emulator
         public async Task GetRunAsync(HttpContext ctx, string messageId)
         {
             _state.CountGet(messageId);
+            _state.CountUserAgent(ctx.Request.Headers.UserAgent);
             FaultDecision fault = _state.Faults.Decide("GET /runs", ctx.Request.Headers[FaultHeader]);
             if (await ApplyBeforeFaultsAsync(ctx, fault)) return;
             ApiKeyConfig? key = Authenticate(ctx);

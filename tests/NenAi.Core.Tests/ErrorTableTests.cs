@@ -27,6 +27,9 @@ namespace NenAi.Core.Tests
             Assert.Contains("\"messageId\"", run.RawJson);
             Assert.Single(emu.State.Ledger);
             Assert.Equal("Ada", emu.State.Ledger[0].Params["NAME"]!.GetValue<string>());
+            // The User-Agent names the module and its version.
+            Assert.Equal($"NenAi/{UserAgent.Version} (PowerShell module)", Assert.Single(emu.State.UserAgents).Key);
+            Assert.Matches(@"^\d+\.\d+\.\d+", UserAgent.Version);
         }
 
         [Fact]
