@@ -23,17 +23,15 @@ namespace NenAi.Emulator
         public bool Verify(string messageId, int index, string? expires, string? sig, DateTimeOffset now, out bool expired)
         {
             expired = false;
-            if (!long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out long at) || string.IsNullOrEmpty(sig)) return false;
-            if (!Hex.TryParseLower(sig, out byte[] given)) return false;
-            if (!ConstantTime.Equals(Hex.TryParseLower(Signature(messageId, index, at), out byte[] expected) ? expected : Array.Empty<byte>(), given)) return false;
+            if (!long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out long at)) return false;
+            if (!HmacSha256.VerifyHex(_key, Message(messageId, index, at), sig)) return false;
             expired = now.ToUnixTimeSeconds() > at;
             return !expired;
         }
 
-        private string Signature(string messageId, int index, long expires)
-        {
-            using var hmac = new HMACSHA256(_key);
-            return Hex.ToLower(hmac.ComputeHash(Encoding.UTF8.GetBytes(messageId.ToLowerInvariant() + "\n" + index.ToString(CultureInfo.InvariantCulture) + "\n" + expires.ToString(CultureInfo.InvariantCulture))));
-        }
+        private string Signature(string messageId, int index, long expires) => HmacSha256.ComputeHex(_key, Message(messageId, index, expires));
+
+        private static byte[] Message(string messageId, int index, long expires) =>
+            Encoding.UTF8.GetBytes(messageId.ToLowerInvariant() + "\n" + index.ToString(CultureInfo.InvariantCulture) + "\n" + expires.ToString(CultureInfo.InvariantCulture));
     }
 }

@@ -30,23 +30,10 @@ namespace NenAi.Core.Signing
 
         /// <summary>Signs with the secret's UTF-8 bytes; key and HMAC state are zeroed afterwards.</summary>
         public static string Sign(SecretValue signingKey, string canonicalRequest) =>
-            signingKey.UseUtf8(key => Sign(key, Encoding.UTF8.GetBytes(canonicalRequest)));
-
-        public static string Sign(byte[] key, byte[] message)
-        {
-            using var hmac = new HMACSHA256(key);
-            byte[] mac = hmac.ComputeHash(message);
-            try { return Hex.ToLower(mac); }
-            finally { Array.Clear(mac, 0, mac.Length); }
-        }
+            signingKey.UseUtf8(key => HmacSha256.ComputeHex(key, Encoding.UTF8.GetBytes(canonicalRequest)));
 
         /// <summary>Server side: does <paramref name="signature"/> match? Constant-time.</summary>
-        public static bool Verify(byte[] key, string canonicalRequest, string signature)
-        {
-            if (!Hex.TryParseLower(signature, out byte[] given)) return false;
-            using var hmac = new HMACSHA256(key);
-            byte[] expected = hmac.ComputeHash(Encoding.UTF8.GetBytes(canonicalRequest));
-            return ConstantTime.Equals(expected, given);
-        }
+        public static bool Verify(byte[] key, string canonicalRequest, string signature) =>
+            HmacSha256.VerifyHex(key, Encoding.UTF8.GetBytes(canonicalRequest), signature);
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Security.Cryptography;
 using NenAi.Core.Configuration;
 
 namespace NenAi.Core.Signing
@@ -31,13 +30,7 @@ namespace NenAi.Core.Signing
         /// <summary>Bodies beyond this are refused rather than hashed (a receiver should never see one).</summary>
         public const int MaxBodyBytes = 16 * 1024 * 1024;
 
-        public static string Compute(byte[] secret, byte[] body)
-        {
-            using var hmac = new HMACSHA256(secret);
-            byte[] mac = hmac.ComputeHash(body);
-            try { return Prefix + Hex.ToLower(mac); }
-            finally { Array.Clear(mac, 0, mac.Length); }
-        }
+        public static string Compute(byte[] secret, byte[] body) => Prefix + HmacSha256.ComputeHex(secret, body);
 
         public static string Compute(SecretValue secret, byte[] body) => secret.UseUtf8(key => Compute(key, body));
 
@@ -70,11 +63,7 @@ namespace NenAi.Core.Signing
             int matched = -1;
             for (int i = 0; i < secrets.Count; i++)
             {
-                byte[] expected = secrets[i].UseUtf8(key =>
-                {
-                    using var hmac = new HMACSHA256(key);
-                    return hmac.ComputeHash(body);
-                });
+                byte[] expected = secrets[i].UseUtf8(key => HmacSha256.Compute(key, body));
                 // Every secret is tried so the time does not reveal which one matched.
                 bool equal = ConstantTime.Equals(expected, given);
                 Array.Clear(expected, 0, expected.Length);
