@@ -102,22 +102,11 @@ function Invoke-PackageTask {
     Write-Host "Packaged $zip. To publish: Publish-PSResource -Path '$moduleOut' -Repository PSGallery -ApiKey (Get-Secret PSGalleryKey -AsPlainText)"
 }
 
-function Start-Emulator {
-    $dll = Join-Path $root "src/NenAi.Emulator/bin/$Configuration/net10.0/NenAi.Emulator.dll"
-    if (-not (Test-Path $dll)) { Invoke-Native dotnet @('build', (Join-Path $root 'src/NenAi.Emulator/NenAi.Emulator.csproj'), '-c', $Configuration, '--nologo') }
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($dll, '--urls', 'http://127.0.0.1:0')) { $psi.ArgumentList.Add($a) }
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($psi)
-    $line = $process.StandardOutput.ReadLine()
-    if ($line -notmatch 'listening on (\S+)') { $process.Kill(); throw "The emulator did not start: $line" }
-    [pscustomobject]@{ Process = $process; BaseUri = $Matches[1] }
-}
-
 function Invoke-DemoTask {
-    if (-not (Test-Path (Join-Path $moduleOut 'bin/net8.0/NenAi.dll'))) { Invoke-BuildTask }
-    $emulator = Start-Emulator
+    $emulatorDll = Join-Path $root "src/NenAi.Emulator/bin/$Configuration/net10.0/NenAi.Emulator.dll"
+    if (-not (Test-Path (Join-Path $moduleOut 'bin/net8.0/NenAi.dll')) -or -not (Test-Path $emulatorDll)) { Invoke-BuildTask }
+    Import-Module (Join-Path $root 'tools/EmulatorProcess.psm1') -Force
+    $emulator = Start-EmulatorProcess -Configuration $Configuration
     try {
         # Demo credentials of the local emulator (emulator.sample.json); never real ones.
         $env:NEN_BASE_URL = $emulator.BaseUri
@@ -133,7 +122,7 @@ function Invoke-DemoTask {
         Write-Host "Results are in $out"
     }
     finally {
-        $emulator.Process.Kill()
+        Stop-EmulatorProcess $emulator
         Remove-Item Env:NEN_BASE_URL, Env:NEN_API_KEY, Env:NEN_SIGNING_KEY -ErrorAction SilentlyContinue
     }
 }

@@ -35,8 +35,9 @@ BeforeDiscovery {
 BeforeAll {
     $script:root = Resolve-Path (Join-Path $PSScriptRoot '../..')
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $script:root 'tools/EmulatorProcess.psm1') -Force
     Import-Module (Join-Path $script:root 'NenAi.psd1') -Force
-    $script:emulator = Start-TestEmulator -ConfigPath (Join-Path $script:root 'src/NenAi.Emulator/emulator.sample.json')
+    $script:emulator = Start-EmulatorProcess -ConfigPath (Join-Path $script:root 'src/NenAi.Emulator/emulator.sample.json')
     $env:NEN_BASE_URL = $script:emulator.BaseUri
     $env:NEN_API_KEY = 'nen-demo-api-key'
     $env:NEN_SIGNING_KEY = 'nen-demo-signing-key'
@@ -70,7 +71,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Stop-TestEmulator $script:emulator
+    Stop-EmulatorProcess $script:emulator
     if ($script:stubbedGetSecret) { Remove-Item Function:\Get-Secret -ErrorAction SilentlyContinue }
     Remove-Item Env:NEN_BASE_URL, Env:NEN_API_KEY, Env:NEN_SIGNING_KEY, Env:NEN_WEBHOOK_SECRET -ErrorAction SilentlyContinue
 }

@@ -5,9 +5,10 @@
 BeforeAll {
     $script:root = Resolve-Path (Join-Path $PSScriptRoot '../..')
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $script:root 'tools/EmulatorProcess.psm1') -Force
     Import-Module (Join-Path $script:root 'NenAi.psd1') -Force
 
-    $script:emulator = Start-TestEmulator -ConfigPath (Join-Path $PSScriptRoot 'emulator.pester.json')
+    $script:emulator = Start-EmulatorProcess -ConfigPath (Join-Path $PSScriptRoot 'emulator.pester.json')
     $script:baseUri = $script:emulator.BaseUri
     $script:echo = '11111111-1111-1111-1111-111111111111'
     $script:secureWf = '22222222-2222-2222-2222-222222222222'
@@ -21,7 +22,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Stop-TestEmulator $script:emulator
+    Stop-EmulatorProcess $script:emulator
     Remove-Item Env:NEN_BASE_URL, Env:NEN_API_KEY, Env:NEN_SIGNING_KEY, Env:NEN_WEBHOOK_SECRET -ErrorAction SilentlyContinue
     Remove-Module NenAi -ErrorAction SilentlyContinue
 }

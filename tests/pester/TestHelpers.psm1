@@ -1,33 +1,4 @@
-# Shared by the Pester suite: starts the emulator as a real process on a free loopback port.
-function Start-TestEmulator {
-    [CmdletBinding()]
-    param([string] $ConfigPath)
-    $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
-    $dll = @('Release', 'Debug') |
-        ForEach-Object { Join-Path $root "src/NenAi.Emulator/bin/$_/net10.0/NenAi.Emulator.dll" } |
-        Where-Object { Test-Path $_ } | Select-Object -First 1
-    if (-not $dll) { throw 'The emulator is not built: run ./build.ps1 -Task Build first.' }
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in @($dll, '--urls', 'http://127.0.0.1:0', '--config', $ConfigPath)) { $psi.ArgumentList.Add($a) }
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($psi)
-    $line = $process.StandardOutput.ReadLine()
-    if ($line -notmatch 'listening on (\S+)') {
-        $process.Kill()
-        throw "The emulator did not start: $line"
-    }
-    [pscustomobject]@{ Process = $process; BaseUri = $Matches[1] }
-}
-
-function Stop-TestEmulator {
-    param($Emulator)
-    if ($Emulator -and -not $Emulator.Process.HasExited) {
-        $Emulator.Process.Kill()
-        $Emulator.Process.WaitForExit(10000) | Out-Null
-    }
-}
-
+# Shared by the Pester suites. Starting and stopping the emulator lives in tools/EmulatorProcess.psm1.
 function Get-EmulatorLedger {
     param([string] $BaseUri)
     Invoke-RestMethod -Uri "$BaseUri/_emulator/ledger" -Method Get
@@ -42,4 +13,4 @@ function ConvertTo-SecretText {
     $secure
 }
 
-Export-ModuleMember -Function Start-TestEmulator, Stop-TestEmulator, Get-EmulatorLedger, ConvertTo-SecretText
+Export-ModuleMember -Function Get-EmulatorLedger, ConvertTo-SecretText

@@ -1,0 +1,40 @@
+# Starts the local Nen API emulator as a process on a free loopback port. Shared by build.ps1 -Task Demo
+# and the Pester suites.
+function Start-EmulatorProcess {
+    [CmdletBinding()]
+    param(
+        # Emulator configuration (default: emulator.sample.json beside the emulator).
+        [string] $ConfigPath,
+        # The build to prefer; the other is used when only it exists.
+        [ValidateSet('Release', 'Debug')]
+        [string] $Configuration = 'Release'
+    )
+    $root = Resolve-Path (Join-Path $PSScriptRoot '..')
+    $dll = @($Configuration, 'Release', 'Debug') |
+        ForEach-Object { Join-Path $root "src/NenAi.Emulator/bin/$_/net10.0/NenAi.Emulator.dll" } |
+        Where-Object { Test-Path $_ } | Select-Object -First 1
+    if (-not $dll) { throw 'The emulator is not built: run ./build.ps1 -Task Build first.' }
+    $arguments = @($dll, '--urls', 'http://127.0.0.1:0')
+    if ($ConfigPath) { $arguments += @('--config', $ConfigPath) }
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in $arguments) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notmatch 'listening on (\S+)') {
+        $process.Kill()
+        throw "The emulator did not start: $line"
+    }
+    [pscustomobject]@{ Process = $process; BaseUri = $Matches[1] }
+}
+
+function Stop-EmulatorProcess {
+    param($Emulator)
+    if ($Emulator -and -not $Emulator.Process.HasExited) {
+        $Emulator.Process.Kill()
+        $Emulator.Process.WaitForExit(10000) | Out-Null
+    }
+}
+
+Export-ModuleMember -Function Start-EmulatorProcess, Stop-EmulatorProcess
