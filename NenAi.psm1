@@ -1,6 +1,7 @@
 # Loads the cmdlet assembly built for the running edition: net8.0 on PowerShell 7.4+, net472 on
 # Windows PowerShell 5.1. Works from a built module folder (bin\<tfm>) and from the repository root
-# after ./build.ps1 -Task Build (out\NenAi\bin\<tfm>).
+# after ./build.ps1 -Task Build (out\NenAi\bin\<tfm>). Only engine commands and .NET are used here, so the
+# module loads wherever the engine does (no Microsoft.PowerShell.Utility/Management needed).
 $importModule = Get-Command -Name Import-Module -Module Microsoft.PowerShell.Core
 $tfm = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'net472' }
 
@@ -13,7 +14,10 @@ else {
         [System.IO.Path]::Combine($PSScriptRoot, 'bin', $tfm, 'NenAi.dll'),
         [System.IO.Path]::Combine($PSScriptRoot, 'out', 'NenAi', 'bin', $tfm, 'NenAi.dll')
     )
-    $dll = $candidates | Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
+    $dll = $null
+    foreach ($candidate in $candidates) {
+        if ([System.IO.File]::Exists($candidate)) { $dll = $candidate; break }
+    }
     if (-not $dll) {
         throw "NenAi is not built for $tfm. Run ./build.ps1 -Task Build first (looked in: $($candidates -join ', '))."
     }

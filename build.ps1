@@ -32,43 +32,45 @@ function Invoke-Native {
 }
 
 function Invoke-BuildTask {
-    Invoke-Native dotnet @('build', (Join-Path $root 'src/NenAi/NenAi.csproj'), '-c', $Configuration, '--nologo')
-    Invoke-Native dotnet @('build', (Join-Path $root 'src/NenAi.Emulator/NenAi.Emulator.csproj'), '-c', $Configuration, '--nologo')
+    foreach ($project in 'src/NenAi/NenAi.csproj', 'src/NenAi.HelpGen/NenAi.HelpGen.csproj', 'src/NenAi.Emulator/NenAi.Emulator.csproj') {
+        Invoke-Native dotnet @('build', (Join-Path $root $project), '-c', $Configuration, '--nologo')
+    }
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
-    foreach ($tfm in 'net472', 'net8.0') {
-        $target = New-Item -ItemType Directory -Path (Join-Path $moduleOut "bin/$tfm") -Force
-        Get-ChildItem (Join-Path $root "src/NenAi/bin/$Configuration/$tfm") -File |
-            Where-Object { $_.Extension -in '.dll', '.pdb', '.json' } |
-            Copy-Item -Destination $target
-    }
-    foreach ($file in 'NenAi.psd1', 'NenAi.psm1', 'NenAi.Format.ps1xml') {
-        Copy-Item (Join-Path $root $file) -Destination $moduleOut
-    }
-    Invoke-DocsTask
-    # Get-Help looks for NenAi.dll-Help.xml beside the manifest and beside the cmdlet assembly; put it in
-    # both, and beside the repository-root manifest too (Import-Module ./NenAi.psd1).
-    foreach ($target in @($root, (Join-Path $moduleOut 'bin/net472'), (Join-Path $moduleOut 'bin/net8.0'))) {
-        Copy-Item (Join-Path $moduleOut 'en-US') -Destination $target -Recurse -Force
-    }
+    # The same layout the hosted-engine tests import (src/NenAi/NenAi.ModuleLayout.targets): manifest, loader,
+    # format views, bin/net472 and bin/net8.0, and help beside the manifest and beside each cmdlet assembly.
+    Invoke-Native dotnet @('msbuild', (Join-Path $root 'src/NenAi/NenAi.csproj'), '-t:LayOutNenAiModule', '-nologo', '-v:m',
+        "-p:Configuration=$Configuration", "-p:NenAiModuleDir=$moduleOut/", "-p:NenAiHelpGen=$(Get-HelpGenPath)")
+    if (Get-PlatyPS) { Invoke-DocsTask }
+    # Import-Module ./NenAi.psd1 from the repository root finds its help here.
+    Copy-Item (Join-Path $moduleOut 'en-US') -Destination $root -Recurse -Force
     Write-Host "Module laid out in $moduleOut. Import it with: Import-Module $(Join-Path $root 'NenAi.psd1')"
 }
+
+function Get-HelpGenPath { Join-Path $root "src/NenAi.HelpGen/bin/$Configuration/net10.0/NenAi.HelpGen.dll" }
+
+function Get-PlatyPS { Get-Module -ListAvailable -Name platyPS | Sort-Object Version -Descending | Select-Object -First 1 }
 
 function Invoke-DocsTask {
     $helpOut = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'en-US') -Force
     $docs = Join-Path $root 'docs/en-US'
-    $platy = Get-Module -ListAvailable -Name platyPS | Sort-Object Version -Descending | Select-Object -First 1
+    $platy = Get-PlatyPS
     if ($platy) {
         Import-Module $platy
         New-ExternalHelp -Path $docs -OutputPath $helpOut -Force | Out-Null
+        # about_ topics ship as plain text next to the MAML.
+        Get-ChildItem $docs -Filter 'about_*.md' | ForEach-Object {
+            Copy-Item $_.FullName (Join-Path $helpOut ($_.BaseName + '.help.txt'))
+        }
     }
     else {
         Write-Host 'platyPS is not installed: generating MAML with the repository''s own generator.'
-        Invoke-Native dotnet @('run', '--project', (Join-Path $root 'src/NenAi.HelpGen/NenAi.HelpGen.csproj'), '-c', $Configuration, '--', $docs, $helpOut.FullName)
+        if (-not (Test-Path (Get-HelpGenPath))) { Invoke-Native dotnet @('build', (Join-Path $root 'src/NenAi.HelpGen/NenAi.HelpGen.csproj'), '-c', $Configuration, '--nologo') }
+        Invoke-Native dotnet @('exec', (Get-HelpGenPath), $docs, $helpOut.FullName)
     }
-    # about_ topics ship as plain text next to the MAML.
-    Get-ChildItem $docs -Filter 'about_*.md' | ForEach-Object {
-        $text = Get-Content $_.FullName -Raw
-        Set-Content -Path (Join-Path $helpOut ($_.BaseName + '.help.txt')) -Value $text -Encoding UTF8
+    # Get-Help looks for NenAi.dll-Help.xml beside the manifest and beside the cmdlet assembly.
+    foreach ($tfm in 'net472', 'net8.0') {
+        $bin = Join-Path $moduleOut "bin/$tfm"
+        if (Test-Path $bin) { Copy-Item $helpOut -Destination $bin -Recurse -Force }
     }
 }
 
@@ -114,12 +116,13 @@ function Invoke-DemoTask {
         $env:NEN_SIGNING_KEY = 'nen-demo-signing-key'
         Import-Module (Join-Path $root 'NenAi.psd1') -Force
         $out = Join-Path $outRoot 'demo-results'
-        Import-Csv (Join-Path $root 'docs/examples/jobs.csv') |
-            Start-NenRun -WorkflowId '0f6a1f7e-9a55-4c55-8d7e-3b1b2a6f4c21' -KeyProperty JobId -ExcludeProperty JobId -JournalPath (Join-Path $outRoot 'demo.journal.jsonl') |
-            Wait-NenRun -PollIntervalSec 1 -TimeoutSec 120 |
-            Get-NenRunResult -Destination $out |
-            Format-Table -AutoSize
-        Write-Host "Results are in $out"
+        # A fresh emulator knows no earlier runs, so the demo starts a fresh batch (and journal) each time.
+        $journal = Join-Path $outRoot 'demo.journal.jsonl'
+        Remove-Item $journal -ErrorAction Ignore
+        $demo = Import-Csv (Join-Path $root 'docs/examples/jobs.csv') |
+            & (Join-Path $root 'tools/DemoBatch.ps1') -Destination $out -JournalPath $journal
+        $demo.Files | Format-Table -AutoSize | Out-Host
+        Write-Host "Results are in ${out}: $($demo.Files.Count) file(s) saved. $($demo.Errors.Count) run(s) reported an error (shown above; the CSV's FAIL row fails on purpose)."
     }
     finally {
         Stop-EmulatorProcess $emulator

@@ -58,6 +58,11 @@ namespace NenAi.Emulator
             api.UseWebhooks(new WebhookDispatcher(state, (run, status) => api.StatusJson(run, status, publicBase), app.Lifetime.ApplicationStopping));
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("NenAi.Emulator");
 
+            app.Use(async (ctx, next) =>
+            {
+                using IDisposable _ = state.EnterRequest();
+                await next();
+            });
             if (requestLog)
             {
                 app.Use(async (ctx, next) =>

@@ -17,7 +17,7 @@ namespace NenAi.Emulator
         private readonly ConcurrentDictionary<string, int> _userAgents = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         private readonly object _acceptGate = new object();
         private long _clockOffsetTicks;
-        private int _postRuns, _getRuns, _downloads, _rejected, _postsInFlight, _maxPostsInFlight;
+        private int _postRuns, _getRuns, _downloads, _rejected, _postsInFlight, _maxPostsInFlight, _requestsInFlight;
 
         private readonly RunStateFile? _stateFile;
 
@@ -55,6 +55,16 @@ namespace NenAi.Emulator
         public int Downloads => Volatile.Read(ref _downloads);
         /// <summary>The most POST /runs requests the emulator ever had in progress at once.</summary>
         public int MaxConcurrentPosts => Volatile.Read(ref _maxPostsInFlight);
+
+        /// <summary>Requests of any kind being handled right now (a client that stopped has none left here).</summary>
+        public int RequestsInFlight => Volatile.Read(ref _requestsInFlight);
+
+        /// <summary>Counts a request of any kind as in progress; dispose when it has been handled.</summary>
+        public IDisposable EnterRequest()
+        {
+            Interlocked.Increment(ref _requestsInFlight);
+            return new Leave(() => Interlocked.Decrement(ref _requestsInFlight));
+        }
 
         /// <summary>Counts a POST /runs and tracks how many are in progress; dispose when answered.</summary>
         public IDisposable EnterPost()
@@ -115,7 +125,7 @@ namespace NenAi.Emulator
         public object Snapshot(bool includeRuns = true) => new
         {
             accepted = _ledger.Count,
-            requests = new { maxConcurrentPosts = MaxConcurrentPosts, postRuns = PostRuns, getRuns = GetRuns, downloads = Downloads, rejected = Volatile.Read(ref _rejected) },
+            requests = new { inFlight = RequestsInFlight, maxConcurrentPosts = MaxConcurrentPosts, postRuns = PostRuns, getRuns = GetRuns, downloads = Downloads, rejected = Volatile.Read(ref _rejected) },
             runs = includeRuns ? _ledger.ToArray() : Array.Empty<LedgerEntry>(),
             getsByRun = includeRuns ? _getsByRun.ToDictionary(p => p.Key, p => p.Value) : new Dictionary<string, int>(),
             webhooks = _deliveries.ToArray(),

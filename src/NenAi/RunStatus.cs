@@ -7,10 +7,11 @@ namespace NenAi
     /// <summary>A run's status as Wait-NenRun writes it (type NenAi.RunStatus).</summary>
     public sealed class RunStatus
     {
-        internal RunStatus(CoreStatus status, bool timedOut)
+        internal RunStatus(CoreStatus status, bool timedOut, object? inputObject = null)
         {
             Core = status;
             TimedOut = timedOut;
+            InputObject = inputObject;
         }
 
         internal CoreStatus Core { get; }
@@ -39,6 +40,8 @@ namespace NenAi
         public DateTimeOffset RetrievedAt => Core.RetrievedAt;
         /// <summary>The whole JSON the server sent. Contains presigned URLs: treat as a credential.</summary>
         public string Raw => Core.RawJson;
+        /// <summary>What was piped in for this run (a NenAi.Run with its input row, a CSV row, a message id), if anything.</summary>
+        public object? InputObject { get; }
 
         public override string ToString() => $"{MessageId}: {Status}";
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using NenAi.TestSupport;
 using NenAi.Core.Batch;
 using NenAi.Core.Errors;
 using NenAi.Core.Models;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using NenAi.TestSupport;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
 using NenAi.Core.Tests.Infrastructure;

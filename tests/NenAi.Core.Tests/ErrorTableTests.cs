@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Threading.Tasks;
+using NenAi.TestSupport;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
 using NenAi.Core.Http;

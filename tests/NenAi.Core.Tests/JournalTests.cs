@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using NenAi.TestSupport;
 using NenAi.Core.Batch;
 using NenAi.Core.Errors;
 using NenAi.Core.Journal;
@@ -111,7 +112,7 @@ namespace NenAi.Core.Tests
                 Assert.Equal(JournalDecision.OutcomeUnknown, journal.Decide("col:1", retryUnknown: false));
                 Assert.Equal(JournalDecision.AlreadyAccepted, journal.Decide("col:2", retryUnknown: false));
                 Assert.Equal(JournalDecision.Submit, journal.Decide("col:3", retryUnknown: false));
-                journal.RecordFailed("col:3", TestEmulator.EchoWorkflow, "X");
+                journal.RecordFailed("col:3", TestEmulator.EchoWorkflow, "key-3", "X");
             }
             using (var journal = RunJournal.Open(JournalPath))
             {

@@ -8,6 +8,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using NenAi.TestSupport;
 using NenAi.Core.Configuration;
 using NenAi.Core.Tests.Infrastructure;
 using Xunit;

@@ -3,6 +3,7 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Threading.Tasks;
+using NenAi.TestSupport;
 using NenAi.Core.Downloads;
 using NenAi.Core.Errors;
 using NenAi.Core.Http;

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Tasks;
+using NenAi.TestSupport;
 using NenAi.Core.Errors;
 using NenAi.Core.Http;
 using NenAi.Core.Models;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading.Tasks;
+using NenAi.TestSupport;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
 using NenAi.Core.Rows;

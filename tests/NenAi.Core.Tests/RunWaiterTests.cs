@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
+using NenAi.TestSupport;
 using NenAi.Core.Errors;
 using NenAi.Core.Models;
 using NenAi.Core.Tests.Infrastructure;

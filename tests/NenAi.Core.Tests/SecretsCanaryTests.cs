@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using NenAi.TestSupport;
 using NenAi.Core.Batch;
 using NenAi.Core.Configuration;
 using NenAi.Core.Downloads;

@@ -1,5 +1,6 @@
 using System;
 using System.Text;
+using NenAi.TestSupport;
 using NenAi.Core.Configuration;
 using NenAi.Core.Signing;
 using NenAi.Core.Tests.Infrastructure;

@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using NenAi.TestSupport;
 using NenAi.Core.Configuration;
 using NenAi.Core.Signing;
 using NenAi.Core.Tests.Infrastructure;

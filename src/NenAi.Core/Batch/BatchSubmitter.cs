@@ -108,7 +108,7 @@ namespace NenAi.Core.Batch
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    Journal(j => j.RecordFailed(request.RowKey!, request.WorkflowId, "Cancelled"), request);
+                    Journal(j => j.RecordFailed(request.RowKey!, request.WorkflowId, request.IdempotencyKey, "Cancelled"), request);
                     outcome = new SubmissionOutcome(request, SubmissionStatus.Failed, null,
                         new NenException("NenCancelled", NenErrorCategory.OperationStopped, "The batch was stopped before this row was sent."));
                 }
@@ -125,7 +125,7 @@ namespace NenAi.Core.Batch
             }
             catch (NenException ex)
             {
-                Journal(j => j.RecordFailed(request.RowKey!, request.WorkflowId, ex.ErrorId), request);
+                Journal(j => j.RecordFailed(request.RowKey!, request.WorkflowId, request.IdempotencyKey, ex.ErrorId), request);
                 outcome = new SubmissionOutcome(request, SubmissionStatus.Failed, null, ex);
             }
             catch (OperationCanceledException ex)

@@ -195,7 +195,7 @@ namespace NenAi.Core.Http
                 request.Headers.TryAddWithoutValidation(RequestSigner.SignatureHeader, RequestSigner.Sign(Options.SigningKey, canonical));
             }
 
-            if (_logging) _log.Debug($"{method.Method} {Redactor.Url(uri)} ({bodyLength} body bytes, signed: {(Options.SigningKey != null ? "yes" : "no")}, x-api-key: ***)");
+            if (_logging) _log.Debug($"{method.Method} {Redactor.Url(uri)}: {bodyLength} body bytes, {(Options.SigningKey != null ? "signed" : "not signed")}, API key sent (value hidden).");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.Timeout);
             var sw = Stopwatch.StartNew();

@@ -139,8 +139,8 @@ namespace NenAi.Core.Journal
         public void RecordAccepted(string key, RunAccepted accepted, string idempotencyKey) =>
             Append(new JournalEntry { Key = key, State = JournalState.Accepted, WorkflowId = accepted.WorkflowId, MessageId = accepted.MessageId, IdempotencyKey = idempotencyKey });
 
-        public void RecordFailed(string key, string workflowId, string errorId) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Failed, WorkflowId = workflowId, ErrorId = errorId });
+        public void RecordFailed(string key, string workflowId, string idempotencyKey, string errorId) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Failed, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId });
 
         public void RecordUnknown(string key, string workflowId, string idempotencyKey, string errorId) =>
             Append(new JournalEntry { Key = key, State = JournalState.Unknown, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId });

@@ -78,7 +78,8 @@ namespace NenAi.Core.Waiting
         public int Polls => Volatile.Read(ref _polls);
 
         /// <summary>Adds a run to follow; a message id already added is ignored (returns false).</summary>
-        public bool Add(string messageId, object? tag = null)
+        /// <param name="known">A status the caller already holds: when it is terminal the run is reported without a request.</param>
+        public bool Add(string messageId, object? tag = null, RunStatus? known = null)
         {
             if (string.IsNullOrWhiteSpace(messageId))
                 throw new NenException(NenErrorIds.InvalidMessageId, NenErrorCategory.InvalidArgument, "The message id is empty.");
@@ -88,7 +89,7 @@ namespace NenAi.Core.Waiting
                 if (!_known.Add(messageId.Trim())) return false;
                 Added++;
                 Interlocked.Increment(ref _untaken);
-                _incoming.Enqueue(new Tracked(messageId.Trim(), tag, Interlocked.Increment(ref _seq)));
+                _incoming.Enqueue(new Tracked(messageId.Trim(), tag, Interlocked.Increment(ref _seq)) { Last = known });
             }
             _wake.Release();
             return true;
@@ -152,7 +153,12 @@ namespace NenAi.Core.Waiting
                 TimeSpan now = _clock.Elapsed;
                 bool pastDeadline = deadline.HasValue && now >= deadline.Value;
 
-                while (_incoming.TryDequeue(out Tracked? added)) { added.Due = now; schedule.Add(added); }
+                while (_incoming.TryDequeue(out Tracked? added))
+                {
+                    if (added.Last?.IsTerminal == true) { Emit(new WaitOutcome(added.MessageId, added.Tag, WaitOutcomeKind.Completed, added.Last, null)); continue; }
+                    added.Due = now;
+                    schedule.Add(added);
+                }
                 while (_polled.TryDequeue(out var result))
                 {
                     inFlight--;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using NenAi.Core.Downloads;
@@ -11,23 +12,27 @@ namespace NenAi.Commands
     /// Downloads the result files of finished runs to Destination\&lt;messageId&gt;\ and writes one FileInfo
     /// (with a MessageId property) per file.
     /// </summary>
-    [Cmdlet(VerbsCommon.Get, "NenRunResult", DefaultParameterSetName = ById)]
+    [Cmdlet(VerbsCommon.Get, "NenRunResult", DefaultParameterSetName = ByInput)]
     [OutputType(typeof(FileInfo))]
     public sealed class GetNenRunResultCommand : NenCmdletBase
     {
+        private const string ByInput = "ByInput";
         private const string ById = "ById";
-        private const string ByStatus = "ByStatus";
         private ResultDownloader? _downloader;
+        private int _runs, _files, _failed;
 
-        /// <summary>Runs whose results to get: message ids or objects with a MessageId property.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ById, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        /// <summary>
+        /// Runs whose results to get: Wait-NenRun output (its links are used directly, and refreshed when
+        /// expired), message ids, Start-NenRun/Get-NenRun output, or rows with a MessageId column.
+        /// </summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
+        public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
+
+        /// <summary>Message ids of the runs whose results to get.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ById)]
         [Alias("Id")]
         [ValidateNotNullOrEmpty]
         public string[] MessageId { get; set; } = Array.Empty<string>();
-
-        /// <summary>Statuses from Wait-NenRun: their links are used directly (and refreshed when expired).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ByStatus, ValueFromPipeline = true)]
-        public RunStatus[] InputObject { get; set; } = Array.Empty<RunStatus>();
 
         /// <summary>Folder under which each run gets a subfolder named by its message id (default: the current folder).</summary>
         [Parameter]
@@ -58,21 +63,36 @@ namespace NenAi.Commands
 
         protected override void ProcessRecord()
         {
-            if (ParameterSetName == ByStatus)
+            IEnumerable<object> items = ParameterSetName == ById ? MessageId : (IEnumerable<object>)InputObject;
+            foreach (object item in items)
             {
-                foreach (RunStatus status in InputObject) Download(status.Core, status);
-                return;
+                RunInput run;
+                try
+                {
+                    run = RunInput.Read(item);
+                }
+                catch (NenException ex)
+                {
+                    WriteError(ErrorRecords.From(ex, item));
+                    continue;
+                }
+                // A status in hand (Wait-NenRun output) is used as is; a bare id is looked up first.
+                Download(run.Status?.Core ?? new CoreStatus { MessageId = run.MessageId, Status = string.Empty }, run.Target);
             }
-            foreach (string id in MessageId) Download(new CoreStatus { MessageId = id.Trim(), Status = string.Empty }, id);
         }
+
+        protected override void EndProcessing() => CompleteProgress(3, "Get-NenRunResult");
 
         private void Download(CoreStatus status, object target)
         {
+            _runs++;
+            ShowProgress(status.MessageId);
             try
             {
                 RunDownloadResult result = Await(_downloader!.DownloadAsync(status, Token));
                 foreach (DownloadedFile file in result.Files)
                 {
+                    _files++;
                     var output = PSObject.AsPSObject(new FileInfo(file.Path));
                     output.Properties.Add(new PSNoteProperty("MessageId", file.MessageId));
                     output.Properties.Add(new PSNoteProperty("Skipped", file.Skipped));
@@ -80,12 +100,23 @@ namespace NenAi.Commands
                     output.TypeNames.Insert(0, "NenAi.ResultFile");
                     WriteObject(output);
                 }
-                foreach (NenException error in result.Errors) WriteError(ErrorRecords.From(error, target));
+                foreach (NenException error in result.Errors)
+                {
+                    _failed++;
+                    WriteError(ErrorRecords.From(error, target));
+                }
             }
             catch (NenException ex)
             {
+                _failed++;
                 WriteError(ErrorRecords.From(ex, target));
             }
+        }
+
+        private void ShowProgress(string messageId)
+        {
+            if (!ProgressDue()) return;
+            WriteProgress(new ProgressRecord(3, "Get-NenRunResult", $"{_runs} run(s): {_files} file(s) saved, {_failed} failed") { CurrentOperation = messageId });
         }
     }
 }

@@ -18,8 +18,11 @@ namespace NenAi.Commands
     public abstract class NenCmdletBase : PSCmdlet, IDisposable
     {
         private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
+        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
-        private TimeSpan _lastProgress = TimeSpan.MinValue;
+        /// <summary>When the last progress record was written; null while none has been.</summary>
+        private TimeSpan? _lastProgress;
+        private bool? _progressWanted;
         private NenApiClient? _client;
 
         /// <summary>The API's base URL; falls back to NEN_BASE_URL, then https://api.getnen.ai.</summary>
@@ -57,6 +60,10 @@ namespace NenAi.Commands
         /// <summary>Allows plain http:// to a host other than loopback (credentials would travel unencrypted).</summary>
         [Parameter]
         public SwitchParameter AllowInsecureHttp { get; set; }
+
+        /// <summary>Do not show the progress bar (it is also off when $ProgressPreference is SilentlyContinue).</summary>
+        [Parameter]
+        public SwitchParameter NoProgress { get; set; }
 
         protected CancellationToken Token => _cancel.Token;
 
@@ -138,14 +145,30 @@ namespace NenAi.Commands
             }
         }
 
-        /// <summary>Write-Progress at most five times a second, so big batches are not slowed by the host.</summary>
-        protected void Progress(ProgressRecord record, bool force = false)
+        /// <summary>
+        /// True when a progress update should be written now: progress is wanted (no -NoProgress, and
+        /// $ProgressPreference shows it) and the last update is at least 200 ms old, so big batches are not
+        /// slowed by the host. Callers build the record only when this says so.
+        /// </summary>
+        protected bool ProgressDue()
         {
+            if (!ProgressWanted) return false;
             TimeSpan now = _progressClock.Elapsed;
-            if (!force && now - _lastProgress < TimeSpan.FromMilliseconds(200)) return;
+            if (_lastProgress.HasValue && now - _lastProgress.Value < ProgressInterval) return false;
             _lastProgress = now;
-            WriteProgress(record);
+            return true;
         }
+
+        /// <summary>Closes the progress bar of <paramref name="activityId"/>, if one was shown.</summary>
+        protected void CompleteProgress(int activityId, string activity)
+        {
+            if (_lastProgress is null) return;
+            WriteProgress(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+
+        private bool ProgressWanted => _progressWanted ??= !NoProgress.IsPresent &&
+            !(LanguagePrimitives.TryConvertTo(GetVariableValue("ProgressPreference"), out ActionPreference p) &&
+              (p == ActionPreference.SilentlyContinue || p == ActionPreference.Ignore));
 
         protected override void StopProcessing() => _cancel.Cancel();
 

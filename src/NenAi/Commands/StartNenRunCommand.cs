@@ -24,7 +24,6 @@ namespace NenAi.Commands
         private RunJournal? _journal;
         private RunRequestFactory? _factory;
         private readonly List<KeyValuePair<string, SecretValue>> _secure = new List<KeyValuePair<string, SecretValue>>();
-        private bool _whatIf;
         private int _rows, _accepted, _skipped, _failed, _unknown;
 
         /// <summary>The workflow to run (a GUID). Binds from a WorkflowId column, so one CSV can target several workflows.</summary>
@@ -88,8 +87,6 @@ namespace NenAi.Commands
 
         protected override void BeginProcessing()
         {
-            _whatIf = LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))
-                || (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && LanguagePrimitives.IsTrue(w));
             try
             {
                 ReadSecureParameters();
@@ -97,9 +94,29 @@ namespace NenAi.Commands
                 if (ExcludeProperty != null) exclude.AddRange(ExcludeProperty);
                 var mapper = new RowMapper(ReadSelection(), exclude, OmitEmptyValue.IsPresent);
                 _factory = new RunRequestFactory(mapper, _secure, WebhookCallback, KeyProperty, keyed: JournalPath != null);
-                if (_whatIf) return; // a preview sends nothing, needs no key and writes no journal
+            }
+            catch (NenException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.From(ex, null));
+            }
+            // A preview sends nothing, needs no key and writes no journal. Otherwise the batch is set up now, so a
+            // configuration error stops the command before the first row is read.
+            if (!IsPreview()) EnsureSubmitter();
+        }
 
-                EnsureConfigured();
+        /// <summary>-WhatIf as ShouldProcess reads it: a bound -WhatIf (even -WhatIf:$false) wins over $WhatIfPreference.</summary>
+        private bool IsPreview() =>
+            MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? whatIf)
+                ? LanguagePrimitives.IsTrue(whatIf)
+                : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+        /// <summary>Resolves configuration, opens the journal and starts the submitter, once.</summary>
+        private void EnsureSubmitter()
+        {
+            if (_submitter != null) return;
+            EnsureConfigured();
+            try
+            {
                 if (_secure.Count > 0 && Client.Options.SigningKey is null)
                     throw new NenException(NenErrorIds.SigningKeyRequired, NenErrorCategory.SecurityError,
                         $"-SecureParameter travels only in HMAC-signed requests, and no signing key is configured. Pass -SigningKey or set {EnvironmentVariables.SigningKey}.");
@@ -109,7 +126,7 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                ThrowTerminatingError(ErrorRecords.From(ex, JournalPath ?? WorkflowId));
+                ThrowTerminatingError(ErrorRecords.From(ex, JournalPath));
             }
         }
 
@@ -175,11 +192,12 @@ namespace NenAi.Commands
                 + (request.SecureParameters.Count > 0 ? $" and {request.SecureParameters.Count} secure parameter(s)" : string.Empty)
                 + (request.RowKey != null ? $", row {request.RowKey}" : string.Empty);
             if (!ShouldProcess(description, "Start Nen run")) return;
+            EnsureSubmitter();
 
             while (!_submitter!.HasFreeSlot) WriteOutcome(Await(_submitter.TakeAsync(Token))!);
             Await(_submitter.SubmitAsync(request, Token));
             while (_submitter.TryTake(out SubmissionOutcome? ready)) WriteOutcome(ready!);
-            ShowProgress(false);
+            ShowProgress();
         }
 
         protected override void EndProcessing()
@@ -189,9 +207,9 @@ namespace NenAi.Commands
             while ((outcome = Await(_submitter.TakeAsync(Token))) != null)
             {
                 WriteOutcome(outcome);
-                ShowProgress(false);
+                ShowProgress();
             }
-            ShowProgress(true);
+            CompleteProgress(1, "Start-NenRun");
             WriteVerbose($"Start-NenRun: {_rows} row(s): {_accepted} accepted, {_skipped} already accepted (journal), {_failed} failed, {_unknown} outcome unknown.");
         }
 
@@ -221,13 +239,10 @@ namespace NenAi.Commands
             }
         }
 
-        private void ShowProgress(bool completed)
+        private void ShowProgress()
         {
-            var record = new ProgressRecord(1, "Start-NenRun", $"{_accepted + _skipped} accepted, {_failed} failed, {_unknown} unknown, {_submitter?.InFlight ?? 0} in flight")
-            {
-                RecordType = completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
-            };
-            Progress(record, force: completed);
+            if (!ProgressDue()) return;
+            WriteProgress(new ProgressRecord(1, "Start-NenRun", $"{_accepted + _skipped} accepted, {_failed} failed, {_unknown} unknown, {_submitter?.InFlight ?? 0} in flight"));
         }
 
         protected override void Dispose(bool disposing)

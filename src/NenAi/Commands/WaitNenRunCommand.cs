@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using NenAi.Core.Errors;
 using NenAi.Core.Waiting;
@@ -9,15 +10,21 @@ namespace NenAi.Commands
     /// Follows runs until each finishes, polling all of them concurrently (each at most once per interval,
     /// later when the server says Retry-After), and writes each run as soon as it is terminal.
     /// </summary>
-    [Cmdlet(VerbsLifecycle.Wait, "NenRun")]
+    [Cmdlet(VerbsLifecycle.Wait, "NenRun", DefaultParameterSetName = ByInput)]
     [OutputType(typeof(RunStatus))]
     public sealed class WaitNenRunCommand : NenCmdletBase
     {
+        private const string ByInput = "ByInput";
+        private const string ById = "ById";
         private RunWaiter? _waiter;
         private bool _stopAfterFirst;
 
-        /// <summary>Runs to follow: message ids, or NenAi.Run objects from Start-NenRun (by property name).</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        /// <summary>Runs to follow: message ids, Start-NenRun/Get-NenRun output, or rows with a MessageId column.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
+        public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
+
+        /// <summary>Message ids of the runs to follow.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ById)]
         [Alias("Id")]
         [ValidateNotNullOrEmpty]
         public string[] MessageId { get; set; } = Array.Empty<string>();
@@ -46,10 +53,6 @@ namespace NenAi.Commands
         [ValidateRange(1, 3600)]
         public int RequestTimeoutSec { get; set; } = 100;
 
-        /// <summary>Do not show the progress bar.</summary>
-        [Parameter]
-        public SwitchParameter NoProgress { get; set; }
-
         protected override int RequestTimeoutSeconds => RequestTimeoutSec;
 
         protected override void BeginProcessing()
@@ -67,21 +70,26 @@ namespace NenAi.Commands
         protected override void ProcessRecord()
         {
             if (_stopAfterFirst) return;
-            foreach (string id in MessageId)
+            foreach (object item in Inputs())
             {
+                RunInput run;
                 try
                 {
-                    if (!_waiter!.Add(id)) WriteVerbose($"Run {id} is already being followed.");
+                    run = RunInput.Read(item);
                 }
                 catch (NenException ex)
                 {
-                    WriteError(ErrorRecords.From(ex, id));
+                    WriteError(ErrorRecords.From(ex, item));
+                    continue;
                 }
+                if (!_waiter!.Add(run.MessageId, run.Target, run.Status?.Core)) WriteVerbose($"Run {run.MessageId} is already being followed.");
             }
             // Runs that finished while input was still arriving go out at once.
             while (!_stopAfterFirst && _waiter!.TryTake(out WaitOutcome? ready)) WriteOutcome(ready!);
-            ShowProgress(false);
+            ShowProgress();
         }
+
+        private IEnumerable<object> Inputs() => ParameterSetName == ById ? MessageId : (IEnumerable<object>)InputObject;
 
         protected override void EndProcessing()
         {
@@ -91,9 +99,9 @@ namespace NenAi.Commands
             while (!_stopAfterFirst && (outcome = Await(_waiter.TakeAsync(Token))) != null)
             {
                 WriteOutcome(outcome);
-                ShowProgress(false);
+                ShowProgress();
             }
-            ShowProgress(true);
+            CompleteProgress(2, "Wait-NenRun");
         }
 
         private void WriteOutcome(WaitOutcome outcome)
@@ -102,36 +110,34 @@ namespace NenAi.Commands
             switch (outcome.Kind)
             {
                 case WaitOutcomeKind.Completed:
-                    WriteObject(new RunStatus(outcome.Status!, timedOut: false));
+                    WriteObject(new RunStatus(outcome.Status!, timedOut: false, outcome.Tag));
                     if (Any.IsPresent)
                     {
                         _stopAfterFirst = true;
-                        ShowProgress(true);
+                        CompleteProgress(2, "Wait-NenRun");
                         // Stop following the others; -Any means "the first one is enough".
                         CancelBackgroundWork();
                     }
                     break;
                 case WaitOutcomeKind.TimedOut:
-                    if (outcome.Status != null) WriteObject(new RunStatus(outcome.Status, timedOut: true));
-                    WriteError(ErrorRecords.From(outcome.Error!, outcome.MessageId));
+                    if (outcome.Status != null) WriteObject(new RunStatus(outcome.Status, timedOut: true, outcome.Tag));
+                    WriteError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
                     break;
                 default:
-                    WriteError(ErrorRecords.From(outcome.Error!, outcome.MessageId));
+                    WriteError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
                     break;
             }
         }
 
-        private void ShowProgress(bool completed)
+        private void ShowProgress()
         {
-            if (NoProgress.IsPresent || _waiter is null) return;
+            if (_waiter is null || !ProgressDue()) return;
             int total = _waiter.Added;
             int done = _waiter.Completed + _waiter.TimedOut;
-            var record = new ProgressRecord(2, "Wait-NenRun", $"{done} of {total} finished: {_waiter.Succeeded} succeeded, {_waiter.Failed} failed")
+            WriteProgress(new ProgressRecord(2, "Wait-NenRun", $"{done} of {total} finished: {_waiter.Succeeded} succeeded, {_waiter.Failed} failed")
             {
                 PercentComplete = total == 0 ? 0 : Math.Min(100, done * 100 / total),
-                RecordType = completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
-            };
-            Progress(record, force: completed);
+            });
         }
 
         protected override void Dispose(bool disposing)

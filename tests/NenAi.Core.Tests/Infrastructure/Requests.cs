@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using NenAi.TestSupport;
 using NenAi.Core.Models;
 using NenAi.Core.Rows;
 

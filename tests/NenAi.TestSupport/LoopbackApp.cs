@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace NenAi.Core.Tests.Infrastructure
+namespace NenAi.TestSupport
 {
     /// <summary>A throw-away HTTP server on a free loopback port (webhook receivers, proxies).</summary>
     public static class LoopbackApp

@@ -9,7 +9,7 @@ using NenAi.Core.Http;
 using NenAi.Core.Logging;
 using NenAi.Emulator;
 
-namespace NenAi.Core.Tests.Infrastructure
+namespace NenAi.TestSupport
 {
     /// <summary>A real emulator on an ephemeral loopback port, one per test, with a client factory.</summary>
     public sealed class TestEmulator : IAsyncDisposable

@@ -1,0 +1,124 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using NenAi.Emulator;
+using NenAi.PowerShell.Tests.Infrastructure;
+using Xunit;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>
+    /// The hosted twin of tests/pester/Docs.Tests.ps1: every documented example uses only parameters the cmdlets
+    /// have, and the ones that need nothing beyond the engine (the README's quick start among them) run cleanly
+    /// against the emulator's demo configuration. Recipes that need the Utility module stay with Pester.
+    /// </summary>
+    [Collection(ProcessEnvironment.Name)]
+    public class DocsTests : HostedTest
+    {
+        public static TheoryData<string> AllExamples() => new(DocExamples.All().Select(e => e.ToString()));
+
+        public static TheoryData<string> EngineOnlyExamples() =>
+            new(DocExamples.All().Where(e => DocExamples.MissingCommands(e).Count == 0).Select(e => e.ToString()));
+
+        private static DocExamples.Example Find(string name) => DocExamples.All().Single(e => e.ToString() == name);
+
+        protected override bool SessionDefaults => false;
+
+        protected override void Configure(EmulatorConfig config) => PipelineTests.Demo(config);
+
+        [Theory]
+        [MemberData(nameof(AllExamples))]
+        public void ExampleParsesAndBindsToTheCmdletsRealParameters(string example)
+        {
+            PsResult r = Run(@"
+                $errors = $null
+                $ast = [System.Management.Automation.Language.Parser]::ParseInput($code, [ref]$null, [ref]$errors)
+                foreach ($e in $errors) { 'parse: ' + $e.Message }
+                foreach ($command in $ast.FindAll({ $args[0] -is [System.Management.Automation.Language.CommandAst] }, $true)) {
+                    $name = $command.GetCommandName()
+                    if ($name -notlike '*-Nen*') { continue }
+                    $binding = [System.Management.Automation.Language.StaticParameterBinder]::BindCommand($command, $true)
+                    foreach ($problem in $binding.BindingExceptions.Values) { ""${name}: $($problem.BindingException.Message)"" }
+                }", ("code", Find(example).Code)).AssertClean();
+
+            Assert.Empty(r.BaseOutput);
+        }
+
+        [Theory]
+        [MemberData(nameof(EngineOnlyExamples))]
+        public void ExampleRunsCleanlyAgainstTheEmulator(string example)
+        {
+            using IDisposable env = ProcessEnvironment.Scope(("NEN_BASE_URL", Emulator.BaseUri.ToString()), ("NEN_API_KEY", "nen-demo-api-key"),
+                ("NEN_SIGNING_KEY", "nen-demo-signing-key"), ("NEN_WEBHOOK_SECRET", "whsec-test"));
+            File.Copy(Path.Combine(DocExamples.RepoRoot, "docs", "examples", "jobs.csv"), Path.Combine(TestDrive, "jobs.csv"));
+            // The quick start names the emulator's default port; this emulator has a free one.
+            string code = Find(example).Code.Replace("http://127.0.0.1:5080", Emulator.BaseUri.ToString().TrimEnd('/'));
+
+            PsResult r = Run(@"
+                $ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null
+                function Get-Secret { param([string] $Name) [System.Net.NetworkCredential]::new('', $(if ($Name -eq 'NenApiKey') { 'nen-demo-api-key' } else { 'correct horse battery staple' })).SecurePassword }
+                " + code);
+
+            Assert.Null(r.Terminating);
+            Assert.DoesNotContain(r.Errors, e => !System.Text.RegularExpressions.Regex.IsMatch(e.FullyQualifiedErrorId, "^Nen(RunFailed|WaitTimeout)"));
+        }
+
+        [Fact]
+        public void SomeExamplesRunInTheEngineAndTheQuickStartIsOneOfThem() =>
+            Assert.Contains("README: Quick start against the local emulator (under a minute)",
+                DocExamples.All().Where(e => DocExamples.MissingCommands(e).Count == 0).Select(e => e.ToString()));
+    }
+
+    /// <summary>./build.ps1 -Task Demo's batch, run as build.ps1 runs it ($ErrorActionPreference = 'Stop', strict mode).</summary>
+    public class DemoTests : HostedTest
+    {
+        protected override void Configure(EmulatorConfig config) => PipelineTests.Demo(config);
+
+        [Fact]
+        public void TheDemoFinishesReportsTheFailedRunAndSavesEveryOtherRunsFiles()
+        {
+            Ps.Run("$PSDefaultParameterValues['*-Nen*:ApiKey'] = $key; $PSDefaultParameterValues['*-Nen*:SigningKey'] = $signing",
+                ("key", PsSession.Secure("nen-demo-api-key")), ("signing", PsSession.Secure("nen-demo-signing-key"))).AssertClean();
+            PSObject[] rows = CsvRows.Parse(File.ReadAllText(Path.Combine(DocExamples.RepoRoot, "docs", "examples", "jobs.csv")));
+
+            PsResult r = Run(@"
+                Set-StrictMode -Version Latest
+                $ErrorActionPreference = 'Stop'
+                $demo = $rows | & $script -Destination $TestDrive -JournalPath ([System.IO.Path]::Combine($TestDrive, 'demo.journal.jsonl'))
+                $demo",
+                ("rows", rows), ("script", Path.Combine(DocExamples.RepoRoot, "tools", "DemoBatch.ps1")));
+
+            Assert.Null(r.Terminating);
+            PSObject demo = Assert.Single(r.Output);
+            var errors = ((object[])PsResult.Prop(demo, "Errors")!).Cast<ErrorRecord>().ToList();
+            ErrorRecord failed = Assert.Single(errors);
+            Assert.Equal("NenRunFailed,NenAi.Commands.GetNenRunResultCommand", failed.FullyQualifiedErrorId);
+            Assert.Contains("Customer not found in the ERP", failed.Exception.Message);
+            Assert.Single(r.Errors); // shown to the user as the error it is
+            var files = ((object[])PsResult.Prop(demo, "Files")!).Select(f => (FileInfo)PSObject.AsPSObject(f).BaseObject).ToList();
+            Assert.Equal(6, files.Count); // assets.zip and invoice.txt for each of the three good rows
+            Assert.Equal(3, files.Select(f => f.Directory!.Name).Distinct().Count());
+            Assert.All(files, f => Assert.True(f.Exists));
+        }
+    }
+
+    /// <summary>Every PowerShell file of the repository parses in the real engine (build.ps1 cannot run here without pwsh).</summary>
+    public class ScriptSyntaxTests
+    {
+        public static TheoryData<string> Scripts() => new(
+            Directory.GetFiles(DocExamples.RepoRoot, "*.ps*1", SearchOption.AllDirectories)
+                .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}out{Path.DirectorySeparatorChar}"))
+                .Where(f => f.EndsWith(".ps1") || f.EndsWith(".psm1") || f.EndsWith(".psd1"))
+                .Select(f => Path.GetRelativePath(DocExamples.RepoRoot, f)));
+
+        [Theory]
+        [MemberData(nameof(Scripts))]
+        public void ScriptParses(string relativePath)
+        {
+            System.Management.Automation.Language.Parser.ParseFile(Path.Combine(DocExamples.RepoRoot, relativePath), out _, out var errors);
+
+            Assert.Empty(errors.Select(e => $"{e.Extent.StartLineNumber}: {e.Message}"));
+        }
+    }
+}

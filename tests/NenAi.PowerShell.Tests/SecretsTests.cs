@@ -1,0 +1,123 @@
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Text;
+using NenAi.Emulator;
+using NenAi.PowerShell.Tests.Infrastructure;
+using NenAi.TestSupport;
+using Xunit;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>
+    /// Canary secrets (API key, signing key, webhook secret, secure parameter) never appear in any of the six
+    /// streams, in any ErrorRecord, in the journal or in result files; every secret shape users have is accepted.
+    /// </summary>
+    public class SecretsTests : HostedTest
+    {
+        private const string ApiKey = "canary-apikey-5a1b7e";
+        private const string SigningKey = "canary-signing-9c2d41";
+        private const string WebhookSecret = "canary-webhook-33ef08";
+        private const string Password = "canary-password-77e0c3";
+        private static readonly string[] Canaries = { ApiKey, SigningKey, WebhookSecret, Password, "canary-short" };
+
+        protected override bool SessionDefaults => false;
+
+        protected override void Configure(EmulatorConfig config)
+        {
+            config.ApiKeys.Add(new ApiKeyConfig { Name = "canary", Key = ApiKey, SigningKey = SigningKey });
+            config.WebhookSecret = WebhookSecret;
+            config.Workflows.Single(w => w.Id == TestEmulator.SecureWorkflow).Files.Add(new FileSpec { Name = "report.txt", Content = "run {message_id}: {params}" });
+        }
+
+        private void AssertNoCanary(string text, string where)
+        {
+            foreach (string canary in Canaries) Assert.False(text.Contains(canary), $"'{canary}' appeared in {where}");
+        }
+
+        [Fact]
+        public void NoCanaryAppearsInAnyStreamErrorJournalOrFile()
+        {
+            string journal = Path.Combine(TestDrive, "batch.jsonl");
+            string webhookBody = "{\"workflow_id\":\"w\",\"message_id\":\"m\",\"status\":\"success\",\"expires_at\":1730319600}";
+            PsResult r = Run(@"
+                $VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'
+                $common = @{ BaseUri = $baseUri; ApiKey = $canaryKey; SigningKey = $canarySigning; Verbose = $true; Debug = $true }
+                $cred = [pscredential]::new('svc-nen', $password)
+                $rows | Start-NenRun @common -WorkflowId $secureWf -SecureParameter @{ password = $cred } -JournalPath $journal -KeyProperty USER |
+                    Wait-NenRun @common -PollIntervalSec 0.1 -TimeoutSec 60 |
+                    Get-NenRunResult @common -Destination $TestDrive -Expand
+                # Failures: a wrong key, a wrong signing key, a secure value the workflow refuses, a plain-text key.
+                $rows | Start-NenRun @common -WorkflowId $secureWf -SecureParameter @{ password = $short }
+                $rows | Start-NenRun @common -WorkflowId $echo -ApiKey $wrongKey
+                $rows | Start-NenRun @common -WorkflowId $echo -SigningKey $wrongSigning
+                try { $rows | Start-NenRun -BaseUri $baseUri -WorkflowId $echo -ApiKey $plainCanary } catch { $plainKeyError = $_ }
+                Wait-NenRun @common -MessageId ([guid]::NewGuid()) -PollIntervalSec 0.1
+                Test-NenWebhookSignature -Body $body -Signature $goodSignature -Secret $hook -Verbose
+                Test-NenWebhookSignature -Body $body -Signature 'sha256=00' -Secret $hook -Verbose
+                Write-Information 'end of scenario'",
+                ("rows", CsvRows.Parse("USER\njane")), ("journal", journal),
+                ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)),
+                ("password", PsSession.Secure(Password)), ("short", PsSession.Secure("canary-short".Substring(0, 7))),
+                ("wrongKey", PsSession.Secure(ApiKey + "x")), ("wrongSigning", PsSession.Secure(SigningKey + "x")),
+                ("plainCanary", ApiKey), ("hook", PsSession.Secure(WebhookSecret)), ("body", webhookBody),
+                ("goodSignature", NenAi.Core.Signing.WebhookSignature.Compute(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(webhookBody))));
+
+            // The scenario really ran, logged and failed where it should.
+            Assert.Contains(r.BaseOutput, o => o is FileInfo f && f.Name == "report.txt");
+            Assert.NotEmpty(r.Verbose);
+            Assert.NotEmpty(r.Debug);
+            Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenInvalidWorkflowParams"));
+            Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenUnauthorized"));
+            Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenInvalidSignature"));
+            var plainKeyError = Assert.IsType<ErrorRecord>(Ps.Get("plainKeyError"));
+            Assert.StartsWith("ParameterArgumentTransformationError", plainKeyError.FullyQualifiedErrorId);
+            r.Errors.Add(plainKeyError);
+            Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenRunNotFound"));
+            Assert.Equal(new object[] { true, false }, r.BaseOutput.OfType<bool>().Cast<object>());
+
+            AssertNoCanary(r.AllText(), "the output or a stream");
+            AssertNoCanary(File.ReadAllText(journal), "the journal");
+            foreach (string file in Directory.GetFiles(TestDrive, "*", SearchOption.AllDirectories))
+                AssertNoCanary(File.ReadAllText(file, Encoding.Latin1), file);
+            // Presigned links carry their signature in the query string: no log line or error shows it.
+            string logs = string.Join("\n", r.Verbose.Select(v => v.Message).Concat(r.Debug.Select(d => d.Message)).Concat(r.Warning.Select(w => w.Message)))
+                + string.Join("\n", r.AllErrors.Select(e => e.ToString() + e.Exception));
+            Assert.DoesNotContain("sig=", logs);
+            Assert.Contains("?***", logs);
+        }
+
+        [Fact]
+        public void SecureStringPSCredentialAndGetSecretOutputAreAllAccepted()
+        {
+            PsResult r = Run(@"
+                function Get-Secret { param([string] $Name) $secrets[$Name] }   # SecretManagement hands out SecureStrings
+                $cred = [pscredential]::new('svc', $password)
+                $keyCred = [pscredential]::new('api', $canaryKey)
+                $rows | Start-NenRun -BaseUri $baseUri -ApiKey (Get-Secret NenApiKey) -SigningKey (Get-Secret NenSigningKey) -WorkflowId $secureWf -SecureParameter @{ password = (Get-Secret Password) }
+                $rows | Start-NenRun -BaseUri $baseUri -ApiKey $keyCred -SigningKey $canarySigning -WorkflowId $secureWf -SecureParameter @{ password = $cred }
+                $rows | Start-NenRun -BaseUri $baseUri -ApiKey $canaryKey -SigningKey $canarySigning -WorkflowId $secureWf -SecureParameter @{ password = $password }",
+                ("rows", CsvRows.Parse("USER\njane")), ("password", PsSession.Secure(Password)),
+                ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)),
+                ("secrets", new System.Collections.Hashtable { ["NenApiKey"] = PsSession.Secure(ApiKey), ["NenSigningKey"] = PsSession.Secure(SigningKey), ["Password"] = PsSession.Secure(Password) }))
+                .AssertClean();
+
+            Assert.Equal(3, r.Output.Count);
+            Assert.Equal(3, State.Ledger.Count);
+            Assert.All(State.Ledger, e => Assert.False(e.Params.ToJsonString().Contains(Password)));
+        }
+
+        [Fact]
+        public void APlainTextSecureParameterIsRefusedWithoutEchoingIt()
+        {
+            PsResult r = Run("$rows | Start-NenRun -BaseUri $baseUri -ApiKey $canaryKey -SigningKey $canarySigning -WorkflowId $secureWf -SecureParameter @{ password = $plain }",
+                ("rows", CsvRows.Parse("USER\njane")), ("plain", Password), ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)));
+
+            Assert.Equal("NenInvalidSecureParameter,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Contains("'password'", r.Terminating!.Exception.Message);
+            AssertNoCanary(r.AllText(), "the error");
+            Assert.Equal(0, State.PostRuns);
+        }
+    }
+}

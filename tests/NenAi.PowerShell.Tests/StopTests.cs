@@ -1,0 +1,92 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using NenAi.Emulator;
+using NenAi.PowerShell.Tests.Infrastructure;
+using Xunit;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>Ctrl+C (PowerShell.Stop()) returns quickly, leaves no request running and a journal that tells the truth.</summary>
+    public class StopTests : HostedTest
+    {
+        private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(2);
+
+        private void AssertNothingLeftRunning() =>
+            Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)), $"{State.RequestsInFlight} request(s) still running");
+
+        [Fact]
+        public void StoppingASlowBatchReturnsPromptlyAndTheJournalMatchesTheLedger()
+        {
+            State.Faults.Replace(new FaultSettings { LatencyMs = 400, ApplyTo = "post" });
+            string journal = Path.Combine(TestDrive, "batch.jsonl");
+            var rows = CsvRows.Numbered(60);
+            const string command = "$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -ExcludeProperty Id -ThrottleLimit 4 -JournalPath $journal";
+
+            using (RunningScript running = Ps.Start(command, ("rows", rows), ("journal", journal)))
+            {
+                Assert.True(running.WaitForOutput(6, TimeSpan.FromSeconds(30)), "the batch never got going");
+                TimeSpan took = running.Stop();
+                Assert.True(took < Prompt, $"Stop() took {took.TotalMilliseconds:0} ms");
+                Assert.True(running.Wait(TimeSpan.FromSeconds(10)).Stopped);
+            }
+            AssertNothingLeftRunning();
+
+            // Every run the server started is in the journal: accepted with its message id, or "unknown".
+            var records = JournalFile.LastRecords(journal);
+            var byIdempotencyKey = records.Values.ToDictionary(r => r.GetProperty("idempotencyKey").GetString()!);
+            foreach (LedgerEntry run in State.Ledger)
+            {
+                Assert.True(byIdempotencyKey.TryGetValue(run.IdempotencyKey!, out JsonElement record), $"run {run.MessageId} is not in the journal");
+                string state = record.GetProperty("state").GetString()!;
+                Assert.True(state == "Unknown" || (state == "Accepted" && record.GetProperty("messageId").GetString() == run.MessageId), $"run {run.MessageId} is '{state}' in the journal");
+            }
+            var ledgerIds = State.Ledger.Select(e => e.MessageId).ToHashSet();
+            foreach (JsonElement record in records.Values.Where(r => r.GetProperty("state").GetString() == "Accepted"))
+                Assert.Contains(record.GetProperty("messageId").GetString(), ledgerIds);
+            Assert.DoesNotContain(records.Values, r => r.GetProperty("state").GetString() == "Submitting");
+            Assert.True(records.Count < rows.Length, "the stop came too late to prove anything");
+
+            // The same command again (resending "unknown" rows with their key) completes the batch: one run per row.
+            State.Faults.Replace(new FaultSettings());
+            Run(command + " -RetryUnknown | Out-Null", ("rows", rows), ("journal", journal)).AssertClean();
+            Assert.Equal(rows.Length, State.Ledger.Count);
+            Assert.Equal(rows.Length, State.Ledger.Select(e => (string)e.Params["NAME"]!).Distinct().Count());
+        }
+
+        [Fact]
+        public void StoppingALongWaitReturnsPromptly()
+        {
+            string id = Run("$rows | Start-NenRun -WorkflowId $slowWf", ("rows", CsvRows.Parse("NAME\nslow"))).AssertClean().Strings("MessageId").Single()!;
+
+            using RunningScript running = Ps.Start("$id | Wait-NenRun -PollIntervalSec 0.2", ("id", id));
+            Assert.True(Eventually.True(() => State.GetsFor(id) >= 2, TimeSpan.FromSeconds(30)), "the wait never polled");
+            TimeSpan took = running.Stop();
+
+            Assert.True(took < Prompt, $"Stop() took {took.TotalMilliseconds:0} ms");
+            PsResult r = running.Wait(TimeSpan.FromSeconds(10));
+            Assert.True(r.Stopped);
+            Assert.Empty(r.Output);
+            AssertNothingLeftRunning();
+        }
+
+        [Fact]
+        public void StoppingASlowDownloadReturnsPromptlyAndLeavesNoFileLookingComplete()
+        {
+            string id = Run("$rows | Start-NenRun -WorkflowId $filesWf | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("rows", CsvRows.Parse("NAME\nbig")))
+                .AssertClean().Strings("MessageId").Single()!;
+            State.Faults.Replace(new FaultSettings { DownloadBytesPerSecond = 20_000 });
+
+            using RunningScript running = Ps.Start("$id | Get-NenRunResult -Destination $TestDrive", ("id", id));
+            Assert.True(Eventually.True(() => State.Downloads >= 1, TimeSpan.FromSeconds(30)), "no download started");
+            TimeSpan took = running.Stop();
+
+            Assert.True(took < Prompt, $"Stop() took {took.TotalMilliseconds:0} ms");
+            Assert.True(running.Wait(TimeSpan.FromSeconds(10)).Stopped);
+            AssertNothingLeftRunning();
+            string folder = Path.Combine(TestDrive, id);
+            Assert.False(File.Exists(Path.Combine(folder, "assets.zip")) && File.Exists(Path.Combine(folder, "data.bin")), "every file looks complete after a stop");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using NenAi.PowerShell.Tests.Infrastructure;
+using Xunit;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>Wait-NenRun: -TimeoutSec, -Any, unknown and failed runs.</summary>
+    public class WaitTests : HostedTest
+    {
+        private PSObject[] Start(string workflow, params string[] names) =>
+            Run($"$rows | Start-NenRun -WorkflowId {workflow}", ("rows", CsvRows.Parse("NAME\n" + string.Join("\n", names)))).AssertClean().Output.ToArray();
+
+        [Fact]
+        public void TimeoutWritesEachUnfinishedRunWithItsCurrentStateAndOneErrorEach()
+        {
+            PSObject[] runs = Start("$slowWf", "slow 1", "slow 2", "slow 3").Concat(Start("$echo", "quick")).ToArray();
+
+            PsResult r = Run("$runs | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 2", ("runs", runs));
+
+            Assert.Null(r.Terminating);
+            Assert.Equal(4, r.Output.Count);
+            PSObject quick = Assert.Single(r.Output, s => PsResult.Prop(s, "Status") as string == "success");
+            Assert.Equal(false, PsResult.Prop(quick, "TimedOut"));
+            var unfinished = r.Output.Where(s => s != quick).ToList();
+            Assert.All(unfinished, s => { Assert.Equal("processing", PsResult.Prop(s, "Status")); Assert.Equal(true, PsResult.Prop(s, "TimedOut")); Assert.Equal(false, PsResult.Prop(s, "IsTerminal")); });
+            Assert.Equal(3, r.Errors.Count);
+            Assert.All(r.Errors, e =>
+            {
+                Assert.Equal("NenWaitTimeout,NenAi.Commands.WaitNenRunCommand", e.FullyQualifiedErrorId);
+                Assert.Equal(ErrorCategory.OperationTimeout, e.CategoryInfo.Category);
+                Assert.StartsWith("slow", (string)PsResult.Prop(e.TargetObject, "InputObject.NAME")!);
+            });
+            Assert.InRange(r.Elapsed, TimeSpan.FromSeconds(1.8), TimeSpan.FromSeconds(30));
+        }
+
+        [Fact]
+        public void AnyStopsAtTheFirstRunThatFinishes()
+        {
+            PSObject[] runs = Start("$slowWf", "slow 1", "slow 2").Concat(Start("$echo", "quick")).ToArray();
+
+            PsResult r = Run("$runs | Wait-NenRun -Any -PollIntervalSec 0.1", ("runs", runs)).AssertClean();
+
+            PSObject first = Assert.Single(r.Output);
+            Assert.Equal("success", PsResult.Prop(first, "Status"));
+            Assert.Equal("quick", PsResult.Prop(first, "InputObject.InputObject.NAME"));
+            Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)));
+        }
+
+        [Fact]
+        public void ARunTheServerDoesNotKnowIsAnErrorAndTheOthersGoOn()
+        {
+            string unknown = Guid.NewGuid().ToString();
+            PSObject[] runs = Start("$echo", "known");
+
+            PsResult r = Run("@($unknown) + $runs | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("unknown", unknown), ("runs", runs));
+
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal("NenRunNotFound,NenAi.Commands.WaitNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
+            Assert.Equal(unknown, error.TargetObject is PSObject p ? p.BaseObject : error.TargetObject);
+            Assert.Equal("success", PsResult.Prop(Assert.Single(r.Output), "Status"));
+        }
+
+        [Fact]
+        public void ARunPipedTwiceIsFollowedAndWrittenOnce()
+        {
+            PSObject run = Start("$echo", "twice").Single();
+
+            PsResult r = Run("$run, $run, $run.MessageId | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("run", run)).AssertClean();
+
+            Assert.Single(r.Output);
+        }
+
+        [Fact]
+        public void AFailedRunIsWrittenWithItsErrorNotRaised()
+        {
+            PSObject run = Start("$echo", "FAIL").Single();
+
+            PsResult r = Run("$run | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("run", run)).AssertClean();
+
+            PSObject status = Assert.Single(r.Output);
+            Assert.Equal("failed", PsResult.Prop(status, "Status"));
+            Assert.Equal(false, PsResult.Prop(status, "Succeeded"));
+            Assert.Contains("asked to fail", (string)PsResult.Prop(status, "Error")!);
+        }
+    }
+}
