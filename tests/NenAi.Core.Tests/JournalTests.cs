@@ -102,8 +102,8 @@ namespace NenAi.Core.Tests
         {
             using (var journal = RunJournal.Open(JournalPath))
             {
-                journal.RecordSubmitting("col:1", TestEmulator.EchoWorkflow, "idem-1");
-                journal.RecordAccepted("col:2", new RunAccepted("m-2", TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), "idem-2");
+                journal.RecordSubmittingAsync("col:1", TestEmulator.EchoWorkflow, "idem-1").Wait();
+                journal.RecordAcceptedAsync("col:2", new RunAccepted("m-2", TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), "idem-2").Wait();
             }
             File.AppendAllText(JournalPath, "{\"key\":\"col:3\",\"state\":\"Acc");
             using (var journal = RunJournal.Open(JournalPath))
@@ -112,7 +112,7 @@ namespace NenAi.Core.Tests
                 Assert.Equal(JournalDecision.OutcomeUnknown, journal.Decide("col:1", retryUnknown: false));
                 Assert.Equal(JournalDecision.AlreadyAccepted, journal.Decide("col:2", retryUnknown: false));
                 Assert.Equal(JournalDecision.Submit, journal.Decide("col:3", retryUnknown: false));
-                journal.RecordFailed("col:3", TestEmulator.EchoWorkflow, "key-3", "X");
+                journal.RecordFailedAsync("col:3", TestEmulator.EchoWorkflow, "key-3", "X").Wait();
             }
             using (var journal = RunJournal.Open(JournalPath))
             {
@@ -158,8 +158,8 @@ namespace NenAi.Core.Tests
         public void TheJournalHoldsNoParameterValues()
         {
             using (var journal = RunJournal.Open(JournalPath))
-                journal.RecordAccepted(RowKey.Hash(TestEmulator.EchoWorkflow, new[] { new KeyValuePair<string, object?>("NAME", "canary-row-value") }),
-                    new RunAccepted("m", TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), "k");
+                journal.RecordAcceptedAsync(RowKey.Hash(TestEmulator.EchoWorkflow, new[] { new KeyValuePair<string, object?>("NAME", "canary-row-value") }),
+                    new RunAccepted("m", TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), "k").Wait();
             Assert.DoesNotContain("canary-row-value", File.ReadAllText(JournalPath));
         }
 

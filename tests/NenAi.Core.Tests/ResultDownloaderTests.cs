@@ -62,7 +62,7 @@ namespace NenAi.Core.Tests
             var client = emu.Client();
             RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             // A presigned URL with the API key stripped still works, and the client's request carries none:
-            using var response = await client.OpenDownloadAsync(run.Results[1].Url, 0, default);
+            using var response = await client.OpenDownloadAsync(run.Results[1].Url, 0, null, default);
             Assert.False(response.RequestMessage!.Headers.Contains("x-api-key"));
             Assert.False(response.RequestMessage.Headers.Contains("x-signature"));
             Assert.False(response.RequestMessage.Headers.Contains("x-timestamp"));

@@ -112,7 +112,7 @@ namespace NenAi.Core.Tests
             var ex = await Assert.ThrowsAsync<NenTransportException>(() => new NenApiClient(options, log).StartRunAsync(Requests.Echo()));
             Assert.True(ex.ProvablyNotSent);
             Assert.Equal(NenErrorIds.NetworkError, ex.ErrorId);
-            Assert.Equal(2, log.Lines.Count(l => l.Contains("provably not accepted, retrying")));
+            Assert.Equal(2, log.Lines.Count(l => l.Contains("provably not accepted") && l.Contains("sends it again")));
         }
 
         [Theory]

@@ -14,10 +14,13 @@ namespace NenAi.Core.Batch
     /// <summary>
     /// Submits rows with bounded concurrency while the input keeps streaming. A slot is held from
     /// <see cref="SubmitAsync"/> until the outcome is taken, so at most <see cref="MaxConcurrency"/>
-    /// rows live in memory however long the input is. Outcomes come out as requests complete.
+    /// rows live in memory however long the input is. Outcomes come out as requests complete; every row
+    /// submitted gets exactly one. All rows share one <see cref="ThrottleGate"/>: a 429/503 pauses the batch,
+    /// and past the retry budget the batch stops sending (each unsent row is reported, and a re-run sends it).
     /// </summary>
     public sealed class BatchSubmitter : IDisposable
     {
+        private const int UnjournaledShown = 20;
         private readonly NenApiClient _client;
         private readonly RunJournal? _journal;
         private readonly bool _retryUnknown;
@@ -27,8 +30,10 @@ namespace NenAi.Core.Batch
         private readonly ConcurrentDictionary<long, Task> _running = new ConcurrentDictionary<long, Task>();
         // 128-bit digests rather than the key strings: 100,000 keys cost ~4 MB instead of ~25 MB.
         private readonly HashSet<(ulong, ulong)> _keysInBatch = new HashSet<(ulong, ulong)>();
+        private readonly ConcurrentQueue<SubmissionOutcome> _unjournaled = new ConcurrentQueue<SubmissionOutcome>();
         private long _nextId;
         private int _outstanding;
+        private NenException? _journalFailure;
 
         /// <param name="retryUnknown">Resubmit rows the journal marks "outcome unknown", with their original Idempotency-Key.</param>
         public BatchSubmitter(NenApiClient client, int maxConcurrency, RunJournal? journal = null, bool retryUnknown = false)
@@ -39,15 +44,22 @@ namespace NenAi.Core.Batch
             _journal = journal;
             _retryUnknown = retryUnknown;
             _slots = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+            Gate = ThrottleGate.For(client.Options);
         }
 
         public int MaxConcurrency { get; }
+        /// <summary>The batch's one throttle: pauses on 429/503, closes past the retry budget.</summary>
+        public ThrottleGate Gate { get; }
         /// <summary>True when <see cref="SubmitAsync"/> would not wait.</summary>
         public bool HasFreeSlot => _slots.CurrentCount > 0;
         /// <summary>Rows submitted whose outcome has not been taken yet.</summary>
         public int Outstanding => Volatile.Read(ref _outstanding);
         /// <summary>Requests currently on the wire.</summary>
         public int InFlight => _running.Count;
+        /// <summary>Set when the journal could not be written: the batch stopped sending (see <see cref="Unjournaled"/>).</summary>
+        public NenException? JournalFailure => Volatile.Read(ref _journalFailure);
+        /// <summary>Rows that may have started a run (accepted, or outcome unknown) whose journal record could not be written.</summary>
+        public IReadOnlyCollection<SubmissionOutcome> Unjournaled => _unjournaled.ToArray();
 
         /// <summary>
         /// Takes a slot (waiting while all are held by untaken outcomes) and starts the request. Rows the
@@ -97,62 +109,96 @@ namespace NenAi.Core.Batch
                     if (!string.IsNullOrEmpty(entry?.IdempotencyKey)) request.IdempotencyKey = entry!.IdempotencyKey!;
                     break;
             }
-            _journal.RecordSubmitting(key, request.WorkflowId, request.IdempotencyKey);
             return true;
         }
 
         private async Task RunOneAsync(RunRequest request, CancellationToken cancellationToken)
         {
+            bool journaled = _journal != null && request.RowKey != null;
+            if (journaled)
+            {
+                // On disk before the request leaves: a crash can then never make a re-run send it blindly. A row
+                // whose line cannot be written is not sent at all.
+                try
+                {
+                    await _journal!.RecordSubmittingAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey).ConfigureAwait(false);
+                }
+                catch (NenException ex) when (ex.ErrorId == NenErrorIds.JournalWriteFailed)
+                {
+                    JournalFailed(ex);
+                    Complete(new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.GateClosed(ex)));
+                    return;
+                }
+                catch (ObjectDisposedException ex)
+                {
+                    Complete(new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex)));
+                    return;
+                }
+            }
+
             SubmissionOutcome outcome;
             try
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    Journal(j => j.RecordFailed(request.RowKey!, request.WorkflowId, request.IdempotencyKey, "Cancelled"), request);
-                    outcome = new SubmissionOutcome(request, SubmissionStatus.Failed, null,
-                        new NenException("NenCancelled", NenErrorCategory.OperationStopped, "The batch was stopped before this row was sent."));
-                }
-                else
-                {
-                    RunAccepted accepted = await _client.StartRunAsync(request, cancellationToken).ConfigureAwait(false);
-                    Journal(j => j.RecordAccepted(request.RowKey!, accepted, request.IdempotencyKey), request);
-                    outcome = new SubmissionOutcome(request, SubmissionStatus.Accepted, accepted, null);
-                }
+                RunAccepted accepted = await _client.StartRunAsync(request, cancellationToken, Gate).ConfigureAwait(false);
+                outcome = new SubmissionOutcome(request, SubmissionStatus.Accepted, accepted, null);
+                if (journaled) await JournalAsync(j => j.RecordAcceptedAsync(request.RowKey!, accepted, request.IdempotencyKey), outcome).ConfigureAwait(false);
             }
             catch (NenOutcomeUnknownException ex)
             {
-                outcome = Unknown(request, ex);
+                outcome = new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null, ex);
+                if (journaled) await JournalAsync(j => j.RecordUnknownAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey, ex.ErrorId), outcome).ConfigureAwait(false);
             }
             catch (NenException ex)
             {
-                Journal(j => j.RecordFailed(request.RowKey!, request.WorkflowId, request.IdempotencyKey, ex.ErrorId), request);
                 outcome = new SubmissionOutcome(request, SubmissionStatus.Failed, null, ex);
-            }
-            catch (OperationCanceledException ex)
-            {
-                // Stopped mid-request: the server may have seen it.
-                outcome = Unknown(request, new NenOutcomeUnknownException(
-                    $"The batch was stopped while this row was being sent; it may or may not have started a run. Idempotency-Key: {request.IdempotencyKey}.",
-                    request.IdempotencyKey, ex));
+                if (journaled) await JournalAsync(j => j.RecordFailedAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey, ex.ErrorId), outcome).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                outcome = Unknown(request, new NenOutcomeUnknownException(
-                    $"Unexpected failure while sending this row ({ex.GetType().Name}); it may or may not have started a run.", request.IdempotencyKey, ex));
+                // Stopped while on the wire, or something unforeseen: the server may have seen it.
+                var unknown = new NenOutcomeUnknownException(ex is OperationCanceledException
+                        ? $"The batch was stopped while this row was being sent; it may or may not have started a run. Idempotency-Key: {request.IdempotencyKey}."
+                        : $"Unexpected failure while sending this row ({ex.GetType().Name}); it may or may not have started a run. Idempotency-Key: {request.IdempotencyKey}.",
+                    request.IdempotencyKey, ex);
+                outcome = new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null, unknown);
+                if (journaled) await JournalAsync(j => j.RecordUnknownAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey, unknown.ErrorId), outcome).ConfigureAwait(false);
             }
             Complete(outcome);
         }
 
-        private SubmissionOutcome Unknown(RunRequest request, NenOutcomeUnknownException ex)
+        /// <summary>Writes an outcome's record; if the journal fails, the batch stops sending and the row is remembered.</summary>
+        private async Task JournalAsync(Func<RunJournal, Task> write, SubmissionOutcome outcome)
         {
-            Journal(j => j.RecordUnknown(request.RowKey!, request.WorkflowId, request.IdempotencyKey, ex.ErrorId), request);
-            return new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null, ex);
+            try
+            {
+                await write(_journal!).ConfigureAwait(false);
+            }
+            catch (NenException ex) when (ex.ErrorId == NenErrorIds.JournalWriteFailed)
+            {
+                JournalFailed(ex);
+                if (outcome.Status == SubmissionStatus.Accepted || outcome.Status == SubmissionStatus.OutcomeUnknown) _unjournaled.Enqueue(outcome);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The command is ending (Ctrl+C) and let the journal go first; Submitting stays the last line: "unknown".
+            }
         }
 
-        private void Journal(Action<RunJournal> write, RunRequest request)
+        private void JournalFailed(NenException failure)
         {
-            if (_journal is null || request.RowKey is null) return;
-            write(_journal);
+            if (Interlocked.CompareExchange(ref _journalFailure, failure, null) == null) Gate.Close(failure);
+        }
+
+        /// <summary>A summary of the rows a journal failure left unrecorded, for the error that ends the batch.</summary>
+        public string DescribeUnjournaled()
+        {
+            var rows = new List<string>();
+            foreach (SubmissionOutcome o in _unjournaled)
+            {
+                if (rows.Count == UnjournaledShown) { rows.Add("…"); break; }
+                rows.Add(o.Run != null ? $"{Describe(o.Request.RowKey ?? "?")} → run {o.Run.MessageId}" : $"{Describe(o.Request.RowKey ?? "?")} (outcome unknown, Idempotency-Key {o.Request.IdempotencyKey})");
+            }
+            return string.Join("; ", rows);
         }
 
         private void Complete(SubmissionOutcome outcome)

@@ -12,7 +12,9 @@ namespace NenAi.Core.Downloads
         public bool Expand { get; set; }
         /// <summary>Refuse any single file larger than this.</summary>
         public long MaxFileBytes { get; set; } = 4L * 1024 * 1024 * 1024;
-        /// <summary>Attempts per file (resuming where the last stopped).</summary>
-        public int MaxAttempts { get; set; } = 4;
+        /// <summary>Unpacking an archive stops beyond this many bytes in all (a zip bomb is refused, not expanded).</summary>
+        public long MaxExpandedBytes { get; set; } = 16L * 1024 * 1024 * 1024;
+        /// <summary>Unpacking an archive stops beyond this many entries.</summary>
+        public int MaxZipEntries { get; set; } = 100_000;
     }
 }

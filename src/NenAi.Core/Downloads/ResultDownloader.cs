@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
@@ -12,13 +11,19 @@ using NenAi.Core.Models;
 namespace NenAi.Core.Downloads
 {
     /// <summary>
-    /// Downloads a finished run's presigned results to Destination/&lt;messageId&gt;/: safe names only,
-    /// written to ".partial" and renamed when complete and of the announced size, resumed with Range after
-    /// an interruption, complete files skipped, and expired URLs refreshed through the retrieval endpoint.
+    /// Downloads a finished run's presigned results to Destination/&lt;messageId&gt;/: safe names only, written to
+    /// ".partial" and renamed only when complete and of the announced size, resumed with Range (and If-Range, so a
+    /// changed file is fetched whole) after an interruption, complete files skipped, expired URLs refreshed through
+    /// the retrieval endpoint. Every wait is bounded by the request timeout: for the headers, and between any two
+    /// reads of the body, so a server that stalls mid-file ends in an error, never a hang. Attempts per file are
+    /// bounded by the retry count, with back-off that honours Retry-After.
     /// </summary>
     public sealed class ResultDownloader
     {
         private const string PartialSuffix = ".partial";
+        /// <summary>Beside a .partial: the ETag/Last-Modified of the version it holds, for If-Range on resume.</summary>
+        private const string ValidatorSuffix = ".partial.etag";
+        private const int MaxLinkRefreshes = 2;
         private static readonly TimeSpan ExpiryMargin = TimeSpan.FromSeconds(5);
         private readonly NenApiClient _client;
         private readonly ResultDownloadOptions _options;
@@ -57,8 +62,9 @@ namespace NenAi.Core.Downloads
                     if (_options.Expand && local.Name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
                     {
                         string folder = Path.Combine(runFolder, Path.GetFileNameWithoutExtension(local.Name));
-                        foreach (string path in SafeZipExtractor.Extract(local.Path, folder, _options.Force))
-                            result.Files.Add(new DownloadedFile(current.MessageId, Path.GetFileName(path), path, new FileInfo(path).Length, skipped: false, expanded: true));
+                        ExtractedArchive unpacked = new SafeZipExtractor(_options.MaxExpandedBytes, _options.MaxZipEntries).Extract(local.Path, folder, _options.Force);
+                        foreach (string path in unpacked.Files)
+                            result.Files.Add(new DownloadedFile(current.MessageId, Path.GetFileName(path), path, new FileInfo(path).Length, skipped: unpacked.AlreadyThere, expanded: true));
                     }
                 }
                 catch (NenException ex)
@@ -88,57 +94,74 @@ namespace NenAi.Core.Downloads
             }
 
             string partial = target + PartialSuffix;
-            if (_options.Force && File.Exists(partial)) File.Delete(partial);
-            int attempts = 0, refreshes = 0;
-            NenException? last = null;
-            while (attempts < _options.MaxAttempts)
+            string validatorFile = target + ValidatorSuffix;
+            if (_options.Force) Discard(partial, validatorFile);
+            string? validator = File.Exists(partial) && File.Exists(validatorFile) ? File.ReadAllText(validatorFile) : null;
+            var budget = new RetryBudget(_client.Options.MaximumRetryCount, _client.Options.MaximumRetryDuration, _client.Options.RetryBaseDelay);
+            int refreshes = 0;
+            while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                attempts++;
                 file = refresher.Find(name);
                 long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
-                if (file.Size.HasValue && have > file.Size.Value) { File.Delete(partial); have = 0; }
-                if (file.Size.HasValue && have == file.Size.Value && have > 0)
-                {
-                    return Finish(messageId, name, target, partial, file);
-                }
+                if (file.Size.HasValue && have > file.Size.Value) { Discard(partial, validatorFile); have = 0; }
+                if (file.Size.HasValue && have == file.Size.Value && have > 0) return Finish(messageId, name, target, partial, validatorFile);
 
-                HttpResponseMessage response;
+                NenException retry;
+                HttpResponseMessage? response = null;
                 try
                 {
-                    response = await _client.OpenDownloadAsync(file.Url, have, ct).ConfigureAwait(false);
+                    response = await _client.OpenDownloadAsync(file.Url, have, have > 0 ? validator : null, ct).ConfigureAwait(false);
                 }
                 catch (NenTransportException ex)
                 {
-                    last = ex;
-                    continue;
+                    retry = ex;
+                    goto Retry;
                 }
                 using (response)
                 {
                     int code = (int)response.StatusCode;
+                    TimeSpan? retryAfter = RetryAfter.Read(response, DateTimeOffset.UtcNow);
                     if (code == 403 || code == 410)
                     {
                         // Presigned URLs expire; the retrieval endpoint hands out fresh ones.
-                        if (refreshes >= 2) throw new NenException(NenErrorIds.DownloadExpired, NenErrorCategory.PermissionDenied,
+                        if (refreshes++ >= MaxLinkRefreshes) throw new NenException(NenErrorIds.DownloadExpired, NenErrorCategory.PermissionDenied,
                             $"The download link for '{name}' of run {messageId} keeps being refused (HTTP {code}), even after fresh links were fetched.") { StatusCode = response.StatusCode };
-                        refreshes++;
-                        attempts--;
                         _log.Verbose($"{messageId}/{name}: link refused (HTTP {code}), fetching fresh links.");
                         await refresher.RefreshAsync(ct).ConfigureAwait(false);
                         continue;
                     }
-                    if (code == 416) { File.Delete(partial); continue; }
                     if (code == 404)
                         throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ObjectNotFound, $"The result '{name}' of run {messageId} does not exist on the server (HTTP 404).") { StatusCode = response.StatusCode };
+                    if (code == 416)
+                    {
+                        Discard(partial, validatorFile);
+                        retry = Failed(name, messageId, "the server refused to resume it (HTTP 416)", code, retryAfter);
+                        goto Retry;
+                    }
                     if (code != 200 && code != 206)
                     {
-                        last = new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ResourceUnavailable, $"Downloading '{name}' of run {messageId} failed: HTTP {code}.") { StatusCode = response.StatusCode };
-                        if (code >= 500 || code == 429 || code == 408) continue;
-                        throw last;
+                        retry = Failed(name, messageId, $"HTTP {code}", code, retryAfter);
+                        if (code >= 500 || code == 429 || code == 408) goto Retry;
+                        throw retry;
                     }
 
-                    bool append = code == 206 && response.Content.Headers.ContentRange?.From == have;
-                    if (!append) have = 0;
+                    bool append = code == 206;
+                    if (append && !RangeMatches(response, have, file.Size))
+                    {
+                        // Not the rest of this file: appending it would corrupt the result.
+                        Discard(partial, validatorFile);
+                        retry = new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
+                            $"The server's partial answer for '{name}' of run {messageId} does not continue the {have:N0} bytes already here (Content-Range {response.Content.Headers.ContentRange}); it was refused.") { IsTransient = true };
+                        goto Retry;
+                    }
+                    if (!append)
+                    {
+                        have = 0;
+                        validator = DownloadValidator.From(response);
+                        if (validator != null) File.WriteAllText(validatorFile, validator);
+                        else if (File.Exists(validatorFile)) File.Delete(validatorFile);
+                    }
                     long? announced = response.Content.Headers.ContentLength.HasValue ? have + response.Content.Headers.ContentLength.Value : (long?)null;
                     long limit = file.Size ?? announced ?? _options.MaxFileBytes;
                     if (limit > _options.MaxFileBytes || (announced.HasValue && announced.Value > limit))
@@ -146,64 +169,109 @@ namespace NenAi.Core.Downloads
                         throw new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
                             $"The result '{name}' of run {messageId} is larger than expected ({announced ?? limit:N0} bytes; expected at most {Math.Min(limit, _options.MaxFileBytes):N0}). It was not saved.");
                     }
+                    long written;
                     try
                     {
-                        long written = await CopyAsync(response, partial, append, limit - have, ct).ConfigureAwait(false);
-                        if (written < 0)
-                        {
-                            File.Delete(partial);
-                            throw new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
-                                $"The result '{name}' of run {messageId} sent more than its announced {limit:N0} bytes. It was not saved.");
-                        }
-                        long total = have + written;
-                        if (announced.HasValue && total < announced.Value)
-                        {
-                            last = Truncated(name, messageId, total, announced.Value);
-                            continue; // resume from here
-                        }
+                        written = await CopyAsync(response, partial, append, limit - have, ct).ConfigureAwait(false);
                     }
-                    catch (Exception ex) when (ex is IOException || ex is HttpRequestException)
+                    catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
                     {
-                        last = new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ConnectionError,
+                        retry = new NenException(NenErrorIds.Timeout, NenErrorCategory.OperationTimeout,
+                            $"Downloading '{name}' of run {messageId} stalled: no data for {_client.Options.Timeout.TotalSeconds:0.#} s. The part received is kept for a resume.", ex) { IsTransient = true };
+                        goto Retry;
+                    }
+                    catch (Exception ex) when (ex is IOException || ex is HttpRequestException || ex is ObjectDisposedException)
+                    {
+                        retry = new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ConnectionError,
                             $"Downloading '{name}' of run {messageId} was interrupted: {ex.GetType().Name}.", ex) { IsTransient = true };
-                        continue;
+                        goto Retry;
                     }
-                    long length = new FileInfo(partial).Length;
-                    if (file.Size.HasValue && length != file.Size.Value)
+                    if (written < 0)
                     {
-                        last = Truncated(name, messageId, length, file.Size.Value);
-                        if (length > file.Size.Value) { File.Delete(partial); throw last; }
-                        continue;
+                        Discard(partial, validatorFile);
+                        throw new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
+                            $"The result '{name}' of run {messageId} sent more than its announced {limit:N0} bytes. It was not saved.");
                     }
-                    return Finish(messageId, name, target, partial, file);
+                    long total = have + written;
+                    long? expected = file.Size ?? announced;
+                    if (expected.HasValue && total != expected.Value)
+                    {
+                        retry = new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
+                            $"The result '{name}' of run {messageId} has {total:N0} bytes where {expected.Value:N0} were announced.") { IsTransient = true };
+                        goto Retry;
+                    }
+                    return Finish(messageId, name, target, partial, validatorFile);
                 }
+
+            Retry:
+                if (!budget.TryNext(retry.RetryAfter, out TimeSpan delay))
+                {
+                    throw new NenException(retry.ErrorId, retry.Category,
+                        $"{retry.Message} Gave up after {budget.RetriesUsed + 1} attempt(s); what arrived stays in '{Path.GetFileName(partial)}' and a later call resumes it.", retry)
+                    { StatusCode = retry.StatusCode };
+                }
+                _log.Verbose($"{messageId}/{name}: {retry.ErrorId}, trying again in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
+                await Task.Delay(delay, ct).ConfigureAwait(false);
             }
-            throw last ?? new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ResourceUnavailable, $"Downloading '{name}' of run {messageId} failed.");
         }
 
-        private DownloadedFile Finish(string messageId, string name, string target, string partial, ResultFile file)
+        private static NenException Failed(string name, string messageId, string what, int code, TimeSpan? retryAfter) =>
+            new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ResourceUnavailable, $"Downloading '{name}' of run {messageId} failed: {what}.")
+            { StatusCode = (System.Net.HttpStatusCode)code, RetryAfter = retryAfter, IsTransient = true };
+
+        /// <summary>A 206 must continue exactly where the partial file ends, and describe the same file.</summary>
+        private static bool RangeMatches(HttpResponseMessage response, long have, long? size)
+        {
+            var range = response.Content.Headers.ContentRange;
+            if (range is null || !range.HasRange || range.From != have) return false;
+            if (size.HasValue && range.HasLength && range.Length != size.Value) return false;
+            long? length = response.Content.Headers.ContentLength;
+            return !(length.HasValue && range.To.HasValue && range.To.Value - range.From.Value + 1 != length.Value);
+        }
+
+        private DownloadedFile Finish(string messageId, string name, string target, string partial, string validatorFile)
         {
             if (File.Exists(target)) File.Delete(target);
             File.Move(partial, target);
+            if (File.Exists(validatorFile)) File.Delete(validatorFile);
             long length = new FileInfo(target).Length;
             _log.Verbose($"{messageId}/{name}: saved {length:N0} bytes.");
             return new DownloadedFile(messageId, name, target, length, skipped: false);
         }
 
-        private static NenException Truncated(string name, string messageId, long got, long expected) =>
-            new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
-                $"The result '{name}' of run {messageId} has {got:N0} bytes where {expected:N0} were announced.") { IsTransient = true };
-
-        /// <summary>Copies at most <paramref name="maxBytes"/>; returns -1 when the body is longer.</summary>
-        private static async Task<long> CopyAsync(HttpResponseMessage response, string path, bool append, long maxBytes, CancellationToken ct)
+        private static void Discard(string partial, string validatorFile)
         {
+            if (File.Exists(partial)) File.Delete(partial);
+            if (File.Exists(validatorFile)) File.Delete(validatorFile);
+        }
+
+        /// <summary>
+        /// Copies at most <paramref name="maxBytes"/> (returns -1 when the body is longer). Each read must bring data
+        /// within the request timeout: a stalled body is torn down (which also ends a read that ignores tokens) and
+        /// ends in OperationCanceledException.
+        /// </summary>
+        private async Task<long> CopyAsync(HttpResponseMessage response, string path, bool append, long maxBytes, CancellationToken ct)
+        {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            idle.CancelAfter(_client.Options.Timeout);
             using Stream body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+            using CancellationTokenRegistration teardown = idle.Token.Register(() => body.Dispose());
             using var output = new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true);
             byte[] buffer = new byte[81920];
             long total = 0;
-            int read;
-            while ((read = await body.ReadAsync(buffer, 0, buffer.Length, ct).ConfigureAwait(false)) > 0)
+            while (true)
             {
+                int read;
+                try
+                {
+                    read = await body.ReadAsync(buffer, 0, buffer.Length, idle.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (idle.IsCancellationRequested && !(ex is OperationCanceledException))
+                {
+                    throw new OperationCanceledException("The download stalled.", ex, idle.Token);
+                }
+                if (read == 0) break;
+                idle.CancelAfter(_client.Options.Timeout); // data arrived: the idle clock starts again
                 total += read;
                 if (total > maxBytes) return -1;
                 await output.WriteAsync(buffer, 0, read, ct).ConfigureAwait(false);

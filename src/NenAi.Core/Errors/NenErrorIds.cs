@@ -33,15 +33,21 @@ namespace NenAi.Core.Errors
         public const string ServerError = "NenServerError";
         public const string UnexpectedResponse = "NenUnexpectedResponse";
         public const string HttpError = "NenHttpError";
+        /// <summary>409: the Idempotency-Key was already used with another request body.</summary>
+        public const string IdempotencyKeyReused = "NenIdempotencyKeyReused";
 
         // Transport and outcome.
         public const string NetworkError = "NenNetworkError";
         public const string Timeout = "NenTimeout";
         public const string OutcomeUnknown = "NenOutcomeUnknown";
+        /// <summary>Provably not sent: the batch stopped sending before this row's turn; a re-run sends it.</summary>
+        public const string NotSent = "NenNotSent";
 
         // Runs, waiting and results.
         public const string RunFailed = "NenRunFailed";
         public const string WaitTimeout = "NenWaitTimeout";
+        /// <summary>A run's status could not be read for too long (throttled or failing); the run itself is unaffected.</summary>
+        public const string StatusUnavailable = "NenStatusUnavailable";
         public const string RunNotComplete = "NenRunNotComplete";
         public const string DownloadExpired = "NenDownloadExpired";
         public const string DownloadFailed = "NenDownloadFailed";
@@ -49,6 +55,8 @@ namespace NenAi.Core.Errors
         public const string UnsafeFileName = "NenUnsafeFileName";
         public const string UnsafeZipEntry = "NenUnsafeZipEntry";
         public const string JournalCorrupt = "NenJournalCorrupt";
+        /// <summary>The journal could not be written (disk full, share gone): the batch stops.</summary>
+        public const string JournalWriteFailed = "NenJournalWriteFailed";
         public const string PreviousOutcomeUnknown = "NenPreviousOutcomeUnknown";
     }
 }

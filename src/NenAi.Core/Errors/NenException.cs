@@ -31,6 +31,21 @@ namespace NenAi.Core.Errors
         /// <summary>True when retrying the same operation later may succeed.</summary>
         public bool IsTransient { get; set; }
 
+        /// <summary>The same failure (type, id, category, server fields) told with <paramref name="message"/>; this one becomes its inner exception.</summary>
+        public NenException WithMessage(string message)
+        {
+            NenException copy = Copy(message);
+            copy.StatusCode = StatusCode;
+            copy.ServerError = ServerError;
+            copy.ServerMessage = ServerMessage;
+            copy.Details = Details;
+            copy.RetryAfter = RetryAfter;
+            copy.IsTransient = IsTransient;
+            return copy;
+        }
+
+        protected virtual NenException Copy(string message) => new NenException(ErrorId, Category, message, this);
+
         public override string ToString() => $"{GetType().FullName} [{ErrorId}]: {Message}";
     }
 }

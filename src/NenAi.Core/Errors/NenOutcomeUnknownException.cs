@@ -14,6 +14,8 @@ namespace NenAi.Core.Errors
             IdempotencyKey = idempotencyKey;
         }
 
+        protected override NenException Copy(string message) => new NenOutcomeUnknownException(message, IdempotencyKey, this);
+
         /// <summary>The Idempotency-Key that was sent; resubmitting with it is safe where the server honours it.</summary>
         public string IdempotencyKey { get; }
     }

@@ -10,9 +10,17 @@ namespace NenAi.Core.Http
     /// <summary>Turns a non-success answer into the typed error of spec §11's table.</summary>
     public static class ApiErrorMapper
     {
-        public static NenException Map(HttpStatusCode status, string? body, TimeSpan? retryAfter, string operation)
+        /// <param name="scrubber">The secrets the request carried: a server may quote them back (a 422 naming a bad value).</param>
+        public static NenException Map(HttpStatusCode status, string? body, TimeSpan? retryAfter, string operation, SecretScrubber? scrubber = null)
         {
-            ReadBody(body, out string? error, out string? message, out var details);
+            bool isJson = ReadBody(body, out string? error, out string? message, out var details);
+            scrubber ??= SecretScrubber.None;
+            error = Clean(scrubber, error);
+            message = Clean(scrubber, message);
+            // Not JSON (a proxy's HTML page, say): a short excerpt, cut only after scrubbing the whole body.
+            if (!isJson && message != null) message = RunRequestSerializer.Shorten(message.Trim(), 200);
+            for (int i = 0; i < details.Count; i++)
+                details[i] = new KeyValuePair<string, string>(Clean(scrubber, details[i].Key)!, Clean(scrubber, details[i].Value)!);
             int code = (int)status;
             string id;
             NenErrorCategory category;
@@ -27,6 +35,7 @@ namespace NenAi.Core.Http
                 case 403: id = NenErrorIds.Forbidden; category = NenErrorCategory.PermissionDenied; break;
                 case 404 when Is(error, "workflow_not_found"): id = NenErrorIds.WorkflowNotFound; category = NenErrorCategory.ObjectNotFound; break;
                 case 404: id = NenErrorIds.RunNotFound; category = NenErrorCategory.ObjectNotFound; break;
+                case 409 when Is(error, "idempotency_key_reused"): id = NenErrorIds.IdempotencyKeyReused; category = NenErrorCategory.InvalidOperation; break;
                 case 408: id = NenErrorIds.Timeout; category = NenErrorCategory.OperationTimeout; transient = true; break;
                 case 413: id = NenErrorIds.RequestTooLarge; category = NenErrorCategory.LimitsExceeded; break;
                 case 422: id = NenErrorIds.InvalidWorkflowParams; category = NenErrorCategory.InvalidData; break;
@@ -38,37 +47,42 @@ namespace NenAi.Core.Http
             string text = $"{operation} failed: HTTP {code} {Reason(status)}";
             if (!string.IsNullOrEmpty(error)) text += $" [{error}]";
             if (!string.IsNullOrEmpty(message)) text += $": {message}";
-            if (details.Count > 0)
+            // Field problems the message does not already spell out.
+            var parts = new List<string>();
+            foreach (var d in details)
             {
-                var parts = new List<string>();
-                foreach (var d in details) parts.Add($"{d.Key}: {d.Value}");
-                text += " (" + string.Join("; ", parts) + ")";
+                string part = $"{d.Key}: {d.Value}";
+                if (message is null || message.IndexOf(part, StringComparison.Ordinal) < 0) parts.Add(part);
             }
+            if (parts.Count > 0) text += " (" + string.Join("; ", parts) + ")";
             if (retryAfter.HasValue) text += $" Retry after {retryAfter.Value.TotalSeconds:0.#} s.";
-            // Server text passes the redactor too: it could echo a header or URL back.
-            return new NenException(id, category, Redactor.Redact(text))
+            return new NenException(id, category, text)
             {
                 StatusCode = status,
                 ServerError = error,
-                ServerMessage = message is null ? null : Redactor.Redact(message),
+                ServerMessage = message,
                 Details = details,
                 RetryAfter = retryAfter,
                 IsTransient = transient,
             };
         }
 
+        /// <summary>Server text loses the client's secrets (by value), echoed credential headers and URL query strings.</summary>
+        private static string? Clean(SecretScrubber scrubber, string? text) => text is null ? null : Redactor.RedactServerText(scrubber.Scrub(text));
+
         private static bool Is(string? error, string expected) => string.Equals(error, expected, StringComparison.OrdinalIgnoreCase);
 
         private static string Reason(HttpStatusCode status) => Enum.IsDefined(typeof(HttpStatusCode), status) ? status.ToString() : string.Empty;
 
-        private static void ReadBody(string? body, out string? error, out string? message, out List<KeyValuePair<string, string>> details)
+        /// <summary>False when the body is not JSON; <paramref name="message"/> is then the whole body.</summary>
+        private static bool ReadBody(string? body, out string? error, out string? message, out List<KeyValuePair<string, string>> details)
         {
             error = null; message = null; details = new List<KeyValuePair<string, string>>();
-            if (string.IsNullOrWhiteSpace(body)) return;
+            if (string.IsNullOrWhiteSpace(body)) return true;
             try
             {
                 using var doc = JsonDocument.Parse(body!);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object) return;
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) return true;
                 error = TextOf(doc.RootElement, "error");
                 message = TextOf(doc.RootElement, "message");
                 if (doc.RootElement.TryGetProperty("details", out JsonElement d) && d.ValueKind == JsonValueKind.Array)
@@ -82,9 +96,10 @@ namespace NenAi.Core.Http
             }
             catch (JsonException)
             {
-                // Not JSON (a proxy's HTML page, say): keep a short, redacted excerpt.
-                message = RunRequestSerializer.Shorten(body!.Trim(), 200);
+                message = body;
+                return false;
             }
+            return true;
         }
 
         private static string? TextOf(JsonElement e, string name) =>

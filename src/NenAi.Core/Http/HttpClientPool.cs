@@ -45,6 +45,7 @@ namespace NenAi.Core.Http
                 AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = TimeSpan.FromSeconds(30),
+                ConnectCallback = ConnectAsync,
             };
 #endif
             switch (options.ProxyMode)
@@ -67,5 +68,27 @@ namespace NenAi.Core.Http
             client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent.Value);
             return client;
         }
+
+#if !NETFRAMEWORK
+        /// <summary>
+        /// Connects as the handler would, but marks every failure to connect (refused, unreachable, the connect
+        /// timed out or was cancelled) as <see cref="NotConnectedException"/>: nothing of the request left, so it
+        /// may be sent again. Without this a connect timeout looks like any other timeout: "maybe sent".
+        /// </summary>
+        private static async System.Threading.Tasks.ValueTask<System.IO.Stream> ConnectAsync(SocketsHttpConnectionContext context, System.Threading.CancellationToken cancellationToken)
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch (Exception ex)
+            {
+                socket.Dispose();
+                throw new NotConnectedException($"could not connect to {context.DnsEndPoint.Host}:{context.DnsEndPoint.Port}", ex);
+            }
+        }
+#endif
     }
 }

@@ -15,5 +15,7 @@ namespace NenAi.Core.Http
         }
 
         public bool ProvablyNotSent { get; }
+
+        protected override NenException Copy(string message) => new NenTransportException(message, ProvablyNotSent, this, ErrorId, Category);
     }
 }

@@ -5,13 +5,18 @@ using System.Net.Http;
 
 namespace NenAi.Core.Http
 {
-    /// <summary>Reads Retry-After in both of its forms: delta seconds or an HTTP date.</summary>
+    /// <summary>
+    /// Reads Retry-After in both of its forms, delta seconds or an HTTP date, defensively: a value that does not
+    /// parse is ignored, a negative one is zero, and anything beyond a day is a day (which no retry budget waits for).
+    /// </summary>
     public static class RetryAfter
     {
+        public static readonly TimeSpan Longest = TimeSpan.FromDays(1);
+
         public static TimeSpan? Read(HttpResponseMessage response, DateTimeOffset now)
         {
             var header = response.Headers.RetryAfter;
-            if (header?.Delta is TimeSpan delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+            if (header?.Delta is TimeSpan delta) return Clamp(delta);
             if (header?.Date is DateTimeOffset date) return Clamp(date - now);
             // Be lenient with values the typed parser refused (e.g. "1.5").
             if (response.Headers.TryGetValues("Retry-After", out var values))
@@ -23,12 +28,15 @@ namespace NenAi.Core.Http
         {
             if (string.IsNullOrWhiteSpace(value)) return null;
             if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds))
-                return seconds < 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(seconds);
+            {
+                if (double.IsNaN(seconds) || double.IsInfinity(seconds)) return null;
+                return seconds >= Longest.TotalSeconds ? Longest : Clamp(TimeSpan.FromSeconds(seconds));
+            }
             if (DateTimeOffset.TryParseExact(value!.Trim(), "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
                 return Clamp(date - now);
             return null;
         }
 
-        private static TimeSpan Clamp(TimeSpan t) => t < TimeSpan.Zero ? TimeSpan.Zero : t;
+        private static TimeSpan Clamp(TimeSpan t) => t < TimeSpan.Zero ? TimeSpan.Zero : t > Longest ? Longest : t;
     }
 }

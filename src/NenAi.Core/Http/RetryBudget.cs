@@ -4,13 +4,11 @@ using System.Diagnostics;
 namespace NenAi.Core.Http
 {
     /// <summary>
-    /// Decides whether another attempt fits and how long to wait first: the server's Retry-After when
-    /// given, else exponential backoff with jitter; capped by attempt count and total time.
+    /// Decides whether another attempt of one request fits and how long to wait first: the server's Retry-After
+    /// when given, else <see cref="Backoff"/>; capped by attempt count and total time.
     /// </summary>
     public sealed class RetryBudget
     {
-        private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-        [ThreadStatic] private static Random? _random;
         private readonly int _maxRetries;
         private readonly TimeSpan _maxDuration;
         private readonly TimeSpan _baseDelay;
@@ -30,19 +28,10 @@ namespace NenAi.Core.Http
         {
             delay = TimeSpan.Zero;
             if (RetriesUsed >= _maxRetries) return false;
-            delay = retryAfter ?? Backoff(RetriesUsed);
+            delay = retryAfter ?? Backoff.Delay(_baseDelay, RetriesUsed);
             if (_elapsed.Elapsed + delay > _maxDuration) return false;
             RetriesUsed++;
             return true;
-        }
-
-        private TimeSpan Backoff(int retry)
-        {
-            double exp = _baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(retry, 16));
-            double capped = Math.Min(exp, MaxBackoff.TotalMilliseconds);
-            _random ??= new Random(Guid.NewGuid().GetHashCode());
-            // "Equal jitter": half fixed, half random, so clients that failed together spread out.
-            return TimeSpan.FromMilliseconds(capped / 2 + _random.NextDouble() * capped / 2);
         }
     }
 }

@@ -1,50 +1,82 @@
 using System;
 using System.Net;
+#if NET
+using System.Net.Http;
+#endif
 using System.Net.Sockets;
+using System.Security.Authentication;
 
 namespace NenAi.Core.Http
 {
-    /// <summary>Tells failures that prove a request never reached the server from ambiguous ones.</summary>
+    /// <summary>Tells failures that prove a request never reached the server from ambiguous ones, and names them.</summary>
     public static class TransportFailure
     {
         /// <summary>
-        /// True when no connection was made (refused, no route, name not found): the server cannot have
-        /// seen the request, so even a POST may be retried.
+        /// True when no request can have reached the server: no connection was made (refused, unreachable, name
+        /// not found, the connect timed out), the TLS handshake failed (nothing is sent before it completes, and a
+        /// certificate the client refuses fails it), or the proxy would not open a tunnel.
         /// </summary>
         public static bool IsProvablyNotSent(Exception ex)
         {
             for (Exception? e = ex; e != null; e = e.InnerException)
             {
-                if (e is SocketException se)
+                switch (e)
                 {
-                    switch (se.SocketErrorCode)
-                    {
-                        case SocketError.ConnectionRefused:
-                        case SocketError.HostNotFound:
-                        case SocketError.HostUnreachable:
-                        case SocketError.NetworkUnreachable:
-                        case SocketError.AddressNotAvailable:
-                        case SocketError.TryAgain:
-                            return true;
-                    }
-                }
-                if (e is WebException we &&
-                    (we.Status == WebExceptionStatus.ConnectFailure || we.Status == WebExceptionStatus.NameResolutionFailure ||
-                     we.Status == WebExceptionStatus.ProxyNameResolutionFailure))
-                {
-                    return true;
+                    case NotConnectedException _:
+                    case AuthenticationException _:
+                        return true;
+#if NET
+                    case HttpRequestException h when h.HttpRequestError == HttpRequestError.NameResolutionError
+                        || h.HttpRequestError == HttpRequestError.ConnectionError
+                        || h.HttpRequestError == HttpRequestError.SecureConnectionError
+                        || h.HttpRequestError == HttpRequestError.ProxyTunnelError:
+                        return true;
+#endif
+                    case SocketException se when se.SocketErrorCode == SocketError.ConnectionRefused || se.SocketErrorCode == SocketError.HostNotFound
+                        || se.SocketErrorCode == SocketError.HostUnreachable || se.SocketErrorCode == SocketError.NetworkUnreachable
+                        || se.SocketErrorCode == SocketError.AddressNotAvailable || se.SocketErrorCode == SocketError.TryAgain:
+                        return true;
+                    case WebException we when we.Status == WebExceptionStatus.ConnectFailure || we.Status == WebExceptionStatus.NameResolutionFailure
+                        || we.Status == WebExceptionStatus.ProxyNameResolutionFailure || we.Status == WebExceptionStatus.SecureChannelFailure
+                        || we.Status == WebExceptionStatus.TrustFailure:
+                        return true;
                 }
             }
             return false;
         }
 
-        /// <summary>A short description without any URL query or header (safe to show).</summary>
+        /// <summary>What went wrong, in words that name TLS, certificates, proxies or connecting; never a URL query or header.</summary>
         public static string Describe(Exception ex)
         {
             for (Exception? e = ex; e != null; e = e.InnerException)
             {
+                if (e is AuthenticationException auth)
+                    return $"the TLS handshake failed ({auth.Message}): the server's certificate was refused or no common TLS version was found; check the certificate, the TLS settings and any TLS-inspecting proxy";
+#if NET
+                if (e is HttpRequestException h && h.HttpRequestError == HttpRequestError.ProxyTunnelError)
+                    return $"the proxy would not open a tunnel to the server ({h.Message}); check -Proxy, -ProxyCredential or the system proxy";
+#endif
+                if (e is WebException we)
+                {
+                    switch (we.Status)
+                    {
+                        case WebExceptionStatus.SecureChannelFailure: return "the TLS handshake failed (no common TLS version or cipher); check the TLS settings";
+                        case WebExceptionStatus.TrustFailure: return "the server's TLS certificate is not trusted";
+                        case WebExceptionStatus.ProxyNameResolutionFailure: return "the proxy's name could not be resolved";
+                        default: return we.Status.ToString();
+                    }
+                }
+            }
+            for (Exception? e = ex; e != null; e = e.InnerException)
+            {
+                if (e is NotConnectedException nc)
+                {
+                    Exception? cause = nc.InnerException;
+                    return cause is OperationCanceledException ? nc.Message + " in time (the connect timed out)"
+                        : cause is SocketException s ? $"{nc.Message}: {s.SocketErrorCode} ({s.Message})"
+                        : $"{nc.Message}: {cause?.Message}";
+                }
                 if (e is SocketException se) return $"{se.SocketErrorCode} ({se.Message})";
-                if (e is WebException we) return we.Status.ToString();
             }
             return ex.GetType().Name;
         }

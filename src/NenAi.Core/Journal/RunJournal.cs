@@ -3,23 +3,31 @@ using System.Collections.Generic;
 using System.IO;
 using System.Text;
 using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
 using NenAi.Core.Errors;
 using NenAi.Core.Models;
 
 namespace NenAi.Core.Journal
 {
     /// <summary>
-    /// An append-only JSON Lines file recording each row key → state/messageId. "Submitting" is written
-    /// before a request leaves, so a crash can never make a re-run start a row twice. The file is held
-    /// exclusively while open, so two batches cannot share one journal by accident.
+    /// The batch's record: an append-only JSON Lines file. Its first line names the batch (a random id, from which
+    /// every row's Idempotency-Key is derived, so a new journal is a new batch and a re-run with the same journal
+    /// reuses its keys); then each row key → state/messageId. A row's "Submitting" line is on disk (fsync) before
+    /// its request leaves, so a crash or power cut can never make a re-run start a row twice. Lines are written in
+    /// groups, one fsync per group. The file is held exclusively while open.
     /// </summary>
     public sealed class RunJournal : IDisposable
     {
+        private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(30);
         private readonly Dictionary<string, JournalEntry> _entries = new Dictionary<string, JournalEntry>(StringComparer.Ordinal);
         private readonly object _gate = new object();
         private readonly FileStream _stream;
         private readonly FileStream _lock;
-        private readonly StreamWriter _writer;
+        private List<PendingLine> _queue = new List<PendingLine>();
+        private bool _writing;
+        private Task _writer = Task.CompletedTask;
+        private NenException? _failure;
         private bool _disposed;
 
         private RunJournal(string path, FileStream stream, FileStream lockFile)
@@ -27,14 +35,17 @@ namespace NenAi.Core.Journal
             Path = path;
             _stream = stream;
             _lock = lockFile;
-            _writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = false, NewLine = "\n" };
         }
 
         public string Path { get; }
+        /// <summary>The batch this journal records; part of every row's Idempotency-Key.</summary>
+        public string BatchId { get; private set; } = string.Empty;
         /// <summary>Lines that could not be read (a line cut short by a crash, say); they are ignored.</summary>
         public int SkippedLines { get; private set; }
         /// <summary>Rows the journal knew when it was opened.</summary>
         public int Count { get { lock (_gate) return _entries.Count; } }
+        /// <summary>Why the journal cannot be written any more, once a write has failed.</summary>
+        public NenException? Failure { get { lock (_gate) return _failure; } }
 
         public static RunJournal Open(string path)
         {
@@ -73,51 +84,37 @@ namespace NenAi.Core.Journal
             _stream.Position = 0;
             var reader = new StreamReader(_stream, Encoding.UTF8, false, 64 * 1024, leaveOpen: true);
             string? line;
-            bool endsWithNewline = true;
             while ((line = reader.ReadLine()) != null)
             {
                 if (line.Length == 0) continue;
-                JournalEntry? entry = TryParse(line);
-                if (entry is null) { SkippedLines++; continue; }
-                _entries[entry.Key] = entry;
+                JournalLine parsed = JournalLine.Parse(line);
+                if (parsed.BatchId != null) { if (BatchId.Length == 0) BatchId = parsed.BatchId; }
+                else if (parsed.Entry != null) _entries[parsed.Entry.Key] = parsed.Entry;
+                else SkippedLines++;
             }
             // A torn last line (no newline) must not glue itself to the next record.
+            bool endsWithNewline = true;
             if (_stream.Length > 0)
             {
                 _stream.Position = _stream.Length - 1;
                 endsWithNewline = _stream.ReadByte() == '\n';
             }
             _stream.Position = _stream.Length;
-            if (!endsWithNewline) { _writer.Write('\n'); _writer.Flush(); }
-        }
-
-        private static JournalEntry? TryParse(string line)
-        {
-            try
+            var start = new StringBuilder();
+            if (!endsWithNewline) start.Append('\n');
+            if (BatchId.Length == 0)
             {
-                using var doc = JsonDocument.Parse(line);
-                JsonElement r = doc.RootElement;
-                if (r.ValueKind != JsonValueKind.Object || !r.TryGetProperty("key", out JsonElement key) || key.ValueKind != JsonValueKind.String) return null;
-                if (!r.TryGetProperty("state", out JsonElement state) || !Enum.TryParse(state.GetString(), true, out JournalState parsed)) return null;
-                return new JournalEntry
-                {
-                    Key = key.GetString()!,
-                    State = parsed,
-                    WorkflowId = Str(r, "workflowId"),
-                    MessageId = Str(r, "messageId"),
-                    IdempotencyKey = Str(r, "idempotencyKey"),
-                    ErrorId = Str(r, "errorId"),
-                    At = r.TryGetProperty("at", out JsonElement at) && at.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(at.GetString(), out DateTimeOffset t) ? t : DateTimeOffset.MinValue,
-                };
+                // A new journal, or one written before batches had ids: this command starts the batch.
+                BatchId = Guid.NewGuid().ToString("N");
+                start.Append(JournalLine.Header(BatchId, DateTimeOffset.UtcNow)).Append('\n');
             }
-            catch (JsonException)
+            if (start.Length > 0)
             {
-                return null;
+                byte[] bytes = Encoding.UTF8.GetBytes(start.ToString());
+                _stream.Write(bytes, 0, bytes.Length);
+                _stream.Flush(flushToDisk: true);
             }
         }
-
-        private static string? Str(JsonElement e, string name) =>
-            e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
         public JournalEntry? Find(string key)
         {
@@ -133,65 +130,105 @@ namespace NenAi.Core.Journal
             return retryUnknown ? JournalDecision.RetryWithSameKey : JournalDecision.OutcomeUnknown;
         }
 
-        public void RecordSubmitting(string key, string workflowId, string idempotencyKey) =>
+        /// <summary>Completes once the line is on disk: only then may the row's request leave.</summary>
+        public Task RecordSubmittingAsync(string key, string workflowId, string idempotencyKey) =>
             Append(new JournalEntry { Key = key, State = JournalState.Submitting, WorkflowId = workflowId, IdempotencyKey = idempotencyKey });
 
-        public void RecordAccepted(string key, RunAccepted accepted, string idempotencyKey) =>
+        public Task RecordAcceptedAsync(string key, RunAccepted accepted, string idempotencyKey) =>
             Append(new JournalEntry { Key = key, State = JournalState.Accepted, WorkflowId = accepted.WorkflowId, MessageId = accepted.MessageId, IdempotencyKey = idempotencyKey });
 
-        public void RecordFailed(string key, string workflowId, string idempotencyKey, string errorId) =>
+        public Task RecordFailedAsync(string key, string workflowId, string idempotencyKey, string errorId) =>
             Append(new JournalEntry { Key = key, State = JournalState.Failed, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId });
 
-        public void RecordUnknown(string key, string workflowId, string idempotencyKey, string errorId) =>
+        public Task RecordUnknownAsync(string key, string workflowId, string idempotencyKey, string errorId) =>
             Append(new JournalEntry { Key = key, State = JournalState.Unknown, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId });
 
-        private void Append(JournalEntry entry)
+        /// <summary>Queues a line; the returned task completes when it is on disk, or fails with the write error.</summary>
+        private Task Append(JournalEntry entry)
         {
             entry.At = DateTimeOffset.UtcNow;
-            string line = Serialize(entry);
+            var pending = new PendingLine(Encoding.UTF8.GetBytes(JournalLine.Serialize(entry) + "\n"));
             lock (_gate)
             {
-                if (_disposed) throw new ObjectDisposedException(nameof(RunJournal));
-                _writer.Write(line);
-                _writer.Write('\n');
-                // Flushed per record: after a crash the file holds every state change made so far.
-                _writer.Flush();
+                if (_failure != null) return Task.FromException(_failure);
+                if (_disposed) return Task.FromException(new ObjectDisposedException(nameof(RunJournal)));
+                _queue.Add(pending);
                 // The index keeps what the file held when opened (what a re-run decides on); rows first seen
                 // in this batch are not kept, so memory does not grow with the batch (duplicates within a
                 // batch are caught by the submitter).
                 if (_entries.ContainsKey(entry.Key)) _entries[entry.Key] = entry;
+                if (!_writing)
+                {
+                    _writing = true;
+                    _writer = Task.Run(WriteQueued);
+                }
             }
+            return pending.Done.Task;
         }
 
-        private static string Serialize(JournalEntry e)
+        /// <summary>Writes whatever is queued, one fsync per group, until the queue is empty.</summary>
+        private void WriteQueued()
         {
-            using var ms = new MemoryStream(256);
-            using (var w = new Utf8JsonWriter(ms))
+            while (true)
             {
-                w.WriteStartObject();
-                w.WriteString("key", e.Key);
-                w.WriteString("state", e.State.ToString());
-                if (e.WorkflowId != null) w.WriteString("workflowId", e.WorkflowId);
-                if (e.MessageId != null) w.WriteString("messageId", e.MessageId);
-                if (e.IdempotencyKey != null) w.WriteString("idempotencyKey", e.IdempotencyKey);
-                if (e.ErrorId != null) w.WriteString("errorId", e.ErrorId);
-                w.WriteString("at", e.At.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
-                w.WriteEndObject();
+                List<PendingLine> group;
+                lock (_gate)
+                {
+                    if (_queue.Count == 0 || _failure != null)
+                    {
+                        _writing = false;
+                        return;
+                    }
+                    group = _queue;
+                    _queue = new List<PendingLine>();
+                }
+                try
+                {
+                    foreach (PendingLine line in group) _stream.Write(line.Bytes, 0, line.Bytes.Length);
+                    _stream.Flush(flushToDisk: true);
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ObjectDisposedException)
+                {
+                    var failure = new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError,
+                        $"The journal '{Path}' could not be written ({ex.Message}).", ex);
+                    List<PendingLine> rest;
+                    lock (_gate)
+                    {
+                        _failure = failure;
+                        rest = _queue;
+                        _queue = new List<PendingLine>();
+                        _writing = false;
+                    }
+                    foreach (PendingLine line in group) line.Done.TrySetException(failure);
+                    foreach (PendingLine line in rest) line.Done.TrySetException(failure);
+                    return;
+                }
+                foreach (PendingLine line in group) line.Done.TrySetResult(true);
             }
-            return Encoding.UTF8.GetString(ms.ToArray());
         }
 
         public void Dispose()
         {
+            Task writer;
             lock (_gate)
             {
                 if (_disposed) return;
                 _disposed = true;
-                _writer.Flush();
-                _writer.Dispose();
-                _stream.Dispose();
-                _lock.Dispose();
+                writer = _writer;
             }
+            // What was queued reaches the disk (or fails) before the file is let go.
+            try { writer.Wait(DisposeWait); }
+            catch (AggregateException) { }
+            try { _stream.Dispose(); }
+            catch (IOException) { }
+            _lock.Dispose();
+        }
+
+        private sealed class PendingLine
+        {
+            public PendingLine(byte[] bytes) => Bytes = bytes;
+            public byte[] Bytes { get; }
+            public TaskCompletionSource<bool> Done { get; } = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 }

@@ -54,7 +54,7 @@ namespace NenAi.Core.Models
                     if (item.ValueKind != JsonValueKind.Object) continue;
                     string? url = Text(item, "url");
                     if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out Uri? uri)) continue;
-                    long? size = item.TryGetProperty("size", out JsonElement s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out long n) ? n : (long?)null;
+                    long? size = item.TryGetProperty("size", out JsonElement s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out long n) && n >= 0 ? n : (long?)null;
                     files.Add(new ResultFile(Text(item, "name") ?? NameFromUrl(uri), uri, Text(item, "content_type"), size));
                 }
             }
@@ -87,10 +87,15 @@ namespace NenAi.Core.Models
             return string.IsNullOrWhiteSpace(last) || last == "/" ? "result" : last;
         }
 
+        /// <summary>Unix seconds (or milliseconds when that large) or a date string; anything out of range is no expiry at all.</summary>
         private static DateTimeOffset? ParseUnixTime(JsonElement e)
         {
             if (e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long seconds))
-                return seconds > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(seconds) : DateTimeOffset.FromUnixTimeSeconds(seconds);
+            {
+                const long MaxSeconds = 253402300799; // 9999-12-31T23:59:59Z
+                if (seconds > 100_000_000_000) return seconds / 1000 <= MaxSeconds ? DateTimeOffset.FromUnixTimeMilliseconds(seconds) : (DateTimeOffset?)null;
+                return seconds >= -62135596800 ? DateTimeOffset.FromUnixTimeSeconds(seconds) : (DateTimeOffset?)null;
+            }
             if (e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture,
                     System.Globalization.DateTimeStyles.AssumeUniversal, out DateTimeOffset parsed))
                 return parsed;

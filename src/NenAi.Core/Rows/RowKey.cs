@@ -47,11 +47,14 @@ namespace NenAi.Core.Rows
             return "sha256:" + Hex.ToLower(sha.ComputeHash(buffer.Buffer, 0, buffer.WrittenCount));
         }
 
-        /// <summary>The Idempotency-Key for a journaled row: stable across re-runs of the same batch.</summary>
-        public static string IdempotencyKey(string workflowId, string rowKey)
+        /// <summary>
+        /// The Idempotency-Key of a keyed row: scoped to its batch, so a re-run with the same journal reuses it while
+        /// a new batch (a new journal, or none) never gets an earlier batch's runs back.
+        /// </summary>
+        public static string IdempotencyKey(string batchId, string workflowId, string rowKey)
         {
             using var sha = SHA256.Create();
-            byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(workflowId.Trim().ToLowerInvariant() + "\n" + rowKey));
+            byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(batchId + "\n" + workflowId.Trim().ToLowerInvariant() + "\n" + rowKey));
             return "nenai-" + Hex.ToLower(hash).Substring(0, 40);
         }
     }

@@ -31,6 +31,9 @@ namespace NenAi.Core.Rows
             _webhook = webhookCallback;
         }
 
+        /// <summary>The batch the rows belong to (the journal's, or a fresh one per command); scopes their Idempotency-Keys.</summary>
+        public string BatchId { get; set; } = Guid.NewGuid().ToString("N");
+
         public static void ValidateWebhook(Uri uri)
         {
             if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
@@ -62,7 +65,7 @@ namespace NenAi.Core.Rows
             if (_keyed)
             {
                 request.RowKey = _keyProperty != null ? RowKey.FromColumn(_keyProperty, FindCell(cells, _keyProperty)) : RowKey.Hash(id, parameters);
-                request.IdempotencyKey = RowKey.IdempotencyKey(id, request.RowKey);
+                request.IdempotencyKey = RowKey.IdempotencyKey(BatchId, id, request.RowKey);
             }
             return request;
         }

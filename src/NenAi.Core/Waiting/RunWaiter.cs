@@ -14,9 +14,11 @@ namespace NenAi.Core.Waiting
 {
     /// <summary>
     /// Follows many runs at once. One scheduler loop keeps every pending run on a due-time queue, polls
-    /// each at most once per interval (later when the server says Retry-After), with bounded
-    /// concurrency, and reports each run as soon as it is terminal. Runs can be added while it waits.
-    /// Transient failures never drop a run; every added run gets exactly one outcome.
+    /// each at most once per interval (later when the server says Retry-After), with bounded concurrency,
+    /// and reports each run as soon as it is terminal. Runs can be added while it waits; each run's deadline
+    /// counts from when it joined. Polls share one <see cref="ThrottleGate"/>, so a 429/503 pauses them all.
+    /// Every added run gets exactly one outcome: transient failures are retried until the run's deadline or,
+    /// without one, until <see cref="RunWaiterOptions.MaxConsecutiveFailures"/> polls in a row have failed.
     /// </summary>
     public sealed class RunWaiter : IDisposable
     {
@@ -26,9 +28,15 @@ namespace NenAi.Core.Waiting
             public string MessageId { get; }
             public object? Tag { get; }
             public long Seq { get; }
+            public TimeSpan JoinedAt { get; set; }
+            public TimeSpan? Deadline { get; set; }
             public TimeSpan Due { get; set; }
             public RunStatus? Last { get; set; }
-            public int TransientFailures { get; set; }
+            public int Polls { get; set; }
+            public int ConsecutiveFailures { get; set; }
+            public bool InFlight { get; set; }
+            public bool Done { get; set; }
+            public bool PastDeadline(TimeSpan now) => Deadline.HasValue && now >= Deadline.Value;
         }
 
         private sealed class DueComparer : IComparer<Tracked>
@@ -40,9 +48,13 @@ namespace NenAi.Core.Waiting
             }
         }
 
+        /// <summary>A poll that ran into its run's deadline.</summary>
+        private static readonly NenException DeadlineReached = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout, "deadline") { IsTransient = true };
+
         private readonly NenApiClient _client;
         private readonly RunWaiterOptions _options;
         private readonly INenLog _log;
+        private readonly ThrottleGate _gate;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly ConcurrentQueue<Tracked> _incoming = new ConcurrentQueue<Tracked>();
         private readonly ConcurrentQueue<(Tracked Run, RunStatus? Status, NenException? Error)> _polled = new ConcurrentQueue<(Tracked, RunStatus?, NenException?)>();
@@ -65,6 +77,8 @@ namespace NenAi.Core.Waiting
             if (_options.PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "The poll interval must be positive.");
             if (_options.MaxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(options), "The concurrency must be at least 1.");
             _log = RedactingLog.Wrap(log);
+            // Polls share the pause; each poll's own retries and MaxConsecutiveFailures bound a run, not the gate.
+            _gate = ThrottleGate.PauseOnly(client.Options);
         }
 
         public int Added { get; private set; }
@@ -89,7 +103,7 @@ namespace NenAi.Core.Waiting
                 if (!_known.Add(messageId.Trim())) return false;
                 Added++;
                 Interlocked.Increment(ref _untaken);
-                _incoming.Enqueue(new Tracked(messageId.Trim(), tag, Interlocked.Increment(ref _seq)) { Last = known });
+                _incoming.Enqueue(new Tracked(messageId.Trim(), tag, Interlocked.Increment(ref _seq)) { Last = known, JoinedAt = _clock.Elapsed });
             }
             _wake.Release();
             return true;
@@ -145,31 +159,39 @@ namespace NenAi.Core.Waiting
         private async Task LoopAsync(CancellationToken ct)
         {
             var schedule = new SortedSet<Tracked>(new DueComparer());
-            TimeSpan? deadline = _options.Timeout;
+            var byDeadline = new Queue<Tracked>(); // join order is deadline order: every run waits the same time
             int inFlight = 0;
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
                 TimeSpan now = _clock.Elapsed;
-                bool pastDeadline = deadline.HasValue && now >= deadline.Value;
 
                 while (_incoming.TryDequeue(out Tracked? added))
                 {
-                    if (added.Last?.IsTerminal == true) { Emit(new WaitOutcome(added.MessageId, added.Tag, WaitOutcomeKind.Completed, added.Last, null)); continue; }
+                    if (added.Last?.IsTerminal == true) { Finish(added, new WaitOutcome(added.MessageId, added.Tag, WaitOutcomeKind.Completed, added.Last, null)); continue; }
                     added.Due = now;
+                    if (_options.Timeout.HasValue)
+                    {
+                        added.Deadline = added.JoinedAt + _options.Timeout.Value;
+                        byDeadline.Enqueue(added);
+                    }
                     schedule.Add(added);
                 }
                 while (_polled.TryDequeue(out var result))
                 {
                     inFlight--;
-                    Handle(result.Run, result.Status, result.Error, schedule, now, pastDeadline);
+                    result.Run.InFlight = false;
+                    Handle(result.Run, result.Status, result.Error, schedule, now);
                 }
-                if (pastDeadline)
+                // Runs past their deadline that are not being asked about right now: report them with their last status.
+                while (byDeadline.Count > 0)
                 {
-                    // Every run already seen once is reported with its last status; unseen ones get one poll.
-                    var expired = new List<Tracked>();
-                    foreach (Tracked t in schedule) if (t.Last != null) expired.Add(t);
-                    foreach (Tracked t in expired) { schedule.Remove(t); EmitTimeout(t); }
+                    Tracked head = byDeadline.Peek();
+                    if (!head.Done && !head.PastDeadline(now)) break;
+                    byDeadline.Dequeue();
+                    if (head.Done || head.InFlight) continue;   // a poll in flight ends at the deadline and is reported then
+                    if (head.Polls > 0) { schedule.Remove(head); EmitTimeout(head); }
+                    // never asked about yet: it is due now and gets one poll before it is reported
                 }
                 if (_addingCompleted && _incoming.IsEmpty && schedule.Count == 0 && inFlight == 0) return;
 
@@ -178,83 +200,106 @@ namespace NenAi.Core.Waiting
                     Tracked next = schedule.Min!;
                     schedule.Remove(next);
                     inFlight++;
-                    _ = PollAsync(next, ct);
+                    next.InFlight = true;
+                    next.Polls++;
+                    _ = PollAsync(next, next.PastDeadline(now) ? null : next.Deadline - now, ct);
                 }
 
                 TimeSpan wait = System.Threading.Timeout.InfiniteTimeSpan;
                 if (inFlight < _options.MaxConcurrency && schedule.Count > 0) wait = Max(schedule.Min!.Due - now, TimeSpan.Zero);
-                if (deadline.HasValue && !pastDeadline)
+                while (byDeadline.Count > 0 && byDeadline.Peek().Done) byDeadline.Dequeue();
+                if (byDeadline.Count > 0)
                 {
-                    TimeSpan untilDeadline = Max(deadline.Value - now, TimeSpan.Zero);
+                    TimeSpan untilDeadline = Max(byDeadline.Peek().Deadline!.Value - now, TimeSpan.Zero);
                     if (wait == System.Threading.Timeout.InfiniteTimeSpan || untilDeadline < wait) wait = untilDeadline;
                 }
                 if (wait != TimeSpan.Zero) await _wake.WaitAsync(wait, ct).ConfigureAwait(false);
             }
         }
 
-        private async Task PollAsync(Tracked run, CancellationToken ct)
+        /// <summary>One status query; it gives up at the run's deadline (a hung request or a long pause cannot overrun it).</summary>
+        private async Task PollAsync(Tracked run, TimeSpan? untilDeadline, CancellationToken ct)
         {
             RunStatus? status = null;
             NenException? error = null;
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            if (untilDeadline.HasValue) deadline.CancelAfter(Max(untilDeadline.Value, TimeSpan.FromMilliseconds(1)));
             try
             {
                 Interlocked.Increment(ref _polls);
-                status = await _client.GetRunAsync(run.MessageId, ct).ConfigureAwait(false);
+                status = await _client.GetRunAsync(run.MessageId, deadline.Token, _gate).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                error = DeadlineReached;
             }
             catch (NenException ex)
             {
                 error = ex;
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
             catch (Exception ex)
             {
-                error = new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult, $"Following run {run.MessageId} failed unexpectedly: {ex.GetType().Name}.", ex) { IsTransient = true };
+                // Not something a retry can fix: this run gets a typed error instead of a poll loop for ever.
+                error = new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult, $"Following run {run.MessageId} failed unexpectedly: {ex.GetType().Name}.", ex);
             }
             _polled.Enqueue((run, status, error));
             _wake.Release();
         }
 
-        private void Handle(Tracked run, RunStatus? status, NenException? error, SortedSet<Tracked> schedule, TimeSpan now, bool pastDeadline)
+        private void Handle(Tracked run, RunStatus? status, NenException? error, SortedSet<Tracked> schedule, TimeSpan now)
         {
             if (status != null)
             {
                 run.Last = status;
-                run.TransientFailures = 0;
-                if (status.IsTerminal) { Emit(new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Completed, status, null)); return; }
-                if (pastDeadline) { EmitTimeout(run); return; }
+                run.ConsecutiveFailures = 0;
+                if (status.IsTerminal) { Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Completed, status, null)); return; }
+                if (run.PastDeadline(now)) { EmitTimeout(run); return; }
                 TimeSpan delay = status.PollAfter.HasValue && status.PollAfter.Value > _options.PollInterval ? status.PollAfter.Value : _options.PollInterval;
                 run.Due = now + delay;
                 schedule.Add(run);
                 return;
             }
 
-            if (error!.IsTransient)
+            if (run.PastDeadline(now) && (error!.IsTransient || error is NenNotSentException)) { EmitTimeout(run); return; }
+            if (error is NenNotSentException || (error!.IsTransient && ++run.ConsecutiveFailures >= _options.MaxConsecutiveFailures))
             {
-                // The run is not lost: it is asked about again, until it finishes or the wait times out.
-                run.TransientFailures++;
-                _log.Warning($"Run {run.MessageId}: {error.ErrorId} ({run.TransientFailures} in a row); still waiting.");
-                if (pastDeadline) { EmitTimeout(run); return; }
+                Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Error, run.Last, GaveUp(run, error)));
+                return;
+            }
+            if (error.IsTransient)
+            {
+                // The run is not lost: it is asked about again, until it finishes, times out or the failures run out.
+                _log.Warning($"Run {run.MessageId}: {error.ErrorId} ({run.ConsecutiveFailures} in a row); still waiting.");
                 TimeSpan delay = error.RetryAfter.HasValue && error.RetryAfter.Value > _options.PollInterval ? error.RetryAfter.Value : _options.PollInterval;
                 run.Due = now + delay;
                 schedule.Add(run);
                 return;
             }
-            Emit(new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Error, run.Last, error));
+            Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Error, run.Last, error));
         }
+
+        private NenException GaveUp(Tracked run, NenException last) =>
+            new NenException(NenErrorIds.StatusUnavailable, NenErrorCategory.ResourceUnavailable,
+                $"Stopped following run {run.MessageId}: its status could not be read" +
+                (last is NenNotSentException ? string.Empty : $" in {run.ConsecutiveFailures} polls in a row") +
+                $" ({last.Message}). The run itself is not affected: follow it again later with Wait-NenRun.", last)
+            { StatusCode = last.StatusCode };
 
         private void EmitTimeout(Tracked run)
         {
             Interlocked.Increment(ref _timedOut);
             var error = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout,
-                $"Run {run.MessageId} had not finished when the wait timed out after {_options.Timeout?.TotalSeconds:0.#} s; its last status was '{run.Last?.Status ?? "unknown"}'.");
-            Emit(new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.TimedOut, run.Last, error));
+                $"Run {run.MessageId} had not finished when its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out; its last status was '{run.Last?.Status ?? "unknown"}'.");
+            Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.TimedOut, run.Last, error));
         }
 
-        private void Emit(WaitOutcome outcome)
+        private void Finish(Tracked run, WaitOutcome outcome)
         {
+            run.Done = true;
             if (outcome.Kind == WaitOutcomeKind.Completed)
             {
                 Interlocked.Increment(ref _completed);

@@ -8,7 +8,12 @@ namespace NenAi.Core.Waiting
         public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
         /// <summary>Concurrent status requests.</summary>
         public int MaxConcurrency { get; set; } = 16;
-        /// <summary>Give up after this long; null waits for ever.</summary>
+        /// <summary>How long each run is waited for, counted from when it joins the wait; null waits for ever.</summary>
         public TimeSpan? Timeout { get; set; }
+        /// <summary>
+        /// Polls in a row that may fail (each after its own retries) before a run is given up with
+        /// NenStatusUnavailable; bounds endless transient errors when there is no deadline.
+        /// </summary>
+        public int MaxConsecutiveFailures { get; set; } = 6;
     }
 }

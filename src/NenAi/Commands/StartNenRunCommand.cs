@@ -121,6 +121,8 @@ namespace NenAi.Commands
                     throw new NenException(NenErrorIds.SigningKeyRequired, NenErrorCategory.SecurityError,
                         $"-SecureParameter travels only in HMAC-signed requests, and no signing key is configured. Pass -SigningKey or set {EnvironmentVariables.SigningKey}.");
                 if (JournalPath != null) _journal = RunJournal.Open(GetUnresolvedProviderPathFromPSPath(JournalPath));
+                // The journal is the batch: its id scopes every row's Idempotency-Key. Without one, each command is a new batch.
+                if (_journal != null) _factory!.BatchId = _journal.BatchId;
                 _submitter = new BatchSubmitter(Client, ThrottleLimit, _journal, RetryUnknown.IsPresent);
                 if (_journal?.SkippedLines > 0) WriteWarning($"The journal had {_journal.SkippedLines} unreadable line(s) (a crash mid-write?); they were ignored.");
             }
@@ -195,6 +197,7 @@ namespace NenAi.Commands
             EnsureSubmitter();
 
             while (!_submitter!.HasFreeSlot) WriteOutcome(Await(_submitter.TakeAsync(Token))!);
+            StopIfJournalFailed();
             Await(_submitter.SubmitAsync(request, Token));
             while (_submitter.TryTake(out SubmissionOutcome? ready)) WriteOutcome(ready!);
             ShowProgress();
@@ -203,14 +206,39 @@ namespace NenAi.Commands
         protected override void EndProcessing()
         {
             if (_submitter is null) return;
+            Drain();
+            StopIfJournalFailed();
+            CompleteProgress(1, "Start-NenRun");
+            WriteVerbose($"Start-NenRun: {_rows} row(s): {_accepted} accepted, {_skipped} already accepted (journal), {_failed} failed, {_unknown} outcome unknown.");
+        }
+
+        /// <summary>Writes every outstanding outcome as it completes.</summary>
+        private void Drain()
+        {
             SubmissionOutcome? outcome;
-            while ((outcome = Await(_submitter.TakeAsync(Token))) != null)
+            while ((outcome = Await(_submitter!.TakeAsync(Token))) != null)
             {
                 WriteOutcome(outcome);
                 ShowProgress();
             }
-            CompleteProgress(1, "Start-NenRun");
-            WriteVerbose($"Start-NenRun: {_rows} row(s): {_accepted} accepted, {_skipped} already accepted (journal), {_failed} failed, {_unknown} outcome unknown.");
+        }
+
+        /// <summary>
+        /// A journal that cannot be written ends the batch: nothing more is sent (the submitter's gate is closed),
+        /// the rows already under way are written out, and one terminating error says which rows are where.
+        /// </summary>
+        private void StopIfJournalFailed()
+        {
+            NenException? failure = _submitter?.JournalFailure;
+            if (failure is null) return;
+            Drain();
+            string unjournaled = _submitter!.DescribeUnjournaled();
+            var error = new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError,
+                $"{failure.Message} The batch stopped after {_rows} row(s): {_accepted} accepted and written to the pipeline, {_skipped} already accepted earlier, "
+                + $"{_failed} failed or not sent (a re-run sends the ones not sent), {_unknown} with an unknown outcome."
+                + (unjournaled.Length > 0 ? $" These may have started a run but are not in the journal, so note them before re-running: {unjournaled}." : " Every run that was started is in the journal.")
+                + " Rows after these were not read. Fix the journal's disk or path, then run the same command again.", failure);
+            ThrowTerminatingError(ErrorRecords.From(error, JournalPath));
         }
 
         private void WriteOutcome(SubmissionOutcome outcome)

@@ -34,7 +34,7 @@ namespace NenAi.Commands
         [ValidateRange(0.05, 3600)]
         public double PollIntervalSec { get; set; } = 5;
 
-        /// <summary>Give up after this many seconds (0: wait for ever). Unfinished runs are written with their last status and a NenWaitTimeout error.</summary>
+        /// <summary>Give up on a run this many seconds after it joined the wait (0: wait for ever). Unfinished runs are written with their last status and a NenWaitTimeout error.</summary>
         [Parameter]
         [ValidateRange(0, int.MaxValue)]
         public int TimeoutSec { get; set; }
@@ -63,6 +63,8 @@ namespace NenAi.Commands
                 PollInterval = TimeSpan.FromSeconds(PollIntervalSec),
                 MaxConcurrency = ThrottleLimit,
                 Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : (TimeSpan?)null,
+                // Without a deadline, transient failures end a run after as many failed polls as -MaximumRetryCount allows.
+                MaxConsecutiveFailures = MaximumRetryCount + 1,
             }, Log);
             _waiter.Start(Token);
         }

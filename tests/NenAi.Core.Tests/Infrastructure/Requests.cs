@@ -14,12 +14,12 @@ namespace NenAi.Core.Tests.Infrastructure
             return r;
         }
 
-        /// <summary>An echo row keyed like a journaled CSV row with Id = i (NAME "row" + i).</summary>
-        public static RunRequest KeyedEcho(int i, string prefix = "row")
+        /// <summary>An echo row keyed like a journaled CSV row with Id = i (NAME "row" + i), in batch <paramref name="batchId"/>.</summary>
+        public static RunRequest KeyedEcho(int i, string prefix = "row", string batchId = "test-batch")
         {
             var r = Echo(prefix + i);
             r.RowKey = RowKey.FromColumn("Id", i);
-            r.IdempotencyKey = RowKey.IdempotencyKey(r.WorkflowId, r.RowKey);
+            r.IdempotencyKey = RowKey.IdempotencyKey(batchId, r.WorkflowId, r.RowKey);
             return r;
         }
 
