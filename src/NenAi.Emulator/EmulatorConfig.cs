@@ -31,6 +31,8 @@ namespace NenAi.Emulator
         public int MaxBodyBytes { get; set; } = 1024 * 1024;
         /// <summary>Sent as Retry-After on status answers of unfinished runs (0: none).</summary>
         public int StatusRetryAfterSeconds { get; set; }
+        /// <summary>Quote input values (secure ones too) in 422 messages, as a badly behaved service might; the client must scrub them.</summary>
+        public bool EchoInputInErrors { get; set; }
         /// <summary>Keep accepted runs in this JSON Lines file, so a restarted emulator still knows them.</summary>
         public string? StateFile { get; set; }
         public WebhookConfig Webhooks { get; set; } = new WebhookConfig();

@@ -18,6 +18,19 @@ namespace NenAi.Emulator
     /// Hosts the emulator on Kestrel. Used by Program (the documented command) and, in-process on an
     /// ephemeral loopback port, by the tests and benchmarks.
     /// </summary>
+    /// <summary>HTTPS for the emulator: its certificate, and whether clients must present one.</summary>
+    public sealed class EmulatorTls
+    {
+        public EmulatorTls(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, bool requireClientCertificate = false)
+        {
+            Certificate = certificate;
+            RequireClientCertificate = requireClientCertificate;
+        }
+
+        public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate { get; }
+        public bool RequireClientCertificate { get; }
+    }
+
     public sealed class EmulatorServer : IAsyncDisposable
     {
         private readonly WebApplication _app;
@@ -35,7 +48,9 @@ namespace NenAi.Emulator
 
         /// <param name="url">Where to listen; port 0 picks a free port.</param>
         /// <param name="allowRemote">Bind addresses other than loopback (off by default: the emulator has demo keys).</param>
-        public static async Task<EmulatorServer> StartAsync(EmulatorConfig config, string url = "http://127.0.0.1:0", bool allowRemote = false, bool requestLog = false, string[]? args = null)
+        /// <param name="tls">Serve HTTPS with this certificate (tests of certificate checks and client certificates).</param>
+        public static async Task<EmulatorServer> StartAsync(EmulatorConfig config, string url = "http://127.0.0.1:0", bool allowRemote = false, bool requestLog = false, string[]? args = null,
+            EmulatorTls? tls = null)
         {
             var listen = new Uri(url);
             if (!allowRemote && !IsLoopback(listen.Host))
@@ -45,11 +60,23 @@ namespace NenAi.Emulator
             builder.Logging.ClearProviders();
             if (requestLog) builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
                 .AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-            builder.WebHost.UseUrls(url);
+            if (tls is null) builder.WebHost.UseUrls(url);
             builder.WebHost.ConfigureKestrel(k =>
             {
                 k.Limits.MaxRequestBodySize = null; // the API answers 413 itself, in the spec's error shape
                 k.AddServerHeader = false;
+                if (tls != null)
+                {
+                    k.Listen(IPAddress.Loopback, listen.Port, o => o.UseHttps(https =>
+                    {
+                        https.ServerCertificate = tls.Certificate;
+                        if (tls.RequireClientCertificate)
+                        {
+                            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                            https.ClientCertificateValidation = (_, _, _) => true; // tests check which one came
+                        }
+                    }));
+                }
             });
             var app = builder.Build();
             var state = new EmulatorState(config);
@@ -61,6 +88,7 @@ namespace NenAi.Emulator
             app.Use(async (ctx, next) =>
             {
                 using IDisposable _ = state.EnterRequest();
+                if (ctx.Connection.ClientCertificate is { } clientCertificate) state.CountClientCertificate(clientCertificate.Thumbprint);
                 await next();
             });
             if (requestLog)
@@ -81,7 +109,7 @@ namespace NenAi.Emulator
 
             await app.StartAsync();
             string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            address = address.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1");
+            address = address.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1").Replace("localhost", "127.0.0.1");
             publicBase = address.TrimEnd('/');
             return new EmulatorServer(app, state, new Uri(address.TrimEnd('/') + "/"));
         }

@@ -14,6 +14,7 @@ namespace NenAi.Emulator
         private readonly ConcurrentDictionary<string, (string BodyHash, string MessageId, string Reply, DateTimeOffset At)> _idempotency = new();
         private readonly ConcurrentDictionary<string, int> _getsByRun = new ConcurrentDictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         private readonly ConcurrentQueue<WebhookDelivery> _deliveries = new ConcurrentQueue<WebhookDelivery>();
+        private readonly ConcurrentQueue<DownloadRequest> _downloadRequests = new ConcurrentQueue<DownloadRequest>();
         private readonly ConcurrentDictionary<string, int> _userAgents = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         private readonly object _acceptGate = new object();
         private long _clockOffsetTicks;
@@ -93,6 +94,13 @@ namespace NenAi.Emulator
         /// <summary>Which clients called (User-Agent → requests), for support-style questions and tests.</summary>
         public IReadOnlyDictionary<string, int> UserAgents => _userAgents;
 
+        private readonly ConcurrentDictionary<string, int> _clientCertificates = new ConcurrentDictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Thumbprints of the client certificates presented (HTTPS with client certificates only) → requests.</summary>
+        public IReadOnlyDictionary<string, int> ClientCertificates => _clientCertificates;
+
+        public void CountClientCertificate(string thumbprint) => _clientCertificates.AddOrUpdate(thumbprint, 1, (_, n) => n + 1);
+
         public void CountUserAgent(string? userAgent) => _userAgents.AddOrUpdate(string.IsNullOrEmpty(userAgent) ? "(none)" : userAgent!, 1, (_, n) => n + 1);
 
         public EmulatedRun? Find(string messageId) => _runs.TryGetValue(messageId, out EmulatedRun? run) ? run : null;
@@ -122,6 +130,11 @@ namespace NenAi.Emulator
 
         public void RecordDelivery(WebhookDelivery delivery) => _deliveries.Enqueue(delivery);
 
+        public void RecordDownload(DownloadRequest request) => _downloadRequests.Enqueue(request);
+
+        /// <summary>Every presigned download received, in order (Range, If-Range, whether it carried credentials).</summary>
+        public IReadOnlyList<DownloadRequest> DownloadRequests => _downloadRequests.ToArray();
+
         public object Snapshot(bool includeRuns = true) => new
         {
             accepted = _ledger.Count,
@@ -146,6 +159,7 @@ namespace NenAi.Emulator
                 _getsByRun.Clear();
                 _userAgents.Clear();
                 while (_deliveries.TryDequeue(out _)) { }
+                while (_downloadRequests.TryDequeue(out _)) { }
                 Interlocked.Exchange(ref _postRuns, 0);
                 Interlocked.Exchange(ref _maxPostsInFlight, 0);
                 Interlocked.Exchange(ref _getRuns, 0);

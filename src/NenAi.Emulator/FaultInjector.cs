@@ -8,13 +8,17 @@ namespace NenAi.Emulator
     {
         public static readonly FaultDecision None = new FaultDecision(null, 0, 1, false);
 
-        public FaultDecision(string? kind, int latencyMs, int retryAfterSeconds, bool retryAfterAsDate)
+        public FaultDecision(string? kind, int latencyMs, int retryAfterSeconds, bool retryAfterAsDate, ScriptedFault? script = null)
         {
             Kind = kind;
             LatencyMs = latencyMs;
             RetryAfterSeconds = retryAfterSeconds;
             RetryAfterAsDate = retryAfterAsDate;
+            Script = script;
         }
+
+        /// <summary>The scripted fault this decision came from (raw answers, verbatim Retry-After), if any.</summary>
+        public ScriptedFault? Script { get; }
 
         public string? Kind { get; }
         public int LatencyMs { get; }
@@ -72,7 +76,7 @@ namespace NenAi.Emulator
                     ScriptedFault s = _scripted[i];
                     if (s.Route != "*" && !string.Equals(s.Route, route, StringComparison.OrdinalIgnoreCase)) continue;
                     if (--s.Count <= 0) _scripted.RemoveAt(i);
-                    return new FaultDecision(s.Kind.ToLowerInvariant(), latency + s.LatencyMs, s.RetryAfterSeconds, s.RetryAfterAsDate);
+                    return new FaultDecision(s.Kind.ToLowerInvariant(), latency + s.LatencyMs, s.RetryAfterSeconds, s.RetryAfterAsDate, s);
                 }
 
                 if (route == "GET /files")

@@ -25,3 +25,17 @@ namespace NenAi.Emulator
         public DateTimeOffset At { get; init; }
     }
 }
+
+namespace NenAi.Emulator
+{
+    /// <summary>One presigned download as the emulator received it (never the query string).</summary>
+    public sealed class DownloadRequest
+    {
+        public string MessageId { get; init; } = string.Empty;
+        public int Index { get; init; }
+        public string Range { get; init; } = string.Empty;
+        public string IfRange { get; init; } = string.Empty;
+        /// <summary>Downloads must carry no Nen credentials.</summary>
+        public bool HasApiKey { get; init; }
+    }
+}

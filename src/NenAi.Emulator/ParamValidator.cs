@@ -13,7 +13,8 @@ namespace NenAi.Emulator
     /// </summary>
     public static class ParamValidator
     {
-        public static List<(string Field, string Problem)> Validate(WorkflowConfig workflow, JsonObject? parameters, JsonObject? secure)
+        /// <param name="echoValues">Quote the offending input in each problem, as a badly behaved service might (secure values included).</param>
+        public static List<(string Field, string Problem)> Validate(WorkflowConfig workflow, JsonObject? parameters, JsonObject? secure, bool echoValues = false)
         {
             var problems = new List<(string, string)>();
             parameters ??= new JsonObject();
@@ -25,7 +26,7 @@ namespace NenAi.Emulator
                     continue;
                 }
                 string? problem = CheckValue(spec, value);
-                if (problem != null) problems.Add((name, problem));
+                if (problem != null) problems.Add((name, echoValues ? $"{problem}, got '{Quote(value)}'" : problem));
             }
             if (!string.Equals(workflow.ExtraParams, "ignore", StringComparison.OrdinalIgnoreCase))
             {
@@ -43,7 +44,7 @@ namespace NenAi.Emulator
                 }
                 if (value.GetValueKind() != JsonValueKind.String) { problems.Add((name, "secure values must be strings")); continue; }
                 if (spec.MinLength.HasValue && value.GetValue<string>().Length < spec.MinLength.Value)
-                    problems.Add((name, $"should have at least {spec.MinLength.Value} characters"));
+                    problems.Add((name, $"should have at least {spec.MinLength.Value} characters" + (echoValues ? $", got '{value.GetValue<string>()}'" : string.Empty)));
             }
             foreach (var pair in secure)
                 if (!workflow.SecureParams.ContainsKey(pair.Key)) problems.Add((pair.Key, "extra secure fields not permitted"));
@@ -86,6 +87,8 @@ namespace NenAi.Emulator
                     return null;
             }
         }
+
+        private static string Quote(JsonNode value) => value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
 
         private static bool TryNumber(JsonNode value, JsonValueKind kind, out double number)
         {

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -89,7 +90,7 @@ namespace NenAi.Emulator
             WorkflowConfig? workflow = _state.Config.Workflows.FirstOrDefault(w => string.Equals(w.Id, workflowId, StringComparison.OrdinalIgnoreCase));
             if (workflow is null) { await ErrorAsync(ctx, 404, "workflow_not_found", $"No workflow with id '{Shorten(workflowId)}' is deployed for this key."); return; }
 
-            var problems = ParamValidator.Validate(workflow, parameters, secure);
+            var problems = ParamValidator.Validate(workflow, parameters, secure, _state.Config.EchoInputInErrors);
             if (problems.Count > 0)
             {
                 var details = new JsonArray(problems.Select(p => (JsonNode)new JsonObject { ["field"] = p.Field, ["problem"] = p.Problem }).ToArray());
@@ -214,8 +215,15 @@ namespace NenAi.Emulator
         public async Task DownloadAsync(HttpContext ctx, string messageId, int index)
         {
             _state.CountDownload();
+            _state.RecordDownload(new DownloadRequest
+            {
+                MessageId = messageId, Index = index,
+                Range = ctx.Request.Headers.Range.ToString(), IfRange = ctx.Request.Headers.IfRange.ToString(),
+                HasApiKey = ctx.Request.Headers.ContainsKey(RequestSigner.ApiKeyHeader),
+            });
             FaultDecision fault = _state.Faults.Decide("GET /files", ctx.Request.Headers[FaultHeader]);
             if (fault.LatencyMs > 0) await Task.Delay(fault.LatencyMs, ctx.RequestAborted);
+            if (fault.Kind == "raw" || fault.Kind == "429" || fault.Kind == "503") { await ApplyBeforeFaultsAsync(ctx, fault); return; }
             if (!_presigner.Verify(messageId, index, ctx.Request.Query["expires"], ctx.Request.Query["sig"], _state.Now, out bool expired))
             {
                 await ErrorAsync(ctx, 403, expired ? "url_expired" : "invalid_url_signature", expired ? "This download link has expired." : "This download link is not valid.");
@@ -225,6 +233,10 @@ namespace NenAi.Emulator
             var files = run is null ? null : ResultContent.For(run);
             if (files is null || index < 0 || index >= files.Count) { await ErrorAsync(ctx, 404, "not_found", "No such file."); return; }
             ResultContent.File file = files[index];
+            // A strong ETag of the content, on every answer that carries it: a resume with If-Range gets the rest
+            // only if the file is unchanged.
+            var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue("\"" + Hex.ToLower(SHA256.HashData(file.Bytes)).Substring(0, 32) + "\"");
+            ctx.Response.Headers.ETag = etag.ToString();
 
             switch (fault.Kind)
             {
@@ -235,6 +247,27 @@ namespace NenAi.Emulator
                     await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
                     ctx.Abort();
                     return;
+                case "stall-download":
+                    // Headers and a few bytes, then nothing, for as long as the client stays.
+                    ctx.Response.ContentLength = file.Bytes.Length;
+                    ctx.Response.ContentType = file.ContentType;
+                    await ctx.Response.Body.WriteAsync(file.Bytes.AsMemory(0, Math.Min(16, file.Bytes.Length)), ctx.RequestAborted);
+                    await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                    try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
+                    catch (OperationCanceledException) { }
+                    return;
+                case "redirect-download":
+                    // Storage behind a redirect: the same presigned link, one hop further.
+                    ctx.Response.StatusCode = 302;
+                    ctx.Response.Headers.Location = ctx.Request.Path + ctx.Request.QueryString + "&hop=1";
+                    return;
+                case "bad-content-range":
+                    ctx.Response.StatusCode = 206;
+                    ctx.Response.ContentType = file.ContentType;
+                    ctx.Response.Headers.ContentRange = $"bytes 0-{file.Bytes.Length - 1}/{file.Bytes.Length}";
+                    ctx.Response.ContentLength = file.Bytes.Length;
+                    await ctx.Response.Body.WriteAsync(file.Bytes, ctx.RequestAborted);
+                    return;
                 case "oversize-download":
                     ctx.Response.ContentType = file.ContentType;
                     await ctx.Response.Body.WriteAsync(file.Bytes, ctx.RequestAborted);
@@ -244,7 +277,7 @@ namespace NenAi.Emulator
                     await SlowAsync(ctx, file);
                     return;
             }
-            await Results.Bytes(file.Bytes, file.ContentType, enableRangeProcessing: true).ExecuteAsync(ctx);
+            await Results.Bytes(file.Bytes, file.ContentType, enableRangeProcessing: true, entityTag: etag).ExecuteAsync(ctx);
         }
 
         private async Task SlowAsync(HttpContext ctx, ResultContent.File file)
@@ -267,11 +300,19 @@ namespace NenAi.Emulator
             if (fault.LatencyMs > 0) await Task.Delay(fault.LatencyMs, ctx.RequestAborted);
             switch (fault.Kind)
             {
+                case "raw":
+                    ScriptedFault raw = fault.Script!;
+                    _state.CountRejected();
+                    ctx.Response.StatusCode = raw.StatusCode;
+                    foreach (var (name, value) in raw.Headers) ctx.Response.Headers[name] = value;
+                    if (raw.Body != null) await ctx.Response.WriteAsync(raw.Body);
+                    return true;
                 case "429":
                 case "503":
-                    ctx.Response.Headers.RetryAfter = fault.RetryAfterAsDate
-                        ? _state.Now.AddSeconds(fault.RetryAfterSeconds).ToString("r", CultureInfo.InvariantCulture)
-                        : fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                    ctx.Response.Headers.RetryAfter = fault.Script?.RetryAfterText
+                        ?? (fault.RetryAfterAsDate
+                            ? _state.Now.AddSeconds(fault.RetryAfterSeconds).ToString("r", CultureInfo.InvariantCulture)
+                            : fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture));
                     _state.CountRejected();
                     if (fault.Kind == "429") await ErrorAsync(ctx, 429, "rate_limited", "Too many requests; slow down.");
                     else await ErrorAsync(ctx, 503, "service_unavailable", "The service is overloaded; try again later.");

@@ -52,7 +52,7 @@ namespace NenAi.Core.Tests
                 c.Faults = new FaultSettings
                 {
                     Rate429 = 0.10, Rate503 = 0.10, Rate500AfterAccept = 0.05, RateReset = 0.025, RateResetAfterAccept = 0.025,
-                    JitterMs = 200, RetryAfterSeconds = 1, ApplyTo = "post", Seed = 20261122,
+                    JitterMs = 200, RetryAfterSeconds = 0, ApplyTo = "post", Seed = 20261122,
                 };
             });
             string journalPath = Path.Combine(_dir, "matrix.jsonl");

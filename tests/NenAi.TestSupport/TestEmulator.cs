@@ -23,7 +23,8 @@ namespace NenAi.TestSupport
         public const string FilesWorkflow = "33333333-3333-3333-3333-333333333333";
         public const string SlowWorkflow = "44444444-4444-4444-4444-444444444444";
 
-        private static readonly HttpClient Admin = new HttpClient();
+        // The admin API is reached over loopback; an HTTPS emulator's certificate is its own, so it is not checked here.
+        private static readonly HttpClient Admin = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } });
 
         private TestEmulator(EmulatorServer server) => Server = server;
 
@@ -70,11 +71,11 @@ namespace NenAi.TestSupport
             };
         }
 
-        public static async Task<TestEmulator> StartAsync(Action<EmulatorConfig>? configure = null)
+        public static async Task<TestEmulator> StartAsync(Action<EmulatorConfig>? configure = null, EmulatorTls? tls = null)
         {
             EmulatorConfig config = DefaultConfig();
             configure?.Invoke(config);
-            return new TestEmulator(await EmulatorServer.StartAsync(config));
+            return new TestEmulator(await EmulatorServer.StartAsync(config, tls: tls));
         }
 
         public NenApiClient Client(Action<NenClientOptions>? configure = null, INenLog? log = null, bool signed = true, string? apiKey = null, string? signingKey = null, Func<DateTimeOffset>? clock = null)

@@ -50,7 +50,15 @@ namespace NenAi.Core.Downloads
                 { ServerMessage = current.Error };
 
             string runFolder = SafeFileName.Combine(_options.Destination, SafeFileName.Validate(current.MessageId, "run"));
-            Directory.CreateDirectory(runFolder);
+            try
+            {
+                Directory.CreateDirectory(runFolder);
+            }
+            catch (Exception ex) when (IsFileSystemFailure(ex))
+            {
+                throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
+                    $"The folder for run {current.MessageId} could not be created under '{_options.Destination}': {ex.Message}", ex);
+            }
             var result = new RunDownloadResult();
             var refresher = new UrlRefresher(_client, current);
             foreach (ResultFile file in current.Results)
@@ -71,7 +79,7 @@ namespace NenAi.Core.Downloads
                 {
                     result.Errors.Add(ex);
                 }
-                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is InvalidDataException)
+                catch (Exception ex) when (IsFileSystemFailure(ex))
                 {
                     result.Errors.Add(new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
                         $"Result '{SafeFileName.Printable(file.Name)}' of run {current.MessageId} could not be written: {ex.Message}", ex));
@@ -79,6 +87,13 @@ namespace NenAi.Core.Downloads
             }
             return result;
         }
+
+        /// <summary>
+        /// What a disk or path can throw: I/O errors (a full disk), access denied, a damaged archive, bad path
+        /// characters, and a file-size limit (which .NET reports as ArgumentOutOfRangeException).
+        /// </summary>
+        private static bool IsFileSystemFailure(Exception ex) =>
+            ex is IOException || ex is UnauthorizedAccessException || ex is InvalidDataException || ex is ArgumentException || ex is NotSupportedException;
 
         private static bool Expired(RunStatus status) =>
             status.ExpiresAt.HasValue && status.ExpiresAt.Value <= DateTimeOffset.UtcNow + ExpiryMargin;

@@ -119,7 +119,9 @@ namespace NenAi.Core.Http
                         throw NenNotSentException.Stopped(ex);
                     }
                     throttle = ex.ProvablyNotSent ? ex
-                        : new NenTransportException(ex.Message + " The request body was never sent in full, so no run can have started.", provablyNotSent: true, ex, ex.ErrorId, ex.Category);
+                        : new NenTransportException(ex.Message + (ex.ErrorId == NenErrorIds.Timeout
+                            ? " The request never left: no connection took it in time (the server did not accept a connect, or every connection was busy), so no run can have started."
+                            : " The request body was never sent in full, so no run can have started."), provablyNotSent: true, ex, ex.ErrorId, ex.Category);
                 }
                 catch (NenTransportException ex) when (!settled)
                 {
@@ -334,6 +336,12 @@ namespace NenAi.Core.Http
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 throw;
+            }
+            catch (OperationCanceledException ex) when (TransportFailure.IsProvablyNotSent(ex))
+            {
+                // Our timeout struck while still connecting: nothing left.
+                throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} failed: {TransportFailure.Describe(ex)}. Nothing was sent.", provablyNotSent: true, ex,
+                    NenErrorIds.Timeout, NenErrorCategory.OperationTimeout);
             }
             catch (OperationCanceledException ex)
             {

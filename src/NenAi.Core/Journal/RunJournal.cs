@@ -187,8 +187,10 @@ namespace NenAi.Core.Journal
                     foreach (PendingLine line in group) _stream.Write(line.Bytes, 0, line.Bytes.Length);
                     _stream.Flush(flushToDisk: true);
                 }
-                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ObjectDisposedException)
+                catch (Exception ex)
                 {
+                    // Whatever failed (a full disk is IOException, a file-size limit ArgumentOutOfRangeException, a
+                    // vanished share anything): every waiting and later line fails with it; nothing waits for ever.
                     var failure = new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError,
                         $"The journal '{Path}' could not be written ({ex.Message}).", ex);
                     List<PendingLine> rest;
