@@ -16,6 +16,8 @@ namespace NenAi.Core.Errors
         public const string MissingColumn = "NenMissingColumn";
         public const string InvalidMessageId = "NenInvalidMessageId";
         public const string InvalidWebhookUri = "NenInvalidWebhookUri";
+        public const string MissingWebhookSecret = "NenMissingWebhookSecret";
+        public const string InvalidWebhookHeaders = "NenInvalidWebhookHeaders";
 
         // Server answers (spec section 11 error table).
         public const string InvalidRequest = "NenInvalidRequest";
@@ -38,6 +40,7 @@ namespace NenAi.Core.Errors
         public const string NetworkError = "NenNetworkError";
         public const string Timeout = "NenTimeout";
         public const string OutcomeUnknown = "NenOutcomeUnknown";
+        public const string Cancelled = "NenCancelled";
 
         // Runs, waiting and results.
         public const string RunFailed = "NenRunFailed";
@@ -50,5 +53,10 @@ namespace NenAi.Core.Errors
         public const string UnsafeZipEntry = "NenUnsafeZipEntry";
         public const string JournalCorrupt = "NenJournalCorrupt";
         public const string PreviousOutcomeUnknown = "NenPreviousOutcomeUnknown";
+        public const string JournalNotFound = "NenJournalNotFound";
+        public const string RunNotStarted = "NenRunNotStarted";
+
+        // Webhooks received.
+        public const string InvalidWebhookSignature = "NenInvalidWebhookSignature";
     }
 }

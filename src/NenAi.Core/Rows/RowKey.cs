@@ -47,6 +47,10 @@ namespace NenAi.Core.Rows
             return "sha256:" + Hex.ToLower(sha.ComputeHash(buffer.Buffer, 0, buffer.WrittenCount));
         }
 
+        /// <summary>A row key as a message shows it: the column value, or the start of the row hash.</summary>
+        public static string Describe(string key) =>
+            key.StartsWith("col:", StringComparison.Ordinal) ? "key '" + key.Substring(4) + "'" : "row hash " + key.Substring(0, Math.Min(key.Length, 19));
+
         /// <summary>The Idempotency-Key for a journaled row: stable across re-runs of the same batch.</summary>
         public static string IdempotencyKey(string workflowId, string rowKey)
         {
