@@ -11,7 +11,7 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('NenAi.Format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature')
+    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{

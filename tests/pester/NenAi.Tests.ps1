@@ -28,13 +28,13 @@ AfterAll {
 }
 
 Describe 'The module' {
-    It 'exports exactly the four cmdlets' {
+    It 'exports exactly the five cmdlets' {
         $names = (Get-Module NenAi).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Get-NenRunResult', 'Start-NenRun', 'Test-NenWebhookSignature', 'Wait-NenRun')
+        $names | Should -Be @('Get-NenRun', 'Get-NenRunResult', 'Start-NenRun', 'Test-NenWebhookSignature', 'Wait-NenRun')
     }
 
     It 'has help for every cmdlet with at least three examples' {
-        foreach ($name in 'Start-NenRun', 'Wait-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature') {
+        foreach ($name in 'Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature') {
             $help = Get-Help $name -Full
             $help.Synopsis | Should -Not -BeNullOrEmpty
             @($help.Examples.Example).Count | Should -BeGreaterOrEqual 3
