@@ -56,6 +56,8 @@ namespace NenAi.PowerShell.Tests
                 Wait-NenRun @common -MessageId ([guid]::NewGuid()) -PollIntervalSec 0.1
                 Test-NenWebhookSignature -Body $body -Signature $goodSignature -Secret $hook -Verbose
                 Test-NenWebhookSignature -Body $body -Signature 'sha256=00' -Secret $hook -Verbose
+                Test-NenWebhookSignature -Body $body -Headers @{ 'X-Hmac-Signature' = $goodSignature.ToUpperInvariant() } -Secret ([pscredential]::new('hook', $hook)) -PassThru -Verbose
+                Test-NenWebhookSignature -Body $body -Headers @{ 'X-Hmac-Signature' = 'sha256=00' } -Secret $hook -PassThru -Verbose
                 Write-Information 'end of scenario'",
                 ("rows", CsvRows.Parse("USER\njane")), ("journal", journal),
                 ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)),
@@ -76,6 +78,8 @@ namespace NenAi.PowerShell.Tests
             r.Errors.Add(plainKeyError);
             Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenRunNotFound"));
             Assert.Equal(new object[] { true, false }, r.BaseOutput.OfType<bool>().Cast<object>());
+            Assert.Contains(r.Output, o => o.TypeNames[0] == "NenAi.RunStatus" && "m".Equals(PsResult.Prop(o, "MessageId")));
+            Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenInvalidWebhookSignature"));
 
             AssertNoCanary(r.AllText(), "the output or a stream");
             AssertNoCanary(File.ReadAllText(journal), "the journal");
