@@ -18,7 +18,7 @@ namespace NenAi.Emulator
         private readonly ConcurrentDictionary<string, int> _userAgents = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         private readonly object _acceptGate = new object();
         private long _clockOffsetTicks;
-        private int _postRuns, _getRuns, _downloads, _rejected, _postsInFlight, _maxPostsInFlight, _requestsInFlight;
+        private int _postRuns, _getRuns, _downloads, _rejected, _postsInFlight, _maxPostsInFlight, _requestsInFlight, _maxRequestsInFlight;
 
         private readonly RunStateFile? _stateFile;
 
@@ -60,10 +60,15 @@ namespace NenAi.Emulator
         /// <summary>Requests of any kind being handled right now (a client that stopped has none left here).</summary>
         public int RequestsInFlight => Volatile.Read(ref _requestsInFlight);
 
+        /// <summary>The most requests of any kind handled at the same time so far (a client's real concurrency).</summary>
+        public int MaxRequestsInFlight => Volatile.Read(ref _maxRequestsInFlight);
+
         /// <summary>Counts a request of any kind as in progress; dispose when it has been handled.</summary>
         public IDisposable EnterRequest()
         {
-            Interlocked.Increment(ref _requestsInFlight);
+            int now = Interlocked.Increment(ref _requestsInFlight);
+            int max;
+            while (now > (max = Volatile.Read(ref _maxRequestsInFlight)) && Interlocked.CompareExchange(ref _maxRequestsInFlight, now, max) != max) { }
             return new Leave(() => Interlocked.Decrement(ref _requestsInFlight));
         }
 
@@ -162,6 +167,7 @@ namespace NenAi.Emulator
                 while (_downloadRequests.TryDequeue(out _)) { }
                 Interlocked.Exchange(ref _postRuns, 0);
                 Interlocked.Exchange(ref _maxPostsInFlight, 0);
+                Interlocked.Exchange(ref _maxRequestsInFlight, 0);
                 Interlocked.Exchange(ref _getRuns, 0);
                 Interlocked.Exchange(ref _downloads, 0);
                 Interlocked.Exchange(ref _rejected, 0);

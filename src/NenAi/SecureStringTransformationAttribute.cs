@@ -1,4 +1,6 @@
 using System;
+using System.Collections;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
 
@@ -6,12 +8,28 @@ namespace NenAi
 {
     /// <summary>
     /// Lets a SecureString parameter also take a PSCredential (its password) or Get-Secret output, and
-    /// refuses plain strings with a message that says why.
+    /// refuses plain strings with a message that says why. On a SecureString[] parameter each item is taken
+    /// the same way (several webhook secrets during a rotation).
     /// </summary>
     [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
     public sealed class SecureStringTransformationAttribute : ArgumentTransformationAttribute
     {
         public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+        {
+            object? value = inputData is PSObject ps ? ps.BaseObject : inputData;
+            if (value is IList list)
+            {
+                var secrets = new List<SecureString>(list.Count);
+                foreach (object? item in list)
+                {
+                    if (ToSecureString(item) is SecureString s) secrets.Add(s);
+                }
+                return secrets.ToArray();
+            }
+            return ToSecureString(value);
+        }
+
+        private static SecureString? ToSecureString(object? inputData)
         {
             object? value = inputData is PSObject ps ? ps.BaseObject : inputData;
             switch (value)

@@ -53,7 +53,8 @@ namespace NenAi.Core.Tests
         [InlineData("", "The signature is missing.")]
         [InlineData("21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecb", "does not start with 'sha256='")]
         [InlineData("sha1=21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecb", "does not start with 'sha256='")]
-        [InlineData("sha256=21996D5AA24B68F926846745201355FFBD33BFEF0E44E151D11BF2F2AE5C1ECB", "not lowercase hexadecimal")]
+        [InlineData("sha256=21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecg", "not hexadecimal")]
+        [InlineData("SHA256=31996D5AA24B68F926846745201355FFBD33BFEF0E44E151D11BF2F2AE5C1ECB", "does not match")]
         [InlineData("sha256=21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1e", "62 hex digits")]
         [InlineData("sha256=21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecb00", "66 hex digits")]
         [InlineData("sha256=31996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecb", "does not match")]
@@ -63,6 +64,16 @@ namespace NenAi.Core.Tests
             WebhookVerification result = WebhookSignature.Verify(Encoding.UTF8.GetBytes(WebhookBody), signature, new[] { secret });
             Assert.False(result.IsValid);
             Assert.Contains(reason, result.Reason);
+        }
+
+        [Theory]
+        [InlineData("sha256=21996D5AA24B68F926846745201355FFBD33BFEF0E44E151D11BF2F2AE5C1ECB")]
+        [InlineData("SHA256=21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecb")]
+        [InlineData("Sha256=21996d5aa24B68F926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1eCB")]
+        public void AnUpperCasePrefixOrUpperCaseHexDigitsVerify(string signature)
+        {
+            using SecretValue secret = TestEmulator.Secret("whsec-test");
+            Assert.True(WebhookSignature.Verify(Encoding.UTF8.GetBytes(WebhookBody), signature, new[] { secret }).IsValid);
         }
 
         [Fact]

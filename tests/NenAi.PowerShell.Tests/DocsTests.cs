@@ -52,16 +52,63 @@ namespace NenAi.PowerShell.Tests
             using IDisposable env = ProcessEnvironment.Scope(("NEN_BASE_URL", Emulator.BaseUri.ToString()), ("NEN_API_KEY", "nen-demo-api-key"),
                 ("NEN_SIGNING_KEY", "nen-demo-signing-key"), ("NEN_WEBHOOK_SECRET", "whsec-test"));
             File.Copy(Path.Combine(DocExamples.RepoRoot, "docs", "examples", "jobs.csv"), Path.Combine(TestDrive, "jobs.csv"));
-            // The quick start names the emulator's default port; this emulator has a free one.
-            string code = Find(example).Code.Replace("http://127.0.0.1:5080", Emulator.BaseUri.ToString().TrimEnd('/'));
+            // The quick start names the emulator's default port, the webhook receiver its own; this run has free ones.
+            string code = Find(example).Code.Replace("http://127.0.0.1:5080", Emulator.BaseUri.ToString().TrimEnd('/'))
+                .Replace("http://127.0.0.1:8089/", $"http://127.0.0.1:{FreePort()}/");
 
             PsResult r = Run(@"
                 $ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null
                 function Get-Secret { param([string] $Name) [System.Net.NetworkCredential]::new('', $(if ($Name -eq 'NenApiKey') { 'nen-demo-api-key' } else { 'correct horse battery staple' })).SecurePassword }
-                " + code);
+                " + UtilityStandIns.Script + code);
 
             Assert.Null(r.Terminating);
             Assert.DoesNotContain(r.Errors, e => !System.Text.RegularExpressions.Regex.IsMatch(e.FullyQualifiedErrorId, "^Nen(RunFailed|WaitTimeout)"));
+        }
+
+        [Fact]
+        public void TheReadmeCsvRecipeSavesEveryGoodRunsFilesListsThemInACsvAndReportsTheFailedRow()
+        {
+            using IDisposable env = ProcessEnvironment.Scope(("NEN_BASE_URL", Emulator.BaseUri.ToString()), ("NEN_API_KEY", "nen-demo-api-key"), ("NEN_SIGNING_KEY", "nen-demo-signing-key"));
+            File.Copy(Path.Combine(DocExamples.RepoRoot, "docs", "examples", "jobs.csv"), Path.Combine(TestDrive, "jobs.csv"));
+
+            PsResult r = Run("$ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null\n" + UtilityStandIns.Script + Find("README: A CSV batch").Code);
+
+            Assert.Null(r.Terminating);
+            string report = Assert.Single(r.BaseOutput.OfType<string>());
+            Assert.StartsWith("NenRunFailed,NenAi.Commands.GetNenRunResultCommand: ", report);
+            Assert.Contains("Customer not found in the ERP", report);
+            var good = State.Ledger.Where(e => (string?)e.Params["CUSTOMER_NAME"] != "FAIL").Select(e => e.MessageId).ToList();
+            Assert.Equal(3, good.Count);
+            string[] listed = File.ReadAllLines(Path.Combine(TestDrive, "files.csv"));
+            Assert.Contains("\"MessageId\"", listed[0]);
+            Assert.All(good, id =>
+            {
+                Assert.True(File.Exists(Path.Combine(TestDrive, "results", id, "invoice.txt")));
+                Assert.Contains(listed, line => line.Contains(id) && line.Contains("invoice.txt"));
+            });
+        }
+
+        [Fact]
+        public void TheReadmeWebhookReceiverVerifiesTheEmulatorsUpdatesAndSavesTheRunsFiles()
+        {
+            using IDisposable env = ProcessEnvironment.Scope(("NEN_BASE_URL", Emulator.BaseUri.ToString()), ("NEN_API_KEY", "nen-demo-api-key"), ("NEN_SIGNING_KEY", "nen-demo-signing-key"));
+            string code = Find("README: A webhook receiver").Code.Replace("http://127.0.0.1:8089/", $"http://127.0.0.1:{FreePort()}/");
+
+            PsResult r = Run("$ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null\n" + code).AssertClean();
+
+            string id = Assert.Single(State.Ledger).MessageId;
+            Assert.Equal(new[] { $"{id} is processing", $"{id} is success" }, r.BaseOutput.OfType<string>());
+            Assert.True(File.Exists(Path.Combine(TestDrive, "webhook-results", id, "invoice.txt")));
+            Assert.Equal(0, State.GetsFor(id)); // the links came with the webhook
+        }
+
+        private static int FreePort()
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            return port;
         }
 
         [Fact]

@@ -49,6 +49,7 @@ namespace NenAi.PowerShell.Tests
         [InlineData("Start-NenRun")]
         [InlineData("Wait-NenRun")]
         [InlineData("Get-NenRunResult")]
+        [InlineData("Get-NenRun")]
         public void EveryNetworkedCmdletThatCanRunLongTakesNoProgress(string cmdlet)
         {
             PsResult r = Run($"(Get-Command {cmdlet}).Parameters['NoProgress'].ParameterType.Name").AssertClean();

@@ -54,8 +54,12 @@ namespace NenAi.PowerShell.Tests
                 $rows | Start-NenRun @common -WorkflowId $echo -SigningKey $wrongSigning
                 try { $rows | Start-NenRun -BaseUri $baseUri -WorkflowId $echo -ApiKey $plainCanary } catch { $plainKeyError = $_ }
                 Wait-NenRun @common -MessageId ([guid]::NewGuid()) -PollIntervalSec 0.1
+                Get-NenRun @common -MessageId ([guid]::NewGuid())
+                Get-NenRun -JournalPath $journal -Verbose | Get-NenRun @common
                 Test-NenWebhookSignature -Body $body -Signature $goodSignature -Secret $hook -Verbose
                 Test-NenWebhookSignature -Body $body -Signature 'sha256=00' -Secret $hook -Verbose
+                Test-NenWebhookSignature -Body $body -Headers @{ 'X-Hmac-Signature' = $goodSignature.ToUpperInvariant() } -Secret ([pscredential]::new('hook', $hook)) -PassThru -Verbose
+                Test-NenWebhookSignature -Body $body -Headers @{ 'X-Hmac-Signature' = 'sha256=00' } -Secret $hook -PassThru -Verbose
                 Write-Information 'end of scenario'",
                 ("rows", CsvRows.Parse("USER\njane")), ("journal", journal),
                 ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)),
@@ -75,7 +79,11 @@ namespace NenAi.PowerShell.Tests
             Assert.StartsWith("ParameterArgumentTransformationError", plainKeyError.FullyQualifiedErrorId);
             r.Errors.Add(plainKeyError);
             Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenRunNotFound"));
+            Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId == "NenRunNotFound,NenAi.Commands.GetNenRunCommand");
+            Assert.Contains(r.Output, o => o.TypeNames[0] == "NenAi.RunStatus" && "success".Equals(PsResult.Prop(o, "Status")) && PsResult.Prop(o, "InputObject.RowKey") is string);
             Assert.Equal(new object[] { true, false }, r.BaseOutput.OfType<bool>().Cast<object>());
+            Assert.Contains(r.Output, o => o.TypeNames[0] == "NenAi.RunStatus" && "m".Equals(PsResult.Prop(o, "MessageId")));
+            Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenInvalidWebhookSignature"));
 
             AssertNoCanary(r.AllText(), "the output or a stream");
             AssertNoCanary(File.ReadAllText(journal), "the journal");

@@ -90,7 +90,8 @@ Describe 'Documented examples' {
         # The quick start names the emulator's default port; this run's emulator has a free one.
         $code = $Code.Replace('http://127.0.0.1:5080', $env:NEN_BASE_URL)
         $job = $null
-        if ($code -match 'HttpListener') {
+        # Receivers that start their own run get the emulator's real webhooks; the others get signed stand-ins.
+        if ($code -match 'HttpListener' -and $code -notmatch '-WebhookCallback') {
             $secret = if ($code -match 'nen-demo-webhook-secret') { 'nen-demo-webhook-secret' } else { 'whsec-test' }
             $job = Start-ThreadJob -ScriptBlock $script:sendWebhooks -ArgumentList $secret
         }

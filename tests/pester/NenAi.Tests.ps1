@@ -28,13 +28,13 @@ AfterAll {
 }
 
 Describe 'The module' {
-    It 'exports exactly the four cmdlets' {
+    It 'exports exactly the five cmdlets' {
         $names = (Get-Module NenAi).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Get-NenRunResult', 'Start-NenRun', 'Test-NenWebhookSignature', 'Wait-NenRun')
+        $names | Should -Be @('Get-NenRun', 'Get-NenRunResult', 'Start-NenRun', 'Test-NenWebhookSignature', 'Wait-NenRun')
     }
 
     It 'has help for every cmdlet with at least three examples' {
-        foreach ($name in 'Start-NenRun', 'Wait-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature') {
+        foreach ($name in 'Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature') {
             $help = Get-Help $name -Full
             $help.Synopsis | Should -Not -BeNullOrEmpty
             @($help.Examples.Example).Count | Should -BeGreaterOrEqual 3
@@ -176,6 +176,38 @@ Describe 'Wait-NenRun' {
     }
 }
 
+Describe 'Get-NenRun' {
+    It 'writes the current status of each run without waiting for it' {
+        $run = [pscustomobject]@{ NAME = 'slow' } | Start-NenRun -WorkflowId $script:slow
+        $status = $run | Get-NenRun
+        $status.PSObject.TypeNames[0] | Should -Be 'NenAi.RunStatus'
+        $status.MessageId | Should -Be $run.MessageId
+        $status.Status | Should -Be 'processing'
+        $status.TimedOut | Should -BeFalse
+    }
+
+    It 'resumes a batch from its journal: Get-NenRun -JournalPath | Wait-NenRun | Get-NenRunResult' {
+        $journal = Join-Path $TestDrive 'resume.jsonl'
+        $rows = 1..3 | ForEach-Object { [pscustomobject]@{ Id = $_; NAME = "resume $_" } }
+        $started = $rows | Start-NenRun -WorkflowId $script:echo -JournalPath $journal -KeyProperty Id -ExcludeProperty Id
+        $before = (Get-EmulatorLedger $script:baseUri).requests.postRuns
+
+        $files = Get-NenRun -JournalPath $journal | Wait-NenRun -PollIntervalSec 0.2 -TimeoutSec 60 | Get-NenRunResult -Destination (Join-Path $TestDrive 'resume')
+
+        (Get-EmulatorLedger $script:baseUri).requests.postRuns | Should -Be $before
+        ($files.MessageId | Sort-Object -Unique) | Should -Be ($started.MessageId | Sort-Object)
+    }
+
+    It 'reports a journal row whose outcome is unknown' {
+        $journal = Join-Path $TestDrive 'crashed.jsonl'
+        '{"key":"col:1","state":"Submitting","workflowId":"' + $script:echo + '","idempotencyKey":"nenai-1","at":"2025-01-02T03:04:05Z"}' | Set-Content $journal
+        $runs = Get-NenRun -JournalPath $journal -ErrorVariable errs -ErrorAction SilentlyContinue
+        $runs | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -Be 'NenPreviousOutcomeUnknown,NenAi.Commands.GetNenRunCommand'
+        $errs[0].TargetObject.Key | Should -Be 'col:1'
+    }
+}
+
 Describe 'Get-NenRunResult' {
     It 'yields the workflow''s error for a failed run and carries on' {
         $runs = @([pscustomobject]@{ NAME = 'FAIL' }, [pscustomobject]@{ NAME = 'fine' }) | Start-NenRun -WorkflowId $script:echo
@@ -218,8 +250,36 @@ Describe 'Test-NenWebhookSignature' {
         Test-NenWebhookSignature -Body $script:body -Signature $script:signature -Secret $old, $script:secret | Should -BeTrue
     }
 
+    It 'accepts an upper-case prefix or upper-case hex digits' {
+        Test-NenWebhookSignature -Body $script:body -Signature 'SHA256=21996D5AA24B68F926846745201355FFBD33BFEF0E44E151D11BF2F2AE5C1ECB' -Secret $script:secret | Should -BeTrue
+    }
+
+    It 'takes the secret as a PSCredential' {
+        Test-NenWebhookSignature -Body $script:body -Signature $script:signature -Secret ([pscredential]::new('hook', $script:secret)) | Should -BeTrue
+    }
+
+    It 'finds the signature in HttpListener-style headers and writes the update with -PassThru' {
+        $headers = [System.Net.WebHeaderCollection]::new()
+        $headers.Add('x-HMAC-signature', $script:signature)
+        $update = Test-NenWebhookSignature -Body $script:body -Headers $headers -Secret $script:secret -PassThru
+        $update.PSObject.TypeNames[0] | Should -Be 'NenAi.RunStatus'
+        $update.MessageId | Should -Be 'm'
+        $update.Status | Should -Be 'processing'
+    }
+
+    It 'writes a NenInvalidWebhookSignature error and no object with -PassThru when the signature is wrong' {
+        $update = Test-NenWebhookSignature -Body $script:body -Signature 'sha256=00' -Secret $script:secret -PassThru -ErrorVariable errs -ErrorAction SilentlyContinue
+        $update | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -Be 'NenInvalidWebhookSignature,NenAi.Commands.TestNenWebhookSignatureCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'SecurityError'
+    }
+
+    It 'stops with NenMissingWebhookSecret when no secret is configured' {
+        { Test-NenWebhookSignature -Body $script:body -Signature $script:signature } |
+            Should -Throw -ErrorId 'NenMissingWebhookSecret,NenAi.Commands.TestNenWebhookSignatureCommand'
+    }
+
     It 'returns $false with the reason in -Verbose for <Case>' -ForEach @(
-        @{ Case = 'upper-case hex'; Sig = 'sha256=21996D5AA24B68F926846745201355FFBD33BFEF0E44E151D11BF2F2AE5C1ECB'; Reason = 'lowercase' }
         @{ Case = 'a wrong prefix'; Sig = 'sha1=21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecb'; Reason = 'sha256=' }
         @{ Case = 'a wrong length'; Sig = 'sha256=21996d'; Reason = 'hex digits' }
         @{ Case = 'an empty signature'; Sig = ''; Reason = 'missing' }

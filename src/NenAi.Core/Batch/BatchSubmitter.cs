@@ -8,6 +8,7 @@ using NenAi.Core.Errors;
 using NenAi.Core.Http;
 using NenAi.Core.Journal;
 using NenAi.Core.Models;
+using NenAi.Core.Rows;
 
 namespace NenAi.Core.Batch
 {
@@ -77,7 +78,7 @@ namespace NenAi.Core.Batch
                 {
                     Complete(new SubmissionOutcome(request, SubmissionStatus.Failed, null,
                         new NenException(NenErrorIds.DuplicateRowKey, NenErrorCategory.InvalidData,
-                            $"Another row of this batch has the same key ({Describe(request.RowKey)}); this one was not submitted.")));
+                            $"Another row of this batch has the same key ({RowKey.Describe(request.RowKey)}); this one was not submitted.")));
                     return;
                 }
                 if (_journal != null && !SettleFromJournal(request)) return;
@@ -103,7 +104,7 @@ namespace NenAi.Core.Batch
                 case JournalDecision.OutcomeUnknown:
                     Complete(new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null,
                         new NenException(NenErrorIds.PreviousOutcomeUnknown, NenErrorCategory.InvalidResult,
-                            $"An earlier run of this batch may already have started this row ({Describe(key)}); it is not resubmitted. Check it with Nen, or use -RetryUnknown to resend it with its original Idempotency-Key.")));
+                            $"An earlier run of this batch may already have started this row ({RowKey.Describe(key)}); it is not resubmitted. Check it with Nen, or use -RetryUnknown to resend it with its original Idempotency-Key.")));
                     return false;
                 case JournalDecision.RetryWithSameKey:
                     if (!string.IsNullOrEmpty(entry?.IdempotencyKey)) request.IdempotencyKey = entry!.IdempotencyKey!;
@@ -196,7 +197,7 @@ namespace NenAi.Core.Batch
             foreach (SubmissionOutcome o in _unjournaled)
             {
                 if (rows.Count == UnjournaledShown) { rows.Add("…"); break; }
-                rows.Add(o.Run != null ? $"{Describe(o.Request.RowKey ?? "?")} → run {o.Run.MessageId}" : $"{Describe(o.Request.RowKey ?? "?")} (outcome unknown, Idempotency-Key {o.Request.IdempotencyKey})");
+                rows.Add(o.Run != null ? $"{RowKey.Describe(o.Request.RowKey ?? "?")} → run {o.Run.MessageId}" : $"{RowKey.Describe(o.Request.RowKey ?? "?")} (outcome unknown, Idempotency-Key {o.Request.IdempotencyKey})");
             }
             return string.Join("; ", rows);
         }
@@ -258,8 +259,6 @@ namespace NenAi.Core.Batch
             byte[] hash = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(key));
             return (BitConverter.ToUInt64(hash, 0), BitConverter.ToUInt64(hash, 8));
         }
-
-        private static string Describe(string key) => key.StartsWith("col:", StringComparison.Ordinal) ? "key '" + key.Substring(4) + "'" : "row hash " + key.Substring(0, Math.Min(key.Length, 19));
 
         public void Dispose()
         {

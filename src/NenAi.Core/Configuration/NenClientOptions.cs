@@ -14,7 +14,7 @@ namespace NenAi.Core.Configuration
         public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(100);
         public const int DefaultMaximumRetryCount = 5;
         public static readonly TimeSpan DefaultMaximumRetryDuration = TimeSpan.FromMinutes(2);
-        public const int DefaultMaxConnectionsPerServer = 32;
+        public const int DefaultMaxConnectionsPerServer = 64; // the highest -ThrottleLimit
 
         public Uri BaseUri { get; private set; } = new Uri(DefaultBaseUrl);
         public SecretValue ApiKey { get; private set; } = null!;

@@ -16,6 +16,8 @@ namespace NenAi.Core.Errors
         public const string MissingColumn = "NenMissingColumn";
         public const string InvalidMessageId = "NenInvalidMessageId";
         public const string InvalidWebhookUri = "NenInvalidWebhookUri";
+        public const string MissingWebhookSecret = "NenMissingWebhookSecret";
+        public const string InvalidWebhookHeaders = "NenInvalidWebhookHeaders";
 
         // Server answers (spec section 11 error table).
         public const string InvalidRequest = "NenInvalidRequest";
@@ -42,6 +44,8 @@ namespace NenAi.Core.Errors
         public const string OutcomeUnknown = "NenOutcomeUnknown";
         /// <summary>Provably not sent: the batch stopped sending before this row's turn; a re-run sends it.</summary>
         public const string NotSent = "NenNotSent";
+        /// <summary>A status lookup stopped (Ctrl+C) before it was answered.</summary>
+        public const string Cancelled = "NenCancelled";
 
         // Runs, waiting and results.
         public const string RunFailed = "NenRunFailed";
@@ -58,5 +62,10 @@ namespace NenAi.Core.Errors
         /// <summary>The journal could not be written (disk full, share gone): the batch stops.</summary>
         public const string JournalWriteFailed = "NenJournalWriteFailed";
         public const string PreviousOutcomeUnknown = "NenPreviousOutcomeUnknown";
+        public const string JournalNotFound = "NenJournalNotFound";
+        public const string RunNotStarted = "NenRunNotStarted";
+
+        // Webhooks received.
+        public const string InvalidWebhookSignature = "NenInvalidWebhookSignature";
     }
 }

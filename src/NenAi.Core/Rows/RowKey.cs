@@ -47,6 +47,10 @@ namespace NenAi.Core.Rows
             return "sha256:" + Hex.ToLower(sha.ComputeHash(buffer.Buffer, 0, buffer.WrittenCount));
         }
 
+        /// <summary>A row key as a message shows it: the column value, or the start of the row hash.</summary>
+        public static string Describe(string key) =>
+            key.StartsWith("col:", StringComparison.Ordinal) ? "key '" + key.Substring(4) + "'" : "row hash " + key.Substring(0, Math.Min(key.Length, 19));
+
         /// <summary>
         /// The Idempotency-Key of a keyed row: scoped to its batch, so a re-run with the same journal reuses it while
         /// a new batch (a new journal, or none) never gets an earlier batch's runs back.

@@ -21,7 +21,9 @@ namespace NenAi.Core.Signing
     }
 
     /// <summary>
-    /// Spec §6.4: <c>X-Hmac-Signature: sha256=</c> + lowercase hex HMAC-SHA256(utf8(secret), raw body).
+    /// Spec §6.4: <c>X-Hmac-Signature: sha256=</c> + lowercase hex HMAC-SHA256(utf8(secret), raw body). A receiver
+    /// also accepts an upper-case prefix or hex digits (proxies and frameworks rewrite headers); the bytes are
+    /// what is compared, in constant time.
     /// </summary>
     public static class WebhookSignature
     {
@@ -52,12 +54,12 @@ namespace NenAi.Core.Signing
             if (body.Length > MaxBodyBytes) return new WebhookVerification(false, $"The body is larger than {MaxBodyBytes} bytes.");
             if (string.IsNullOrEmpty(signature)) return new WebhookVerification(false, "The signature is missing.");
             string value = signature!.Trim();
-            if (!value.StartsWith(Prefix, StringComparison.Ordinal))
+            if (!value.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
                 return new WebhookVerification(false, $"The signature does not start with '{Prefix}'.");
             string hex = value.Substring(Prefix.Length);
             if (hex.Length != 64) return new WebhookVerification(false, $"The signature has {hex.Length} hex digits; 64 are expected.");
-            if (!Hex.TryParseLower(hex, out byte[] given))
-                return new WebhookVerification(false, "The signature is not lowercase hexadecimal.");
+            if (!Hex.TryParseAnyCase(hex, out byte[] given))
+                return new WebhookVerification(false, "The signature is not hexadecimal.");
 
             bool anyMatch = false;
             int matched = -1;

@@ -1,24 +1,28 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
 using System.Text;
+using System.Text.Json;
 using NenAi.Core.Configuration;
+using NenAi.Core.Errors;
 using NenAi.Core.Signing;
+using CoreStatus = NenAi.Core.Models.RunStatus;
 
 namespace NenAi.Commands
 {
     /// <summary>
     /// Checks a webhook's X-Hmac-Signature against the raw body with one or more secrets (key rotation).
-    /// Returns $true or $false; the reason for $false is in -Verbose.
+    /// Returns $true or $false (the reason for $false is in -Verbose); with -PassThru, the verified update as a
+    /// NenAi.RunStatus, or an error when it does not verify.
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "NenWebhookSignature", DefaultParameterSetName = BySignature)]
-    [OutputType(typeof(bool))]
-    public sealed class TestNenWebhookSignatureCommand : PSCmdlet
+    [OutputType(typeof(bool), typeof(RunStatus))]
+    public sealed class TestNenWebhookSignatureCommand : PSCmdlet, IDisposable
     {
         private const string BySignature = "BySignature";
         private const string ByHeaders = "ByHeaders";
+        private readonly List<SecretValue> _secrets = new List<SecretValue>();
 
         /// <summary>The request body exactly as received: a string (taken as UTF-8) or, better, the raw bytes.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -26,44 +30,98 @@ namespace NenAi.Commands
         [AllowNull]
         public object? Body { get; set; } = string.Empty;
 
-        /// <summary>The X-Hmac-Signature header value ("sha256=" + 64 lowercase hex digits).</summary>
+        /// <summary>The X-Hmac-Signature header value ("sha256=" + 64 hex digits).</summary>
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = BySignature, ValueFromPipelineByPropertyName = true)]
         [AllowEmptyString]
         [AllowNull]
         public string? Signature { get; set; } = string.Empty;
 
-        /// <summary>The request headers (any dictionary); X-Hmac-Signature is found whatever its case.</summary>
+        /// <summary>The request headers as the receiver has them (dictionary, NameValueCollection, name/value pairs); X-Hmac-Signature is found whatever its case.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ByHeaders, ValueFromPipelineByPropertyName = true)]
-        public IDictionary Headers { get; set; } = new Hashtable();
+        public object? Headers { get; set; }
 
         /// <summary>The webhook secret(s); several are tried in turn. Falls back to NEN_WEBHOOK_SECRET.</summary>
         [Parameter]
+        [SecureStringTransformation]
         public SecureString[]? Secret { get; set; }
+
+        /// <summary>Write the verified update as a NenAi.RunStatus instead of $true, and an error instead of $false.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            if (Secret != null)
+            {
+                foreach (SecureString s in Secret)
+                {
+                    if (s != null && s.Length > 0) _secrets.Add(new SecretValue(s));
+                }
+            }
+            else
+            {
+                string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariables.WebhookSecret);
+                if (!string.IsNullOrEmpty(fromEnvironment)) _secrets.Add(SecretValue.FromChars(fromEnvironment.AsSpan()));
+            }
+            // Without a secret nothing can be verified: saying $false would look like a forged webhook.
+            if (_secrets.Count == 0)
+                ThrowTerminatingError(ErrorRecords.From(new NenException(NenErrorIds.MissingWebhookSecret, NenErrorCategory.InvalidArgument,
+                    $"No webhook secret is configured: pass -Secret (a SecureString or PSCredential, several during a rotation) or set {EnvironmentVariables.WebhookSecret}."), null));
+        }
 
         protected override void ProcessRecord()
         {
-            var secrets = new List<SecretValue>();
+            string? signature;
             try
             {
-                if (Secret != null) foreach (SecureString s in Secret) secrets.Add(new SecretValue(s));
-                else
-                {
-                    string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariables.WebhookSecret);
-                    if (!string.IsNullOrEmpty(fromEnvironment)) secrets.Add(SecretValue.FromChars(fromEnvironment.AsSpan()));
-                }
-
-                byte[]? body = ReadBody(out string? bodyProblem);
-                string? signature = ParameterSetName == ByHeaders ? FindHeader() : Signature;
-                WebhookVerification result = bodyProblem != null
-                    ? new WebhookVerification(false, bodyProblem)
-                    : WebhookSignature.Verify(body, signature, secrets);
-                WriteVerbose(result.Reason);
-                WriteObject(result.IsValid);
+                signature = ParameterSetName == ByHeaders ? WebhookSignature.FindHeader(WebhookHeaders.Read(Headers)) : Signature;
             }
-            finally
+            catch (NenException ex)
             {
-                foreach (SecretValue s in secrets) s.Dispose();
+                // The type, never the collection: header values may be credentials.
+                WriteError(ErrorRecords.From(ex, Headers is PSObject ps ? ps.BaseObject.GetType().FullName : Headers?.GetType().FullName));
+                return;
             }
+            byte[]? body = ReadBody(out string? bodyProblem);
+            WebhookVerification result = bodyProblem != null
+                ? new WebhookVerification(false, bodyProblem)
+                : WebhookSignature.Verify(body, signature, _secrets);
+            WriteVerbose(result.Reason);
+            if (!PassThru.IsPresent)
+            {
+                WriteObject(result.IsValid);
+                return;
+            }
+            if (!result.IsValid)
+            {
+                WriteError(ErrorRecords.From(new NenException(NenErrorIds.InvalidWebhookSignature, NenErrorCategory.SecurityError,
+                    "The webhook did not verify, so it must not be acted on: " + result.Reason), Body));
+                return;
+            }
+            WriteUpdate(body!);
+        }
+
+        /// <summary>The verified body as the same NenAi.RunStatus Wait-NenRun writes, so it pipes into Get-NenRunResult.</summary>
+        private void WriteUpdate(byte[] body)
+        {
+            CoreStatus status;
+            try
+            {
+                status = CoreStatus.Parse(Encoding.UTF8.GetString(body), null, DateTimeOffset.UtcNow);
+            }
+            catch (Exception ex) when (ex is JsonException || ex is ArgumentException)
+            {
+                WriteError(ErrorRecords.From(new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult,
+                    "The webhook is correctly signed but its body is not the JSON run status expected.", ex), Body));
+                return;
+            }
+            if (string.IsNullOrWhiteSpace(status.MessageId))
+            {
+                WriteError(ErrorRecords.From(new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult,
+                    "The webhook is correctly signed but its body has no message_id."), Body));
+                return;
+            }
+            WriteObject(new RunStatus(status, timedOut: false));
         }
 
         private byte[]? ReadBody(out string? problem)
@@ -81,23 +139,10 @@ namespace NenAi.Commands
             }
         }
 
-        private string? FindHeader()
+        public void Dispose()
         {
-            var pairs = new List<KeyValuePair<string, string?>>();
-            foreach (DictionaryEntry e in Headers)
-            {
-                object? v = e.Value is PSObject p ? p.BaseObject : e.Value;
-                // Frameworks hand headers over as string[] (e.g. HttpListener, ASP.NET StringValues).
-                string? text = v is IEnumerable list && !(v is string) ? FirstOf(list) : v?.ToString();
-                pairs.Add(new KeyValuePair<string, string?>(e.Key?.ToString() ?? string.Empty, text));
-            }
-            return WebhookSignature.FindHeader(pairs);
-        }
-
-        private static string? FirstOf(IEnumerable list)
-        {
-            foreach (object? item in list) return item?.ToString();
-            return null;
+            foreach (SecretValue s in _secrets) s.Dispose();
+            _secrets.Clear();
         }
     }
 }

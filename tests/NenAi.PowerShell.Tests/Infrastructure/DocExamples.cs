@@ -60,6 +60,7 @@ namespace NenAi.PowerShell.Tests.Infrastructure
             {
                 "Start-NenRun", "Wait-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Get-NenRun",
                 "Get-Secret", // SecretManagement; the tests stand in for it
+                "Import-Csv", "Export-Csv", // Microsoft.PowerShell.Utility; stand-ins, see UtilityStandIns
             };
             return ast.FindAll(a => a is CommandAst, true).Select(a => ((CommandAst)a).GetCommandName())
                 .Where(n => n != null && !available.Contains(n)).Distinct().ToList()!;

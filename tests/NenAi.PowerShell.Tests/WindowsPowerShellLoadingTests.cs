@@ -1,0 +1,176 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using NenAi.Core.Loading;
+using NenAi.PowerShell.Tests.Infrastructure;
+using Xunit;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>
+    /// Windows PowerShell 5.1 loading, checked without 5.1: the net472 build in the laid-out module folder ships every
+    /// dependency .NET Framework 4.7.2 lacks, at the version referenced, and the module's resolver answers for exactly
+    /// those names (the decision it runs is <see cref="BundledAssemblyResolver"/>).
+    /// </summary>
+    public sealed class WindowsPowerShellLoadingTests : IDisposable
+    {
+        /// <summary>Supplied by the host (Windows PowerShell's GAC), never shipped or resolved by the module.</summary>
+        private const string HostAssembly = "System.Management.Automation";
+        private static readonly string[] ModuleAssemblies = { "NenAi", "NenAi.Core" };
+        private static string Net472Bin => Path.Combine(PsSession.ModuleDirectory, "bin", "net472");
+        private readonly string _scratch = Directory.CreateTempSubdirectory("nenai-net472-").FullName;
+
+        public void Dispose() => Directory.Delete(_scratch, recursive: true);
+
+        private sealed record Reference(string Name, Version Version, string ReferencedBy);
+
+        /// <summary>Name → version of every assembly .NET Framework 4.7.2 provides (its reference assemblies and facades).</summary>
+        private static Dictionary<string, Version> Framework()
+        {
+            string root = typeof(WindowsPowerShellLoadingTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .Single(a => a.Key == "Net472ReferenceAssemblies").Value!;
+            var framework = new Dictionary<string, Version>(StringComparer.OrdinalIgnoreCase);
+            foreach (string dll in Directory.GetFiles(root, "*.dll").Concat(Directory.GetFiles(Path.Combine(root, "Facades"), "*.dll")))
+            {
+                using var pe = new PEReader(File.OpenRead(dll));
+                if (!pe.HasMetadata) continue; // a native DLL
+                MetadataReader md = pe.GetMetadataReader();
+                if (!md.IsAssembly) continue; // a netmodule
+                AssemblyDefinition definition = md.GetAssemblyDefinition();
+                framework[md.GetString(definition.Name)] = definition.Version;
+            }
+            Assert.True(framework.ContainsKey("mscorlib") && framework.ContainsKey("netstandard"), $"no .NET Framework reference assemblies in {root}");
+            return framework;
+        }
+
+        private static (string Name, Version Version) Identity(string dll)
+        {
+            using var pe = new PEReader(File.OpenRead(dll));
+            MetadataReader md = pe.GetMetadataReader();
+            AssemblyDefinition definition = md.GetAssemblyDefinition();
+            return (md.GetString(definition.Name), definition.Version);
+        }
+
+        private static List<Reference> ReferencesOf(string dll)
+        {
+            using var pe = new PEReader(File.OpenRead(dll));
+            MetadataReader md = pe.GetMetadataReader();
+            string self = md.GetString(md.GetAssemblyDefinition().Name);
+            return md.AssemblyReferences.Select(h => md.GetAssemblyReference(h)).Select(r => new Reference(md.GetString(r.Name), r.Version, self)).ToList();
+        }
+
+        /// <summary>
+        /// Walks the references of NenAi.dll and NenAi.Core.dll, and of every shipped DLL they lead to. Returns what must
+        /// be shipped (name → highest version referenced) and every problem found: missing, or shipped older than referenced.
+        /// </summary>
+        private static (SortedDictionary<string, Version> Needed, List<string> Problems) Walk(string bin)
+        {
+            Dictionary<string, Version> framework = Framework();
+            var needed = new SortedDictionary<string, Version>(StringComparer.OrdinalIgnoreCase);
+            var problems = new List<string>();
+            var queue = new Queue<string>(ModuleAssemblies);
+            var visited = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            while (queue.Count > 0)
+            {
+                string name = queue.Dequeue();
+                if (!visited.Add(name)) continue;
+                string file = Path.Combine(bin, name + ".dll");
+                if (!File.Exists(file)) continue; // reported where it is referenced
+                foreach (Reference reference in ReferencesOf(file))
+                {
+                    if (reference.Name == HostAssembly) continue;
+                    if (framework.TryGetValue(reference.Name, out Version? provided) && provided >= reference.Version) continue;
+                    needed[reference.Name] = needed.TryGetValue(reference.Name, out Version? v) && v > reference.Version ? v : reference.Version;
+                    string shipped = Path.Combine(bin, reference.Name + ".dll");
+                    if (!File.Exists(shipped))
+                    {
+                        problems.Add($"{reference.Name} {reference.Version} (referenced by {reference.ReferencedBy}) is not shipped in bin/net472");
+                        continue;
+                    }
+                    var (shippedName, shippedVersion) = Identity(shipped);
+                    if (!string.Equals(shippedName, reference.Name, StringComparison.OrdinalIgnoreCase) || shippedVersion < reference.Version)
+                        problems.Add($"{reference.Name} {reference.Version} (referenced by {reference.ReferencedBy}) is shipped as {shippedName} {shippedVersion}");
+                    queue.Enqueue(reference.Name);
+                }
+            }
+            return (needed, problems);
+        }
+
+        private string CopyOfBin()
+        {
+            string copy = Path.Combine(_scratch, "net472");
+            Directory.CreateDirectory(copy);
+            foreach (string dll in Directory.GetFiles(Net472Bin, "*.dll")) File.Copy(dll, Path.Combine(copy, Path.GetFileName(dll)));
+            return copy;
+        }
+
+        [Fact]
+        public void EveryNonFrameworkReferenceOfTheNet472BuildIsShippedAtLeastAtTheVersionReferenced()
+        {
+            var (needed, problems) = Walk(Net472Bin);
+
+            Assert.Empty(problems);
+            // Not vacuous: the core's JSON stack and System.ValueTuple 4.0.3 (newer than 4.7.2's 4.0.2) are among them.
+            Assert.Contains("System.Text.Json", needed.Keys);
+            Assert.Contains("System.Memory", needed.Keys);
+            Assert.Contains("System.ValueTuple", needed.Keys);
+            Assert.DoesNotContain(HostAssembly, needed.Keys);
+            Assert.DoesNotContain("System.Net.Http", needed.Keys);
+        }
+
+        [Fact]
+        public void TheCheckReportsADependencyThatIsNotShipped()
+        {
+            string bin = CopyOfBin();
+            File.Delete(Path.Combine(bin, "System.Memory.dll"));
+
+            var (_, problems) = Walk(bin);
+
+            Assert.Contains(problems, p => p.StartsWith("System.Memory ") && p.Contains("not shipped"));
+        }
+
+        [Fact]
+        public void TheResolverAnswersForExactlyTheDependenciesTheReferencesNeed()
+        {
+            var (needed, _) = Walk(Net472Bin);
+
+            Assert.Equal(needed.Keys.OrderBy(n => n, StringComparer.OrdinalIgnoreCase), BundledAssemblyResolver.ShippedNames.OrderBy(n => n, StringComparer.OrdinalIgnoreCase));
+        }
+
+        [Fact]
+        public void TheResolverLoadsEachShippedDependencyFromTheModuleFolderAtTheVersionReferencedButNoNewerRequest()
+        {
+            var (needed, _) = Walk(Net472Bin);
+            var resolver = new BundledAssemblyResolver(Net472Bin);
+
+            foreach (var (name, version) in needed)
+            {
+                Assert.Equal(Path.Combine(Net472Bin, name + ".dll"), resolver.Resolve($"{name}, Version={version}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51"));
+                Assert.Equal(Path.Combine(Net472Bin, name + ".dll"), resolver.Resolve(name));
+                var newer = new Version(version.Major, version.Minor, version.Build, version.Revision + 1);
+                Assert.Null(resolver.Resolve($"{name}, Version={newer}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51"));
+            }
+        }
+
+        [Theory]
+        [InlineData("System.Management.Automation, Version=3.0.0.0, Culture=neutral, PublicKeyToken=31bf3856ad364e35")]
+        [InlineData("System.Net.Http, Version=4.2.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a")]
+        [InlineData("mscorlib, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b77a5c561934e089")]
+        [InlineData("Newtonsoft.Json, Version=6.0.0.0, Culture=neutral, PublicKeyToken=30ad4fe6b2a6aeed")]
+        [InlineData("System.Text.Json.resources, Version=8.0.0.0, Culture=de, PublicKeyToken=cc7b13ffcd2ddd51")]
+        [InlineData("not an assembly name, Version=x")]
+        public void TheResolverNeverAnswersForTheHostFrameworkOrAStrayDllEvenWhenTheFolderHasOne(string requested)
+        {
+            string bin = CopyOfBin();
+            // Someone dropped DLLs with these names into the module folder (copies of an 8.0 assembly: new enough for every request above).
+            foreach (string stray in new[] { "System.Management.Automation", "System.Net.Http", "mscorlib", "Newtonsoft.Json", "System.Text.Json.resources" })
+                File.Copy(Path.Combine(bin, "System.Text.Json.dll"), Path.Combine(bin, stray + ".dll"));
+
+            Assert.Null(new BundledAssemblyResolver(bin).Resolve(requested));
+        }
+    }
+}
