@@ -63,8 +63,9 @@ namespace NenAi.Core.Tests
         [InlineData("{\"batchId\":\"b-1\"}", false)]
         public void ALineThatIsNotARowRecordIsNoRow(string line, bool unreadable)
         {
-            Assert.Null(JournalReader.ParseRecord(line, out bool isRecord));
-            Assert.Equal(unreadable, isRecord);
+            JournalLine parsed = JournalLine.Parse(line);
+            Assert.Null(parsed.Entry);
+            Assert.Equal(unreadable, !parsed.IsReadable);
         }
 
         [Fact]

@@ -7,19 +7,24 @@ using System.Text.Json;
 namespace NenAi.Core.Journal
 {
     /// <summary>
-    /// One line of a journal file: the batch header ({"batchId":...}) or a row record ({"key":...,"state":...}).
-    /// Anything else (a line torn by a crash) is neither and is skipped by readers.
+    /// One line of a journal file, the one place journal lines are read: the batch header ({"batchId":...}), a row
+    /// record ({"key":...,"state":...}), some other JSON object (written by a later version: passed over), or an
+    /// unreadable line (torn by a crash, or still being written), which readers count and skip.
     /// </summary>
     public readonly struct JournalLine
     {
-        private JournalLine(string? batchId, JournalEntry? entry)
+        private JournalLine(bool readable, string? batchId, JournalEntry? entry)
         {
+            IsReadable = readable;
             BatchId = batchId;
             Entry = entry;
         }
 
+        public bool IsReadable { get; }
         public string? BatchId { get; }
         public JournalEntry? Entry { get; }
+
+        private static readonly JournalLine Unreadable = new JournalLine(false, null, null);
 
         public static JournalLine Parse(string line)
         {
@@ -27,13 +32,14 @@ namespace NenAi.Core.Journal
             {
                 using var doc = JsonDocument.Parse(line);
                 JsonElement r = doc.RootElement;
-                if (r.ValueKind != JsonValueKind.Object) return default;
+                if (r.ValueKind != JsonValueKind.Object) return Unreadable;
                 if (r.TryGetProperty("batchId", out JsonElement batch) && batch.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(batch.GetString()))
-                    return new JournalLine(batch.GetString(), null);
-                if (!r.TryGetProperty("key", out JsonElement key) || key.ValueKind != JsonValueKind.String) return default;
+                    return new JournalLine(true, batch.GetString(), null);
+                if (!r.TryGetProperty("key", out JsonElement key)) return new JournalLine(true, null, null);
+                if (key.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(key.GetString())) return Unreadable;
                 if (!r.TryGetProperty("state", out JsonElement state) || state.ValueKind != JsonValueKind.String ||
-                    !Enum.TryParse(state.GetString(), true, out JournalState parsed)) return default;
-                return new JournalLine(null, new JournalEntry
+                    !Enum.TryParse(state.GetString(), true, out JournalState parsed) || !Enum.IsDefined(typeof(JournalState), parsed)) return Unreadable;
+                return new JournalLine(true, null, new JournalEntry
                 {
                     Key = key.GetString()!,
                     State = parsed,
@@ -42,12 +48,12 @@ namespace NenAi.Core.Journal
                     IdempotencyKey = Str(r, "idempotencyKey"),
                     ErrorId = Str(r, "errorId"),
                     At = r.TryGetProperty("at", out JsonElement at) && at.ValueKind == JsonValueKind.String &&
-                         DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset t) ? t : DateTimeOffset.MinValue,
+                         DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out DateTimeOffset t) ? t : DateTimeOffset.MinValue,
                 });
             }
             catch (JsonException)
             {
-                return default;
+                return Unreadable;
             }
         }
 

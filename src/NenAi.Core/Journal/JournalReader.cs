@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
-using System.Text.Json;
 using NenAi.Core.Errors;
 
 namespace NenAi.Core.Journal
@@ -29,12 +28,10 @@ namespace NenAi.Core.Journal
                 while ((line = reader.ReadLine()) != null)
                 {
                     if (string.IsNullOrWhiteSpace(line)) continue;
-                    JournalEntry? entry = ParseRecord(line, out bool isRecord);
-                    if (entry is null)
-                    {
-                        if (isRecord) unreadable++;
-                        continue;
-                    }
+                    JournalLine parsed = JournalLine.Parse(line);
+                    if (!parsed.IsReadable) unreadable++;
+                    JournalEntry? entry = parsed.Entry;
+                    if (entry is null) continue;
                     // The last record of a row is its state; the row keeps the place where it first appeared.
                     if (index.TryGetValue(entry.Key, out int at)) rows[at] = entry;
                     else
@@ -54,47 +51,5 @@ namespace NenAi.Core.Journal
             }
             return new JournalSnapshot(full, rows, unreadable);
         }
-
-        /// <summary>
-        /// One journal line as a row record. Null with <paramref name="isRecord"/> false for a line that is some
-        /// other JSON object (no "key"); null with <paramref name="isRecord"/> true for a line that cannot be read.
-        /// </summary>
-        public static JournalEntry? ParseRecord(string line, out bool isRecord)
-        {
-            isRecord = true;
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                JsonElement r = doc.RootElement;
-                if (r.ValueKind != JsonValueKind.Object) return null;
-                if (!r.TryGetProperty("key", out JsonElement key))
-                {
-                    isRecord = false;
-                    return null;
-                }
-                if (key.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(key.GetString())) return null;
-                if (!r.TryGetProperty("state", out JsonElement state) || state.ValueKind != JsonValueKind.String ||
-                    !Enum.TryParse(state.GetString(), true, out JournalState parsed) || !Enum.IsDefined(typeof(JournalState), parsed)) return null;
-                return new JournalEntry
-                {
-                    Key = key.GetString()!,
-                    State = parsed,
-                    WorkflowId = Text(r, "workflowId"),
-                    MessageId = Text(r, "messageId"),
-                    IdempotencyKey = Text(r, "idempotencyKey"),
-                    ErrorId = Text(r, "errorId"),
-                    At = r.TryGetProperty("at", out JsonElement at) && at.ValueKind == JsonValueKind.String &&
-                         DateTimeOffset.TryParse(at.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out DateTimeOffset t)
-                        ? t : DateTimeOffset.MinValue,
-                };
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
-
-        private static string? Text(JsonElement e, string name) =>
-            e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     }
 }

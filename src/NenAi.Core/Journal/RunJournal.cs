@@ -88,9 +88,9 @@ namespace NenAi.Core.Journal
             {
                 if (line.Length == 0) continue;
                 JournalLine parsed = JournalLine.Parse(line);
-                if (parsed.BatchId != null) { if (BatchId.Length == 0) BatchId = parsed.BatchId; }
+                if (!parsed.IsReadable) SkippedLines++;
+                else if (parsed.BatchId != null) { if (BatchId.Length == 0) BatchId = parsed.BatchId; }
                 else if (parsed.Entry != null) _entries[parsed.Entry.Key] = parsed.Entry;
-                else SkippedLines++;
             }
             // A torn last line (no newline) must not glue itself to the next record.
             bool endsWithNewline = true;
