@@ -21,19 +21,21 @@ namespace NenAi.Emulator
             using var ms = new MemoryStream();
             using (var zip = new ZipArchive(ms, ZipArchiveMode.Create, leaveOpen: true))
             {
-                foreach (File f in declared) Add(zip, f.Name, f.Bytes);
-                Add(zip, "result.json", Encoding.UTF8.GetBytes(run.Workflow.Result?.ToJsonString() ?? "{}"));
-                foreach (FileSpec extra in run.Workflow.ZipEntries) Add(zip, extra.Name, Make(extra, run).Bytes);
+                // Stamped with the run's end, not "now": the archive is the same bytes on every download, as a stored object is.
+                foreach (File f in declared) Add(zip, f.Name, f.Bytes, run.EndsAt);
+                Add(zip, "result.json", Encoding.UTF8.GetBytes(run.Workflow.Result?.ToJsonString() ?? "{}"), run.EndsAt);
+                foreach (FileSpec extra in run.Workflow.ZipEntries) Add(zip, extra.Name, Make(extra, run).Bytes, run.EndsAt);
             }
             files.Add(new File("assets.zip", "application/zip", ms.ToArray()));
             files.AddRange(declared);
             return files;
         }
 
-        private static void Add(ZipArchive zip, string name, byte[] bytes)
+        private static void Add(ZipArchive zip, string name, byte[] bytes, DateTimeOffset stamp)
         {
             if (string.IsNullOrEmpty(name)) return; // a zip entry needs a name; the file is still offered on its own
             ZipArchiveEntry entry = zip.CreateEntry(name, CompressionLevel.Fastest);
+            entry.LastWriteTime = stamp;
             using Stream s = entry.Open();
             s.Write(bytes, 0, bytes.Length);
         }

@@ -25,38 +25,31 @@ namespace NenAi.Core.Batch
         private readonly NenApiClient _client;
         private readonly RunJournal? _journal;
         private readonly bool _retryUnknown;
-        private readonly SemaphoreSlim _slots;
-        private readonly SemaphoreSlim _ready = new SemaphoreSlim(0);
-        private readonly ConcurrentQueue<SubmissionOutcome> _done = new ConcurrentQueue<SubmissionOutcome>();
-        private readonly ConcurrentDictionary<long, Task> _running = new ConcurrentDictionary<long, Task>();
+        private readonly CompletionQueue<SubmissionOutcome> _queue;
         // 128-bit digests rather than the key strings: 100,000 keys cost ~4 MB instead of ~25 MB.
         private readonly HashSet<(ulong, ulong)> _keysInBatch = new HashSet<(ulong, ulong)>();
         private readonly ConcurrentQueue<SubmissionOutcome> _unjournaled = new ConcurrentQueue<SubmissionOutcome>();
-        private long _nextId;
-        private int _outstanding;
         private NenException? _journalFailure;
 
         /// <param name="retryUnknown">Resubmit rows the journal marks "outcome unknown", with their original Idempotency-Key.</param>
         public BatchSubmitter(NenApiClient client, int maxConcurrency, RunJournal? journal = null, bool retryUnknown = false)
         {
-            if (maxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(maxConcurrency), "The concurrency must be at least 1.");
             _client = client ?? throw new ArgumentNullException(nameof(client));
-            MaxConcurrency = maxConcurrency;
+            _queue = new CompletionQueue<SubmissionOutcome>(maxConcurrency);
             _journal = journal;
             _retryUnknown = retryUnknown;
-            _slots = new SemaphoreSlim(maxConcurrency, maxConcurrency);
             Gate = ThrottleGate.For(client.Options);
         }
 
-        public int MaxConcurrency { get; }
+        public int MaxConcurrency => _queue.MaxConcurrency;
         /// <summary>The batch's one throttle: pauses on 429/503, closes past the retry budget.</summary>
         public ThrottleGate Gate { get; }
         /// <summary>True when <see cref="SubmitAsync"/> would not wait.</summary>
-        public bool HasFreeSlot => _slots.CurrentCount > 0;
+        public bool HasFreeSlot => _queue.HasFreeSlot;
         /// <summary>Rows submitted whose outcome has not been taken yet.</summary>
-        public int Outstanding => Volatile.Read(ref _outstanding);
+        public int Outstanding => _queue.Outstanding;
         /// <summary>Requests currently on the wire.</summary>
-        public int InFlight => _running.Count;
+        public int InFlight => _queue.Running;
         /// <summary>Set when the journal could not be written: the batch stopped sending (see <see cref="Unjournaled"/>).</summary>
         public NenException? JournalFailure => Volatile.Read(ref _journalFailure);
         /// <summary>Rows that may have started a run (accepted, or outcome unknown) whose journal record could not be written.</summary>
@@ -69,8 +62,7 @@ namespace NenAi.Core.Batch
         public async Task SubmitAsync(RunRequest request, CancellationToken cancellationToken = default)
         {
             if (request is null) throw new ArgumentNullException(nameof(request));
-            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref _outstanding);
+            await _queue.EnterAsync(cancellationToken).ConfigureAwait(false);
 
             if (request.RowKey != null)
             {
@@ -84,10 +76,7 @@ namespace NenAi.Core.Batch
                 if (_journal != null && !SettleFromJournal(request)) return;
             }
 
-            long id = Interlocked.Increment(ref _nextId);
-            Task task = Task.Run(() => RunOneAsync(request, cancellationToken));
-            _running[id] = task;
-            _ = task.ContinueWith(_ => _running.TryRemove(id, out Task? _), TaskScheduler.Default);
+            _queue.Run(() => RunOneAsync(request, cancellationToken));
         }
 
         /// <summary>Applies the journal's re-run rule; returns true when the row must be sent.</summary>
@@ -113,7 +102,7 @@ namespace NenAi.Core.Batch
             return true;
         }
 
-        private async Task RunOneAsync(RunRequest request, CancellationToken cancellationToken)
+        private async Task<SubmissionOutcome> RunOneAsync(RunRequest request, CancellationToken cancellationToken)
         {
             bool journaled = _journal != null && request.RowKey != null;
             if (journaled)
@@ -127,13 +116,11 @@ namespace NenAi.Core.Batch
                 catch (NenException ex) when (ex.ErrorId == NenErrorIds.JournalWriteFailed)
                 {
                     JournalFailed(ex);
-                    Complete(new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.GateClosed(ex)));
-                    return;
+                    return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.GateClosed(ex));
                 }
                 catch (ObjectDisposedException ex)
                 {
-                    Complete(new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex)));
-                    return;
+                    return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex));
                 }
             }
 
@@ -164,7 +151,7 @@ namespace NenAi.Core.Batch
                 outcome = new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null, unknown);
                 if (journaled) await JournalAsync(j => j.RecordUnknownAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey, unknown.ErrorId), outcome).ConfigureAwait(false);
             }
-            Complete(outcome);
+            return outcome;
         }
 
         /// <summary>Writes an outcome's record; if the journal fails, the batch stops sending and the row is remembered.</summary>
@@ -202,36 +189,13 @@ namespace NenAi.Core.Batch
             return string.Join("; ", rows);
         }
 
-        private void Complete(SubmissionOutcome outcome)
-        {
-            _done.Enqueue(outcome);
-            _ready.Release();
-        }
+        private void Complete(SubmissionOutcome outcome) => _queue.Complete(outcome);
 
         /// <summary>Takes a finished outcome without waiting.</summary>
-        public bool TryTake(out SubmissionOutcome? outcome)
-        {
-            outcome = null;
-            if (!_ready.Wait(0)) return false;
-            outcome = Dequeue();
-            return true;
-        }
+        public bool TryTake(out SubmissionOutcome? outcome) => _queue.TryTake(out outcome);
 
         /// <summary>Waits for the next outcome; null when nothing is outstanding.</summary>
-        public async Task<SubmissionOutcome?> TakeAsync(CancellationToken cancellationToken = default)
-        {
-            if (Volatile.Read(ref _outstanding) == 0) return null;
-            await _ready.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return Dequeue();
-        }
-
-        private SubmissionOutcome Dequeue()
-        {
-            _done.TryDequeue(out SubmissionOutcome? outcome);
-            Interlocked.Decrement(ref _outstanding);
-            _slots.Release();
-            return outcome!;
-        }
+        public Task<SubmissionOutcome?> TakeAsync(CancellationToken cancellationToken = default) => _queue.TakeAsync(cancellationToken);
 
         /// <summary>Streams <paramref name="requests"/> through the submitter, yielding outcomes as they complete.</summary>
         public async IAsyncEnumerable<SubmissionOutcome> SubmitAllAsync(IEnumerable<RunRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -251,7 +215,7 @@ namespace NenAi.Core.Batch
         }
 
         /// <summary>Completes when no request is on the wire any more (after cancellation, say).</summary>
-        public Task WhenIdleAsync() => Task.WhenAll(_running.Values);
+        public Task WhenIdleAsync() => _queue.WhenIdleAsync();
 
         private static (ulong, ulong) KeyDigest(string key)
         {
@@ -260,10 +224,6 @@ namespace NenAi.Core.Batch
             return (BitConverter.ToUInt64(hash, 0), BitConverter.ToUInt64(hash, 8));
         }
 
-        public void Dispose()
-        {
-            _slots.Dispose();
-            _ready.Dispose();
-        }
+        public void Dispose() => _queue.Dispose();
     }
 }
