@@ -33,6 +33,7 @@ namespace NenAi.Emulator
         private readonly List<ScriptedFault> _scripted = new List<ScriptedFault>();
         private FaultSettings _settings;
         private Random _random;
+        private int _decided;
 
         public FaultInjector(FaultSettings settings)
         {
@@ -48,6 +49,7 @@ namespace NenAi.Emulator
             {
                 _settings = settings;
                 _random = settings.Seed.HasValue ? new Random(settings.Seed.Value) : new Random();
+                _decided = 0;
             }
         }
 
@@ -92,6 +94,9 @@ namespace NenAi.Emulator
                     _ => true,
                 };
                 if (!applies) return new FaultDecision(null, latency, 0, false);
+                int n = ++_decided;
+                if (_settings.StormAfter > 0 && n > _settings.StormAfter && n <= _settings.StormAfter + _settings.StormLength)
+                    return new FaultDecision("429", latency, _settings.StormRetryAfterSeconds, false);
                 double r = _random.NextDouble();
                 string? kind = null;
                 if ((r -= _settings.Rate429) < 0) kind = "429";

@@ -25,5 +25,9 @@ namespace NenAi.Emulator
         /// <summary>Downloads cut off half way.</summary>
         public double RateTruncateDownload { get; set; }
         public int? Seed { get; set; }
+        /// <summary>A storm phase: after this many matching requests (0: none), the next <see cref="StormLength"/> are all 429.</summary>
+        public int StormAfter { get; set; }
+        public int StormLength { get; set; }
+        public int StormRetryAfterSeconds { get; set; }
     }
 }
