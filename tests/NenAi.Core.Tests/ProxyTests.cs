@@ -28,7 +28,7 @@ namespace NenAi.Core.Tests
             {
                 o.ProxyMode = ProxyMode.Explicit;
                 o.ProxyUri = proxy.Uri;
-                o.ProxyCredential = new NetworkCredential("proxyuser", "proxypass");
+                o.ProxyCredential = new ProxyCredentials("proxyuser", TestEmulator.Secret("proxypass"));
             });
             var run = await client.StartRunAsync(Requests.Echo());
             var status = await client.GetRunAsync(run.MessageId);

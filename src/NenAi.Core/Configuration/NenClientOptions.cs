@@ -22,7 +22,14 @@ namespace NenAi.Core.Configuration
         public SecretValue? WebhookSecret { get; private set; }
         public ProxyMode ProxyMode { get; set; } = ProxyMode.System;
         public Uri? ProxyUri { get; set; }
-        public NetworkCredential? ProxyCredential { get; set; }
+        /// <summary>Credentials for the proxy: the explicit one, or the system proxy when there is none.</summary>
+        public ProxyCredentials? ProxyCredential { get; set; }
+        /// <summary>Answer the proxy's challenge with the logged-on user's credentials (integrated authentication).</summary>
+        public bool ProxyUseDefaultCredentials { get; set; }
+        /// <summary>Accept any server certificate (a test server, a TLS-inspecting proxy): the connection is no longer authenticated.</summary>
+        public bool SkipCertificateCheck { get; set; }
+        /// <summary>A client certificate for TLS client authentication.</summary>
+        public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; }
         /// <summary>Per-request timeout (each attempt).</summary>
         public TimeSpan Timeout { get; set; } = DefaultTimeout;
         public int MaximumRetryCount { get; set; } = DefaultMaximumRetryCount;

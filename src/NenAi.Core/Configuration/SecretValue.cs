@@ -62,6 +62,14 @@ namespace NenAi.Core.Configuration
             });
         }
 
+        /// <summary>A read-only copy, for APIs that take a SecureString (a proxy's NetworkCredential, made per challenge).</summary>
+        internal SecureString CopySecureString()
+        {
+            SecureString copy = _value.Copy();
+            copy.MakeReadOnly();
+            return copy;
+        }
+
         /// <summary>A header value has to be a string for HttpClient; it is created per request only.</summary>
         internal string RevealForHeader() => UseChars(chars => new string(chars));
 

@@ -16,6 +16,8 @@ namespace NenAi.Core.Errors
         public const string MissingColumn = "NenMissingColumn";
         public const string InvalidMessageId = "NenInvalidMessageId";
         public const string InvalidWebhookUri = "NenInvalidWebhookUri";
+        /// <summary>Contradictory proxy parameters (-NoProxy with -Proxy, or two kinds of proxy credentials).</summary>
+        public const string InvalidProxySettings = "NenInvalidProxySettings";
         public const string MissingWebhookSecret = "NenMissingWebhookSecret";
         public const string InvalidWebhookHeaders = "NenInvalidWebhookHeaders";
 
@@ -35,6 +37,8 @@ namespace NenAi.Core.Errors
         public const string ServerError = "NenServerError";
         public const string UnexpectedResponse = "NenUnexpectedResponse";
         public const string HttpError = "NenHttpError";
+        /// <summary>407: the proxy wants credentials it did not get (or refused the ones given).</summary>
+        public const string ProxyAuthenticationRequired = "NenProxyAuthenticationRequired";
         /// <summary>409: the Idempotency-Key was already used with another request body.</summary>
         public const string IdempotencyKeyReused = "NenIdempotencyKeyReused";
 

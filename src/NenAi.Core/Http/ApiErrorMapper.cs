@@ -36,6 +36,7 @@ namespace NenAi.Core.Http
                 case 404 when Is(error, "workflow_not_found"): id = NenErrorIds.WorkflowNotFound; category = NenErrorCategory.ObjectNotFound; break;
                 case 404: id = NenErrorIds.RunNotFound; category = NenErrorCategory.ObjectNotFound; break;
                 case 409 when Is(error, "idempotency_key_reused"): id = NenErrorIds.IdempotencyKeyReused; category = NenErrorCategory.InvalidOperation; break;
+                case 407: id = NenErrorIds.ProxyAuthenticationRequired; category = NenErrorCategory.AuthenticationError; break;
                 case 408: id = NenErrorIds.Timeout; category = NenErrorCategory.OperationTimeout; transient = true; break;
                 case 413: id = NenErrorIds.RequestTooLarge; category = NenErrorCategory.LimitsExceeded; break;
                 case 422: id = NenErrorIds.InvalidWorkflowParams; category = NenErrorCategory.InvalidData; break;
@@ -56,6 +57,7 @@ namespace NenAi.Core.Http
             }
             if (parts.Count > 0) text += " (" + string.Join("; ", parts) + ")";
             if (retryAfter.HasValue) text += $" Retry after {retryAfter.Value.TotalSeconds:0.#} s.";
+            if (code == 407) text += " The proxy wants credentials: pass -ProxyCredential, or -ProxyUseDefaultCredentials for integrated Windows authentication.";
             return new NenException(id, category, text)
             {
                 StatusCode = status,

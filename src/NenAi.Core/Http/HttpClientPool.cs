@@ -2,16 +2,21 @@ using System;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http;
+using System.Security.Authentication;
 using NenAi.Core.Configuration;
 
 namespace NenAi.Core.Http
 {
     /// <summary>
-    /// One long-lived HttpClient per (base URL, proxy, connection limit) for the whole process, so
-    /// connections are reused across cmdlet calls and batches instead of exhausting sockets.
+    /// One long-lived HttpClient per connection setup (server, proxy and its credentials, certificates, connection
+    /// limit) for the whole process, so connections are reused across cmdlet calls and batches instead of exhausting
+    /// sockets, and a changed setup (a corrected proxy password, say) gets its own.
     /// </summary>
     public static class HttpClientPool
     {
+        /// <summary>TLS 1.3 is not named in .NET Framework 4.7.2's enum; its value is the same everywhere.</summary>
+        internal const SslProtocols Tls12And13 = SslProtocols.Tls12 | (SslProtocols)12288;
+
         private static readonly ConcurrentDictionary<string, Lazy<HttpClient>> Clients =
             new ConcurrentDictionary<string, Lazy<HttpClient>>(StringComparer.Ordinal);
 
@@ -21,33 +26,59 @@ namespace NenAi.Core.Http
                 options.BaseUri.GetLeftPart(UriPartial.Authority),
                 options.ProxyMode,
                 options.ProxyUri?.AbsoluteUri ?? "-",
-                options.ProxyCredential?.UserName ?? "-",
+                options.ProxyCredential?.Fingerprint ?? "-",
+                options.ProxyUseDefaultCredentials,
+                options.SkipCertificateCheck,
+                options.ClientCertificate?.Thumbprint ?? "-",
                 options.MaxConnectionsPerServer);
             return Clients.GetOrAdd(key, _ => new Lazy<HttpClient>(() => Create(options))).Value;
         }
 
         private static HttpClient Create(NenClientOptions options)
         {
+            var client = new HttpClient(CreateHandler(options), disposeHandler: true)
+            {
+                Timeout = System.Threading.Timeout.InfiniteTimeSpan, // per-request timeouts are ours
+            };
+            client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent.Value);
+            return client;
+        }
+
+        /// <summary>The handler for <paramref name="options"/>: never follows redirects (headers such as x-api-key would go along).</summary>
+        internal static HttpMessageHandler CreateHandler(NenClientOptions options)
+        {
 #if NETFRAMEWORK
-            // net472 defaults to 2 connections per server; that would serialise a batch.
             var handler = new HttpClientHandler
             {
+                // net472 defaults to 2 connections per server; that would serialise a batch.
                 MaxConnectionsPerServer = options.MaxConnectionsPerServer,
                 AllowAutoRedirect = false,
                 AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+                // Windows PowerShell 5.1 without the SchUseStrongCrypto keys offers no TLS 1.2: ask for it on our own
+                // handler, never through the process-wide ServicePointManager.
+                SslProtocols = Tls12And13,
             };
+            if (options.SkipCertificateCheck) handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;
+            if (options.ClientCertificate != null)
+            {
+                handler.ClientCertificateOptions = ClientCertificateOption.Manual;
+                handler.ClientCertificates.Add(options.ClientCertificate);
+            }
 #else
             var handler = new SocketsHttpHandler
             {
                 MaxConnectionsPerServer = options.MaxConnectionsPerServer,
-                // Custom headers such as x-api-key would follow a redirect; never follow one.
                 AllowAutoRedirect = false,
                 AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = TimeSpan.FromSeconds(30),
                 ConnectCallback = ConnectAsync,
             };
+            if (options.SkipCertificateCheck) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            if (options.ClientCertificate != null)
+                handler.SslOptions.ClientCertificates = new System.Security.Cryptography.X509Certificates.X509CertificateCollection { options.ClientCertificate };
 #endif
+            ICredentials? proxyCredentials = options.ProxyUseDefaultCredentials ? CredentialCache.DefaultCredentials : options.ProxyCredential;
             switch (options.ProxyMode)
             {
                 case ProxyMode.None:
@@ -55,18 +86,16 @@ namespace NenAi.Core.Http
                     break;
                 case ProxyMode.Explicit when options.ProxyUri != null:
                     handler.UseProxy = true;
-                    handler.Proxy = new WebProxy(options.ProxyUri) { Credentials = options.ProxyCredential };
+                    // Credentials alone: WebProxy.UseDefaultCredentials = false would clear them.
+                    handler.Proxy = new WebProxy(options.ProxyUri) { Credentials = proxyCredentials };
                     break;
                 default:
-                    handler.UseProxy = true; // the system default proxy
+                    // The system proxy; credentials given without -Proxy are meant for it.
+                    handler.UseProxy = true;
+                    if (proxyCredentials != null) handler.DefaultProxyCredentials = proxyCredentials;
                     break;
             }
-            var client = new HttpClient(handler, disposeHandler: true)
-            {
-                Timeout = System.Threading.Timeout.InfiniteTimeSpan, // per-request timeouts are ours
-            };
-            client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent.Value);
-            return client;
+            return handler;
         }
 
 #if !NETFRAMEWORK

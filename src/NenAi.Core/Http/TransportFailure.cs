@@ -69,6 +69,20 @@ namespace NenAi.Core.Http
             }
             for (Exception? e = ex; e != null; e = e.InnerException)
             {
+#if NET
+                if (e is HttpRequestException h)
+                {
+                    switch (h.HttpRequestError)
+                    {
+                        case HttpRequestError.NameResolutionError: return $"the server's name could not be resolved ({h.Message})";
+                        case HttpRequestError.ResponseEnded: return "the server closed the connection before answering";
+                        case HttpRequestError.InvalidResponse: return "the answer was not valid HTTP";
+                        case HttpRequestError.HttpProtocolError: return "the connection broke an HTTP protocol rule";
+                        case HttpRequestError.ConfigurationLimitExceeded: return "the answer exceeded a size limit";
+                        case HttpRequestError.UserAuthenticationError: return "authentication to the server failed";
+                    }
+                }
+#endif
                 if (e is NotConnectedException nc)
                 {
                     Exception? cause = nc.InnerException;
@@ -77,6 +91,8 @@ namespace NenAi.Core.Http
                         : $"{nc.Message}: {cause?.Message}";
                 }
                 if (e is SocketException se) return $"{se.SocketErrorCode} ({se.Message})";
+                if (e is System.IO.IOException io && !(e.InnerException is null)) continue;
+                if (e is System.IO.IOException last) return $"the connection failed ({last.Message})";
             }
             return ex.GetType().Name;
         }

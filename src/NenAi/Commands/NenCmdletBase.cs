@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Management.Automation;
 using System.Net;
 using System.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using NenAi.Core.Configuration;
@@ -44,13 +45,27 @@ namespace NenAi.Commands
         [Parameter]
         public Uri? Proxy { get; set; }
 
+        /// <summary>Credentials for the proxy: -Proxy's, or the system proxy's when -Proxy is not given.</summary>
         [Parameter]
         [Credential]
         public PSCredential? ProxyCredential { get; set; }
 
+        /// <summary>Authenticate to the proxy (-Proxy's or the system's) as the current user (integrated authentication).</summary>
+        [Parameter]
+        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
+
         /// <summary>Connect directly, ignoring any system proxy.</summary>
         [Parameter]
         public SwitchParameter NoProxy { get; set; }
+
+        /// <summary>Accept any server certificate (a test server, a TLS-inspecting proxy). The connection is then not authenticated.</summary>
+        [Parameter]
+        public SwitchParameter SkipCertificateCheck { get; set; }
+
+        /// <summary>A client certificate for TLS client authentication (with its private key).</summary>
+        [Parameter]
+        [ValidateNotNull]
+        public X509Certificate? Certificate { get; set; }
 
         /// <summary>How often a request that provably failed (or a status query) is retried.</summary>
         [Parameter]
@@ -82,15 +97,44 @@ namespace NenAi.Commands
             NenClientOptions options = NenClientOptions.Resolve(BaseUri, apiKey, signingKey, allowInsecureHttp: AllowInsecureHttp.IsPresent);
             options.MaximumRetryCount = MaximumRetryCount;
             options.Timeout = TimeSpan.FromSeconds(RequestTimeoutSeconds);
+            ApplyConnectionSettings(options);
+            // Per-request lines cost time on big batches; format them only when someone will see them.
+            var client = new NenApiClient(options, WantsDiagnostics() ? Log : null);
+            if (SkipCertificateCheck.IsPresent)
+                WriteWarning("-SkipCertificateCheck: the server's TLS certificate is not checked, so anyone on the way could pose as the service and read the API key. Use it only for a test server or a proxy you trust.");
+            return client;
+        }
+
+        /// <summary>Proxy and certificate parameters onto <paramref name="options"/>; contradictory ones are refused.</summary>
+        private void ApplyConnectionSettings(NenClientOptions options)
+        {
+            if (NoProxy.IsPresent && (Proxy != null || ProxyCredential != null || ProxyUseDefaultCredentials.IsPresent))
+                throw new NenException(NenErrorIds.InvalidProxySettings, NenErrorCategory.InvalidArgument,
+                    "-NoProxy connects directly, so -Proxy, -ProxyCredential and -ProxyUseDefaultCredentials cannot go with it.");
+            if (ProxyCredential != null && ProxyUseDefaultCredentials.IsPresent)
+                throw new NenException(NenErrorIds.InvalidProxySettings, NenErrorCategory.InvalidArgument,
+                    "Use either -ProxyCredential or -ProxyUseDefaultCredentials, not both.");
             if (NoProxy.IsPresent) options.ProxyMode = ProxyMode.None;
             else if (Proxy != null)
             {
                 options.ProxyMode = ProxyMode.Explicit;
                 options.ProxyUri = Proxy;
-                options.ProxyCredential = ProxyCredential?.GetNetworkCredential();
             }
-            // Per-request lines cost time on big batches; format them only when someone will see them.
-            return new NenApiClient(options, WantsDiagnostics() ? Log : null);
+            // Without -Proxy, credentials are for the system proxy.
+            if (ProxyCredential != null) options.ProxyCredential = ToProxyCredentials(ProxyCredential);
+            options.ProxyUseDefaultCredentials = ProxyUseDefaultCredentials.IsPresent;
+            options.SkipCertificateCheck = SkipCertificateCheck.IsPresent;
+            if (Certificate != null) options.ClientCertificate = Certificate as X509Certificate2 ?? new X509Certificate2(Certificate);
+        }
+
+        /// <summary>DOMAIN\user splits into domain and user, as NetworkCredential has them; the password stays secure.</summary>
+        private static ProxyCredentials ToProxyCredentials(PSCredential credential)
+        {
+            string user = credential.UserName ?? string.Empty;
+            int slash = user.IndexOf('\\');
+            return slash > 0
+                ? new ProxyCredentials(user.Substring(slash + 1), new SecretValue(credential.Password), user.Substring(0, slash))
+                : new ProxyCredentials(user, new SecretValue(credential.Password));
         }
 
         private bool WantsDiagnostics()

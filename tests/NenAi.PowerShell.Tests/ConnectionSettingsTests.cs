@@ -1,0 +1,165 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Net.Http;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Security;
+using System.Security.Authentication;
+using System.Threading.Tasks;
+using NenAi.Emulator;
+using NenAi.PowerShell.Tests.Infrastructure;
+using NenAi.TestSupport;
+using Xunit;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>What a Windows server admin expects of connections: TLS, proxies as servers have them, certificates.</summary>
+    public class ConnectionSettingsTests : HostedTest
+    {
+        private const string StartOne = "$rows | Start-NenRun -WorkflowId $echo";
+
+        [Fact]
+        public void TheWindowsPowerShellBuildAsksForTls12And13OnItsOwnHandlerOnly()
+        {
+            // The net472 NenAi.Core.dll that Windows PowerShell 5.1 loads, run here in a load context of its own.
+            string dll = Path.Combine(PsSession.ModuleDirectory, "bin", "net472", "NenAi.Core.dll");
+            var context = new AssemblyLoadContext("net472-core", isCollectible: true);
+            try
+            {
+                Assembly core = context.LoadFromAssemblyPath(dll);
+                Type secretType = core.GetType("NenAi.Core.Configuration.SecretValue")!;
+                Type optionsType = core.GetType("NenAi.Core.Configuration.NenClientOptions")!;
+                object key = Activator.CreateInstance(secretType, PsSession.Secure("k"))!;
+                object options = optionsType.GetMethod("Resolve")!.Invoke(null, new object?[] { "https://api.example.test", key, null, null, false, true, (Func<string, string?>)(_ => null) })!;
+                var before = ServicePointManager.SecurityProtocol;
+
+                object handler = core.GetType("NenAi.Core.Http.HttpClientPool")!.GetMethod("CreateHandler", BindingFlags.NonPublic | BindingFlags.Static)!.Invoke(null, new[] { options })!;
+
+                var clientHandler = Assert.IsType<HttpClientHandler>(handler);
+                Assert.Equal(SslProtocols.Tls12 | SslProtocols.Tls13, clientHandler.SslProtocols);
+                Assert.False(clientHandler.AllowAutoRedirect);
+                Assert.Equal(before, ServicePointManager.SecurityProtocol); // the process-wide setting is left alone
+                clientHandler.Dispose();
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
+
+        [Fact]
+        public async Task ACorrectedProxyPasswordTakesEffect()
+        {
+            await using var proxy = await LoopbackProxy.StartAsync("svc-proxy", "right password");
+            var vars = new (string, object?)[] { ("rows", CsvRows.Numbered(1)), ("proxy", proxy.Uri), ("user", "svc-proxy") };
+
+            PsResult wrong = Run(StartOne + " -Proxy $proxy -ProxyCredential ([pscredential]::new($user, $wrongPassword))", vars.Append(("wrongPassword", PsSession.Secure("wrong password"))).ToArray());
+            PsResult right = Run(StartOne + " -Proxy $proxy -ProxyCredential ([pscredential]::new($user, $rightPassword))", vars.Append(("rightPassword", PsSession.Secure("right password"))).ToArray());
+
+            ErrorRecord refused = Assert.Single(wrong.Errors);
+            Assert.Equal("NenProxyAuthenticationRequired,NenAi.Commands.StartNenRunCommand", refused.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.AuthenticationError, refused.CategoryInfo.Category);
+            right.AssertClean();
+            Assert.Single(right.Output);
+            Assert.Single(State.Ledger);
+        }
+
+        [Fact]
+        public async Task ProxyUseDefaultCredentialsGoesThroughTheProxyAndAChallengeItCannotAnswerIsClear()
+        {
+            await using var open = await LoopbackProxy.StartAsync();
+            await using var basic = await LoopbackProxy.StartAsync("svc-proxy", "secret");
+
+            PsResult through = Run(StartOne + " -Proxy $proxy -ProxyUseDefaultCredentials", ("rows", CsvRows.Numbered(1)), ("proxy", open.Uri)).AssertClean();
+            PsResult refused = Run(StartOne + " -Proxy $proxy -ProxyUseDefaultCredentials", ("rows", CsvRows.Numbered(1)), ("proxy", basic.Uri));
+
+            Assert.Single(through.Output);
+            Assert.True(open.Forwarded >= 1);
+            // Integrated authentication cannot answer a Basic challenge (and there is no domain here): said plainly.
+            Assert.Equal("NenProxyAuthenticationRequired,NenAi.Commands.StartNenRunCommand", Assert.Single(refused.Errors).FullyQualifiedErrorId);
+            Assert.Contains("-ProxyCredential", Assert.Single(refused.Errors).Exception.Message + " " + Assert.Single(refused.Errors).ErrorDetails?.Message, StringComparison.Ordinal);
+        }
+
+        [Theory]
+        [InlineData("-NoProxy -Proxy $proxy")]
+        [InlineData("-NoProxy -ProxyUseDefaultCredentials")]
+        [InlineData("-ProxyUseDefaultCredentials -ProxyCredential ([pscredential]::new('u', $apiKey))")]
+        public void ContradictoryProxySettingsAreOneTerminatingErrorBeforeAnyRequest(string arguments)
+        {
+            PsResult r = Run(StartOne + " " + arguments, ("rows", CsvRows.Numbered(2)), ("proxy", new Uri("http://127.0.0.1:9")));
+
+            Assert.Equal("NenInvalidProxySettings,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Empty(r.Errors);
+            Assert.Equal(0, State.PostRuns);
+        }
+
+        [Fact]
+        public async Task SkipCertificateCheckReachesAServerWithAnUntrustedCertificateAndWarnsOnce()
+        {
+            await using var https = await TestEmulator.StartAsync(tls: new EmulatorTls(TestCertificates.Server()));
+            using PsSession ps = PsSession.For(https);
+            ps.Set("TestDrive", TestDrive);
+
+            PsResult refused = ps.Run("$rows | Start-NenRun -WorkflowId $echo", ("rows", CsvRows.Numbered(1)));
+            PsResult skipped = ps.Run(@"$rows | Start-NenRun -WorkflowId $filesWf -SkipCertificateCheck |
+                Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30 -SkipCertificateCheck |
+                Get-NenRunResult -Destination $TestDrive -SkipCertificateCheck", ("rows", CsvRows.Numbered(1)));
+
+            ErrorRecord error = Assert.Single(refused.Errors);
+            Assert.DoesNotContain("OutcomeUnknown", error.FullyQualifiedErrorId);
+            Assert.Contains("certificate", error.Exception.Message);
+            skipped.AssertClean();
+            Assert.Equal(3, skipped.Output.Count); // downloads over https too
+            Assert.Equal(3, skipped.Warning.Count(w => w.Message.Contains("SkipCertificateCheck"))); // once per command
+            Assert.Single(https.State.Ledger);
+        }
+
+        [Fact]
+        public async Task ACertificateAuthenticatesTheClient()
+        {
+            var clientCertificate = TestCertificates.Client();
+            await using var https = await TestEmulator.StartAsync(tls: new EmulatorTls(TestCertificates.Server(), requireClientCertificate: true));
+            using PsSession ps = PsSession.For(https);
+
+            PsResult without = ps.Run("$rows | Start-NenRun -WorkflowId $echo -SkipCertificateCheck", ("rows", CsvRows.Numbered(1)));
+            PsResult with = ps.Run("$rows | Start-NenRun -WorkflowId $echo -SkipCertificateCheck -Certificate $certificate | Wait-NenRun -SkipCertificateCheck -Certificate $certificate -PollIntervalSec 0.1 -TimeoutSec 30",
+                ("rows", CsvRows.Numbered(1)), ("certificate", clientCertificate));
+
+            // Under TLS 1.3 the server refuses a missing certificate only after the client has sent its request, which
+            // looks exactly like a server that died mid-request: reported as such, and nothing was started.
+            Assert.Contains("closed the connection before answering", Assert.Single(without.Errors).Exception.Message);
+            with.AssertClean();
+            Assert.Single(https.State.Ledger); // only the run of the command that brought the certificate
+            Assert.Equal("success", PsResult.Prop(Assert.Single(with.Output), "Status"));
+            Assert.True(https.State.ClientCertificates.TryGetValue(clientCertificate.Thumbprint, out int requests) && requests >= 2);
+        }
+    }
+
+    /// <summary>The system proxy is process-wide (HttpClient.DefaultProxy), so these run alone.</summary>
+    [Collection(ProcessEnvironment.Name)]
+    public class SystemProxyTests : HostedTest
+    {
+        [Fact]
+        public async Task AProxyCredentialWithoutProxyIsForTheSystemProxy()
+        {
+            await using var proxy = await LoopbackProxy.StartAsync("svc-proxy", "system secret");
+            IWebProxy saved = HttpClient.DefaultProxy;
+            HttpClient.DefaultProxy = new WebProxy(proxy.Uri);
+            try
+            {
+                PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -ProxyCredential ([pscredential]::new('svc-proxy', $password))",
+                    ("rows", CsvRows.Numbered(1)), ("password", PsSession.Secure("system secret"))).AssertClean();
+
+                Assert.Single(r.Output);
+                Assert.True(proxy.Challenged >= 1 && proxy.Forwarded >= 1, "the request went through the system proxy, which got its credentials");
+            }
+            finally
+            {
+                HttpClient.DefaultProxy = saved;
+            }
+        }
+    }
+}
