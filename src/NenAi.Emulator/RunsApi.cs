@@ -111,6 +111,7 @@ namespace NenAi.Emulator
             }
 
             // Faults that strike after the run was accepted: the caller cannot know it was.
+            if (fault.Kind == "latency-after-accept") await Task.Delay(fault.LatencyMs, ctx.RequestAborted);
             if (fault.Kind == "500-after-accept") { await ErrorAsync(ctx, 500, "internal_error", "Something went wrong."); return; }
             if (fault.Kind == "reset-after-accept") { ctx.Abort(); return; }
 
@@ -297,7 +298,8 @@ namespace NenAi.Emulator
 
         private async Task<bool> ApplyBeforeFaultsAsync(HttpContext ctx, FaultDecision fault)
         {
-            if (fault.LatencyMs > 0) await Task.Delay(fault.LatencyMs, ctx.RequestAborted);
+            // latency-after-accept waits after the run is recorded instead (see PostRunsAsync).
+            if (fault.LatencyMs > 0 && fault.Kind != "latency-after-accept") await Task.Delay(fault.LatencyMs, ctx.RequestAborted);
             switch (fault.Kind)
             {
                 case "raw":

@@ -6,7 +6,8 @@ namespace NenAi.Emulator
     public sealed class ScriptedFault
     {
         /// <summary>
-        /// 429, 503, 500, 500-after-accept, reset, reset-after-accept, latency, 404, raw (answer with StatusCode,
+        /// 429, 503, 500, 500-after-accept, reset, reset-after-accept, latency, latency-after-accept (the run is
+        /// recorded, then the answer waits LatencyMs), 404, raw (answer with StatusCode,
         /// Headers and Body as given); downloads only: truncate-download, oversize-download, slow-download,
         /// stall-download (headers and a few bytes, then nothing), redirect-download (302 to the same link),
         /// bad-content-range (a 206 that does not continue where asked).

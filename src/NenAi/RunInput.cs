@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using NenAi.Core.Errors;
+using NenAi.Core.Models;
 
 namespace NenAi
 {
@@ -34,21 +35,48 @@ namespace NenAi
                 case Run run: return Checked(run.MessageId, input!);
                 case string text: return Checked(text, input!);
                 case null: throw NotARun("The input is empty (null).");
+                case System.Guid guid: return Checked(guid.ToString(), input!);
                 case IDictionary map:
-                    return Checked(map["MessageId"] as string ?? map["message_id"] as string ?? throw NotARun(Describe(value)), input!);
+                    return Checked(IdText(map["MessageId"] ?? map["message_id"]) ?? throw NotARun(Describe(value)), input!);
             }
             PSObject wrapper = PSObject.AsPSObject(input!);
             PSPropertyInfo? property = wrapper.Properties["MessageId"] ?? wrapper.Properties["message_id"];
-            object? id = property?.Value is PSObject p ? p.BaseObject : property?.Value;
-            if (id is string s) return Checked(s, input!);
-            throw NotARun(Describe(value));
+            object? id;
+            try
+            {
+                id = property?.Value;
+            }
+            catch (System.Exception ex) when (ex is GetValueException || ex is ExtendedTypeSystemException)
+            {
+                throw NotARun($"The input's {property!.Name} property could not be read ({ex.Message}).");
+            }
+            return Checked(IdText(id) ?? throw NotARun(Describe(value)), input!);
+        }
+
+        /// <summary>A message id as a string: a string (wrapped or not) or a GUID; anything else is none.</summary>
+        private static string? IdText(object? id)
+        {
+            object? value = id is PSObject p ? p.BaseObject : id;
+            return value switch
+            {
+                string s => s,
+                System.Guid g => g.ToString(),
+                _ => null,
+            };
         }
 
         private static RunInput Checked(string messageId, object target)
         {
-            string trimmed = messageId.Trim();
-            if (trimmed.Length == 0) throw NotARun("The message id is empty.");
-            return new RunInput(trimmed, null, target);
+            string checkedId;
+            try
+            {
+                checkedId = MessageIds.Check(messageId);
+            }
+            catch (NenException ex)
+            {
+                throw NotARun(ex.Message);
+            }
+            return new RunInput(checkedId, null, target);
         }
 
         private static string Describe(object value) =>

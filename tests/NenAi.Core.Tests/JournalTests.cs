@@ -168,7 +168,8 @@ namespace NenAi.Core.Tests
         {
             using var first = RunJournal.Open(JournalPath);
             var ex = Assert.Throws<NenException>(() => RunJournal.Open(JournalPath));
-            Assert.Equal(NenErrorIds.JournalCorrupt, ex.ErrorId);
+            Assert.Equal(NenErrorIds.JournalInUse, ex.ErrorId);
+            Assert.Equal(NenErrorCategory.ResourceUnavailable, ex.Category);
         }
 
         [Fact]

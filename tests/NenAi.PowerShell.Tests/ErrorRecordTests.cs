@@ -77,12 +77,15 @@ namespace NenAi.PowerShell.Tests
         [Fact]
         public void WithErrorActionStopTheFirstBadRowStopsTheCommandAndNoRequestIsLeftRunning()
         {
-            State.Faults.Replace(new FaultSettings { LatencyMs = 300, ApplyTo = "post" });
+            // Every run is recorded by the server and answered only after a minute: only a real cancel ends them.
+            State.Faults.Script(new ScriptedFault { Kind = "latency-after-accept", Route = "POST /runs", Count = 1000, LatencyMs = 60_000 });
             string journal = Path.Combine(TestDrive, "stop.jsonl");
             var rows = CsvRows.Parse($"Id,WorkflowId,NAME\n1,{TestEmulator.EchoWorkflow},a\n2,{TestEmulator.EchoWorkflow},b\n3,not-a-guid,bad\n4,{TestEmulator.EchoWorkflow},c\n5,{TestEmulator.EchoWorkflow},d");
 
-            PsResult r = Run("$rows | Start-NenRun -KeyProperty Id -ExcludeProperty Id -JournalPath $journal -ErrorAction Stop; 'not reached'",
-                ("rows", rows), ("journal", journal));
+            // The bad row enters only once the two rows before it are on the wire.
+            Func<bool> onTheWire = () => Eventually.True(() => State.RequestsInFlight >= 2, TimeSpan.FromSeconds(30));
+            PsResult r = Run("$rows | ForEach-Object { if ($_.NAME -eq 'bad') { $null = $onTheWire.Invoke() }; $_ } | Start-NenRun -KeyProperty Id -ExcludeProperty Id -JournalPath $journal -ErrorAction Stop; 'not reached'",
+                ("rows", rows), ("journal", journal), ("onTheWire", onTheWire));
 
             Assert.NotNull(r.Terminating);
             Assert.Empty(r.Errors);
@@ -92,6 +95,7 @@ namespace NenAi.PowerShell.Tests
             // Rows after the bad one were never sent, and nothing is still on the wire.
             Assert.DoesNotContain(State.Ledger, e => (string)e.Params["NAME"]! is "c" or "d");
             Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)), "a request was left running");
+            Assert.Equal(new[] { "a", "b" }, State.Ledger.Select(e => (string)e.Params["NAME"]!).OrderBy(n => n)); // they were on the wire
             // The journal is closed and records how every sent row ended (none is left "Submitting").
             using (File.Open(journal, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
             Assert.DoesNotContain(JournalFile.LastStates(journal).Values, s => s == "Submitting");
@@ -105,7 +109,6 @@ namespace NenAi.PowerShell.Tests
             { "$rows | Start-NenRun -WorkflowId $echo -ApiKey 'plain text key'", "ParameterArgumentTransformationError,NenAi.Commands.StartNenRunCommand", ErrorCategory.InvalidData },
             { "$ids | Wait-NenRun -SigningKey 'plain text key'", "ParameterArgumentTransformationError,NenAi.Commands.WaitNenRunCommand", ErrorCategory.InvalidData },
             { "$rows | Start-NenRun -WorkflowId $secureWf -SecureParameter @{ password = 'plain text' }", "NenInvalidSecureParameter,NenAi.Commands.StartNenRunCommand", ErrorCategory.InvalidArgument },
-            { "$PSDefaultParameterValues.Remove('*-Nen*:SigningKey'); $rows | Start-NenRun -WorkflowId $secureWf -ApiKey $unsignedKey -SecureParameter @{ password = $apiKey }", "NenSigningKeyRequired,NenAi.Commands.StartNenRunCommand", ErrorCategory.SecurityError },
         };
 
         [Theory]
@@ -145,6 +148,21 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal(ErrorCategory.InvalidArgument, r.Terminating!.CategoryInfo.Category);
             Assert.Contains("NEN_API_KEY", r.Terminating.Exception.Message);
             Assert.Equal(0, State.PostRuns + State.GetRuns);
+        }
+
+        [Fact]
+        public void SecureParametersWithoutASigningKeyAreOneTerminatingErrorBeforeAnyRequest()
+        {
+            using IDisposable env = ProcessEnvironment.Scope();
+
+            PsResult r = Run("$rows | Start-NenRun -BaseUri $baseUri -WorkflowId $secureWf -ApiKey $unsignedKey -SecureParameter @{ password = $apiKey }",
+                ("rows", CsvRows.Numbered(3)), ("unsignedKey", PsSession.Secure(TestEmulator.UnsignedApiKey)));
+
+            Assert.Empty(r.Errors);
+            Assert.Equal("NenSigningKeyRequired,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.SecurityError, r.Terminating!.CategoryInfo.Category);
+            Assert.Null(r.Terminating.TargetObject);
+            Assert.Equal(0, State.PostRuns);
         }
 
         [Fact]

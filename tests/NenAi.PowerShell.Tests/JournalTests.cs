@@ -46,7 +46,7 @@ namespace NenAi.PowerShell.Tests
 
             PsResult r = Run(Batch, ("rows", CsvRows.Numbered(2)), ("journal", journal));
 
-            Assert.StartsWith("NenJournal", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal("NenJournalInUse,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
             Assert.Equal(0, State.PostRuns);
         }
     }

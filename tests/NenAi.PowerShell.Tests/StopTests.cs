@@ -16,17 +16,23 @@ namespace NenAi.PowerShell.Tests
         private void AssertNothingLeftRunning() =>
             Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)), $"{State.RequestsInFlight} request(s) still running");
 
+        /// <summary>Longer than any check below: a request that was not really cancelled would still be running.</summary>
+        private const int Hang = 60_000;
+
         [Fact]
         public void StoppingASlowBatchReturnsPromptlyAndTheJournalMatchesTheLedger()
         {
-            State.Faults.Replace(new FaultSettings { LatencyMs = 400, ApplyTo = "post" });
             string journal = Path.Combine(TestDrive, "batch.jsonl");
             var rows = CsvRows.Numbered(60);
             const string command = "$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -ExcludeProperty Id -ThrottleLimit 4 -JournalPath $journal";
+            // Six rows go through; then every run is recorded by the server but answered only after a minute.
+            State.Faults.Script(new ScriptedFault { Kind = "latency", Route = "POST /runs", Count = 6 });
+            State.Faults.Script(new ScriptedFault { Kind = "latency-after-accept", Route = "POST /runs", Count = 1000, LatencyMs = Hang });
 
             using (RunningScript running = Ps.Start(command, ("rows", rows), ("journal", journal)))
             {
                 Assert.True(running.WaitForOutput(6, TimeSpan.FromSeconds(30)), "the batch never got going");
+                Assert.True(Eventually.True(() => State.RequestsInFlight >= 4, TimeSpan.FromSeconds(30)), "no request was hanging");
                 TimeSpan took = running.Stop();
                 Assert.True(took < Prompt, $"Stop() took {took.TotalMilliseconds:0} ms");
                 Assert.True(running.Wait(TimeSpan.FromSeconds(10)).Stopped);
@@ -44,12 +50,13 @@ namespace NenAi.PowerShell.Tests
             }
             var ledgerIds = State.Ledger.Select(e => e.MessageId).ToHashSet();
             foreach (JsonElement record in records.Values.Where(r => r.GetProperty("state").GetString() == "Accepted"))
-                Assert.Contains(record.GetProperty("messageId").GetString(), ledgerIds);
+                Assert.Contains(record.GetProperty("messageId").GetString()!, ledgerIds);
             Assert.DoesNotContain(records.Values, r => r.GetProperty("state").GetString() == "Submitting");
+            Assert.True(records.Values.Count(r => r.GetProperty("state").GetString() == "Unknown") >= 4, "the stopped requests are 'unknown'");
             Assert.True(records.Count < rows.Length, "the stop came too late to prove anything");
 
             // The same command again (resending "unknown" rows with their key) completes the batch: one run per row.
-            State.Faults.Replace(new FaultSettings());
+            State.Faults.Clear();
             Run(command + " -RetryUnknown | Out-Null", ("rows", rows), ("journal", journal)).AssertClean();
             Assert.Equal(rows.Length, State.Ledger.Count);
             Assert.Equal(rows.Length, State.Ledger.Select(e => (string)e.Params["NAME"]!).Distinct().Count());
@@ -60,8 +67,11 @@ namespace NenAi.PowerShell.Tests
         {
             string id = Run("$rows | Start-NenRun -WorkflowId $slowWf", ("rows", CsvRows.Parse("NAME\nslow"))).AssertClean().Strings("MessageId").Single()!;
 
+            // The third status query hangs: Ctrl+C must cut it.
+            State.Faults.Script(new ScriptedFault { Kind = "latency", Route = "GET /runs", Count = 2 });
+            State.Faults.Script(new ScriptedFault { Kind = "latency", Route = "GET /runs", Count = 1000, LatencyMs = Hang });
             using RunningScript running = Ps.Start("$id | Wait-NenRun -PollIntervalSec 0.2", ("id", id));
-            Assert.True(Eventually.True(() => State.GetsFor(id) >= 2, TimeSpan.FromSeconds(30)), "the wait never polled");
+            Assert.True(Eventually.True(() => State.GetsFor(id) >= 3 && State.RequestsInFlight >= 1, TimeSpan.FromSeconds(30)), "no query was hanging");
             TimeSpan took = running.Stop();
 
             Assert.True(took < Prompt, $"Stop() took {took.TotalMilliseconds:0} ms");

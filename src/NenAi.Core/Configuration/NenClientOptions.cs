@@ -79,7 +79,7 @@ namespace NenAi.Core.Configuration
                 (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
             {
                 throw new NenException(NenErrorIds.InvalidBaseUri, NenErrorCategory.InvalidArgument,
-                    $"The base URL '{url}' is not an absolute http(s) URL.");
+                    $"The base URL '{Logging.Redactor.Redact(url)}' is not an absolute http(s) URL.");
             }
             if (!string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.UserInfo))
             {

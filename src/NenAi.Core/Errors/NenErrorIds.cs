@@ -15,6 +15,8 @@ namespace NenAi.Core.Errors
         public const string DuplicateRowKey = "NenDuplicateRowKey";
         public const string MissingColumn = "NenMissingColumn";
         public const string InvalidMessageId = "NenInvalidMessageId";
+        /// <summary>-Destination or -JournalPath is not a file-system path.</summary>
+        public const string InvalidPath = "NenInvalidPath";
         public const string InvalidWebhookUri = "NenInvalidWebhookUri";
         /// <summary>Contradictory proxy parameters (-NoProxy with -Proxy, or two kinds of proxy credentials).</summary>
         public const string InvalidProxySettings = "NenInvalidProxySettings";
@@ -63,6 +65,8 @@ namespace NenAi.Core.Errors
         public const string UnsafeFileName = "NenUnsafeFileName";
         public const string UnsafeZipEntry = "NenUnsafeZipEntry";
         public const string JournalCorrupt = "NenJournalCorrupt";
+        /// <summary>Another batch holds the journal.</summary>
+        public const string JournalInUse = "NenJournalInUse";
         /// <summary>The journal could not be written (disk full, share gone): the batch stops.</summary>
         public const string JournalWriteFailed = "NenJournalWriteFailed";
         public const string PreviousOutcomeUnknown = "NenPreviousOutcomeUnknown";

@@ -155,9 +155,7 @@ namespace NenAi.Core.Http
         /// </summary>
         public async Task<RunStatus> GetRunAsync(string messageId, CancellationToken cancellationToken = default, ThrottleGate? gate = null)
         {
-            if (string.IsNullOrWhiteSpace(messageId))
-                throw new NenException(NenErrorIds.InvalidMessageId, NenErrorCategory.InvalidArgument, "The message id is empty.");
-            string id = messageId.Trim();
+            string id = MessageIds.Check(messageId);
             Uri uri = RunUri(id);
             gate ??= ThrottleGate.For(Options);
             var budget = NewBudget();

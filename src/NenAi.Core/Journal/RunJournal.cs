@@ -50,21 +50,42 @@ namespace NenAi.Core.Journal
         public static RunJournal Open(string path)
         {
             string full = System.IO.Path.GetFullPath(path);
-            string? dir = System.IO.Path.GetDirectoryName(full);
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            FileStream? lockFile = null, stream;
+            if (Directory.Exists(full))
+                throw new NenException(NenErrorIds.InvalidPath, NenErrorCategory.InvalidArgument, $"The journal '{full}' is a folder; give a file name, such as '{System.IO.Path.Combine(full, "batch.jsonl")}'.");
+            FileStream lockFile, stream;
             try
             {
-                // An exclusive lock file (FileShare is only advisory on Unix for shared opens); the
-                // journal itself stays readable by others while the batch runs.
+                string? dir = System.IO.Path.GetDirectoryName(full);
+                if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
+            {
+                throw CannotOpen(full, ex);
+            }
+            try
+            {
+                // An exclusive lock file (FileShare is only advisory on Unix for shared opens); the journal itself
+                // stays readable by others while the batch runs. It is opened first, so failing to take it means
+                // another batch holds it.
                 lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-                stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
             }
             catch (IOException ex)
             {
-                lockFile?.Dispose();
-                throw new NenException(NenErrorIds.JournalCorrupt, NenErrorCategory.ResourceUnavailable,
-                    $"The journal '{full}' cannot be opened; is another batch using it? ({ex.Message})", ex);
+                throw new NenException(NenErrorIds.JournalInUse, NenErrorCategory.ResourceUnavailable,
+                    $"The journal '{full}' is in use by another batch (one command at a time per journal). Wait for it, or give this batch its own -JournalPath. ({ex.Message})", ex);
+            }
+            catch (Exception ex) when (ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
+            {
+                throw CannotOpen(full, ex);
+            }
+            try
+            {
+                stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
+            {
+                lockFile.Dispose();
+                throw CannotOpen(full, ex);
             }
             var journal = new RunJournal(full, stream, lockFile);
             try
@@ -78,6 +99,9 @@ namespace NenAi.Core.Journal
             }
             return journal;
         }
+
+        private static NenException CannotOpen(string full, Exception ex) =>
+            new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError, $"The journal '{full}' cannot be opened for writing ({ex.Message}).", ex);
 
         private void Load()
         {

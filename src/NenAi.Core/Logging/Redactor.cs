@@ -21,6 +21,7 @@ namespace NenAi.Core.Logging
         private static readonly Regex CredentialHeader = new Regex(
             @"(?i)\b(x-api-key|x-signature|x-hmac-signature|authorization|proxy-authorization)(\s*:\s*)(""[^""]*""|'[^']*'|[^\r\n,;]+)",
             RegexOptions.Compiled);
+        private static readonly Regex UrlUserInfo = new Regex(@"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]+@", RegexOptions.Compiled);
         private static readonly Regex UrlQuery = new Regex(@"(?i)\b(https?://[^\s?#""'<>]+)\?[^\s""'<>]*", RegexOptions.Compiled);
         private static readonly Regex Sha256Signature = new Regex(@"(?i)sha256=[0-9a-f]+", RegexOptions.Compiled);
         private static readonly Regex LongHex = new Regex(@"\b[0-9a-fA-F]{40,}\b", RegexOptions.Compiled);
@@ -34,18 +35,19 @@ namespace NenAi.Core.Logging
         private static string Apply(string? text, Regex names)
         {
             if (string.IsNullOrEmpty(text)) return string.Empty;
-            string result = UrlQuery.Replace(text!, m => m.Groups[1].Value + "?" + Mask);
+            string result = UrlUserInfo.Replace(text!, m => m.Groups[1].Value + Mask + "@");
+            result = UrlQuery.Replace(result, m => m.Groups[1].Value + "?" + Mask);
             result = names.Replace(result, m => m.Groups[1].Value + m.Groups[2].Value + Mask);
             result = Sha256Signature.Replace(result, "sha256=" + Mask);
             return LongHex.Replace(result, Mask);
         }
 
-        /// <summary>A URL safe to show: scheme, host and path only.</summary>
+        /// <summary>A URL safe to show: scheme, host, port and path only (no user information, no query).</summary>
         public static string Url(Uri? uri)
         {
             if (uri is null) return string.Empty;
             if (!uri.IsAbsoluteUri) return Redact(uri.OriginalString);
-            string left = uri.GetLeftPart(UriPartial.Path);
+            string left = uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
             return string.IsNullOrEmpty(uri.Query) ? left : left + "?" + Mask;
         }
     }

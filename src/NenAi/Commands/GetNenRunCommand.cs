@@ -120,7 +120,7 @@ namespace NenAi.Commands
             JournalSnapshot journal;
             try
             {
-                journal = JournalReader.Read(GetUnresolvedProviderPathFromPSPath(JournalPath));
+                journal = JournalReader.Read(FileSystemPath(JournalPath!, nameof(JournalPath)));
             }
             catch (NenException ex)
             {

@@ -12,13 +12,14 @@ namespace NenAi.Commands
     /// Downloads the result files of finished runs to Destination\&lt;messageId&gt;\ and writes one FileInfo
     /// (with a MessageId property) per file.
     /// </summary>
-    [Cmdlet(VerbsCommon.Get, "NenRunResult", DefaultParameterSetName = ByInput)]
+    [Cmdlet(VerbsCommon.Get, "NenRunResult", DefaultParameterSetName = ByInput, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(FileInfo))]
     public sealed class GetNenRunResultCommand : NenCmdletBase
     {
         private const string ByInput = "ByInput";
         private const string ById = "ById";
         private ResultDownloader? _downloader;
+        private string _destination = string.Empty;
         private int _runs, _files, _failed;
 
         /// <summary>
@@ -57,7 +58,16 @@ namespace NenAi.Commands
         protected override void BeginProcessing()
         {
             EnsureConfigured();
-            string destination = Destination is null ? SessionState.Path.CurrentFileSystemLocation.ProviderPath : GetUnresolvedProviderPathFromPSPath(Destination);
+            string destination = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+            try
+            {
+                if (Destination != null) destination = FileSystemPath(Destination, nameof(Destination));
+            }
+            catch (NenException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.From(ex, Destination));
+            }
+            _destination = destination;
             _downloader = new ResultDownloader(Client, new ResultDownloadOptions(destination) { Force = Force.IsPresent, Expand = Expand.IsPresent }, Log);
         }
 
@@ -76,6 +86,8 @@ namespace NenAi.Commands
                     WriteError(ErrorRecords.From(ex, item));
                     continue;
                 }
+                // It writes files: -WhatIf shows where, and sends nothing.
+                if (!ShouldProcess($"run {run.MessageId} → {System.IO.Path.Combine(_destination, run.MessageId)}", "Save result files")) continue;
                 // A status in hand (Wait-NenRun output) is used as is; a bare id is looked up first.
                 Download(run.Status?.Core ?? new CoreStatus { MessageId = run.MessageId, Status = string.Empty }, run.Target);
             }

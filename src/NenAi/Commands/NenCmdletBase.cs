@@ -9,6 +9,7 @@ using System.Threading.Tasks;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
 using NenAi.Core.Http;
+using NenAi.Core.Logging;
 
 namespace NenAi.Commands
 {
@@ -24,6 +25,8 @@ namespace NenAi.Commands
         /// <summary>When the last progress record was written; null while none has been.</summary>
         private TimeSpan? _lastProgress;
         private bool? _progressWanted;
+        private bool _progressClosed;
+        private bool _disposed;
         private NenApiClient? _client;
 
         /// <summary>The API's base URL; falls back to NEN_BASE_URL, then https://api.getnen.ai.</summary>
@@ -145,6 +148,30 @@ namespace NenAi.Commands
             return Active("Verbose", "VerbosePreference") || Active("Debug", "DebugPreference");
         }
 
+        /// <summary>
+        /// A path parameter as a file-system path (relative to the current location, PowerShell drives resolved).
+        /// Anything else (Env:\x, Variable:\x, a character no file name may hold) is refused: the module writes files.
+        /// </summary>
+        protected string FileSystemPath(string path, string parameter)
+        {
+            string resolved;
+            ProviderInfo provider;
+            try
+            {
+                resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+            }
+            catch (Exception ex) when (ex is ArgumentException || ex is NotSupportedException || ex is ItemNotFoundException || ex is DriveNotFoundException || ex is ProviderNotFoundException || ex is PSArgumentException)
+            {
+                throw new NenException(NenErrorIds.InvalidPath, NenErrorCategory.InvalidArgument, $"-{parameter} '{path}' is not a usable path: {ex.Message}", ex);
+            }
+            if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+                throw new NenException(NenErrorIds.InvalidPath, NenErrorCategory.InvalidArgument,
+                    $"-{parameter} '{path}' is on the {provider.Name} provider; it must be a file-system path.");
+            if (resolved.IndexOf('\0') >= 0 || resolved.IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
+                throw new NenException(NenErrorIds.InvalidPath, NenErrorCategory.InvalidArgument, $"-{parameter} holds a character no path may hold.");
+            return resolved;
+        }
+
         /// <summary>Turns a configuration failure into a terminating error with its stable id.</summary>
         protected void EnsureConfigured()
         {
@@ -154,7 +181,8 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                ThrowTerminatingError(ErrorRecords.From(ex, BaseUri));
+                // The URL as given may carry a password (user info): never as the target.
+                ThrowTerminatingError(ErrorRecords.From(ex, BaseUri is null ? null : Redactor.Redact(BaseUri)));
             }
         }
 
@@ -196,7 +224,7 @@ namespace NenAi.Commands
         /// </summary>
         protected bool ProgressDue()
         {
-            if (!ProgressWanted) return false;
+            if (_progressClosed || !ProgressWanted) return false;
             TimeSpan now = _progressClock.Elapsed;
             if (_lastProgress.HasValue && now - _lastProgress.Value < ProgressInterval) return false;
             _lastProgress = now;
@@ -206,7 +234,8 @@ namespace NenAi.Commands
         /// <summary>Closes the progress bar of <paramref name="activityId"/>, if one was shown.</summary>
         protected void CompleteProgress(int activityId, string activity)
         {
-            if (_lastProgress is null) return;
+            if (_lastProgress is null || _progressClosed) return;
+            _progressClosed = true; // once closed, no update may reopen the bar
             WriteProgress(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
 
@@ -214,16 +243,22 @@ namespace NenAi.Commands
             !(LanguagePrimitives.TryConvertTo(GetVariableValue("ProgressPreference"), out ActionPreference p) &&
               (p == ActionPreference.SilentlyContinue || p == ActionPreference.Ignore));
 
-        protected override void StopProcessing() => _cancel.Cancel();
+        protected override void StopProcessing() => CancelBackgroundWork();
 
         /// <summary>Stops the core's background work (e.g. -Any has its answer) without stopping the pipeline.</summary>
-        protected void CancelBackgroundWork() => _cancel.Cancel();
+        protected void CancelBackgroundWork()
+        {
+            // Ctrl+C may arrive while, or after, the pipeline disposes this command.
+            try { _cancel.Cancel(); }
+            catch (ObjectDisposedException) { }
+        }
 
         protected virtual void Dispose(bool disposing)
         {
-            if (disposing)
+            if (disposing && !_disposed)
             {
                 _cancel.Cancel();
+                _disposed = true;
                 _cancel.Dispose();
             }
         }

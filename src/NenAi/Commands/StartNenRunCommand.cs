@@ -120,7 +120,7 @@ namespace NenAi.Commands
                 if (_secure.Count > 0 && Client.Options.SigningKey is null)
                     throw new NenException(NenErrorIds.SigningKeyRequired, NenErrorCategory.SecurityError,
                         $"-SecureParameter travels only in HMAC-signed requests, and no signing key is configured. Pass -SigningKey or set {EnvironmentVariables.SigningKey}.");
-                if (JournalPath != null) _journal = RunJournal.Open(GetUnresolvedProviderPathFromPSPath(JournalPath));
+                if (JournalPath != null) _journal = RunJournal.Open(FileSystemPath(JournalPath, nameof(JournalPath)));
                 // The journal is the batch: its id scopes every row's Idempotency-Key. Without one, each command is a new batch.
                 if (_journal != null) _factory!.BatchId = _journal.BatchId;
                 _submitter = new BatchSubmitter(Client, ThrottleLimit, _journal, RetryUnknown.IsPresent);
@@ -128,7 +128,9 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                ThrowTerminatingError(ErrorRecords.From(ex, JournalPath));
+                // The journal is the target of journal errors; a missing signing key concerns no object.
+                bool aboutTheJournal = ex.ErrorId == NenErrorIds.JournalInUse || ex.ErrorId == NenErrorIds.JournalWriteFailed || ex.ErrorId == NenErrorIds.JournalCorrupt || ex.ErrorId == NenErrorIds.InvalidPath;
+                ThrowTerminatingError(ErrorRecords.From(ex, aboutTheJournal ? JournalPath : null));
             }
         }
 
@@ -177,6 +179,9 @@ namespace NenAi.Commands
             Core.Models.RunRequest request;
             try
             {
+                if (InputObject?.BaseObject is Run || InputObject?.BaseObject is RunStatus)
+                    throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
+                        $"The input is a run ({InputObject.BaseObject}), not a row of parameters; it was not sent. To follow runs, pipe them to Wait-NenRun or Get-NenRunResult.");
                 var row = PSRowReader.Read(InputObject);
                 if (InputObject != null && row is null)
                     throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
@@ -192,7 +197,7 @@ namespace NenAi.Commands
 
             string description = $"Workflow {request.WorkflowId} with {request.Parameters.Count} parameter(s)"
                 + (request.SecureParameters.Count > 0 ? $" and {request.SecureParameters.Count} secure parameter(s)" : string.Empty)
-                + (request.RowKey != null ? $", row {request.RowKey}" : string.Empty);
+                + (request.RowKey != null ? $", {RowKey.Describe(request.RowKey)}" : string.Empty);
             if (!ShouldProcess(description, "Start Nen run")) return;
             EnsureSubmitter();
 

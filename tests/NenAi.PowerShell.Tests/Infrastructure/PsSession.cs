@@ -26,6 +26,9 @@ namespace NenAi.PowerShell.Tests.Infrastructure
         public PsSession(bool importModule = true)
         {
             InitialSessionState iss = InitialSessionState.CreateDefault2();
+            // An embedding host reads no powershell.config.json: on Windows the default policy would refuse the .psm1.
+            // (Elsewhere there is no execution policy, and setting one throws.)
+            if (OperatingSystem.IsWindows()) iss.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass;
             if (importModule) iss.ImportPSModule(Manifest);
             iss.ThrowOnRunspaceOpenError = true;
             _runspace = RunspaceFactory.CreateRunspace(iss);

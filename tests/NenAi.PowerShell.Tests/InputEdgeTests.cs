@@ -1,0 +1,207 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Text.Json;
+using NenAi.PowerShell.Tests.Infrastructure;
+using Xunit;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>Awkward input a sysadmin will eventually give: every one is a clear error, and the rest of the batch goes on.</summary>
+    public class InputEdgeTests : HostedTest
+    {
+        private PSObject[] Finished(int count, string workflow = "$filesWf") =>
+            Run($"$rows | Start-NenRun -WorkflowId {workflow} -ExcludeProperty Id | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("rows", CsvRows.Numbered(count))).AssertClean().Output.ToArray();
+
+        [Fact]
+        public void ADestinationThatIsAFileIsOneErrorPerRunNotTheEndOfTheBatch()
+        {
+            PSObject[] statuses = Finished(2);
+            string file = Path.Combine(TestDrive, "afile.txt");
+            File.WriteAllText(file, "x");
+
+            PsResult r = Run("$statuses | Get-NenRunResult -Destination $file; 'after'", ("statuses", statuses), ("file", file));
+
+            Assert.Null(r.Terminating);
+            Assert.Equal(2, r.Errors.Count);
+            Assert.All(r.Errors, e =>
+            {
+                Assert.Equal("NenDownloadFailed,NenAi.Commands.GetNenRunResultCommand", e.FullyQualifiedErrorId);
+                Assert.Equal(ErrorCategory.WriteError, e.CategoryInfo.Category);
+                Assert.Contains(e.TargetObject, statuses);
+            });
+            Assert.Equal("after", r.BaseOutput.Last());
+        }
+
+        [Fact]
+        public void AFileWhereARunsFolderShouldBeFailsThatRunOnly()
+        {
+            PSObject[] statuses = Finished(3);
+            string blocked = (string)PsResult.Prop(statuses[1], "MessageId")!;
+            File.WriteAllText(Path.Combine(TestDrive, blocked), "in the way");
+
+            PsResult r = Run("$statuses | Get-NenRunResult -Destination $TestDrive", ("statuses", statuses));
+
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal("NenDownloadFailed,NenAi.Commands.GetNenRunResultCommand", error.FullyQualifiedErrorId);
+            Assert.Same(statuses[1], error.TargetObject);
+            Assert.Equal(6, r.Output.Count); // the other two runs' three files each
+        }
+
+        [Theory]
+        [InlineData("$statuses | Get-NenRunResult -Destination 'Env:\\nenout'", "GetNenRunResultCommand")]
+        [InlineData("$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -JournalPath 'Variable:\\nen.jsonl'", "StartNenRunCommand")]
+        [InlineData("Get-NenRun -JournalPath 'Env:\\nen.jsonl'", "GetNenRunCommand")]
+        public void APathThatIsNotOnTheFileSystemIsRefused(string script, string cmdlet)
+        {
+            string cwd = Environment.CurrentDirectory;
+            var before = Directory.GetFileSystemEntries(cwd).ToHashSet();
+
+            PsResult r = Run(script, ("statuses", Array.Empty<PSObject>().Append(PSObject.AsPSObject(Guid.NewGuid().ToString())).ToArray()), ("rows", CsvRows.Numbered(1)));
+
+            Assert.Equal($"NenInvalidPath,NenAi.Commands.{cmdlet}", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, r.Terminating!.CategoryInfo.Category);
+            Assert.Equal(0, State.PostRuns + State.GetRuns);
+            Assert.Empty(Directory.GetFileSystemEntries(cwd).Where(e => !before.Contains(e)));
+        }
+
+        [Fact]
+        public void AJournalPathThatIsAFolderIsAClearErrorEveryTime()
+        {
+            string folder = Path.Combine(TestDrive, "journals");
+            Directory.CreateDirectory(folder);
+
+            PsResult first = Run("$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -JournalPath $folder", ("rows", CsvRows.Numbered(1)), ("folder", folder));
+            PsResult second = Run("$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -JournalPath $folder", ("rows", CsvRows.Numbered(1)), ("folder", folder));
+
+            foreach (PsResult r in new[] { first, second })
+            {
+                Assert.Equal("NenInvalidPath,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+                Assert.Contains("is a folder", r.Terminating!.Exception.Message);
+            }
+            Assert.Equal(0, State.PostRuns);
+        }
+
+        [Fact]
+        public void WaitAnyClosesItsProgressBarExactlyOnce()
+        {
+            PSObject[] runs = Run("$rows | Start-NenRun -WorkflowId $echo -ExcludeProperty Id", ("rows", CsvRows.Numbered(3))).AssertClean().Output.ToArray();
+
+            PsResult r = Run("$runs | ForEach-Object { [System.Threading.Thread]::Sleep(300); $_ } | Wait-NenRun -Any -PollIntervalSec 0.1", ("runs", runs)).AssertClean();
+
+            var bar = r.Progress.Where(p => p.ActivityId == 2).ToList();
+            Assert.NotEmpty(bar);
+            Assert.Equal(ProgressRecordType.Completed, bar.Last().RecordType);
+            Assert.Single(bar, p => p.RecordType == ProgressRecordType.Completed);
+        }
+
+        [Fact]
+        public void MessageIdsArriveInEveryShapeAndAPropertyThatThrowsIsOneError()
+        {
+            string id = (string)PsResult.Prop(Finished(1, "$echo").Single(), "MessageId")!;
+
+            PsResult r = Run(@"
+                $throws = [pscustomobject]@{ Name = 'broken' }
+                $throws.PSObject.Properties.Add([psscriptproperty]::new('MessageId', { throw 'no id for you' }))
+                @(
+                    @{ MessageId = [psobject]$id }
+                    [pscustomobject]@{ MessageId = [guid]$id }
+                    $throws
+                    [pscustomobject]@{ message_id = $id }
+                ) | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("id", id));
+
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal("NenInvalidMessageId,NenAi.Commands.WaitNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Contains("could not be read", error.Exception.Message);
+            Assert.Single(r.Output); // one run, followed once, whatever shape it came in
+        }
+
+        [Theory]
+        [InlineData("..")]
+        [InlineData(".")]
+        [InlineData("a/../b")]
+        [InlineData("x?y=1")]
+        public void AMessageIdThatWouldWalkTheUrlPathIsRefusedWithoutARequest(string id)
+        {
+            PsResult r = Run("$id | Wait-NenRun -PollIntervalSec 0.1; $id | Get-NenRunResult -Destination $TestDrive", ("id", id));
+
+            Assert.Equal(2, r.Errors.Count);
+            Assert.All(r.Errors, e => Assert.StartsWith("NenInvalidMessageId,", e.FullyQualifiedErrorId));
+            Assert.Equal(0, State.GetRuns);
+        }
+
+        [Fact]
+        public void APasswordInTheBaseUriIsNeverShown()
+        {
+            string url = Emulator.BaseUri.ToString().Replace("http://", "http://svc:Hunter2Secret@");
+
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -BaseUri $url", ("rows", CsvRows.Numbered(1)), ("url", url));
+
+            Assert.Equal("NenInvalidBaseUri,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.DoesNotContain("Hunter2Secret", r.AllText());
+            Assert.DoesNotContain("Hunter2Secret", r.Terminating!.CategoryInfo.ToString());
+        }
+
+        [Fact]
+        public void RunsPipedIntoStartNenRunAreRefusedNotSentAsParameters()
+        {
+            PSObject[] statuses = Finished(1, "$echo");
+            int posts = State.PostRuns;
+
+            PsResult r = Run("$statuses | Start-NenRun -WorkflowId $echo", ("statuses", statuses));
+
+            Assert.Equal("NenInvalidParameterValue,NenAi.Commands.StartNenRunCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+            Assert.Contains("Wait-NenRun", r.Errors[0].Exception.Message);
+            Assert.Equal(posts, State.PostRuns);
+        }
+
+        [Fact]
+        public void GetNenRunResultWhatIfSendsNothingAndWritesNothing()
+        {
+            PSObject[] statuses = Finished(2);
+            int gets = State.GetRuns, downloads = State.Downloads;
+
+            PsResult r = Run("$statuses | Get-NenRunResult -Destination $TestDrive -WhatIf", ("statuses", statuses)).AssertClean();
+
+            Assert.Empty(r.Output);
+            Assert.Equal((gets, downloads), (State.GetRuns, State.Downloads));
+            Assert.Empty(Directory.GetFileSystemEntries(TestDrive));
+        }
+    }
+
+    /// <summary>The module as laid out is the module that runs: its own NenAi.Core and every dependency it declares.</summary>
+    public class LayoutTests
+    {
+        [Fact]
+        public void TheEngineRunsTheLayoutsOwnCoreAssembly()
+        {
+            string laidOut = Path.Combine(PsSession.ModuleDirectory, "bin", "net8.0", "NenAi.Core.dll");
+            using var ps = new PsSession();
+
+            object? loaded = ps.Run("[NenAi.Core.Http.NenApiClient].Assembly.ManifestModule.ModuleVersionId").AssertClean().BaseOutput.Single();
+
+            // The test process loads NenAi.Core too (the emulator uses it); it must be the very build the layout ships.
+            Assert.Equal(AssemblyName.GetAssemblyName(laidOut).Version, typeof(NenAi.Core.Http.NenApiClient).Assembly.GetName().Version);
+            using var stream = File.OpenRead(laidOut);
+            using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+            Guid shipped = pe.GetMetadataReader().GetGuid(pe.GetMetadataReader().GetModuleDefinition().Mvid);
+            Assert.Equal(shipped, loaded);
+        }
+
+        [Fact]
+        public void EveryRuntimeDependencyTheDepsFileNamesIsShipped()
+        {
+            string bin = Path.Combine(PsSession.ModuleDirectory, "bin", "net8.0");
+            using JsonDocument deps = JsonDocument.Parse(File.ReadAllText(Path.Combine(bin, "NenAi.deps.json")));
+            var runtime = deps.RootElement.GetProperty("targets").EnumerateObject().Single().Value.EnumerateObject()
+                .SelectMany(lib => lib.Value.TryGetProperty("runtime", out JsonElement r) ? r.EnumerateObject().Select(f => Path.GetFileName(f.Name)) : Enumerable.Empty<string>())
+                .ToList();
+
+            Assert.Contains("NenAi.Core.dll", runtime);
+            Assert.All(runtime, file => Assert.True(File.Exists(Path.Combine(bin, file)), $"{file} is declared but not shipped"));
+        }
+    }
+}
