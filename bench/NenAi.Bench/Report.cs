@@ -8,7 +8,7 @@ namespace NenAi.Bench
     {
         private static readonly List<string> Misses = new List<string>();
 
-        public static IReadOnlyList<string> Missed => Misses;
+        public static List<string> Missed => Misses;
 
         public static void Line(string text) => Console.WriteLine(text);
 

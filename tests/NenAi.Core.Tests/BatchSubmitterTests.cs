@@ -7,6 +7,7 @@ using NenAi.TestSupport;
 using NenAi.Core.Batch;
 using NenAi.Core.Errors;
 using NenAi.Core.Models;
+using NenAi.Core.Rows;
 using NenAi.Core.Tests.Infrastructure;
 using NenAi.Emulator;
 using Xunit;
@@ -45,7 +46,68 @@ namespace NenAi.Core.Tests
                 count++;
             }
             Assert.Equal(200, count);
-            Assert.InRange(pulledAtFirstResult, 1, 8); // at most concurrency + 1 rows ahead: nothing is buffered
+            Assert.InRange(pulledAtFirstResult, 1, 9); // at most 2 × concurrency + 1 rows ahead: nothing else is buffered
+        }
+
+        [Fact]
+        public async Task AFinishedRequestHandsItsPlaceToAWaitingRowWithoutTheCaller()
+        {
+            // A PowerShell pipeline thread reads one row at a time; the wire must not wait for it.
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { LatencyMs = 200 });
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 2);
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.True(submitter.HasFreeSlot, $"row {i} would have waited");
+                Task submitted = submitter.SubmitAsync(Requests.Echo("row" + i));
+                Assert.True(submitted.IsCompleted, $"row {i} waited for a place");
+            }
+            Assert.False(submitter.HasFreeSlot); // 2 × the concurrency: the most rows a batch holds
+
+            // Nobody takes an outcome, yet all four rows are sent, never more than two at once.
+            Assert.True(SpinWait.SpinUntil(() => emu.State.Ledger.Count == 4 && submitter.InFlight == 0, TimeSpan.FromSeconds(10)), $"{emu.State.Ledger.Count} of 4 sent");
+            Assert.Equal(2, emu.State.MaxConcurrentPosts);
+            // In input order: the rows that waited went out after the first two.
+            Assert.Equal(new[] { "row2", "row3" }, emu.State.Ledger.Skip(2).Select(l => l.Params["NAME"]!.GetValue<string>()).OrderBy(n => n));
+            Task fifth = submitter.SubmitAsync(Requests.Echo("row4"));
+            Assert.False(fifth.IsCompleted); // the batch is full until an outcome is taken
+            Assert.Equal(SubmissionStatus.Accepted, (await submitter.TakeAsync())!.Status);
+            await fifth.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        [Fact]
+        public async Task RowsStillWaitingForAPlaceWhenStoppedAreNotSentAndNeverJournaled()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            emu.State.Faults.Script(new ScriptedFault { Kind = "latency", Route = "POST /runs", Count = 10, LatencyMs = 60_000 });
+            string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"nenai-wire-{Guid.NewGuid():N}.jsonl");
+            try
+            {
+                using var cts = new CancellationTokenSource();
+                using (var journal = Journal.RunJournal.Open(path))
+                using (var submitter = new BatchSubmitter(emu.Client(), 1, journal))
+                {
+                    await submitter.SubmitAsync(Requests.KeyedEcho(1), cts.Token);
+                    await submitter.SubmitAsync(Requests.KeyedEcho(2), cts.Token); // waits behind row 1
+                    Assert.True(SpinWait.SpinUntil(() => emu.State.RequestsInFlight == 1, TimeSpan.FromSeconds(10)), "row 1 never arrived");
+                    cts.Cancel();
+                    await submitter.WhenIdleAsync();
+                    var outcomes = new[] { (await submitter.TakeAsync())!, (await submitter.TakeAsync())! };
+                    SubmissionOutcome second = Assert.Single(outcomes, o => o.Request.RowKey == RowKey.FromColumn("Id", 2));
+                    Assert.Equal(SubmissionStatus.Failed, second.Status);
+                    Assert.Equal(NenErrorIds.NotSent, second.Error!.ErrorId);
+                    Assert.Equal(SubmissionStatus.OutcomeUnknown, Assert.Single(outcomes, o => o != second).Status);
+                }
+                using (var journal = Journal.RunJournal.Open(path))
+                {
+                    Assert.Null(journal.Find(RowKey.FromColumn("Id", 2))); // never "submitting": a re-run sends it
+                    Assert.Equal(Journal.JournalDecision.OutcomeUnknown, journal.Decide(RowKey.FromColumn("Id", 1), retryUnknown: false));
+                }
+            }
+            finally
+            {
+                System.IO.File.Delete(path);
+                System.IO.File.Delete(path + ".lock");
+            }
         }
 
         [Fact]

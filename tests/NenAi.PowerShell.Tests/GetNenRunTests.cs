@@ -102,18 +102,22 @@ namespace NenAi.PowerShell.Tests
             string journal = Path.Combine(TestDrive, "nightly.jsonl");
             string output = Path.Combine(TestDrive, "out");
             var rows = CsvRows.Numbered(40);
-            State.Faults.Replace(new FaultSettings { LatencyMs = 300, ApplyTo = "post" });
+            // Six rows go through; then every run is recorded by the server but answered only after a minute, so the
+            // stop finds requests on the wire (not a moment when all of them happen to have been answered).
+            State.Faults.Script(new ScriptedFault { Kind = "latency", Route = "POST /runs", Count = 6 });
+            State.Faults.Script(new ScriptedFault { Kind = "latency-after-accept", Route = "POST /runs", Count = 1000, LatencyMs = 60_000 });
 
             // The scheduled task: stopped part-way (Ctrl+C, or the task was ended).
             using (RunningScript batch = Ps.Start("$rows | Start-NenRun -WorkflowId $filesWf -KeyProperty Id -ExcludeProperty Id -ThrottleLimit 4 -JournalPath $journal",
                        ("rows", rows), ("journal", journal)))
             {
                 Assert.True(batch.WaitForOutput(6, TimeSpan.FromSeconds(30)), "the batch never got going");
+                Assert.True(Eventually.True(() => State.RequestsInFlight >= 4, TimeSpan.FromSeconds(30)), "no request was hanging");
                 batch.Stop();
                 Assert.True(batch.Wait(TimeSpan.FromSeconds(10)).Stopped);
             }
             Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)));
-            State.Faults.Replace(new FaultSettings());
+            State.Faults.Clear();
             var recorded = JournalFile.LastRecords(journal);
             var accepted = recorded.Values.Where(r => r.GetProperty("state").GetString() == "Accepted").Select(r => r.GetProperty("messageId").GetString()!).ToList();
             var unknown = recorded.Where(r => r.Value.GetProperty("state").GetString() is "Unknown" or "Submitting").Select(r => r.Key).ToList();

@@ -13,11 +13,14 @@ using NenAi.Core.Rows;
 namespace NenAi.Core.Batch
 {
     /// <summary>
-    /// Submits rows with bounded concurrency while the input keeps streaming. A slot is held from
-    /// <see cref="SubmitAsync"/> until the outcome is taken, so at most <see cref="MaxConcurrency"/>
-    /// rows live in memory however long the input is. Outcomes come out as requests complete; every row
-    /// submitted gets exactly one. All rows share one <see cref="ThrottleGate"/>: a 429/503 pauses the batch,
-    /// and past the retry budget the batch stops sending (each unsent row is reported, and a re-run sends it).
+    /// Submits rows with bounded concurrency while the input keeps streaming. At most <see cref="MaxConcurrency"/>
+    /// requests are on the wire at once, and behind them up to as many rows wait their turn: a request that ends
+    /// hands its place straight to the next row, without waiting for the caller to take its outcome or read
+    /// another row (a PowerShell pipeline thread reads one row at a time). A row holds its place in the batch from
+    /// <see cref="SubmitAsync"/> until its outcome is taken, so at most 2 × <see cref="MaxConcurrency"/> rows live
+    /// in memory however long the input is. Outcomes come out as requests complete; every row submitted gets
+    /// exactly one. All rows share one <see cref="ThrottleGate"/>: a 429/503 pauses the batch, and past the retry
+    /// budget the batch stops sending (each unsent row is reported, and a re-run sends it).
     /// </summary>
     public sealed class BatchSubmitter : IDisposable
     {
@@ -26,6 +29,9 @@ namespace NenAi.Core.Batch
         private readonly RunJournal? _journal;
         private readonly bool _retryUnknown;
         private readonly CompletionQueue<SubmissionOutcome> _queue;
+        /// <summary>Places on the wire; taken before the journal's Submitting line, so a waiting row is never "submitting".</summary>
+        private readonly SemaphoreSlim _wire;
+        private int _onTheWire;
         // 128-bit digests rather than the key strings: 100,000 keys cost ~4 MB instead of ~25 MB.
         private readonly HashSet<(ulong, ulong)> _keysInBatch = new HashSet<(ulong, ulong)>();
         private readonly ConcurrentQueue<SubmissionOutcome> _unjournaled = new ConcurrentQueue<SubmissionOutcome>();
@@ -35,21 +41,25 @@ namespace NenAi.Core.Batch
         public BatchSubmitter(NenApiClient client, int maxConcurrency, RunJournal? journal = null, bool retryUnknown = false)
         {
             _client = client ?? throw new ArgumentNullException(nameof(client));
-            _queue = new CompletionQueue<SubmissionOutcome>(maxConcurrency);
+            if (maxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(maxConcurrency), "The concurrency must be at least 1.");
+            MaxConcurrency = maxConcurrency;
+            _wire = new SemaphoreSlim(maxConcurrency, maxConcurrency);
+            _queue = new CompletionQueue<SubmissionOutcome>(2 * maxConcurrency);
             _journal = journal;
             _retryUnknown = retryUnknown;
             Gate = ThrottleGate.For(client.Options);
         }
 
-        public int MaxConcurrency => _queue.MaxConcurrency;
+        /// <summary>Requests on the wire at once, at most.</summary>
+        public int MaxConcurrency { get; }
         /// <summary>The batch's one throttle: pauses on 429/503, closes past the retry budget.</summary>
         public ThrottleGate Gate { get; }
         /// <summary>True when <see cref="SubmitAsync"/> would not wait.</summary>
         public bool HasFreeSlot => _queue.HasFreeSlot;
         /// <summary>Rows submitted whose outcome has not been taken yet.</summary>
         public int Outstanding => _queue.Outstanding;
-        /// <summary>Requests currently on the wire.</summary>
-        public int InFlight => _queue.Running;
+        /// <summary>Requests currently on the wire (rows waiting for a place are not counted).</summary>
+        public int InFlight => Volatile.Read(ref _onTheWire);
         /// <summary>Set when the journal could not be written: the batch stopped sending (see <see cref="Unjournaled"/>).</summary>
         public NenException? JournalFailure => Volatile.Read(ref _journalFailure);
         /// <summary>Rows that may have started a run (accepted, or outcome unknown) whose journal record could not be written.</summary>
@@ -76,7 +86,9 @@ namespace NenAi.Core.Batch
                 if (_journal != null && !SettleFromJournal(request)) return;
             }
 
-            _queue.Run(() => RunOneAsync(request, cancellationToken));
+            // Queued for a place on the wire here, on the caller's thread, so rows go out in input order.
+            Task turn = _wire.WaitAsync(cancellationToken);
+            _queue.Run(() => RunOneAsync(request, turn, cancellationToken));
         }
 
         /// <summary>Applies the journal's re-run rule; returns true when the row must be sent.</summary>
@@ -102,44 +114,67 @@ namespace NenAi.Core.Batch
             return true;
         }
 
-        private async Task<SubmissionOutcome> RunOneAsync(RunRequest request, CancellationToken cancellationToken)
+        private async Task<SubmissionOutcome> RunOneAsync(RunRequest request, Task turn, CancellationToken cancellationToken)
         {
-            bool journaled = _journal != null && request.RowKey != null;
-            if (journaled)
+            try
+            {
+                await turn.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex)
+            {
+                return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex)); // stopped while waiting its turn
+            }
+            SubmissionOutcome outcome;
+            bool sent;
+            Interlocked.Increment(ref _onTheWire);
+            try
+            {
+                (outcome, sent) = await SendOneAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _onTheWire);
+                _wire.Release();
+            }
+            // The outcome's line is written once the place is handed on: its fsync need not hold up the next row.
+            if (sent) await RecordOutcomeAsync(outcome).ConfigureAwait(false);
+            return outcome;
+        }
+
+        /// <summary>Sends one row; <c>sent</c> is false when it never left because its journal line could not be written.</summary>
+        private async Task<(SubmissionOutcome Outcome, bool Sent)> SendOneAsync(RunRequest request, CancellationToken cancellationToken)
+        {
+            if (_journal != null && request.RowKey != null)
             {
                 // On disk before the request leaves: a crash can then never make a re-run send it blindly. A row
                 // whose line cannot be written is not sent at all.
                 try
                 {
-                    await _journal!.RecordSubmittingAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey).ConfigureAwait(false);
+                    await _journal.RecordSubmittingAsync(request.RowKey, request.WorkflowId, request.IdempotencyKey).ConfigureAwait(false);
                 }
                 catch (NenException ex) when (ex.ErrorId == NenErrorIds.JournalWriteFailed)
                 {
                     JournalFailed(ex);
-                    return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.GateClosed(ex));
+                    return (new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.GateClosed(ex)), false);
                 }
                 catch (ObjectDisposedException ex)
                 {
-                    return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex));
+                    return (new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex)), false);
                 }
             }
 
-            SubmissionOutcome outcome;
             try
             {
                 RunAccepted accepted = await _client.StartRunAsync(request, cancellationToken, Gate).ConfigureAwait(false);
-                outcome = new SubmissionOutcome(request, SubmissionStatus.Accepted, accepted, null);
-                if (journaled) await JournalAsync(j => j.RecordAcceptedAsync(request.RowKey!, accepted, request.IdempotencyKey), outcome).ConfigureAwait(false);
+                return (new SubmissionOutcome(request, SubmissionStatus.Accepted, accepted, null), true);
             }
             catch (NenOutcomeUnknownException ex)
             {
-                outcome = new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null, ex);
-                if (journaled) await JournalAsync(j => j.RecordUnknownAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey, ex.ErrorId), outcome).ConfigureAwait(false);
+                return (new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null, ex), true);
             }
             catch (NenException ex)
             {
-                outcome = new SubmissionOutcome(request, SubmissionStatus.Failed, null, ex);
-                if (journaled) await JournalAsync(j => j.RecordFailedAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey, ex.ErrorId), outcome).ConfigureAwait(false);
+                return (new SubmissionOutcome(request, SubmissionStatus.Failed, null, ex), true);
             }
             catch (Exception ex)
             {
@@ -148,10 +183,25 @@ namespace NenAi.Core.Batch
                         ? $"The batch was stopped while this row was being sent; it may or may not have started a run. Idempotency-Key: {request.IdempotencyKey}."
                         : $"Unexpected failure while sending this row ({ex.GetType().Name}); it may or may not have started a run. Idempotency-Key: {request.IdempotencyKey}.",
                     request.IdempotencyKey, ex);
-                outcome = new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null, unknown);
-                if (journaled) await JournalAsync(j => j.RecordUnknownAsync(request.RowKey!, request.WorkflowId, request.IdempotencyKey, unknown.ErrorId), outcome).ConfigureAwait(false);
+                return (new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null, unknown), true);
             }
-            return outcome;
+        }
+
+        /// <summary>Journals a sent row's outcome (nothing without a journal or a row key).</summary>
+        private Task RecordOutcomeAsync(SubmissionOutcome outcome)
+        {
+            RunRequest request = outcome.Request;
+            if (_journal is null || request.RowKey is null) return Task.CompletedTask;
+            string key = request.RowKey, idempotencyKey = request.IdempotencyKey;
+            switch (outcome.Status)
+            {
+                case SubmissionStatus.Accepted:
+                    return JournalAsync(j => j.RecordAcceptedAsync(key, outcome.Run!, idempotencyKey), outcome);
+                case SubmissionStatus.OutcomeUnknown:
+                    return JournalAsync(j => j.RecordUnknownAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId), outcome);
+                default:
+                    return JournalAsync(j => j.RecordFailedAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId), outcome);
+            }
         }
 
         /// <summary>Writes an outcome's record; if the journal fails, the batch stops sending and the row is remembered.</summary>
@@ -219,11 +269,11 @@ namespace NenAi.Core.Batch
 
         private static (ulong, ulong) KeyDigest(string key)
         {
-            using var sha = System.Security.Cryptography.SHA256.Create();
-            byte[] hash = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(key));
+            byte[] hash = Signing.Sha256.Hash(System.Text.Encoding.UTF8.GetBytes(key));
             return (BitConverter.ToUInt64(hash, 0), BitConverter.ToUInt64(hash, 8));
         }
 
+        // _wire is not disposed: a request still ending after the command gave up on it releases its place there.
         public void Dispose() => _queue.Dispose();
     }
 }

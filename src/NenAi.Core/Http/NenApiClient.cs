@@ -33,6 +33,7 @@ namespace NenAi.Core.Http
         /// <summary>False when nobody listens: per-request log lines are then not even formatted (hot path).</summary>
         private readonly bool _logging;
         private readonly Func<DateTimeOffset> _clock;
+        private Uri? _runsUri;
         /// <summary>Scrubs the keys from any text the server sends back.</summary>
         private readonly SecretScrubber _keys;
 
@@ -49,7 +50,8 @@ namespace NenAi.Core.Http
 
         public NenClientOptions Options { get; }
 
-        public Uri RunsUri => new Uri(Options.BaseUri, RunsPath);
+        /// <summary>POST /runs; made once, not per row.</summary>
+        public Uri RunsUri => _runsUri ??= new Uri(Options.BaseUri, RunsPath);
 
         public Uri RunUri(string messageId) => new Uri(Options.BaseUri, RunsPath + "/" + Uri.EscapeDataString(messageId));
 

@@ -25,8 +25,9 @@ namespace NenAi.Core.Journal
         private readonly FileStream _stream;
         private readonly FileStream _lock;
         private List<PendingLine> _queue = new List<PendingLine>();
-        private bool _writing;
-        private Task _writer = Task.CompletedTask;
+        // One thread of its own writes and fsyncs: a blocking fsync on a thread-pool thread starves the requests'
+        // continuations on a 2-core machine (the pool grows slowly), and a thread per group would cost its start.
+        private Thread? _writer;
         private NenException? _failure;
         private bool _disposed;
 
@@ -181,16 +182,20 @@ namespace NenAi.Core.Journal
                 // in this batch are not kept, so memory does not grow with the batch (duplicates within a
                 // batch are caught by the submitter).
                 if (_entries.ContainsKey(entry.Key)) _entries[entry.Key] = entry;
-                if (!_writing)
+                if (_writer is null)
                 {
-                    _writing = true;
-                    _writer = Task.Run(WriteQueued);
+                    _writer = new Thread(WriteQueued) { IsBackground = true, Name = "NenAi journal writer" };
+                    _writer.Start();
+                }
+                else
+                {
+                    Monitor.Pulse(_gate);
                 }
             }
             return pending.Done.Task;
         }
 
-        /// <summary>Writes whatever is queued, one fsync per group, until the queue is empty.</summary>
+        /// <summary>Writes whatever is queued, one fsync per group, until the journal is disposed and drained.</summary>
         private void WriteQueued()
         {
             while (true)
@@ -198,11 +203,8 @@ namespace NenAi.Core.Journal
                 List<PendingLine> group;
                 lock (_gate)
                 {
-                    if (_queue.Count == 0 || _failure != null)
-                    {
-                        _writing = false;
-                        return;
-                    }
+                    while (_queue.Count == 0 && !_disposed) Monitor.Wait(_gate);
+                    if (_queue.Count == 0) return;
                     group = _queue;
                     _queue = new List<PendingLine>();
                 }
@@ -223,7 +225,6 @@ namespace NenAi.Core.Journal
                         _failure = failure;
                         rest = _queue;
                         _queue = new List<PendingLine>();
-                        _writing = false;
                     }
                     foreach (PendingLine line in group) line.Done.TrySetException(failure);
                     foreach (PendingLine line in rest) line.Done.TrySetException(failure);
@@ -235,16 +236,16 @@ namespace NenAi.Core.Journal
 
         public void Dispose()
         {
-            Task writer;
+            Thread? writer;
             lock (_gate)
             {
                 if (_disposed) return;
                 _disposed = true;
                 writer = _writer;
+                Monitor.Pulse(_gate);
             }
             // What was queued reaches the disk (or fails) before the file is let go.
-            try { writer.Wait(DisposeWait); }
-            catch (AggregateException) { }
+            writer?.Join(DisposeWait);
             try { _stream.Dispose(); }
             catch (IOException) { }
             _lock.Dispose();

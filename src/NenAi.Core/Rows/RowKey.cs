@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using NenAi.Core.Errors;
@@ -43,8 +42,7 @@ namespace NenAi.Core.Rows
                 writer.WriteEndObject();
                 writer.WriteEndArray();
             }
-            using var sha = SHA256.Create();
-            return "sha256:" + Hex.ToLower(sha.ComputeHash(buffer.Buffer, 0, buffer.WrittenCount));
+            return "sha256:" + Hex.ToLower(Sha256.Hash(buffer.Buffer, 0, buffer.WrittenCount));
         }
 
         /// <summary>A row key as a message shows it: the column value, or the start of the row hash.</summary>
@@ -57,8 +55,7 @@ namespace NenAi.Core.Rows
         /// </summary>
         public static string IdempotencyKey(string batchId, string workflowId, string rowKey)
         {
-            using var sha = SHA256.Create();
-            byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(batchId + "\n" + workflowId.Trim().ToLowerInvariant() + "\n" + rowKey));
+            byte[] hash = Sha256.Hash(Encoding.UTF8.GetBytes(batchId + "\n" + workflowId.Trim().ToLowerInvariant() + "\n" + rowKey));
             return "nenai-" + Hex.ToLower(hash).Substring(0, 40);
         }
     }

@@ -12,8 +12,12 @@ namespace NenAi.Core.Signing
         /// <summary>The raw MAC; the caller owns (and should clear) the returned bytes.</summary>
         public static byte[] Compute(byte[] key, byte[] message)
         {
+#if NET6_0_OR_GREATER
+            return HMACSHA256.HashData(key, message); // one shot: no HMAC object (an OpenSSL context on Linux) per request
+#else
             using var hmac = new HMACSHA256(key);
             return hmac.ComputeHash(message);
+#endif
         }
 
         public static string ComputeHex(byte[] key, byte[] message)

@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using NenAi.Core.Configuration;
 
@@ -18,8 +17,7 @@ namespace NenAi.Core.Signing
 
         public static string BodyHash(byte[] body, int count)
         {
-            using var sha = SHA256.Create();
-            return Hex.ToLower(sha.ComputeHash(body, 0, count));
+            return Hex.ToLower(Sha256.Hash(body, 0, count));
         }
 
         public static string CanonicalRequest(string method, string path, string timestamp, string bodyHash) =>

@@ -189,20 +189,35 @@ namespace NenAi.Commands
         /// <summary>Waits for <paramref name="task"/> on the pipeline thread, writing log lines as they come.</summary>
         protected T Await<T>(Task<T> task)
         {
-            // Not task.Wait(): it throws AggregateException for a failed task; GetResult() below throws the real one.
-            while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(100)) FlushLog();
-            FlushLog();
-            try
-            {
-                return task.GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException) when (Token.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
+            WaitOnPipelineThread(task);
+            return task.GetAwaiter().GetResult();
         }
 
-        protected void Await(Task task) => Await(task.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default));
+        protected void Await(Task task)
+        {
+            WaitOnPipelineThread(task);
+            task.GetAwaiter().GetResult();
+        }
+
+        /// <summary>
+        /// Blocks until <paramref name="task"/> ends, flushing log lines every 100 ms. A task that is already done (a
+        /// free slot, say: most rows) costs nothing: no wait handle, no continuation, no thread-pool hop. A stop
+        /// (Ctrl+C) that cancelled the task becomes PipelineStoppedException when the result is read.
+        /// </summary>
+        private void WaitOnPipelineThread(Task task)
+        {
+            while (!task.IsCompleted)
+            {
+                // Wait(timeout) spins briefly before it blocks, so an outcome that is about to land is taken at once.
+                // It throws for a failed task; the caller's GetResult() then throws the real exception.
+                try { task.Wait(100); }
+                catch (AggregateException) { break; }
+                FlushLog();
+            }
+            FlushLog();
+            if (task.IsCanceled && Token.IsCancellationRequested) throw new PipelineStoppedException();
+            if (task.IsFaulted && task.Exception?.InnerException is OperationCanceledException && Token.IsCancellationRequested) throw new PipelineStoppedException();
+        }
 
         protected void FlushLog()
         {
