@@ -124,6 +124,12 @@ namespace NenAi.Core.Batch
             {
                 return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex)); // stopped while waiting its turn
             }
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // The place was handed over in the same instant as Ctrl+C: give it back, journal nothing, send nothing.
+                _wire.Release();
+                return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(new OperationCanceledException(cancellationToken)));
+            }
             SubmissionOutcome outcome;
             bool sent;
             Interlocked.Increment(ref _onTheWire);
