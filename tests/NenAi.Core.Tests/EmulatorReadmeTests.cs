@@ -21,13 +21,17 @@ namespace NenAi.Core.Tests
         [Fact]
         public async Task ItPrintsItsUrlDemoCredentialsAndTwoWorkflowsAndCtrlCStopsIt()
         {
-            var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "NenAi.Emulator.dll")}\" --urls http://127.0.0.1:0")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = AppContext.BaseDirectory,
-            };
+            string emulatorArgs = $"\"{Path.Combine(AppContext.BaseDirectory, "NenAi.Emulator.dll")}\" --urls http://127.0.0.1:0";
+            // A run started in the background by a script (`./.ci/run &`, nohup) inherits SIGINT as ignored, as
+            // shells do for background jobs, and .NET keeps it so: give the emulator Ctrl+C back, as a terminal has it.
+            // (`env` execs dotnet, so the process id stays the emulator's.)
+            ProcessStartInfo start = InheritsIgnoredSigint()
+                ? new ProcessStartInfo("env", "--default-signal=INT dotnet " + emulatorArgs)
+                : new ProcessStartInfo("dotnet", emulatorArgs);
+            start.RedirectStandardOutput = true;
+            start.RedirectStandardError = true;
+            start.UseShellExecute = false;
+            start.WorkingDirectory = AppContext.BaseDirectory;
             using Process emulator = Process.Start(start)!;
             try
             {
@@ -58,6 +62,14 @@ namespace NenAi.Core.Tests
             {
                 if (!emulator.HasExited) emulator.Kill();
             }
+        }
+
+        /// <summary>True on Linux when this process ignores SIGINT (bit 2 of SigIgn), so a child would too.</summary>
+        private static bool InheritsIgnoredSigint()
+        {
+            if (!OperatingSystem.IsLinux()) return false;
+            string? mask = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            return mask != null && (Convert.ToUInt64(mask.Substring("SigIgn:".Length).Trim(), 16) & 0x2) != 0;
         }
 
         [Fact]
