@@ -73,6 +73,28 @@ namespace NenAi.Core.Tests
             Assert.InRange(clock.Elapsed.TotalSeconds, 0.95, 2.5);
         }
 
+        [Fact]
+        public async Task RunsTheConcurrencyLimitKeptWaitingAreReportedAtTheirDeadlineToo()
+        {
+            // Six runs, one query at a time, every query refused with Retry-After 3: by the deadline only the first
+            // has been asked about. The others were once given one query each after it, one behind the other.
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client(o => o.Timeout = TimeSpan.FromSeconds(30));
+            var ids = new List<string>();
+            for (int i = 0; i < 6; i++) ids.Add(await StartSlowRun(client));
+            await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = Forever, RetryAfterSeconds = 3 });
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromSeconds(1), MaxConcurrency = 1 });
+            var clock = Stopwatch.StartNew();
+
+            var outcomes = new List<WaitOutcome>();
+            await foreach (var o in waiter.WaitAllAsync(ids)) outcomes.Add(o);
+
+            Assert.InRange(clock.Elapsed.TotalSeconds, 0.95, 2.5);
+            Assert.Equal(ids.OrderBy(i => i), outcomes.Select(o => o.MessageId).OrderBy(i => i));
+            Assert.All(outcomes, o => Assert.Equal((WaitOutcomeKind.TimedOut, NenErrorIds.WaitTimeout), (o.Kind, o.Error!.ErrorId)));
+            Assert.Contains(outcomes, o => o.Error!.Message.Contains("before its status could be read"));
+        }
+
         [Theory]
         [InlineData("500")]
         [InlineData("429")]

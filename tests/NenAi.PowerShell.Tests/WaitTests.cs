@@ -36,6 +36,29 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void TheDeadlineHoldsInARateLimitStormWithMoreRunsThanTheThrottleLimit()
+        {
+            // Found in review: runs the throttle limit kept waiting were each given one query past the deadline, and
+            // those queries queued behind the storm's Retry-After one after the other (49-101 s for a 2 s deadline).
+            PSObject[] runs = Start("$slowWf", Enumerable.Range(1, 12).Select(i => $"slow {i}").ToArray());
+            State.Faults.Script(new NenAi.Emulator.ScriptedFault { Kind = "429", Route = "GET /runs", Count = 100_000, RetryAfterSeconds = 4 });
+
+            PsResult r = Run("$runs | Wait-NenRun -PollIntervalSec 0.2 -TimeoutSec 2 -ThrottleLimit 2", ("runs", runs));
+
+            Assert.Null(r.Terminating);
+            Assert.InRange(r.Elapsed, TimeSpan.FromSeconds(1.8), TimeSpan.FromSeconds(5));
+            Assert.Empty(r.Output); // no status was ever read (Retry-After 4 s > the deadline): each run is its error
+            Assert.Equal(12, r.Errors.Count);
+            Assert.All(r.Errors, e =>
+            {
+                Assert.Equal("NenWaitTimeout,NenAi.Commands.WaitNenRunCommand", e.FullyQualifiedErrorId);
+                Assert.StartsWith("slow", (string)PsResult.Prop(e.TargetObject, "InputObject.NAME")!);
+                Assert.Contains("before its status could be read", e.Exception.Message);
+            });
+            Assert.Empty(r.Warning); // a query cut off at the deadline is the timeout, not a failure "still waiting"
+        }
+
+        [Fact]
         public void AnyStopsAtTheFirstRunThatFinishes()
         {
             PSObject[] runs = Start("$slowWf", "slow 1", "slow 2").Concat(Start("$echo", "quick")).ToArray();

@@ -190,8 +190,10 @@ namespace NenAi.Core.Waiting
                     if (!head.Done && !head.PastDeadline(now)) break;
                     byDeadline.Dequeue();
                     if (head.Done || head.InFlight) continue;   // a poll in flight ends at the deadline and is reported then
-                    if (head.Polls > 0) { schedule.Remove(head); EmitTimeout(head); }
-                    // never asked about yet: it is due now and gets one poll before it is reported
+                    // Asked about or not: a run the concurrency limit or a long Retry-After kept waiting gets no
+                    // query past its deadline, or those queries would queue one behind the other for minutes.
+                    schedule.Remove(head);
+                    EmitTimeout(head);
                 }
                 if (_addingCompleted && _incoming.IsEmpty && schedule.Count == 0 && inFlight == 0) return;
 
@@ -202,7 +204,7 @@ namespace NenAi.Core.Waiting
                     inFlight++;
                     next.InFlight = true;
                     next.Polls++;
-                    _ = PollAsync(next, next.PastDeadline(now) ? null : next.Deadline - now, ct);
+                    _ = PollAsync(next, next.Deadline - now, ct); // runs past their deadline were reported above
                 }
 
                 TimeSpan wait = System.Threading.Timeout.InfiniteTimeSpan;
@@ -264,7 +266,8 @@ namespace NenAi.Core.Waiting
                 return;
             }
 
-            if (run.PastDeadline(now) && (error!.IsTransient || error is NenNotSentException)) { EmitTimeout(run); return; }
+            // (A poll cut off at the deadline may be handled a moment before the clock reads the deadline.)
+            if ((run.PastDeadline(now) || ReferenceEquals(error, DeadlineReached)) && (error!.IsTransient || error is NenNotSentException)) { EmitTimeout(run); return; }
             if (error is NenNotSentException || (error!.IsTransient && ++run.ConsecutiveFailures >= _options.MaxConsecutiveFailures))
             {
                 Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Error, run.Last, GaveUp(run, error)));
@@ -293,7 +296,9 @@ namespace NenAi.Core.Waiting
         {
             Interlocked.Increment(ref _timedOut);
             var error = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout,
-                $"Run {run.MessageId} had not finished when its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out; its last status was '{run.Last?.Status ?? "unknown"}'.");
+                run.Last != null
+                    ? $"Run {run.MessageId} had not finished when its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out; its last status was '{run.Last.Status}'."
+                    : $"Run {run.MessageId}: its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out before its status could be read.");
             Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.TimedOut, run.Last, error));
         }
 
