@@ -26,6 +26,9 @@ namespace NenAi
         /// <summary>The object as it came in, for error records.</summary>
         public object Target { get; }
 
+        /// <summary>The items of an -InputObject that may be $null itself (then one null item, refused like any other).</summary>
+        public static System.Collections.Generic.IEnumerable<object?> Each(PSObject?[]? inputs) => inputs ?? new object?[] { null };
+
         public static RunInput Read(object? input)
         {
             object? value = input is PSObject ps ? ps.BaseObject : input;

@@ -77,8 +77,8 @@ namespace NenAi.PowerShell.Tests
         [Fact]
         public void WithErrorActionStopTheFirstBadRowStopsTheCommandAndNoRequestIsLeftRunning()
         {
-            // Every run is recorded by the server and answered only after a minute: only a real cancel ends them.
-            State.Faults.Script(new ScriptedFault { Kind = "latency-after-accept", Route = "POST /runs", Count = 1000, LatencyMs = 60_000 });
+            // Every run is recorded by the server and answered only after 2 s, so the bad row arrives while they are on the wire.
+            State.Faults.Script(new ScriptedFault { Kind = "latency-after-accept", Route = "POST /runs", Count = 1000, LatencyMs = 2_000 });
             string journal = Path.Combine(TestDrive, "stop.jsonl");
             var rows = CsvRows.Parse($"Id,WorkflowId,NAME\n1,{TestEmulator.EchoWorkflow},a\n2,{TestEmulator.EchoWorkflow},b\n3,not-a-guid,bad\n4,{TestEmulator.EchoWorkflow},c\n5,{TestEmulator.EchoWorkflow},d");
 
@@ -96,9 +96,30 @@ namespace NenAi.PowerShell.Tests
             Assert.DoesNotContain(State.Ledger, e => (string)e.Params["NAME"]! is "c" or "d");
             Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)), "a request was left running");
             Assert.Equal(new[] { "a", "b" }, State.Ledger.Select(e => (string)e.Params["NAME"]!).OrderBy(n => n)); // they were on the wire
+            // The requests on the wire finished before the command stopped, and their runs were written.
+            Assert.Equal(new[] { "a", "b" }, r.Output.Select(o => (string)PsResult.Prop(o, "InputObject.NAME")!).OrderBy(n => n));
             // The journal is closed and records how every sent row ended (none is left "Submitting").
             using (File.Open(journal, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
-            Assert.DoesNotContain(JournalFile.LastStates(journal).Values, s => s == "Submitting");
+            Assert.Equal(new[] { "Accepted", "Accepted" }, JournalFile.LastStates(journal).Values);
+        }
+
+        [Fact]
+        public void WithErrorActionStopAndNoJournalEveryRunTheServerStartedIsWrittenBeforeTheCommandStops()
+        {
+            // Found in review: outcomes already back but not yet written were dropped when the error stopped the
+            // command, so without a journal 11 of 16 started runs were recorded nowhere.
+            var rows = CsvRows.Parse("NAME,COUNT\n" + string.Join("\n", Enumerable.Range(1, 40).Select(i => $"row {i},{(i == 3 ? "many" : i.ToString())}")));
+
+            PsResult r = Run("$written = [System.Collections.Generic.List[object]]::new(); try { $rows | Start-NenRun -WorkflowId $echo -ThrottleLimit 8 -ErrorAction Stop | ForEach-Object { $written.Add($_) } } catch { $caught = $_ }; $written; $caught",
+                ("rows", rows));
+
+            var caught = Assert.Single(r.Output, o => o.BaseObject is ErrorRecord).BaseObject as ErrorRecord;
+            Assert.Equal("NenInvalidWorkflowParams,NenAi.Commands.StartNenRunCommand", caught!.FullyQualifiedErrorId);
+            Assert.Equal("row 3", PsResult.Prop(caught.TargetObject, "NAME"));
+            var written = r.Output.Where(o => o.BaseObject is not ErrorRecord).Select(o => (string)PsResult.Prop(o, "MessageId")!).ToList();
+            Assert.NotEmpty(State.Ledger);
+            Assert.Equal(State.Ledger.Select(e => e.MessageId).OrderBy(i => i), written.OrderBy(i => i)); // every started run, once
+            Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)), "a request was left running");
         }
 
         public static TheoryData<string, string, ErrorCategory> ConfigurationErrors() => new()

@@ -170,6 +170,68 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal((gets, downloads), (State.GetRuns, State.Downloads));
             Assert.Empty(Directory.GetFileSystemEntries(TestDrive));
         }
+
+        [Fact]
+        public void ANullBetweenRowsIsOneErrorAndStartsNothing()
+        {
+            // Found in review: a $null in the pipeline started a run with no parameters at all.
+            var rows = CsvRows.Parse("NAME\nfirst\nlast");
+
+            PsResult r = Run("@($rows[0], $null, $rows[1]) | Start-NenRun -WorkflowId $echo; 'after'", ("rows", rows));
+
+            Assert.Equal(new[] { "first", "last" }, r.Strings("InputObject.NAME").Where(n => n != null).OrderBy(n => n));
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal("NenInvalidParameterValue,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+            Assert.Contains("null", error.Exception.Message);
+            Assert.Equal(new[] { "first", "last" }, State.Ledger.Select(e => (string)e.Params["NAME"]!).OrderBy(n => n));
+            Assert.Equal("after", r.BaseOutput.Last());
+        }
+
+        [Fact]
+        public void ASavedRunsCsvPipedToStartNenRunIsRefusedUnlessItsMessageIdColumnIsNamed()
+        {
+            // Found in review: runs.csv piped to Start-NenRun by mistake started new runs, sending MessageId and Status as parameters.
+            var saved = CsvRows.Parse($"MessageId,WorkflowId,Status,NAME\n{Guid.NewGuid()},{NenAi.TestSupport.TestEmulator.EchoWorkflow},Accepted,a\n{Guid.NewGuid()},{NenAi.TestSupport.TestEmulator.EchoWorkflow},Accepted,b");
+
+            PsResult refused = Run("$saved | Start-NenRun", ("saved", saved));
+
+            Assert.Empty(refused.Output);
+            Assert.Equal(2, refused.Errors.Count);
+            Assert.All(refused.Errors, e =>
+            {
+                Assert.Equal("NenInvalidParameterValue,NenAi.Commands.StartNenRunCommand", e.FullyQualifiedErrorId);
+                Assert.Contains("Wait-NenRun", e.Exception.Message);
+                Assert.Contains(e.TargetObject, saved);
+            });
+            Assert.Empty(State.Ledger);
+
+            // Named, the column is the user's choice: dropped here, so the row's other columns are sent.
+            PsResult sent = Run("$saved | Start-NenRun -ExcludeProperty MessageId, Status", ("saved", saved)).AssertClean();
+            Assert.Equal(2, sent.Output.Count);
+            Assert.All(State.Ledger, e => Assert.Equal(new[] { "NAME" }, e.Params.Select(p => p.Key)));
+        }
+
+        [Theory]
+        [InlineData("Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", "WaitNenRunCommand")]
+        [InlineData("Get-NenRun", "GetNenRunCommand")]
+        [InlineData("Get-NenRunResult -Destination $TestDrive", "GetNenRunResultCommand")]
+        public void ANullAmongRunsIsThatItemsNenInvalidMessageIdAndTheOthersGoOn(string command, string cmdlet)
+        {
+            // Found in review: $null was the binder's own error (no id of ours, no target), unlike '' or '  '.
+            PSObject[] statuses = Finished(1, "$echo");
+
+            PsResult r = Run($"@($statuses[0], $null, '') | {command}; 'after'", ("statuses", statuses));
+
+            Assert.Single(r.Output, o => o.BaseObject is not string);
+            Assert.Equal(2, r.Errors.Count);
+            Assert.All(r.Errors, e =>
+            {
+                Assert.Equal($"NenInvalidMessageId,NenAi.Commands.{cmdlet}", e.FullyQualifiedErrorId);
+                Assert.Equal(ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+            });
+            Assert.Equal("after", r.BaseOutput.Last());
+        }
     }
 
     /// <summary>The module as laid out is the module that runs: its own NenAi.Core and every dependency it declares.</summary>

@@ -228,6 +228,12 @@ namespace NenAi.Core.Batch
             }
         }
 
+        /// <summary>
+        /// Sends nothing more (the command stops at an error): rows not yet on the wire end as not sent, requests on
+        /// the wire finish as they would, and every outcome can still be taken.
+        /// </summary>
+        public void StopSending(NenException reason) => Gate.Close(reason);
+
         private void JournalFailed(NenException failure)
         {
             if (Interlocked.CompareExchange(ref _journalFailure, failure, null) == null) Gate.Close(failure);

@@ -25,7 +25,8 @@ namespace NenAi.Commands
 
         /// <summary>Runs to look up: message ids, Start-NenRun/Wait-NenRun output, or rows with a MessageId column.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
-        public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
+        [AllowNull] // a $null among the runs is that item's NenInvalidMessageId error, like any other input that is not a run
+        public PSObject?[]? InputObject { get; set; } = Array.Empty<PSObject>();
 
         /// <summary>Message ids of the runs to look up.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ById)]
@@ -67,7 +68,7 @@ namespace NenAi.Commands
                 ListJournal();
                 return;
             }
-            foreach (object item in ParameterSetName == ById ? MessageId : (IEnumerable<object>)InputObject)
+            foreach (object item in ParameterSetName == ById ? MessageId : RunInput.Each(InputObject))
             {
                 RunInput run;
                 try

@@ -27,7 +27,8 @@ namespace NenAi.Commands
         /// expired), message ids, Start-NenRun/Get-NenRun output, or rows with a MessageId column.
         /// </summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
-        public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
+        [AllowNull] // a $null among the runs is that item's NenInvalidMessageId error, like any other input that is not a run
+        public PSObject?[]? InputObject { get; set; } = Array.Empty<PSObject>();
 
         /// <summary>Message ids of the runs whose results to get.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ById)]
@@ -73,7 +74,7 @@ namespace NenAi.Commands
 
         protected override void ProcessRecord()
         {
-            IEnumerable<object> items = ParameterSetName == ById ? MessageId : (IEnumerable<object>)InputObject;
+            IEnumerable<object> items = ParameterSetName == ById ? MessageId : RunInput.Each(InputObject);
             foreach (object item in items)
             {
                 RunInput run;

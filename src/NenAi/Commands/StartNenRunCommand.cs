@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Threading.Tasks;
@@ -25,6 +26,9 @@ namespace NenAi.Commands
         private RunRequestFactory? _factory;
         private readonly List<KeyValuePair<string, SecretValue>> _secure = new List<KeyValuePair<string, SecretValue>>();
         private int _rows, _accepted, _skipped, _failed, _unknown;
+        private const string MessageIdColumn = "MessageId";
+        /// <summary>-Property or -ExcludeProperty names MessageId: such a column is then a parameter like any other.</summary>
+        private bool _messageIdColumnNamed;
 
         /// <summary>The workflow to run (a GUID). Binds from a WorkflowId column, so one CSV can target several workflows.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -92,7 +96,10 @@ namespace NenAi.Commands
                 ReadSecureParameters();
                 var exclude = new List<string> { "WorkflowId" };
                 if (ExcludeProperty != null) exclude.AddRange(ExcludeProperty);
-                var mapper = new RowMapper(ReadSelection(), exclude, OmitEmptyValue.IsPresent);
+                IReadOnlyList<KeyValuePair<string, string>>? selection = ReadSelection();
+                _messageIdColumnNamed = exclude.Exists(c => string.Equals(c, MessageIdColumn, StringComparison.OrdinalIgnoreCase))
+                    || (selection != null && selection.Any(c => string.Equals(c.Key, MessageIdColumn, StringComparison.OrdinalIgnoreCase)));
+                var mapper = new RowMapper(selection, exclude, OmitEmptyValue.IsPresent);
                 _factory = new RunRequestFactory(mapper, _secure, WebhookCallback, KeyProperty, keyed: JournalPath != null);
             }
             catch (NenException ex)
@@ -182,16 +189,24 @@ namespace NenAi.Commands
                 if (InputObject?.BaseObject is Run || InputObject?.BaseObject is RunStatus)
                     throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
                         $"The input is a run ({InputObject.BaseObject}), not a row of parameters; it was not sent. To follow runs, pipe them to Wait-NenRun or Get-NenRunResult.");
+                // A $null between rows is bound as no input at all; only ExpectingInput tells it from a command without rows.
+                if (InputObject is null && MyInvocation.ExpectingInput)
+                    throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
+                        "The input is empty (null), not a row of parameters; nothing was sent for it.");
                 var row = PSRowReader.Read(InputObject);
                 if (InputObject != null && row is null)
                     throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
                         $"The input '{InputObject}' is not a row: pipe objects with properties (Import-Csv output, [pscustomobject], hashtables).");
+                if (row != null && LooksLikeASavedRun(row))
+                    throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
+                        "The row has a MessageId column: it looks like a run saved earlier (Start-NenRun or Wait-NenRun output read back from CSV), not a row of parameters; it was not sent. "
+                        + "To follow saved runs, pipe them to Wait-NenRun or Get-NenRunResult. To send a workflow parameter named MessageId, name it in -Property; -ExcludeProperty MessageId sends the other columns.");
                 request = _factory!.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target);
             }
             catch (NenException ex)
             {
                 _failed++;
-                WriteError(ErrorRecords.From(ex, target));
+                WriteRowError(ErrorRecords.From(ex, target));
                 return;
             }
 
@@ -246,6 +261,10 @@ namespace NenAi.Commands
             ThrowTerminatingError(ErrorRecords.From(error, JournalPath));
         }
 
+        /// <summary>True for a row with a MessageId column when the command named that column in neither -Property nor -ExcludeProperty.</summary>
+        private bool LooksLikeASavedRun(List<KeyValuePair<string, object?>> row) =>
+            !_messageIdColumnNamed && row.Exists(c => string.Equals(c.Key, MessageIdColumn, StringComparison.OrdinalIgnoreCase));
+
         private void WriteOutcome(SubmissionOutcome outcome)
         {
             FlushLog();
@@ -253,23 +272,54 @@ namespace NenAi.Commands
             {
                 case SubmissionStatus.Accepted:
                 case SubmissionStatus.AlreadyAccepted:
-                    if (outcome.Status == SubmissionStatus.Accepted) _accepted++; else _skipped++;
-                    WriteObject(new Run
-                    {
-                        MessageId = outcome.Run!.MessageId,
-                        WorkflowId = outcome.Run.WorkflowId,
-                        Status = outcome.Status.ToString(),
-                        SubmittedAt = outcome.Run.SubmittedAt,
-                        RowKey = outcome.Request.RowKey,
-                        IdempotencyKey = outcome.Request.IdempotencyKey,
-                        InputObject = outcome.Request.Tag,
-                    });
+                    WriteRun(outcome);
                     break;
                 default:
                     if (outcome.Status == SubmissionStatus.OutcomeUnknown) _unknown++; else _failed++;
-                    WriteError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag));
+                    WriteRowError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag));
                     break;
             }
+        }
+
+        private void WriteRun(SubmissionOutcome outcome)
+        {
+            if (outcome.Status == SubmissionStatus.Accepted) _accepted++; else _skipped++;
+            WriteObject(new Run
+            {
+                MessageId = outcome.Run!.MessageId,
+                WorkflowId = outcome.Run.WorkflowId,
+                Status = outcome.Status.ToString(),
+                SubmittedAt = outcome.Run.SubmittedAt,
+                RowKey = outcome.Request.RowKey,
+                IdempotencyKey = outcome.Request.IdempotencyKey,
+                InputObject = outcome.Request.Tag,
+            });
+        }
+
+        /// <summary>
+        /// One row's error. When it is going to stop the command (-ErrorAction Stop, $ErrorActionPreference = 'Stop'),
+        /// nothing more is sent, the requests already on the wire finish, and every run they started is written first:
+        /// once the error is written the pipeline takes no more output, and without a journal it is the only record.
+        /// </summary>
+        private void WriteRowError(ErrorRecord record)
+        {
+            if (_submitter != null && ErrorsStopTheCommand())
+            {
+                _submitter.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at an error (-ErrorAction Stop)."));
+                SubmissionOutcome? outcome;
+                while ((outcome = Await(_submitter.TakeAsync(Token))) != null)
+                {
+                    if (outcome.Status == SubmissionStatus.Accepted || outcome.Status == SubmissionStatus.AlreadyAccepted) WriteRun(outcome);
+                }
+            }
+            WriteError(record);
+        }
+
+        /// <summary>The error action WriteError will apply: -ErrorAction when given, else $ErrorActionPreference.</summary>
+        private bool ErrorsStopTheCommand()
+        {
+            object? preference = MyInvocation.BoundParameters.TryGetValue("ErrorAction", out object? bound) ? bound : GetVariableValue("ErrorActionPreference");
+            return LanguagePrimitives.TryConvertTo(preference, out ActionPreference action) && action == ActionPreference.Stop;
         }
 
         private void ShowProgress()

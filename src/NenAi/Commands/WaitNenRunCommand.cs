@@ -21,7 +21,8 @@ namespace NenAi.Commands
 
         /// <summary>Runs to follow: message ids, Start-NenRun/Get-NenRun output, or rows with a MessageId column.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
-        public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
+        [AllowNull] // a $null among the runs is that item's NenInvalidMessageId error, like any other input that is not a run
+        public PSObject?[]? InputObject { get; set; } = Array.Empty<PSObject>();
 
         /// <summary>Message ids of the runs to follow.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ById)]
@@ -91,7 +92,7 @@ namespace NenAi.Commands
             ShowProgress();
         }
 
-        private IEnumerable<object> Inputs() => ParameterSetName == ById ? MessageId : (IEnumerable<object>)InputObject;
+        private IEnumerable<object> Inputs() => ParameterSetName == ById ? MessageId : RunInput.Each(InputObject);
 
         protected override void EndProcessing()
         {
