@@ -216,12 +216,19 @@ namespace NenAi.PowerShell.Tests
         public JournalOnAFullDiskTests(ITestOutputHelper output) => _output = output;
 
         [LinuxFact("the disk is made full with ulimit -f")]
-        public void AJournalThatCannotBeWrittenEndsTheBatchWithOneClearErrorAndNothingIsLost()
+        public void AJournalThatCannotBeWrittenEndsTheBatchWithOneClearErrorAndNothingIsLost() => FillTheJournalsDisk(string.Empty);
+
+        [LinuxFact("the disk is made full with ulimit -f")]
+        public void WithErrorActionStopTooTheJournalsErrorIsTheOneThatEndsTheBatch() => FillTheJournalsDisk(" -ErrorAction Stop");
+        // (Found in review: the first row not sent stopped the command with its own error, so the list of started
+        // rows missing from the journal was never shown.)
+
+        private void FillTheJournalsDisk(string errorAction)
         {
             string journal = Path.Combine(TestDrive, "full.jsonl");
             string script = $@"
                 $rows = 1..300 | ForEach-Object {{ [pscustomobject]@{{ Id = ""$_""; NAME = ""row $_"" }} }}
-                $rows | Start-NenRun -WorkflowId '{TestEmulator.EchoWorkflow}' -KeyProperty Id -ExcludeProperty Id -JournalPath '{journal}' -ThrottleLimit 8";
+                $rows | Start-NenRun -WorkflowId '{TestEmulator.EchoWorkflow}' -KeyProperty Id -ExcludeProperty Id -JournalPath '{journal}' -ThrottleLimit 8{errorAction}";
             var environment = new Dictionary<string, string> { ["NEN_BASE_URL"] = Emulator.BaseUri.ToString(), ["NEN_API_KEY"] = TestEmulator.ApiKey, ["NEN_SIGNING_KEY"] = TestEmulator.SigningKey };
 
             var lines = ChildEngine.Run(script, environment, fileSizeLimitKiB: 24, TimeSpan.FromMinutes(2));

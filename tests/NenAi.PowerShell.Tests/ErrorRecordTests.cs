@@ -122,6 +122,27 @@ namespace NenAi.PowerShell.Tests
             Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)), "a request was left running");
         }
 
+        [Fact]
+        public void WithErrorActionStopARowOnTheWireWhoseOutcomeIsUnknownIsAWarningWithItsIdempotencyKey()
+        {
+            // Found in review: rows whose outcome became unknown while the command stopped were dropped silently,
+            // though the server had started their runs. Only one error can be written, so each is a warning.
+            State.Faults.Script(new ScriptedFault { Kind = "latency-after-accept", Route = "POST /runs", Count = 1000, LatencyMs = 4_000 });
+            var rows = CsvRows.Parse($"WorkflowId,NAME\n{TestEmulator.EchoWorkflow},a\n{TestEmulator.EchoWorkflow},b\nnot-a-guid,bad\n{TestEmulator.EchoWorkflow},c");
+            Func<bool> onTheWire = () => Eventually.True(() => State.RequestsInFlight >= 2, TimeSpan.FromSeconds(30));
+
+            PsResult r = Run("$rows | ForEach-Object { if ($_.NAME -eq 'bad') { $null = $onTheWire.Invoke() }; $_ } | Start-NenRun -TimeoutSec 1 -MaximumRetryCount 0 -ErrorAction Stop",
+                ("rows", rows), ("onTheWire", onTheWire));
+
+            Assert.Equal("NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Empty(r.Output);
+            Assert.Equal(new[] { "a", "b" }, State.Ledger.Select(e => (string)e.Params["NAME"]!).OrderBy(n => n));
+            Assert.True(r.Warning.Count == 2, r.Describe());
+            Assert.All(r.Warning, w => Assert.Contains("may have reached the server", w.Message));
+            Assert.Equal(2, r.Warning.Select(w => System.Text.RegularExpressions.Regex.Match(w.Message, "Idempotency-Key: (\\S+)\\.").Groups[1].Value).Where(k => k.Length > 0).Distinct().Count());
+            Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(10)), "a request was left running");
+        }
+
         public static TheoryData<string, string, ErrorCategory> ConfigurationErrors() => new()
         {
             { "$rows | Start-NenRun -WorkflowId $echo -BaseUri 'ftp://example.com'", "NenInvalidBaseUri,NenAi.Commands.StartNenRunCommand", ErrorCategory.InvalidArgument },

@@ -206,10 +206,17 @@ namespace NenAi.PowerShell.Tests
             });
             Assert.Empty(State.Ledger);
 
-            // Named, the column is the user's choice: dropped here, so the row's other columns are sent.
+            // Chosen columns are the user's choice: dropped here, or picked with -Property, the rows are sent.
             PsResult sent = Run("$saved | Start-NenRun -ExcludeProperty MessageId, Status", ("saved", saved)).AssertClean();
             Assert.Equal(2, sent.Output.Count);
+            Run("$saved[0] | Start-NenRun -Property NAME", ("saved", saved)).AssertClean();
+            Assert.Equal(3, State.Ledger.Count);
             Assert.All(State.Ledger, e => Assert.Equal(new[] { "NAME" }, e.Params.Select(p => p.Key)));
+
+            // A MessageId column alone is a parameter like any other (a mail's Message-ID, even as the row key).
+            var mail = CsvRows.Parse("MessageId,NAME\n<abc@mail.example>,m");
+            Run("$mail | Start-NenRun -WorkflowId $echo -KeyProperty MessageId -JournalPath $journal", ("mail", mail), ("journal", Path.Combine(TestDrive, "mail.jsonl"))).AssertClean();
+            Assert.Equal("<abc@mail.example>", (string)State.Ledger.Last().Params["MessageId"]!);
         }
 
         [Theory]

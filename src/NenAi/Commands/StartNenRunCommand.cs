@@ -27,7 +27,7 @@ namespace NenAi.Commands
         private readonly List<KeyValuePair<string, SecretValue>> _secure = new List<KeyValuePair<string, SecretValue>>();
         private int _rows, _accepted, _skipped, _failed, _unknown;
         private const string MessageIdColumn = "MessageId";
-        /// <summary>-Property or -ExcludeProperty names MessageId: such a column is then a parameter like any other.</summary>
+        /// <summary>-Property, -ExcludeProperty or -KeyProperty decides about MessageId: such a column is then one like any other.</summary>
         private bool _messageIdColumnNamed;
 
         /// <summary>The workflow to run (a GUID). Binds from a WorkflowId column, so one CSV can target several workflows.</summary>
@@ -97,8 +97,10 @@ namespace NenAi.Commands
                 var exclude = new List<string> { "WorkflowId" };
                 if (ExcludeProperty != null) exclude.AddRange(ExcludeProperty);
                 IReadOnlyList<KeyValuePair<string, string>>? selection = ReadSelection();
-                _messageIdColumnNamed = exclude.Exists(c => string.Equals(c, MessageIdColumn, StringComparison.OrdinalIgnoreCase))
-                    || (selection != null && selection.Any(c => string.Equals(c.Key, MessageIdColumn, StringComparison.OrdinalIgnoreCase)));
+                // -Property sends only the columns it names; -KeyProperty MessageId makes it the row's key (a mail's Message-ID, say).
+                _messageIdColumnNamed = selection != null
+                    || exclude.Exists(c => string.Equals(c, MessageIdColumn, StringComparison.OrdinalIgnoreCase))
+                    || string.Equals(KeyProperty, MessageIdColumn, StringComparison.OrdinalIgnoreCase);
                 var mapper = new RowMapper(selection, exclude, OmitEmptyValue.IsPresent);
                 _factory = new RunRequestFactory(mapper, _secure, WebhookCallback, KeyProperty, keyed: JournalPath != null);
             }
@@ -199,8 +201,8 @@ namespace NenAi.Commands
                         $"The input '{InputObject}' is not a row: pipe objects with properties (Import-Csv output, [pscustomobject], hashtables).");
                 if (row != null && LooksLikeASavedRun(row))
                     throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
-                        "The row has a MessageId column: it looks like a run saved earlier (Start-NenRun or Wait-NenRun output read back from CSV), not a row of parameters; it was not sent. "
-                        + "To follow saved runs, pipe them to Wait-NenRun or Get-NenRunResult. To send a workflow parameter named MessageId, name it in -Property; -ExcludeProperty MessageId sends the other columns.");
+                        "The row has MessageId and Status columns: it looks like a run (Start-NenRun or Wait-NenRun output, or runs saved to CSV and read back), not a row of parameters; it was not sent. "
+                        + "To follow runs, pipe them to Wait-NenRun or Get-NenRunResult. To send such rows anyway, choose their columns: -Property names the ones to send, -ExcludeProperty MessageId, Status drops those.");
                 request = _factory!.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target);
             }
             catch (NenException ex)
@@ -249,21 +251,32 @@ namespace NenAi.Commands
         /// </summary>
         private void StopIfJournalFailed()
         {
-            NenException? failure = _submitter?.JournalFailure;
-            if (failure is null) return;
+            if (_submitter?.JournalFailure is null) return;
             Drain();
+            ThrowTerminatingError(JournalFailedRecord());
+        }
+
+        /// <summary>The error that ends a batch whose journal cannot be written: which rows are where.</summary>
+        private ErrorRecord JournalFailedRecord()
+        {
+            NenException failure = _submitter!.JournalFailure!;
             string unjournaled = _submitter!.DescribeUnjournaled();
             var error = new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError,
                 $"{failure.Message} The batch stopped after {_rows} row(s): {_accepted} accepted and written to the pipeline, {_skipped} already accepted earlier, "
                 + $"{_failed} failed or not sent (a re-run sends the ones not sent), {_unknown} with an unknown outcome."
                 + (unjournaled.Length > 0 ? $" These may have started a run but are not in the journal, so note them before re-running: {unjournaled}." : " Every run that was started is in the journal.")
                 + " Rows after these were not read. Fix the journal's disk or path, then run the same command again.", failure);
-            ThrowTerminatingError(ErrorRecords.From(error, JournalPath));
+            return ErrorRecords.From(error, JournalPath);
         }
 
-        /// <summary>True for a row with a MessageId column when the command named that column in neither -Property nor -ExcludeProperty.</summary>
+        /// <summary>
+        /// True for a row shaped like a run (MessageId and Status columns, as NenAi.Run and NenAi.RunStatus have) when
+        /// the command chose its columns in no way that concerns MessageId (-Property, -ExcludeProperty, -KeyProperty).
+        /// </summary>
         private bool LooksLikeASavedRun(List<KeyValuePair<string, object?>> row) =>
-            !_messageIdColumnNamed && row.Exists(c => string.Equals(c.Key, MessageIdColumn, StringComparison.OrdinalIgnoreCase));
+            !_messageIdColumnNamed
+            && row.Exists(c => string.Equals(c.Key, MessageIdColumn, StringComparison.OrdinalIgnoreCase))
+            && row.Exists(c => string.Equals(c.Key, "Status", StringComparison.OrdinalIgnoreCase));
 
         private void WriteOutcome(SubmissionOutcome outcome)
         {
@@ -307,12 +320,34 @@ namespace NenAi.Commands
             {
                 _submitter.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at an error (-ErrorAction Stop)."));
                 SubmissionOutcome? outcome;
-                while ((outcome = Await(_submitter.TakeAsync(Token))) != null)
-                {
-                    if (outcome.Status == SubmissionStatus.Accepted || outcome.Status == SubmissionStatus.AlreadyAccepted) WriteRun(outcome);
-                }
+                while ((outcome = Await(_submitter.TakeAsync(Token))) != null) WriteBeforeStopping(outcome);
+                // A journal that failed is what stopped the batch; its error says which rows are where.
+                if (_submitter.JournalFailure != null) ThrowTerminatingError(JournalFailedRecord());
             }
             WriteError(record);
+        }
+
+        /// <summary>
+        /// An outcome that comes in while the command is stopping at an error: runs are written; a row that may have
+        /// started a run is a warning with its Idempotency-Key (only one error can be written); a row not sent is counted.
+        /// </summary>
+        private void WriteBeforeStopping(SubmissionOutcome outcome)
+        {
+            switch (outcome.Status)
+            {
+                case SubmissionStatus.Accepted:
+                case SubmissionStatus.AlreadyAccepted:
+                    WriteRun(outcome);
+                    break;
+                case SubmissionStatus.OutcomeUnknown:
+                    _unknown++;
+                    string? key = outcome.Request.RowKey;
+                    WriteWarning((key != null ? RowKey.Describe(key) + ": " : string.Empty) + outcome.Error!.Message);
+                    break;
+                default:
+                    _failed++;
+                    break;
+            }
         }
 
         /// <summary>The error action WriteError will apply: -ErrorAction when given, else $ErrorActionPreference.</summary>
