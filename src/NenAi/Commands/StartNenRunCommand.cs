@@ -235,12 +235,15 @@ namespace NenAi.Commands
         }
 
         /// <summary>Writes every outstanding outcome as it completes.</summary>
-        private void Drain()
+        private void Drain() => Drain(WriteOutcome);
+
+        /// <summary>Hands every outstanding outcome to <paramref name="write"/> as it completes.</summary>
+        private void Drain(Action<SubmissionOutcome> write)
         {
             SubmissionOutcome? outcome;
             while ((outcome = Await(_submitter!.TakeAsync(Token))) != null)
             {
-                WriteOutcome(outcome);
+                write(outcome);
                 ShowProgress();
             }
         }
@@ -319,8 +322,7 @@ namespace NenAi.Commands
             if (_submitter != null && ErrorsStopTheCommand())
             {
                 _submitter.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at an error (-ErrorAction Stop)."));
-                SubmissionOutcome? outcome;
-                while ((outcome = Await(_submitter.TakeAsync(Token))) != null) WriteBeforeStopping(outcome);
+                Drain(WriteBeforeStopping);
                 // A journal that failed is what stopped the batch; its error says which rows are where.
                 if (_submitter.JournalFailure != null) ThrowTerminatingError(JournalFailedRecord());
             }
