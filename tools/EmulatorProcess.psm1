@@ -5,14 +5,15 @@ function Start-EmulatorProcess {
     param(
         # Emulator configuration (default: emulator.sample.json beside the emulator).
         [string] $ConfigPath,
-        # The build to prefer; the other is used when only it exists.
+        # The build to prefer when it is not laid out in out/emulator; the other is used when only it exists.
         [ValidateSet('Release', 'Debug')]
         [string] $Configuration = 'Release'
     )
     $root = Resolve-Path (Join-Path $PSScriptRoot '..')
-    $dll = @($Configuration, 'Release', 'Debug') |
-        ForEach-Object { Join-Path $root "src/NenAi.Emulator/bin/$_/net10.0/NenAi.Emulator.dll" } |
-        Where-Object { Test-Path $_ } | Select-Object -First 1
+    # build.ps1 lays the emulator out in out/emulator; a developer's build of the project alone is in its bin folder.
+    $dll = @((Join-Path $root 'out/emulator/NenAi.Emulator.dll')) + (@($Configuration, 'Release', 'Debug') |
+        ForEach-Object { Join-Path $root "src/NenAi.Emulator/bin/$_/net10.0/NenAi.Emulator.dll" }) |
+        Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
     if (-not $dll) { throw 'The emulator is not built: run ./build.ps1 -Task Build first.' }
     $arguments = @($dll, '--urls', 'http://127.0.0.1:0')
     if ($ConfigPath) { $arguments += @('--config', $ConfigPath) }

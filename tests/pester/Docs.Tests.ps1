@@ -1,82 +1,67 @@
 #Requires -Version 7.4
-# Runs every example of the help (docs/en-US) and every README block marked <!-- example --> against the
-# emulator with its demo configuration, so the documentation cannot describe a module that does not exist.
+# The documentation cannot describe a module that does not exist:
+# - every example of the cmdlet help (docs/en-US) runs against the emulator with its demo configuration;
+# - every powershell block of README.md runs AS WRITTEN, in order, each in a fresh pwsh process, in a folder laid
+#   out like the repository root, against the emulator started with the README's own command (port 5080), with
+#   the module installed the README's way (Install-PSResource into a private $HOME).
 
 BeforeDiscovery {
-    $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
-
-    function Get-FencedBlock {
-        param([string[]] $Lines, [int] $From)
-        $start = $From
-        while ($start -lt $Lines.Count -and $Lines[$start] -notmatch '^```powershell') { $start++ }
-        $code = [System.Collections.Generic.List[string]]::new()
-        for ($i = $start + 1; $i -lt $Lines.Count -and $Lines[$i] -notmatch '^```'; $i++) { $code.Add($Lines[$i]) }
-        $code -join "`n"
-    }
-
-    $examples = [System.Collections.Generic.List[hashtable]]::new()
-    foreach ($file in Get-ChildItem (Join-Path $root 'docs/en-US') -Filter '*-Nen*.md') {
-        $lines = Get-Content $file.FullName
-        for ($i = 0; $i -lt $lines.Count; $i++) {
-            if ($lines[$i] -match '^### (Example \d+.*)') {
-                $examples.Add(@{ Source = $file.BaseName; Title = $Matches[1]; Code = Get-FencedBlock $lines ($i + 1) })
-            }
-        }
-    }
-    $readme = Get-Content (Join-Path $root 'README.md')
-    for ($i = 0; $i -lt $readme.Count; $i++) {
-        if ($readme[$i] -eq '<!-- example -->') {
-            $heading = ($readme[0..$i] | Where-Object { $_ -match '^#{2,3} ' } | Select-Object -Last 1) -replace '^#+ '
-            $examples.Add(@{ Source = 'README'; Title = $heading; Code = Get-FencedBlock $readme ($i + 1) })
-        }
-    }
+    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).ProviderPath
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $examples = @(Get-DocExample -Root $root)
+    $helpExamples = @($examples | Where-Object Kind -EQ 'help')
+    # In the README's order, except that a block needing the installed module runs after the Install section's.
+    $readmeBlocks = @($examples | Where-Object Kind -EQ 'readme' | Sort-Object { $_.AfterInstall }, { $_.Line })
 }
 
 BeforeAll {
-    $script:root = Resolve-Path (Join-Path $PSScriptRoot '../..')
+    $script:root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).ProviderPath
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $script:root 'tools/EmulatorProcess.psm1') -Force
-    Import-Module (Join-Path $script:root 'NenAi.psd1') -Force
-    $script:emulator = Start-EmulatorProcess -ConfigPath (Join-Path $script:root 'src/NenAi.Emulator/emulator.sample.json')
-    $env:NEN_BASE_URL = $script:emulator.BaseUri
-    $env:NEN_API_KEY = 'nen-demo-api-key'
-    $env:NEN_SIGNING_KEY = 'nen-demo-signing-key'
+}
 
-    # The examples use SecretManagement; where it is not installed, a stand-in answers with the demo values.
-    if (-not (Get-Command Get-Secret -ErrorAction Ignore)) {
-        function global:Get-Secret {
-            param([string] $Name)
-            $value = switch ($Name) { 'NenApiKey' { 'nen-demo-api-key' } 'NenSigningKey' { 'nen-demo-signing-key' } default { 'correct horse battery staple' } }
-            ConvertTo-SecretText $value
+Describe 'Help examples' {
+    BeforeAll {
+        Import-Module (Join-Path $script:root 'out/NenAi/NenAi.psd1') -Force
+        $script:emulator = Start-EmulatorProcess -ConfigPath (Join-Path $script:root 'src/NenAi.Emulator/emulator.sample.json')
+        $env:NEN_BASE_URL = $script:emulator.BaseUri
+        $env:NEN_API_KEY = 'nen-demo-api-key'
+        $env:NEN_SIGNING_KEY = 'nen-demo-signing-key'
+
+        # The examples use SecretManagement; where it is not installed, a stand-in answers with the demo values.
+        if (-not (Get-Command Get-Secret -ErrorAction Ignore)) {
+            function global:Get-Secret {
+                param([string] $Name)
+                $value = switch ($Name) { 'NenApiKey' { 'nen-demo-api-key' } 'NenSigningKey' { 'nen-demo-signing-key' } default { 'correct horse battery staple' } }
+                ConvertTo-SecretText $value
+            }
+            $script:stubbedGetSecret = $true
         }
-        $script:stubbedGetSecret = $true
-    }
 
-    # Webhook receiver examples wait for a delivery: this sends signed ones until the receiver stops.
-    $script:sendWebhooks = {
-        param([string] $Secret)
-        $hmac = [System.Security.Cryptography.HMACSHA256]::new([System.Text.Encoding]::UTF8.GetBytes($Secret))
-        foreach ($status in 'processing', 'success') {
-            $body = '{"workflow_id":"w","message_id":"m","status":"' + $status + '","expires_at":1730319600}'
-            $signature = 'sha256=' + ([System.BitConverter]::ToString($hmac.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($body))) -replace '-').ToLowerInvariant()
-            for ($attempt = 0; $attempt -lt 100; $attempt++) {
-                try {
-                    $null = Invoke-WebRequest -Uri 'http://127.0.0.1:8089/nen/' -Method Post -Body $body -ContentType 'application/json' -Headers @{ 'X-Hmac-Signature' = $signature } -TimeoutSec 5
-                    break
+        # Webhook receiver examples wait for a delivery: this sends signed ones until the receiver stops.
+        $script:sendWebhooks = {
+            param([string] $Secret)
+            $hmac = [System.Security.Cryptography.HMACSHA256]::new([System.Text.Encoding]::UTF8.GetBytes($Secret))
+            foreach ($status in 'processing', 'success') {
+                $body = '{"workflow_id":"w","message_id":"m","status":"' + $status + '","expires_at":1730319600}'
+                $signature = 'sha256=' + ([System.BitConverter]::ToString($hmac.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($body))) -replace '-').ToLowerInvariant()
+                for ($attempt = 0; $attempt -lt 100; $attempt++) {
+                    try {
+                        $null = Invoke-WebRequest -Uri 'http://127.0.0.1:8089/nen/' -Method Post -Body $body -ContentType 'application/json' -Headers @{ 'X-Hmac-Signature' = $signature } -TimeoutSec 5
+                        break
+                    }
+                    catch { Start-Sleep -Milliseconds 100 }   # the receiver is not listening yet (or has stopped)
                 }
-                catch { Start-Sleep -Milliseconds 100 }   # the receiver is not listening yet (or has stopped)
             }
         }
     }
-}
 
-AfterAll {
-    Stop-EmulatorProcess $script:emulator
-    if ($script:stubbedGetSecret) { Remove-Item Function:\Get-Secret -ErrorAction SilentlyContinue }
-    Remove-Item Env:NEN_BASE_URL, Env:NEN_API_KEY, Env:NEN_SIGNING_KEY, Env:NEN_WEBHOOK_SECRET -ErrorAction SilentlyContinue
-}
+    AfterAll {
+        Stop-EmulatorProcess $script:emulator
+        if ($script:stubbedGetSecret) { Remove-Item Function:\Get-Secret -ErrorAction SilentlyContinue }
+        Remove-Item Env:NEN_BASE_URL, Env:NEN_API_KEY, Env:NEN_SIGNING_KEY, Env:NEN_WEBHOOK_SECRET -ErrorAction SilentlyContinue
+    }
 
-Describe 'Documented examples' {
     BeforeEach {
         $script:work = Join-Path $TestDrive ([guid]::NewGuid())
         New-Item -ItemType Directory -Path $script:work | Out-Null
@@ -86,22 +71,114 @@ Describe 'Documented examples' {
     }
     AfterEach { Pop-Location }
 
-    It '<Source>: <Title>' -ForEach $examples {
-        # The quick start names the emulator's default port; this run's emulator has a free one.
-        $code = $Code.Replace('http://127.0.0.1:5080', $env:NEN_BASE_URL)
+    It '<Source>: <Title>' -ForEach $helpExamples {
         $job = $null
         # Receivers that start their own run get the emulator's real webhooks; the others get signed stand-ins.
-        if ($code -match 'HttpListener' -and $code -notmatch '-WebhookCallback') {
-            $secret = if ($code -match 'nen-demo-webhook-secret') { 'nen-demo-webhook-secret' } else { 'whsec-test' }
-            $job = Start-ThreadJob -ScriptBlock $script:sendWebhooks -ArgumentList $secret
+        if ($Code -match 'HttpListener' -and $Code -notmatch '-WebhookCallback') {
+            $job = Start-ThreadJob -ScriptBlock $script:sendWebhooks -ArgumentList 'whsec-test'
         }
         try {
-            $output = & ([scriptblock]::Create($code)) 2>&1
+            $output = & ([scriptblock]::Create($Code)) 2>&1
             $terminating = $output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] -and $_.FullyQualifiedErrorId -notmatch '^Nen(RunFailed|WaitTimeout)' }
             $terminating | Should -BeNullOrEmpty -Because ($terminating | Out-String)
         }
         finally {
             if ($job) { $job | Wait-Job -Timeout 30 | Remove-Job -Force }
         }
+    }
+}
+
+Describe 'README, block by block, as a user runs it' {
+    BeforeAll {
+        # A folder laid out like the repository root (what the README's relative paths mean), whose out/ is the
+        # build's, so the blocks' own files (results, journals, logs) stay out of the repository.
+        $script:scratch = Join-Path $TestDrive 'repo'
+        $null = New-Item -ItemType Directory -Path $script:scratch
+        foreach ($item in Get-ChildItem -LiteralPath $script:root -Force | Where-Object Name -NotIn '.git', 'jobs.csv') {
+            $type = if ($IsWindows -and $item.PSIsContainer) { 'Junction' } else { 'SymbolicLink' }
+            $null = New-Item -ItemType $type -Path (Join-Path $script:scratch $item.Name) -Target $item.FullName
+        }
+        Copy-Item (Join-Path $script:root 'docs/examples/jobs.csv') $script:scratch
+
+        # A private home: the README's Install-PSResource and Register-PSResourceRepository change nothing of the
+        # real user's; the .NET tools and NuGet packages stay where they are.
+        $realHome = [System.Environment]::GetFolderPath('UserProfile')
+        $script:childEnvironment = @{
+            HOME = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'home')).FullName
+            NUGET_PACKAGES = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $realHome '.nuget/packages' }
+            DOTNET_CLI_HOME = $realHome
+            PSModulePath = $null; XDG_DATA_HOME = $null; XDG_CONFIG_HOME = $null; XDG_CACHE_HOME = $null
+            # The recipes run in a session where the Quick start's variables are set, as the README says.
+            NEN_BASE_URL = 'http://127.0.0.1:5080'; NEN_API_KEY = 'nen-demo-api-key'; NEN_SIGNING_KEY = 'nen-demo-signing-key'
+            NEN_WEBHOOK_SECRET = $null
+        }
+
+        # The emulator, started with the README's command as written (from the repository root).
+        $readme = Get-Content -LiteralPath (Join-Path $script:root 'README.md')
+        $at = [array]::IndexOf($readme, '<!-- emulator -->')
+        if ($at -lt 0) { throw 'README.md has no <!-- emulator --> block.' }
+        $script:emulatorCommand = $readme[$at + 2]
+        $words = @($script:emulatorCommand -split '\s+' | Where-Object { $_ })
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($words[0])
+        foreach ($w in @($words | Select-Object -Skip 1)) { $psi.ArgumentList.Add($w) }
+        $psi.WorkingDirectory = $script:root
+        $psi.RedirectStandardOutput = $true
+        $psi.UseShellExecute = $false
+        $script:emulatorProcess = [System.Diagnostics.Process]::Start($psi)
+        $first = $script:emulatorProcess.StandardOutput.ReadLineAsync()
+        if (-not $first.Wait(60000) -or $first.Result -notmatch 'listening on http://127\.0\.0\.1:5080') {
+            throw "'$script:emulatorCommand' did not start the emulator on port 5080 (is the port taken?): $($first.Result)"
+        }
+        $script:ran = @{}
+    }
+
+    AfterAll {
+        if ($script:emulatorProcess -and -not $script:emulatorProcess.HasExited) { $script:emulatorProcess.Kill(); $script:emulatorProcess.WaitForExit(10000) }
+    }
+
+    It '<Title> runs as written in a fresh pwsh' -ForEach $readmeBlocks {
+        $Marked | Should -BeTrue -Because 'every powershell block of the README is run here: put <!-- example --> (or <!-- example: name.ps1 exit=N -->) right above it'
+        $path = Join-Path $script:scratch $File
+        Set-Content -LiteralPath $path -Value $Code -Encoding utf8NoBOM
+        $result = Invoke-FreshPwsh -File $path -WorkingDirectory $script:scratch -Environment $script:childEnvironment
+        $script:ran[$File] = $result
+        if (-not $script:ran.ContainsKey($Heading)) { $script:ran[$Heading] = $result }
+        Write-Host "  $File ($Heading): exit $($result.ExitCode) in $([math]::Round($result.Elapsed.TotalSeconds, 1)) s"
+        $shown = Remove-Ansi "$($result.Output)`n$($result.Errors)"
+        $result.ExitCode | Should -Be $ExpectedExit -Because $shown
+        Measure-ShownError $result.Errors | Should -Be $ExpectedErrors -Because "a user pasting the block sees only the errors the README explains: $shown"
+        if ($ExpectedErrors -eq 0) { $result.Errors | Should -BeNullOrEmpty -Because $shown }
+    }
+
+    It 'the Quick start saved its run''s files under ./results' {
+        $files = Get-ChildItem -LiteralPath (Join-Path $script:scratch 'results') -Recurse -File
+        $files.Name | Should -Contain 'invoice.txt'
+        $files.Name | Should -Contain 'assets.zip'
+    }
+
+    It 'the CSV recipe listed every saved file in files.csv and reported the failed row by its id' {
+        $listed = Import-Csv -LiteralPath (Join-Path $script:scratch 'files.csv')
+        @($listed | Where-Object Name -EQ 'invoice.txt' | Select-Object -ExpandProperty MessageId -Unique).Count | Should -Be 3   # the demo CSV's good rows
+        $script:ran['A CSV batch'].Output | Should -Match '(?m)^NenRunFailed,.*Customer not found in the ERP'
+    }
+
+    It 'the scheduled-task recipe writes a plain-text log: no escape codes, no progress' {
+        $log = $script:ran['nightly-export.ps1']
+        $log | Should -Not -BeNullOrEmpty
+        "$($log.Output)$($log.Errors)" | Should -Not -Match "`e"
+        (Remove-Ansi "$($log.Output)$($log.Errors)") -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' ' | Should -Match 'Customer not found in the ERP'
+    }
+
+    It 'the scheduled-task recipe, run again on the same input, starts no row twice and exits 0 once every row succeeds' {
+        $before = (Get-EmulatorLedger 'http://127.0.0.1:5080').accepted
+        $again = Invoke-FreshPwsh -File (Join-Path $script:scratch 'nightly-export.ps1') -WorkingDirectory $script:scratch -Environment $script:childEnvironment
+        (Get-EmulatorLedger 'http://127.0.0.1:5080').accepted | Should -Be $before
+        $again.ExitCode | Should -Be 1 -Because 'the FAIL row failed again (it was not started again)'
+
+        $csv = Join-Path $script:scratch 'jobs.csv'
+        (Import-Csv -LiteralPath $csv) | Where-Object CUSTOMER_NAME -NE 'FAIL' | Export-Csv -LiteralPath $csv -NoTypeInformation
+        $good = Invoke-FreshPwsh -File (Join-Path $script:scratch 'nightly-export.ps1') -WorkingDirectory $script:scratch -Environment $script:childEnvironment
+        $good.ExitCode | Should -Be 0 -Because (Remove-Ansi "$($good.Output)`n$($good.Errors)")
+        (Get-EmulatorLedger 'http://127.0.0.1:5080').accepted | Should -BeGreaterThan $before   # a new input is a new batch
     }
 }

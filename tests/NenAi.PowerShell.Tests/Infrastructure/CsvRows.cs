@@ -6,8 +6,8 @@ using System.Management.Automation;
 namespace NenAi.PowerShell.Tests.Infrastructure
 {
     /// <summary>
-    /// Rows exactly as Import-Csv emits them (the Utility module is not in the hosted engine): PSCustomObjects
-    /// whose NoteProperties are the columns, every value a string.
+    /// Rows as Import-Csv emits them: PSCustomObjects whose NoteProperties are the columns, every value a string.
+    /// CSV text goes through the real ConvertFrom-Csv (Microsoft.PowerShell.SDK's Utility module).
     /// </summary>
     public static class CsvRows
     {
@@ -18,42 +18,18 @@ namespace NenAi.PowerShell.Tests.Infrastructure
             return row;
         }
 
-        /// <summary>Parses simple CSV text (a header line, comma-separated, optional double quotes).</summary>
+        /// <summary>CSV text (a header line, then rows) through ConvertFrom-Csv, the parser Import-Csv uses.</summary>
         public static PSObject[] Parse(string csv)
         {
-            string[] lines = csv.Replace("\r\n", "\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            string[] header = Split(lines[0]);
-            return lines.Skip(1).Select(line =>
-            {
-                string[] values = Split(line);
-                return Row(header.Select((h, i) => (h, i < values.Length ? values[i] : string.Empty)).ToArray());
-            }).ToArray();
+            using var ps = System.Management.Automation.PowerShell.Create(System.Management.Automation.Runspaces.InitialSessionState.CreateDefault());
+            ps.AddCommand("ConvertFrom-Csv").AddParameter("InputObject", csv.Replace("\r\n", "\n").Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            PSObject[] rows = ps.Invoke().ToArray();
+            if (ps.HadErrors) throw new InvalidOperationException("ConvertFrom-Csv: " + string.Join("; ", ps.Streams.Error.Select(e => e.ToString())));
+            return rows;
         }
 
         /// <summary>n rows with an Id, a NAME and a COUNT column (Id = 1..n).</summary>
         public static PSObject[] Numbered(int count, string prefix = "row") =>
             Enumerable.Range(1, count).Select(i => Row(("Id", i.ToString()), ("NAME", prefix + " " + i), ("COUNT", i.ToString()))).ToArray();
-
-        private static string[] Split(string line)
-        {
-            var cells = new List<string>();
-            var cell = new System.Text.StringBuilder();
-            bool quoted = false;
-            for (int i = 0; i < line.Length; i++)
-            {
-                char c = line[i];
-                if (quoted)
-                {
-                    if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { cell.Append('"'); i++; }
-                    else if (c == '"') quoted = false;
-                    else cell.Append(c);
-                }
-                else if (c == '"') quoted = true;
-                else if (c == ',') { cells.Add(cell.ToString()); cell.Clear(); }
-                else cell.Append(c);
-            }
-            cells.Add(cell.ToString());
-            return cells.ToArray();
-        }
     }
 }

@@ -56,11 +56,10 @@ namespace NenAi.PowerShell.Tests.Infrastructure
         {
             ScriptBlockAst ast = Parser.ParseInput(example.Code, out _, out _);
             var defined = ast.FindAll(a => a is FunctionDefinitionAst, true).Select(a => ((FunctionDefinitionAst)a).Name);
-            var available = new HashSet<string>(InitialSessionState.CreateDefault2().Commands.Select(c => c.Name).Concat(defined), StringComparer.OrdinalIgnoreCase)
+            var available = new HashSet<string>(InitialSessionState.CreateDefault().Commands.Select(c => c.Name).Concat(defined), StringComparer.OrdinalIgnoreCase)
             {
                 "Start-NenRun", "Wait-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Get-NenRun",
                 "Get-Secret", // SecretManagement; the tests stand in for it
-                "Import-Csv", "Export-Csv", // Microsoft.PowerShell.Utility; stand-ins, see UtilityStandIns
             };
             return ast.FindAll(a => a is CommandAst, true).Select(a => ((CommandAst)a).GetCommandName())
                 .Where(n => n != null && !available.Contains(n)).Distinct().ToList()!;

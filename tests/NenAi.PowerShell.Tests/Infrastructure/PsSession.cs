@@ -25,7 +25,9 @@ namespace NenAi.PowerShell.Tests.Infrastructure
 
         public PsSession(bool importModule = true)
         {
-            InitialSessionState iss = InitialSessionState.CreateDefault2();
+            // CreateDefault (not CreateDefault2) brings the real Microsoft.PowerShell.Utility/Management cmdlets
+            // (Import-Csv, Export-Csv, Select-Object, ...) that Microsoft.PowerShell.SDK ships, as pwsh has them.
+            InitialSessionState iss = InitialSessionState.CreateDefault();
             // An embedding host reads no powershell.config.json: on Windows the default policy would refuse the .psm1.
             // (Elsewhere there is no execution policy, and setting one throws.)
             if (OperatingSystem.IsWindows()) iss.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass;
