@@ -23,8 +23,8 @@ namespace NenAi.Core.Http
 
         public ICredentials? Credentials { get; set; }
 
-        /// <summary>The system's proxy for <paramref name="destination"/>; the destination itself when there is none.</summary>
-        public Uri GetProxy(Uri destination) => _system()?.GetProxy(destination) ?? destination;
+        /// <summary>The system's proxy for <paramref name="destination"/>; null (a direct connection, on both runtimes) when there is none.</summary>
+        public Uri? GetProxy(Uri destination) => _system()?.GetProxy(destination);
 
         /// <summary>No system proxy at all means a direct connection.</summary>
         public bool IsBypassed(Uri host) => !(_system() is IWebProxy proxy) || proxy.IsBypassed(host);
