@@ -85,8 +85,11 @@ namespace NenAi.Core.Downloads
         /// <summary>The ETag/Last-Modified of the version the partial file holds, for If-Range on resume.</summary>
         public string ValidatorOf(string name) => Path.Combine(WorkFolder, Key(name) + ".etag");
 
-        /// <summary>Where the archive <paramref name="name"/> is unpacked before its folder is renamed into place.</summary>
-        public string StagingOf(string name) => Path.Combine(WorkFolder, Key(name) + ".unpack");
+        /// <summary>
+        /// Where the archive <paramref name="name"/> is unpacked before its folder is renamed into place; short, since on
+        /// Windows PowerShell 5.1 every entry's path under it must fit too.
+        /// </summary>
+        public string StagingOf(string name) => Path.Combine(WorkFolder, Key(name));
 
         /// <summary>
         /// The folder the archive <paramref name="zipName"/> unpacks into: its name without ".zip", or, when that is empty
@@ -117,12 +120,15 @@ namespace NenAi.Core.Downloads
             catch (UnauthorizedAccessException) { }
         }
 
-        /// <summary>A file name made from the result's name as Windows compares it: short, fixed-length, never a result's.</summary>
+        /// <summary>
+        /// A name made from the result's name as Windows compares it: 16 hex digits (64 bits of SHA-256, plenty for the
+        /// results of one run), short so that it costs little of 5.1's path length.
+        /// </summary>
         private static string Key(string name)
         {
             using var sha = SHA256.Create();
             byte[] hash = sha.ComputeHash(Encoding.UTF8.GetBytes(name.ToUpperInvariant()));
-            return Signing.Hex.ToLower(hash).Substring(0, 32);
+            return Signing.Hex.ToLower(hash).Substring(0, 16);
         }
     }
 }
