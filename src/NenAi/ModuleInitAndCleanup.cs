@@ -8,26 +8,36 @@ using NenAi.Core.Loading;
 namespace NenAi
 {
     /// <summary>
-    /// Windows PowerShell 5.1 has no load contexts: resolve this module's own dependency DLLs
-    /// (System.Text.Json and friends) from its folder, and only those, so other modules are untouched.
-    /// Which requests are answered is decided by <see cref="BundledAssemblyResolver"/>.
+    /// Windows PowerShell 5.1 has no load contexts: resolve this module's own dependency DLLs (System.Text.Json and
+    /// friends) from its folder, only for binds our own assemblies make, so other modules are untouched. Which requests
+    /// are answered is decided by <see cref="BundledAssemblyResolver"/>.
     /// </summary>
-    public sealed class ModuleInitAndCleanup : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+    public sealed class ModuleInitAndCleanup : IModuleAssemblyInitializer
     {
+        private static readonly object Gate = new object();
         private static BundledAssemblyResolver? _bundled;
 
+        /// <summary>
+        /// Registers the resolver once per process. A re-import (Import-Module -Force) or an import into another
+        /// runspace adds no second handler, and removing the module never unregisters it: the assemblies stay loaded
+        /// for the life of the process, so their binds keep needing it, in every runspace that still uses them.
+        /// </summary>
         public void OnImport()
         {
-            // Created before subscribing, so resolving never needs NenAi.Core to be resolved first.
-            _bundled ??= new BundledAssemblyResolver(Path.GetDirectoryName(typeof(ModuleInitAndCleanup).Assembly.Location)!);
-            AppDomain.CurrentDomain.AssemblyResolve += Resolve;
+            lock (Gate)
+            {
+                if (_bundled != null) return;
+                // Created before subscribing, so resolving never needs NenAi.Core to be resolved first.
+                _bundled = new BundledAssemblyResolver(Path.GetDirectoryName(typeof(ModuleInitAndCleanup).Assembly.Location)!);
+                AppDomain.CurrentDomain.AssemblyResolve += Resolve;
+            }
         }
-
-        public void OnRemove(PSModuleInfo psModuleInfo) => AppDomain.CurrentDomain.AssemblyResolve -= Resolve;
 
         private static Assembly? Resolve(object? sender, ResolveEventArgs args)
         {
-            string? path = _bundled?.Resolve(args.Name);
+            Assembly? requesting = args.RequestingAssembly;
+            // A dynamic assembly has no file (its Location throws), so it is never one of ours.
+            string? path = _bundled?.Resolve(args.Name, requesting is null || requesting.IsDynamic ? null : requesting.Location);
             return path is null ? null : Assembly.LoadFrom(path);
         }
     }

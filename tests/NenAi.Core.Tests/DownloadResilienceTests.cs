@@ -60,7 +60,10 @@ namespace NenAi.Core.Tests
             Assert.Contains("stalled", error.Message);
             string folder = Path.Combine(_dir, run.MessageId);
             Assert.False(File.Exists(Path.Combine(folder, "assets.zip")));
-            Assert.True(File.Exists(Path.Combine(folder, "assets.zip.partial")));
+            // What arrived is kept for a resume, apart from the results' names.
+            var layout = new RunFolderLayout(folder, run.MessageId, run.Results.Select(f => (string?)f.Name).ToList(), Core.Files.PathLimit.None);
+            Assert.True(File.Exists(layout.PartialOf("assets.zip")));
+            Assert.Equal(new[] { "data.bin", "report.txt" }, Directory.GetFiles(folder).Select(Path.GetFileName).OrderBy(n => n));
             Assert.Equal(2, result.Files.Count); // the other files still came
         }
 
@@ -154,13 +157,13 @@ namespace NenAi.Core.Tests
             string zip = Zip("bomb.zip", entries, bytesEach);
             string target = Path.Combine(_dir, "bomb");
 
-            var ex = Assert.Throws<NenException>(() => new SafeZipExtractor(maxBytes, maxEntries).Extract(zip, target, overwrite: false));
+            var ex = Assert.Throws<NenException>(() => new SafeZipExtractor(maxBytes, maxEntries).Extract(zip, target, target + ".unpack", overwrite: false));
 
             Assert.Equal(NenErrorIds.UnsafeZipEntry, ex.ErrorId);
             Assert.Equal(NenErrorCategory.LimitsExceeded, ex.Category);
             Assert.Contains(what, ex.Message);
             Assert.False(Directory.Exists(target));
-            Assert.False(Directory.Exists(target + ".partial"));
+            Assert.False(Directory.Exists(target + ".unpack"));
         }
 
         [Fact]
@@ -168,17 +171,18 @@ namespace NenAi.Core.Tests
         {
             string zip = Zip("assets.zip", 3, 10);
             string target = Path.Combine(_dir, "assets");
+            string staging = Path.Combine(_dir, "work", "assets.unpack");
             // A crash mid-way left a staging folder with one file of three.
-            Directory.CreateDirectory(Path.Combine(target + ".partial", "dir"));
-            File.WriteAllText(Path.Combine(target + ".partial", "dir", "file0.txt"), "half");
+            Directory.CreateDirectory(Path.Combine(staging, "dir"));
+            File.WriteAllText(Path.Combine(staging, "dir", "file0.txt"), "half");
 
-            ExtractedArchive first = new SafeZipExtractor(1_000_000, 100).Extract(zip, target, overwrite: false);
-            ExtractedArchive second = new SafeZipExtractor(1_000_000, 100).Extract(zip, target, overwrite: false);
+            ExtractedArchive first = new SafeZipExtractor(1_000_000, 100).Extract(zip, target, staging, overwrite: false);
+            ExtractedArchive second = new SafeZipExtractor(1_000_000, 100).Extract(zip, target, staging, overwrite: false);
 
             Assert.False(first.AlreadyThere);
             Assert.Equal(3, first.Files.Count);
             Assert.All(first.Files, f => Assert.Equal(10, new FileInfo(f).Length));
-            Assert.False(Directory.Exists(target + ".partial"));
+            Assert.False(Directory.Exists(staging));
             Assert.True(second.AlreadyThere);
             Assert.Equal(3, second.Files.Count);
         }

@@ -44,7 +44,7 @@ namespace NenAi.Core.Tests
             Assert.All(result.Files, f => Assert.StartsWith(Path.Combine(_dir, run.MessageId), f.Path));
             Assert.Equal($"report for {run.MessageId}", File.ReadAllText(Path.Combine(_dir, run.MessageId, "report.txt")));
             Assert.Equal(300_000, new FileInfo(Path.Combine(_dir, run.MessageId, "data.bin")).Length);
-            Assert.Empty(Directory.GetFiles(Path.Combine(_dir, run.MessageId), "*.partial"));
+            Assert.Equal(new[] { "assets.zip", "data.bin", "report.txt" }, Directory.GetFileSystemEntries(Path.Combine(_dir, run.MessageId)).Select(Path.GetFileName).OrderBy(n => n));
 
             int downloads = emu.State.Downloads;
             var again = await downloader.DownloadAsync(run);

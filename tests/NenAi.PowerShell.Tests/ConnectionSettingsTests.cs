@@ -5,7 +5,6 @@ using System.Management.Automation;
 using System.Net;
 using System.Net.Http;
 using System.Reflection;
-using System.Runtime.Loader;
 using System.Security;
 using System.Security.Authentication;
 using System.Threading.Tasks;
@@ -22,32 +21,25 @@ namespace NenAi.PowerShell.Tests
         private const string StartOne = "$rows | Start-NenRun -WorkflowId $echo";
 
         [Fact]
-        public void TheWindowsPowerShellBuildAsksForTls12And13OnItsOwnHandlerOnly()
+        public void TheWindowsPowerShellBuildAsksForTheTlsItsDecisionGivesOnAHandlerThatRenewsItsConnections()
         {
-            // The net472 NenAi.Core.dll that Windows PowerShell 5.1 loads, run here in a load context of its own.
-            string dll = Path.Combine(PsSession.ModuleDirectory, "bin", "net472", "NenAi.Core.dll");
-            var context = new AssemblyLoadContext("net472-core", isCollectible: true);
-            try
-            {
-                Assembly core = context.LoadFromAssemblyPath(dll);
-                Type secretType = core.GetType("NenAi.Core.Configuration.SecretValue")!;
-                Type optionsType = core.GetType("NenAi.Core.Configuration.NenClientOptions")!;
-                object key = Activator.CreateInstance(secretType, PsSession.Secure("k"))!;
-                object options = optionsType.GetMethod("Resolve")!.Invoke(null, new object?[] { "https://api.example.test", key, null, null, false, true, (Func<string, string?>)(_ => null) })!;
-                var before = ServicePointManager.SecurityProtocol;
+            var build = new Net472Build();
+            object options = build.Options("https://api.example.test");
+            var before = ServicePointManager.SecurityProtocol;
 
-                object handler = core.GetType("NenAi.Core.Http.HttpClientPool")!.GetMethod("CreateHandler", BindingFlags.NonPublic | BindingFlags.Static)!.Invoke(null, new[] { options })!;
+            object handler = build.CoreType("Http.HttpClientPool").GetMethod("CreateHandler", BindingFlags.NonPublic | BindingFlags.Static)!.Invoke(null, new[] { options })!;
 
-                var clientHandler = Assert.IsType<HttpClientHandler>(handler);
-                Assert.Equal(SslProtocols.Tls12 | SslProtocols.Tls13, clientHandler.SslProtocols);
-                Assert.False(clientHandler.AllowAutoRedirect);
-                Assert.Equal(before, ServicePointManager.SecurityProtocol); // the process-wide setting is left alone
-                clientHandler.Dispose();
-            }
-            finally
-            {
-                context.Unload();
-            }
+            Assert.Equal("NenAi.Core.Http.RenewingHandler", handler.GetType().FullName);
+            Assert.Equal(TimeSpan.FromMinutes(5), Net472Build.Get(handler, "Lease"));
+            var clientHandler = Assert.IsType<HttpClientHandler>(Net472Build.Get(handler, "Current"));
+            // TlsProtocolChoice here: the runtime names TLS 1.3 but this is not Windows, so TLS 1.2 alone (on Server 2019 too;
+            // 1.2 and 1.3 only on .NET Framework 4.8 on Server 2022 or later).
+            Assert.Equal(SslProtocols.Tls12, clientHandler.SslProtocols);
+            Assert.False(clientHandler.AllowAutoRedirect);
+            Assert.Equal(64, clientHandler.MaxConnectionsPerServer);
+            Assert.Null(clientHandler.DefaultProxyCredentials);
+            Assert.Equal(before, ServicePointManager.SecurityProtocol); // the process-wide setting is left alone
+            ((IDisposable)handler).Dispose();
         }
 
         [Fact]
@@ -138,10 +130,41 @@ namespace NenAi.PowerShell.Tests
         }
     }
 
-    /// <summary>The system proxy is process-wide (HttpClient.DefaultProxy), so these run alone.</summary>
+    /// <summary>The system proxy is process-wide (HttpClient.DefaultProxy, WebRequest.DefaultWebProxy), so these run alone.</summary>
     [Collection(ProcessEnvironment.Name)]
     public class SystemProxyTests : HostedTest
     {
+        [Fact]
+        public async Task TheWindowsPowerShellBuildGivesSystemProxyCredentialsToItsOwnProxyAndNeverToTheProcesssDefault()
+        {
+            await using var proxy = await LoopbackProxy.StartAsync("svc-proxy", "system secret");
+#pragma warning disable SYSLIB0014 // WebRequest.DefaultWebProxy is what the .NET Framework build reads as "the system proxy"
+            IWebProxy saved = WebRequest.DefaultWebProxy;
+            var system = new WebProxy(proxy.Uri);
+            WebRequest.DefaultWebProxy = system;
+            try
+            {
+                var build = new Net472Build();
+                object options = build.Options(Emulator.BaseUri.ToString());
+                Type credentials = build.CoreType("Configuration.ProxyCredentials");
+                Net472Build.Set(options, "ProxyCredential", Activator.CreateInstance(credentials, "svc-proxy", build.Secret("system secret"), null));
+                var client = (HttpClient)build.CoreType("Http.HttpClientPool").GetMethod("Get")!.Invoke(null, new[] { options })!;
+
+                using HttpResponseMessage answer = await client.GetAsync(new Uri(Emulator.BaseUri, "runs/no-such-run"));
+
+                Assert.NotEqual(HttpStatusCode.ProxyAuthenticationRequired, answer.StatusCode); // the emulator's answer, through the proxy
+                Assert.True(proxy.Challenged >= 1 && proxy.Forwarded >= 1);
+                // Before: HttpClientHandler.DefaultProxyCredentials, which .NET Framework writes onto this very object.
+                Assert.Same(system, WebRequest.DefaultWebProxy);
+                Assert.Null(system.Credentials);
+            }
+            finally
+            {
+                WebRequest.DefaultWebProxy = saved;
+            }
+#pragma warning restore SYSLIB0014
+        }
+
         [Fact]
         public async Task AProxyCredentialWithoutProxyIsForTheSystemProxy()
         {

@@ -91,7 +91,7 @@ namespace NenAi.PowerShell.Tests
             // "./build.ps1 -Task Build lays out out/NenAi (net472 + net8.0 builds, help, format views)": the same
             // layout target (src/NenAi/NenAi.ModuleLayout.targets) lays out the folder these tests import.
             string dir = PsSession.ModuleDirectory;
-            foreach (string file in new[] { "NenAi.psd1", "NenAi.psm1", "NenAi.Format.ps1xml", "en-US/NenAi.dll-Help.xml", "en-US/about_NenAi.help.txt",
+            foreach (string file in new[] { "NenAi.psd1", "NenAi.psm1", "NenAi.Requirements.ps1", "NenAi.Format.ps1xml", "en-US/NenAi.dll-Help.xml", "en-US/about_NenAi.help.txt",
                          "bin/net8.0/NenAi.dll", "bin/net8.0/NenAi.Core.dll", "bin/net8.0/en-US/NenAi.dll-Help.xml",
                          "bin/net472/NenAi.dll", "bin/net472/NenAi.Core.dll", "bin/net472/System.Text.Json.dll", "bin/net472/en-US/NenAi.dll-Help.xml" })
                 Assert.True(File.Exists(Path.Combine(dir, file)), $"{file} is missing from the module folder");

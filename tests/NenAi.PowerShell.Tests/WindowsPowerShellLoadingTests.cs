@@ -5,6 +5,7 @@ using System.Linq;
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using System.Runtime.Loader;
 using NenAi.Core.Loading;
 using NenAi.PowerShell.Tests.Infrastructure;
 using Xunit;
@@ -14,7 +15,8 @@ namespace NenAi.PowerShell.Tests
     /// <summary>
     /// Windows PowerShell 5.1 loading, checked without 5.1: the net472 build in the laid-out module folder ships every
     /// dependency .NET Framework 4.7.2 lacks, at the version referenced, and the module's resolver answers for exactly
-    /// those names (the decision it runs is <see cref="BundledAssemblyResolver"/>).
+    /// those names, only when one of the module's own DLLs asks, registered once per process (the decision it runs is
+    /// <see cref="BundledAssemblyResolver"/>).
     /// </summary>
     public sealed class WindowsPowerShellLoadingTests : IDisposable
     {
@@ -27,6 +29,9 @@ namespace NenAi.PowerShell.Tests
         public void Dispose() => Directory.Delete(_scratch, recursive: true);
 
         private sealed record Reference(string Name, Version Version, string ReferencedBy);
+
+        /// <summary>A DLL of the module's own folder, standing for the assembly whose reference failed to bind.</summary>
+        private static string Ours(string name = "NenAi.Core") => Path.Combine(Net472Bin, name + ".dll");
 
         /// <summary>Name → version of every assembly .NET Framework 4.7.2 provides (its reference assemblies and facades).</summary>
         private static Dictionary<string, Version> Framework()
@@ -149,10 +154,10 @@ namespace NenAi.PowerShell.Tests
 
             foreach (var (name, version) in needed)
             {
-                Assert.Equal(Path.Combine(Net472Bin, name + ".dll"), resolver.Resolve($"{name}, Version={version}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51"));
-                Assert.Equal(Path.Combine(Net472Bin, name + ".dll"), resolver.Resolve(name));
+                Assert.Equal(Path.Combine(Net472Bin, name + ".dll"), resolver.Resolve($"{name}, Version={version}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", Ours()));
+                Assert.Equal(Path.Combine(Net472Bin, name + ".dll"), resolver.Resolve(name, Ours()));
                 var newer = new Version(version.Major, version.Minor, version.Build, version.Revision + 1);
-                Assert.Null(resolver.Resolve($"{name}, Version={newer}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51"));
+                Assert.Null(resolver.Resolve($"{name}, Version={newer}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", Ours()));
             }
         }
 
@@ -170,7 +175,90 @@ namespace NenAi.PowerShell.Tests
             foreach (string stray in new[] { "System.Management.Automation", "System.Net.Http", "mscorlib", "Newtonsoft.Json", "System.Text.Json.resources" })
                 File.Copy(Path.Combine(bin, "System.Text.Json.dll"), Path.Combine(bin, stray + ".dll"));
 
-            Assert.Null(new BundledAssemblyResolver(bin).Resolve(requested));
+            Assert.Null(new BundledAssemblyResolver(bin).Resolve(requested, Path.Combine(bin, "NenAi.Core.dll")));
+        }
+
+        /// <summary>Every reference one shipped DLL makes to another: (requesting DLL, requested name and version).</summary>
+        private static List<(string Requesting, string Name, Version Version)> ShippedEdges()
+        {
+            var edges = new List<(string, string, Version)>();
+            foreach (string dll in Directory.GetFiles(Net472Bin, "*.dll"))
+            {
+                foreach (Reference reference in ReferencesOf(dll))
+                {
+                    if (BundledAssemblyResolver.ShippedNames.Contains(reference.Name, StringComparer.OrdinalIgnoreCase))
+                        edges.Add((dll, reference.Name, reference.Version));
+                }
+            }
+            return edges;
+        }
+
+        [Fact]
+        public void EveryBindBetweenShippedDllsIsAnsweredWithAFileAtLeastAsNewAsAskedIncludingUnsafe4041ToItsShipped6000()
+        {
+            var resolver = new BundledAssemblyResolver(Net472Bin);
+            var edges = ShippedEdges();
+
+            foreach (var (requesting, name, version) in edges)
+            {
+                string? answer = resolver.Resolve($"{name}, Version={version}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", requesting);
+                Assert.True(answer != null, $"{Path.GetFileName(requesting)} asks for {name} {version}: not answered");
+                Assert.True(Identity(answer!).Version >= version, $"{name} {version} answered with {Identity(answer!).Version}");
+            }
+            // As shipped: System.Memory (and friends) were built against Unsafe 4.0.4.1; the folder has 6.0.0.0 (System.Text.Json's),
+            // and .NET Framework binds no other version without the resolver (no binding redirects in powershell.exe.config).
+            var unsafe4041 = edges.Where(e => e.Name == "System.Runtime.CompilerServices.Unsafe" && e.Version == new Version(4, 0, 4, 1)).ToList();
+            Assert.Contains(unsafe4041, e => Path.GetFileName(e.Requesting) == "System.Memory.dll");
+            Assert.Equal(new Version(6, 0, 0, 0), Identity(Path.Combine(Net472Bin, "System.Runtime.CompilerServices.Unsafe.dll")).Version);
+            Assert.Equal(Path.Combine(Net472Bin, "System.Runtime.CompilerServices.Unsafe.dll"),
+                resolver.Resolve("System.Runtime.CompilerServices.Unsafe, Version=4.0.4.1, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a", Ours("System.Memory")));
+        }
+
+        [Theory]
+        [InlineData(null)]
+        [InlineData("/opt/other-module/bin/OtherModule.dll")]
+        [InlineData("/opt/other-module/bin/System.Memory.dll")]
+        public void ABindAnotherModuleMakesIsNeverAnsweredEvenForANameWeShip(string? requesting)
+        {
+            var resolver = new BundledAssemblyResolver(Net472Bin);
+
+            // Before: answered for any requester, so another module's System.Memory 4.0.1.1 bind got ours.
+            Assert.Null(resolver.Resolve("System.Memory, Version=4.0.1.1, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", requesting));
+            Assert.NotNull(resolver.Resolve("System.Memory, Version=4.0.1.1, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", Ours()));
+        }
+
+        /// <summary>The handlers the net472 ModuleInitAndCleanup has on AppDomain.AssemblyResolve (.NET keeps them in AssemblyLoadContext).</summary>
+        private static Delegate[] OurResolveHandlers()
+        {
+            FieldInfo field = typeof(AssemblyLoadContext).GetField("AssemblyResolve", BindingFlags.NonPublic | BindingFlags.Static)
+                ?? throw new InvalidOperationException("this runtime keeps AppDomain.AssemblyResolve elsewhere; update the test");
+            var all = (Delegate?)field.GetValue(null);
+            return all is null ? Array.Empty<Delegate>() : all.GetInvocationList().Where(d => d.Method.DeclaringType?.FullName == "NenAi.ModuleInitAndCleanup").ToArray();
+        }
+
+        [Fact]
+        public void TheNet472BuildRegistersItsResolverOncePerProcessAndItIgnoresBindsOfOthers()
+        {
+            var build = new Net472Build();
+            Type init = build.Cmdlets.GetType("NenAi.ModuleInitAndCleanup", throwOnError: true)!;
+            int before = OurResolveHandlers().Length;
+            try
+            {
+                // Import, Import-Module -Force, an import into a second runspace: three OnImport calls.
+                for (int i = 0; i < 3; i++) init.GetMethod("OnImport")!.Invoke(Activator.CreateInstance(init), null);
+
+                Delegate[] handlers = OurResolveHandlers();
+                Assert.Equal(before + 1, handlers.Length); // before: one more per import, and Remove-Module took the others' away
+                Assert.Null(init.GetMethod("OnRemove")); // so removing the module from one runspace cannot unregister it for another
+                var resolve = (ResolveEventHandler)handlers.Last();
+                // Another module (here: this test assembly) asking for a name we ship gets no answer from us.
+                Assert.Null(resolve(null, new ResolveEventArgs("System.Memory, Version=4.0.1.2, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", typeof(WindowsPowerShellLoadingTests).Assembly)));
+                Assert.Null(resolve(null, new ResolveEventArgs("System.Memory, Version=4.0.1.2, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", null)));
+            }
+            finally
+            {
+                foreach (Delegate handler in OurResolveHandlers().Skip(before)) AppDomain.CurrentDomain.AssemblyResolve -= (ResolveEventHandler)handler;
+            }
         }
     }
 }

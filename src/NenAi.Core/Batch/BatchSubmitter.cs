@@ -245,8 +245,8 @@ namespace NenAi.Core.Batch
             var rows = new List<string>();
             foreach (SubmissionOutcome o in _unjournaled)
             {
-                if (rows.Count == UnjournaledShown) { rows.Add("…"); break; }
-                rows.Add(o.Run != null ? $"{RowKey.Describe(o.Request.RowKey ?? "?")} → run {o.Run.MessageId}" : $"{RowKey.Describe(o.Request.RowKey ?? "?")} (outcome unknown, Idempotency-Key {o.Request.IdempotencyKey})");
+                if (rows.Count == UnjournaledShown) { rows.Add("..."); break; }
+                rows.Add(o.Run != null ? $"{RowKey.Describe(o.Request.RowKey ?? "?")} -> run {o.Run.MessageId}" : $"{RowKey.Describe(o.Request.RowKey ?? "?")} (outcome unknown, Idempotency-Key {o.Request.IdempotencyKey})");
             }
             return string.Join("; ", rows);
         }

@@ -1,3 +1,5 @@
+using NenAi.Core.Files;
+
 namespace NenAi.Core.Downloads
 {
     public sealed class ResultDownloadOptions
@@ -16,5 +18,7 @@ namespace NenAi.Core.Downloads
         public long MaxExpandedBytes { get; set; } = 16L * 1024 * 1024 * 1024;
         /// <summary>Unpacking an archive stops beyond this many entries.</summary>
         public int MaxZipEntries { get; set; } = 100_000;
+        /// <summary>The longest paths that may be written; null: what this process allows (<see cref="PathLimit.ForThisProcess"/>).</summary>
+        public PathLimit? PathLimit { get; set; }
     }
 }

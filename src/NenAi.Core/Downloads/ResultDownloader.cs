@@ -1,9 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using NenAi.Core.Errors;
+using NenAi.Core.Files;
 using NenAi.Core.Http;
 using NenAi.Core.Logging;
 using NenAi.Core.Models;
@@ -11,18 +13,17 @@ using NenAi.Core.Models;
 namespace NenAi.Core.Downloads
 {
     /// <summary>
-    /// Downloads a finished run's presigned results to Destination/&lt;messageId&gt;/: safe names only, written to
-    /// ".partial" and renamed only when complete and of the announced size, resumed with Range (and If-Range, so a
+    /// Downloads a finished run's presigned results to Destination/&lt;messageId&gt;/: safe names only, laid out by
+    /// <see cref="RunFolderLayout"/> (working files apart from every result name), written to a partial file and put
+    /// under the result's name only when complete and of the announced size, resumed with Range (and If-Range, so a
     /// changed file is fetched whole) after an interruption, complete files skipped, expired URLs refreshed through
-    /// the retrieval endpoint. Every wait is bounded by the request timeout: for the headers, and between any two
+    /// the retrieval endpoint. A file that cannot be written (a full disk) is an error at once, never retried as if
+    /// the network had failed. Every wait is bounded by the request timeout: for the headers, and between any two
     /// reads of the body, so a server that stalls mid-file ends in an error, never a hang. Attempts per file are
     /// bounded by the retry count, with back-off that honours Retry-After.
     /// </summary>
     public sealed class ResultDownloader
     {
-        private const string PartialSuffix = ".partial";
-        /// <summary>Beside a .partial: the ETag/Last-Modified of the version it holds, for If-Range on resume.</summary>
-        private const string ValidatorSuffix = ".partial.etag";
         private const int MaxLinkRefreshes = 2;
         private static readonly TimeSpan ExpiryMargin = TimeSpan.FromSeconds(5);
         private readonly NenApiClient _client;
@@ -50,6 +51,8 @@ namespace NenAi.Core.Downloads
                 { ServerMessage = current.Error };
 
             string runFolder = SafeFileName.Combine(_options.Destination, SafeFileName.Validate(current.MessageId, "run"));
+            PathLimit paths = _options.PathLimit ?? PathLimit.ForThisProcess();
+            paths.Check(runFolder, folder: true, $"the folder of run {current.MessageId}");
             try
             {
                 Directory.CreateDirectory(runFolder);
@@ -61,18 +64,24 @@ namespace NenAi.Core.Downloads
             }
             var result = new RunDownloadResult();
             var refresher = new UrlRefresher(_client, current);
-            foreach (ResultFile file in current.Results)
+            var names = new List<string?>();
+            foreach (ResultFile file in current.Results) names.Add(file.Name);
+            var layout = new RunFolderLayout(runFolder, current.MessageId, names, paths);
+            for (int i = 0; i < names.Count; i++)
             {
+                string? name = names[i];
                 try
                 {
-                    DownloadedFile local = await DownloadFileAsync(current.MessageId, file.Name, runFolder, refresher, cancellationToken).ConfigureAwait(false);
+                    string target = layout.TargetOf(i);
+                    DownloadedFile local = await DownloadFileAsync(current.MessageId, name!, target, layout, refresher, cancellationToken).ConfigureAwait(false);
                     result.Files.Add(local);
                     if (_options.Expand && local.Name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
                     {
-                        string folder = Path.Combine(runFolder, Path.GetFileNameWithoutExtension(local.Name));
-                        ExtractedArchive unpacked = new SafeZipExtractor(_options.MaxExpandedBytes, _options.MaxZipEntries).Extract(local.Path, folder, _options.Force);
+                        ExtractedArchive unpacked = new SafeZipExtractor(_options.MaxExpandedBytes, _options.MaxZipEntries, paths)
+                            .Extract(local.Path, layout.ExpandFolderOf(local.Name), layout.StagingOf(local.Name), _options.Force);
                         foreach (string path in unpacked.Files)
                             result.Files.Add(new DownloadedFile(current.MessageId, Path.GetFileName(path), path, new FileInfo(path).Length, skipped: unpacked.AlreadyThere, expanded: true));
+                        result.Errors.AddRange(unpacked.Conflicts);
                     }
                 }
                 catch (NenException ex)
@@ -82,9 +91,10 @@ namespace NenAi.Core.Downloads
                 catch (Exception ex) when (IsFileSystemFailure(ex))
                 {
                     result.Errors.Add(new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
-                        $"Result '{SafeFileName.Printable(file.Name)}' of run {current.MessageId} could not be written: {ex.Message}", ex));
+                        $"Result '{SafeFileName.Printable(name)}' of run {current.MessageId} could not be written: {ex.Message}", ex));
                 }
             }
+            layout.RemoveEmptyWorkFolder();
             return result;
         }
 
@@ -98,9 +108,8 @@ namespace NenAi.Core.Downloads
         private static bool Expired(RunStatus status) =>
             status.ExpiresAt.HasValue && status.ExpiresAt.Value <= DateTimeOffset.UtcNow + ExpiryMargin;
 
-        private async Task<DownloadedFile> DownloadFileAsync(string messageId, string name, string folder, UrlRefresher refresher, CancellationToken ct)
+        private async Task<DownloadedFile> DownloadFileAsync(string messageId, string name, string target, RunFolderLayout layout, UrlRefresher refresher, CancellationToken ct)
         {
-            string target = SafeFileName.Combine(folder, name);
             ResultFile file = refresher.Find(name);
             if (File.Exists(target) && !_options.Force && (file.Size is null || new FileInfo(target).Length == file.Size))
             {
@@ -108,9 +117,10 @@ namespace NenAi.Core.Downloads
                 return new DownloadedFile(messageId, name, target, new FileInfo(target).Length, skipped: true);
             }
 
-            string partial = target + PartialSuffix;
-            string validatorFile = target + ValidatorSuffix;
+            string partial = layout.PartialOf(name);
+            string validatorFile = layout.ValidatorOf(name);
             if (_options.Force) Discard(partial, validatorFile);
+            Directory.CreateDirectory(layout.WorkFolder);
             string? validator = File.Exists(partial) && File.Exists(validatorFile) ? File.ReadAllText(validatorFile) : null;
             var budget = new RetryBudget(_client.Options.MaximumRetryCount, _client.Options.MaximumRetryDuration, _client.Options.RetryBaseDelay);
             int refreshes = 0;
@@ -189,6 +199,13 @@ namespace NenAi.Core.Downloads
                     {
                         written = await CopyAsync(response, partial, append, limit - have, ct).ConfigureAwait(false);
                     }
+                    catch (LocalWriteException ex)
+                    {
+                        // The disk, not the network: trying again would fail the same way (and waste the bandwidth).
+                        long saved = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+                        throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
+                            $"Result '{SafeFileName.Printable(name)}' of run {messageId} could not be written to '{layout.RunFolder}': {ex.InnerException!.Message.TrimEnd('.', ' ')}. Free space (or fix the folder), then run Get-NenRunResult again: the {saved:N0} bytes saved are resumed.", ex.InnerException);
+                    }
                     catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
                     {
                         retry = new NenException(NenErrorIds.Timeout, NenErrorCategory.OperationTimeout,
@@ -222,7 +239,7 @@ namespace NenAi.Core.Downloads
                 if (!budget.TryNext(retry.RetryAfter, out TimeSpan delay))
                 {
                     throw new NenException(retry.ErrorId, retry.Category,
-                        $"{retry.Message} Gave up after {budget.RetriesUsed + 1} attempt(s); what arrived stays in '{Path.GetFileName(partial)}' and a later call resumes it.", retry)
+                        $"{retry.Message} Gave up after {budget.RetriesUsed + 1} attempt(s); what arrived is kept and a later call resumes it.", retry)
                     { StatusCode = retry.StatusCode };
                 }
                 _log.Verbose($"{messageId}/{name}: {retry.ErrorId}, trying again in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
@@ -246,8 +263,8 @@ namespace NenAi.Core.Downloads
 
         private DownloadedFile Finish(string messageId, string name, string target, string partial, string validatorFile)
         {
-            if (File.Exists(target)) File.Delete(target);
-            File.Move(partial, target);
+            // A scanner or the indexer may hold the old file (or the new one) for a moment.
+            FileRetry.MoveIntoPlace(partial, target);
             if (File.Exists(validatorFile)) File.Delete(validatorFile);
             long length = new FileInfo(target).Length;
             _log.Verbose($"{messageId}/{name}: saved {length:N0} bytes.");
@@ -263,7 +280,8 @@ namespace NenAi.Core.Downloads
         /// <summary>
         /// Copies at most <paramref name="maxBytes"/> (returns -1 when the body is longer). Each read must bring data
         /// within the request timeout: a stalled body is torn down (which also ends a read that ignores tokens) and
-        /// ends in OperationCanceledException.
+        /// ends in OperationCanceledException. Whatever the file side throws (a full disk, a file-size limit) comes out
+        /// as <see cref="LocalWriteException"/>, so it is never taken for a network failure.
         /// </summary>
         private async Task<long> CopyAsync(HttpResponseMessage response, string path, bool append, long maxBytes, CancellationToken ct)
         {
@@ -271,27 +289,71 @@ namespace NenAi.Core.Downloads
             idle.CancelAfter(_client.Options.Timeout);
             using Stream body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
             using CancellationTokenRegistration teardown = idle.Token.Register(() => body.Dispose());
-            using var output = new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true);
-            byte[] buffer = new byte[81920];
-            long total = 0;
-            while (true)
+            FileStream output = Local(() => new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true));
+            bool written = false;
+            try
             {
-                int read;
+                byte[] buffer = new byte[81920];
+                long total = 0;
+                while (true)
+                {
+                    int read;
+                    try
+                    {
+                        read = await body.ReadAsync(buffer, 0, buffer.Length, idle.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (idle.IsCancellationRequested && !(ex is OperationCanceledException))
+                    {
+                        throw new OperationCanceledException("The download stalled.", ex, idle.Token);
+                    }
+                    if (read == 0) break;
+                    idle.CancelAfter(_client.Options.Timeout); // data arrived: the idle clock starts again
+                    total += read;
+                    if (total > maxBytes) return -1;
+                    try
+                    {
+                        await output.WriteAsync(buffer, 0, read, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (IsFileSystemFailure(ex))
+                    {
+                        throw new LocalWriteException(ex);
+                    }
+                }
                 try
                 {
-                    read = await body.ReadAsync(buffer, 0, buffer.Length, idle.Token).ConfigureAwait(false);
+                    await output.FlushAsync(ct).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (idle.IsCancellationRequested && !(ex is OperationCanceledException))
+                catch (Exception ex) when (IsFileSystemFailure(ex))
                 {
-                    throw new OperationCanceledException("The download stalled.", ex, idle.Token);
+                    throw new LocalWriteException(ex);
                 }
-                if (read == 0) break;
-                idle.CancelAfter(_client.Options.Timeout); // data arrived: the idle clock starts again
-                total += read;
-                if (total > maxBytes) return -1;
-                await output.WriteAsync(buffer, 0, read, ct).ConfigureAwait(false);
+                written = true;
+                return total;
             }
-            return total;
+            finally
+            {
+                // After a failed write the buffer cannot be flushed either; that second failure says nothing new.
+                try { output.Dispose(); }
+                catch (Exception ex) when (!written && IsFileSystemFailure(ex)) { }
+            }
+        }
+
+        private static T Local<T>(Func<T> open)
+        {
+            try
+            {
+                return open();
+            }
+            catch (Exception ex) when (IsFileSystemFailure(ex))
+            {
+                throw new LocalWriteException(ex);
+            }
+        }
+
+        /// <summary>The local file could not be written; its inner exception says why.</summary>
+        private sealed class LocalWriteException : Exception
+        {
+            public LocalWriteException(Exception inner) : base(inner.Message, inner) { }
         }
 
         /// <summary>Holds a run's latest links and fetches new ones when they expire.</summary>

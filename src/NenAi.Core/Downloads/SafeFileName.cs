@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using NenAi.Core.Errors;
 
@@ -10,12 +11,25 @@ namespace NenAi.Core.Downloads
     /// </summary>
     public static class SafeFileName
     {
-        private static readonly string[] ReservedDeviceNames =
+        /// <summary>
+        /// Every name Windows maps to a device, with or without an extension: CON, PRN, AUX, NUL, CONIN$, CONOUT$,
+        /// COM0-COM9 and LPT0-LPT9, and the superscript-digit ports COM¹ COM² COM³ LPT¹ LPT² LPT³ (U+00B9, U+00B2,
+        /// U+00B3), which Windows also treats as devices.
+        /// </summary>
+        public static readonly IReadOnlyCollection<string> ReservedDeviceNames = DeviceNames();
+        private static readonly HashSet<string> Reserved = new HashSet<string>(ReservedDeviceNames, StringComparer.OrdinalIgnoreCase);
+
+        private static string[] DeviceNames()
         {
-            "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
-            "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-            "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
-        };
+            var names = new List<string> { "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$" };
+            foreach (string port in new[] { "COM", "LPT" })
+            {
+                for (char digit = '0'; digit <= '9'; digit++) names.Add(port + digit);
+                foreach (char superscript in new[] { '\u00B9', '\u00B2', '\u00B3' }) names.Add(port + superscript);
+            }
+            return names.ToArray();
+        }
+
         private const string ForbiddenChars = "<>:\"/\\|?*";
         public const int MaxLength = 255;
 
@@ -34,11 +48,9 @@ namespace NenAi.Core.Downloads
             }
             if (name.EndsWith(".", StringComparison.Ordinal) || name.EndsWith(" ", StringComparison.Ordinal))
                 return "the name ends with a dot or a space";
+            // "nul.txt" and "CON .log" are the device too: what counts is the part before the first dot, spaces trimmed.
             string stem = name.Split('.')[0].TrimEnd(' ');
-            foreach (string reserved in ReservedDeviceNames)
-            {
-                if (string.Equals(stem, reserved, StringComparison.OrdinalIgnoreCase)) return $"'{reserved}' is a reserved device name on Windows";
-            }
+            if (Reserved.Contains(stem)) return $"'{stem}' is a reserved device name on Windows";
             return null;
         }
 
@@ -75,7 +87,7 @@ namespace NenAi.Core.Downloads
             var chars = name.ToCharArray();
             for (int i = 0; i < chars.Length; i++) if (chars[i] < 32 || chars[i] == 127) chars[i] = '?';
             string text = new string(chars);
-            return text.Length > 80 ? text.Substring(0, 80) + "…" : text;
+            return text.Length > 80 ? text.Substring(0, 80) + "..." : text;
         }
     }
 }

@@ -3,44 +3,56 @@ using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
 using NenAi.Core.Errors;
+using NenAi.Core.Files;
 
 namespace NenAi.Core.Downloads
 {
     /// <summary>
     /// Unpacks a result archive safely. "Zip slip" is refused: every entry's segments are checked as file names
     /// and the final path must stay inside the target. So are zip bombs: the entry count and the total size are
-    /// limited, counting the bytes actually unpacked rather than trusting the archive's headers. Everything goes
-    /// to "&lt;folder&gt;.partial" first and is renamed when complete, so a folder that exists is whole and a
-    /// crash mid-way leaves nothing that looks done. Nothing is unpacked when any entry is refused.
+    /// limited, counting the bytes actually unpacked rather than trusting the archive's headers. Paths too long for
+    /// this process are refused before anything is written. Everything goes to a staging folder first and is renamed
+    /// when complete, so a folder that exists is whole and a crash mid-way leaves nothing that looks done. Nothing is
+    /// unpacked when any entry is refused. Entries that would be one file on Windows (names that differ only in case,
+    /// a file where another entry needs a folder, the same name twice) are not refused: the first is unpacked and each
+    /// later one is reported (<see cref="ExtractedArchive.Conflicts"/>).
     /// </summary>
     public sealed class SafeZipExtractor
     {
-        private const string StagingSuffix = ".partial";
         private readonly long _maxBytes;
         private readonly int _maxEntries;
+        private readonly PathLimit _paths;
 
-        public SafeZipExtractor(long maxBytes, int maxEntries)
+        public SafeZipExtractor(long maxBytes, int maxEntries, PathLimit? paths = null)
         {
             _maxBytes = maxBytes;
             _maxEntries = maxEntries;
+            _paths = paths ?? PathLimit.None;
         }
 
-        /// <summary>Unpacks into <paramref name="targetDirectory"/>; when it already exists (and no overwrite), its files are returned as they are.</summary>
-        public ExtractedArchive Extract(string zipPath, string targetDirectory, bool overwrite)
+        /// <summary>
+        /// Unpacks into <paramref name="targetDirectory"/> through <paramref name="stagingDirectory"/> (on the same
+        /// volume, and never a name a result could have); when the target already exists (and no overwrite), its files
+        /// are returned as they are.
+        /// </summary>
+        public ExtractedArchive Extract(string zipPath, string targetDirectory, string stagingDirectory, bool overwrite)
         {
             string root = Path.GetFullPath(targetDirectory);
+            string staging = Path.GetFullPath(stagingDirectory);
             if (Directory.Exists(root) && !overwrite) return new ExtractedArchive(Directory.GetFiles(root, "*", SearchOption.AllDirectories), alreadyThere: true);
 
-            string staging = root + StagingSuffix;
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); // left by an earlier crash
             using ZipArchive archive = ZipFile.OpenRead(zipPath);
             var plan = new List<(ZipArchiveEntry Entry, string Relative)>();
+            var conflicts = new List<NenException>();
+            var layout = new ArchiveLayout();
             long declared = 0;
+            int files = 0;
             foreach (ZipArchiveEntry entry in archive.Entries)
             {
                 string name = entry.FullName;
                 if (name.EndsWith("/", StringComparison.Ordinal) || name.EndsWith("\\", StringComparison.Ordinal)) continue; // directory entry
-                if (plan.Count == _maxEntries) throw TooBig(zipPath, $"it has more than {_maxEntries:N0} entries");
+                if (files++ == _maxEntries) throw TooBig(zipPath, $"it has more than {_maxEntries:N0} entries");
                 string[] segments = name.Split('/', '\\');
                 if (name.StartsWith("/", StringComparison.Ordinal) || name.StartsWith("\\", StringComparison.Ordinal) || (name.Length > 1 && name[1] == ':'))
                     throw Unsafe(zipPath, name, "it is an absolute path");
@@ -49,17 +61,28 @@ namespace NenAi.Core.Downloads
                     string? problem = SafeFileName.Problem(segment);
                     if (problem != null) throw Unsafe(zipPath, name, problem);
                 }
+                if (!SafeFileName.IsInside(root, Path.GetFullPath(Path.Combine(root, Path.Combine(segments))))) throw Unsafe(zipPath, name, "it leaves the target folder");
+                string? clash = layout.Add(segments);
                 string relative = Path.Combine(segments);
-                if (!SafeFileName.IsInside(root, Path.GetFullPath(Path.Combine(root, relative)))) throw Unsafe(zipPath, name, "it leaves the target folder");
+                string final = Path.Combine(root, relative);
+                if (clash != null)
+                {
+                    conflicts.Add(new NenException(NenErrorIds.ResultNameConflict, NenErrorCategory.ResourceExists,
+                        $"The entry '{SafeFileName.Printable(name)}' of '{Path.GetFileName(zipPath)}' was not unpacked: {clash}. The archive's other entries were unpacked."));
+                    continue;
+                }
+                CheckLength(final, name);
+                CheckLength(Path.Combine(staging, relative), name);
                 declared += entry.Length;
                 if (declared > _maxBytes) throw TooBig(zipPath, $"it unpacks to more than {_maxBytes:N0} bytes");
                 plan.Add((entry, relative));
             }
 
-            var files = new List<string>(plan.Count);
-            long unpacked = 0;
+            var unpacked = new List<string>(plan.Count);
+            long total = 0;
             try
             {
+                Directory.CreateDirectory(staging);
                 foreach (var (entry, relative) in plan)
                 {
                     string path = Path.Combine(staging, relative);
@@ -67,20 +90,31 @@ namespace NenAi.Core.Downloads
                     using (Stream input = entry.Open())
                     using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
                     {
-                        unpacked += CopyAtMost(input, output, entry.Length, _maxBytes - unpacked, zipPath, entry.FullName);
+                        total += CopyAtMost(input, output, entry.Length, _maxBytes - total, zipPath, entry.FullName);
                     }
-                    files.Add(Path.Combine(root, relative));
+                    unpacked.Add(Path.Combine(root, relative));
                 }
-                Directory.CreateDirectory(staging);
-                if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-                Directory.Move(staging, root);
+                FileRetry.MoveFolderIntoPlace(staging, root);
             }
             catch
             {
                 if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
                 throw;
             }
-            return new ExtractedArchive(files, alreadyThere: false);
+            return new ExtractedArchive(unpacked, alreadyThere: false, conflicts);
+
+            void CheckLength(string path, string entry)
+            {
+                try
+                {
+                    _paths.Check(Path.GetDirectoryName(path)!, folder: true, $"the entry '{SafeFileName.Printable(entry)}' of '{Path.GetFileName(zipPath)}'");
+                    _paths.Check(path, folder: false, $"the entry '{SafeFileName.Printable(entry)}' of '{Path.GetFileName(zipPath)}'");
+                }
+                catch (NenException ex)
+                {
+                    throw new NenException(ex.ErrorId, ex.Category, ex.Message + " Nothing was unpacked; the archive itself is kept.", ex);
+                }
+            }
         }
 
         /// <summary>Copies an entry, refusing it when it unpacks to more than it declared or than the budget left.</summary>
@@ -106,18 +140,61 @@ namespace NenAi.Core.Downloads
         private static NenException TooBig(string zipPath, string problem) =>
             new NenException(NenErrorIds.UnsafeZipEntry, NenErrorCategory.LimitsExceeded,
                 $"Refusing to unpack '{Path.GetFileName(zipPath)}': {problem} (a zip bomb?). Nothing was unpacked; the archive itself is kept.");
+
+        /// <summary>
+        /// The files and folders an archive's entries make, compared as Windows compares names (ignoring case), so a
+        /// folder unpacked on Linux holds exactly what it would hold on Windows.
+        /// </summary>
+        private sealed class ArchiveLayout
+        {
+            private readonly Dictionary<string, string> _files = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            private readonly Dictionary<string, string> _folders = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+            /// <summary>
+            /// Records the entry and returns null, or says which earlier entry it would collide with. <paramref name="segments"/>
+            /// comes back with its folders spelled as the archive first spelled them ("Dir/x" then "dir/y" both go to "Dir").
+            /// </summary>
+            public string? Add(string[] segments)
+            {
+                var folders = new List<KeyValuePair<string, string>>();
+                string spelled = string.Empty;
+                for (int i = 0; i < segments.Length - 1; i++)
+                {
+                    string key = string.Join("/", segments, 0, i + 1);
+                    if (_files.TryGetValue(key, out string? file)) return $"its folder '{SafeFileName.Printable(file)}' is a file of the archive";
+                    if (!_folders.TryGetValue(key, out string? known))
+                    {
+                        known = spelled.Length == 0 ? segments[i] : spelled + "/" + segments[i];
+                        folders.Add(new KeyValuePair<string, string>(key, known));
+                    }
+                    spelled = known;
+                }
+                string path = string.Join("/", segments);
+                if (_files.TryGetValue(path, out string? same))
+                    return same == path ? "an earlier entry has the same name" : $"its name differs from '{SafeFileName.Printable(same)}' only in case, and on Windows both would be one file";
+                if (_folders.TryGetValue(path, out string? folder)) return $"the archive also has a folder '{SafeFileName.Printable(folder)}'";
+                foreach (var f in folders) _folders[f.Key] = f.Value;
+                _files[path] = path;
+                string[] parents = spelled.Length == 0 ? new string[0] : spelled.Split('/');
+                for (int i = 0; i < parents.Length; i++) segments[i] = parents[i];
+                return null;
+            }
+        }
     }
 
-    /// <summary>The files of an unpacked archive, and whether they were already there.</summary>
+    /// <summary>The files of an unpacked archive, whether they were already there, and the entries left out.</summary>
     public sealed class ExtractedArchive
     {
-        public ExtractedArchive(IReadOnlyList<string> files, bool alreadyThere)
+        public ExtractedArchive(IReadOnlyList<string> files, bool alreadyThere, IReadOnlyList<NenException>? conflicts = null)
         {
             Files = files;
             AlreadyThere = alreadyThere;
+            Conflicts = conflicts ?? Array.Empty<NenException>();
         }
 
         public IReadOnlyList<string> Files { get; }
         public bool AlreadyThere { get; }
+        /// <summary>One <see cref="NenErrorIds.ResultNameConflict"/> per entry that was not unpacked because an earlier one has its name.</summary>
+        public IReadOnlyList<NenException> Conflicts { get; }
     }
 }

@@ -22,6 +22,8 @@ namespace NenAi.Core.Errors
         public const string InvalidProxySettings = "NenInvalidProxySettings";
         public const string MissingWebhookSecret = "NenMissingWebhookSecret";
         public const string InvalidWebhookHeaders = "NenInvalidWebhookHeaders";
+        /// <summary>The HTTP client for this connection setup could not be built on this system (runtime, certificate).</summary>
+        public const string ConnectionSetupFailed = "NenConnectionSetupFailed";
 
         // Server answers (spec section 11 error table).
         public const string InvalidRequest = "NenInvalidRequest";
@@ -64,6 +66,10 @@ namespace NenAi.Core.Errors
         public const string DownloadSizeMismatch = "NenDownloadSizeMismatch";
         public const string UnsafeFileName = "NenUnsafeFileName";
         public const string UnsafeZipEntry = "NenUnsafeZipEntry";
+        /// <summary>A file's full path is longer than this process can write (Windows PowerShell 5.1: 259 characters).</summary>
+        public const string PathTooLong = "NenPathTooLong";
+        /// <summary>Two results (or archive entries) of one run would be one file on Windows: they differ only in case.</summary>
+        public const string ResultNameConflict = "NenResultNameConflict";
         public const string JournalCorrupt = "NenJournalCorrupt";
         /// <summary>Another batch holds the journal.</summary>
         public const string JournalInUse = "NenJournalInUse";

@@ -1,101 +1,51 @@
 using System;
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http;
 using System.Security.Authentication;
 using NenAi.Core.Configuration;
+using NenAi.Core.Errors;
 
 namespace NenAi.Core.Http
 {
     /// <summary>
     /// One long-lived HttpClient per connection setup (server, proxy and its credentials, certificates, connection
     /// limit) for the whole process, so connections are reused across cmdlet calls and batches instead of exhausting
-    /// sockets, and a changed setup (a corrected proxy password, say) gets its own.
+    /// sockets, and a changed setup (a corrected proxy password, say) gets its own. A setup that cannot be built on
+    /// this system is a <see cref="NenException"/> and is not remembered: the next command tries again.
     /// </summary>
     public static class HttpClientPool
     {
-        /// <summary>TLS 1.3 is not named in .NET Framework 4.7.2's enum; its value is the same everywhere.</summary>
-        internal const SslProtocols Tls12And13 = SslProtocols.Tls12 | (SslProtocols)12288;
+        /// <summary>How long a connection may serve requests before a new one (and a fresh DNS answer) is used.</summary>
+        public static readonly TimeSpan ConnectionLease = TimeSpan.FromMinutes(5);
 
-        private static readonly ConcurrentDictionary<string, Lazy<HttpClient>> Clients =
-            new ConcurrentDictionary<string, Lazy<HttpClient>>(StringComparer.Ordinal);
+        private static readonly HttpClientCache Shared = new HttpClientCache(CreateHandler);
 
-        public static HttpClient Get(NenClientOptions options)
-        {
-            string key = string.Join("|",
-                options.BaseUri.GetLeftPart(UriPartial.Authority),
-                options.ProxyMode,
-                options.ProxyUri?.AbsoluteUri ?? "-",
-                options.ProxyCredential?.Fingerprint ?? "-",
-                options.ProxyUseDefaultCredentials,
-                options.SkipCertificateCheck,
-                options.ClientCertificate?.Thumbprint ?? "-",
-                options.MaxConnectionsPerServer);
-            return Clients.GetOrAdd(key, _ => new Lazy<HttpClient>(() => Create(options))).Value;
-        }
-
-        private static HttpClient Create(NenClientOptions options)
-        {
-            var client = new HttpClient(CreateHandler(options), disposeHandler: true)
-            {
-                Timeout = System.Threading.Timeout.InfiniteTimeSpan, // per-request timeouts are ours
-            };
-            client.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent.Value);
-            return client;
-        }
+        public static HttpClient Get(NenClientOptions options) => Shared.Get(options);
 
         /// <summary>The handler for <paramref name="options"/>: never follows redirects (headers such as x-api-key would go along).</summary>
         internal static HttpMessageHandler CreateHandler(NenClientOptions options)
         {
 #if NETFRAMEWORK
-            var handler = new HttpClientHandler
-            {
-                // net472 defaults to 2 connections per server; that would serialise a batch.
-                MaxConnectionsPerServer = options.MaxConnectionsPerServer,
-                AllowAutoRedirect = false,
-                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
-                // Windows PowerShell 5.1 without the SchUseStrongCrypto keys offers no TLS 1.2: ask for it on our own
-                // handler, never through the process-wide ServicePointManager.
-                SslProtocols = Tls12And13,
-            };
-            if (options.SkipCertificateCheck) handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;
-            if (options.ClientCertificate != null)
-            {
-                handler.ClientCertificateOptions = ClientCertificateOption.Manual;
-                handler.ClientCertificates.Add(options.ClientCertificate);
-            }
+            SslProtocols tls = TlsProtocolChoice.ForThisProcess();
+            return new RenewingHandler(() => FrameworkHandlerFactory.Create(options, tls, () => WebRequest.DefaultWebProxy), ConnectionLease);
 #else
             var handler = new SocketsHttpHandler
             {
                 MaxConnectionsPerServer = options.MaxConnectionsPerServer,
                 AllowAutoRedirect = false,
                 AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                PooledConnectionLifetime = ConnectionLease,
                 ConnectTimeout = TimeSpan.FromSeconds(30),
                 ConnectCallback = ConnectAsync,
             };
             if (options.SkipCertificateCheck) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
             if (options.ClientCertificate != null)
                 handler.SslOptions.ClientCertificates = new System.Security.Cryptography.X509Certificates.X509CertificateCollection { options.ClientCertificate };
-#endif
-            ICredentials? proxyCredentials = options.ProxyUseDefaultCredentials ? CredentialCache.DefaultCredentials : options.ProxyCredential;
-            switch (options.ProxyMode)
-            {
-                case ProxyMode.None:
-                    handler.UseProxy = false;
-                    break;
-                case ProxyMode.Explicit when options.ProxyUri != null:
-                    handler.UseProxy = true;
-                    // Credentials alone: WebProxy.UseDefaultCredentials = false would clear them.
-                    handler.Proxy = new WebProxy(options.ProxyUri) { Credentials = proxyCredentials };
-                    break;
-                default:
-                    // The system proxy; credentials given without -Proxy are meant for it.
-                    handler.UseProxy = true;
-                    if (proxyCredentials != null) handler.DefaultProxyCredentials = proxyCredentials;
-                    break;
-            }
+            ProxyChoice proxy = ProxyChoice.For(options, () => HttpClient.DefaultProxy);
+            handler.UseProxy = proxy.UseProxy;
+            if (proxy.Proxy != null) handler.Proxy = proxy.Proxy;
             return handler;
+#endif
         }
 
 #if !NETFRAMEWORK

@@ -280,7 +280,7 @@ namespace NenAi.Core.Http
                         throw new NenTransportException($"Downloading {Redactor.Url(current)} failed: {TransportFailure.Describe(ex)}.", TransportFailure.IsProvablyNotSent(ex), ex);
                     }
                 }
-                if (_logging) _log.Verbose($"GET {Redactor.Url(current)} → {(int)response.StatusCode} in {sw.ElapsedMilliseconds} ms");
+                if (_logging) _log.Verbose($"GET {Redactor.Url(current)} -> {(int)response.StatusCode} in {sw.ElapsedMilliseconds} ms");
                 int code = (int)response.StatusCode;
                 if (code < 300 || code > 308 || code == 304 || response.Headers.Location is null) return response;
 
@@ -330,7 +330,7 @@ namespace NenAi.Core.Http
             try
             {
                 HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)} → {(int)response.StatusCode} {response.StatusCode} in {sw.ElapsedMilliseconds} ms");
+                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)} -> {(int)response.StatusCode} {response.StatusCode} in {sw.ElapsedMilliseconds} ms");
                 return response;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

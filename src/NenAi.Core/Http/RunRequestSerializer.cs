@@ -210,7 +210,7 @@ namespace NenAi.Core.Http
         internal static string Shorten(string? text, int max = 64)
         {
             if (text is null) return string.Empty;
-            return text.Length <= max ? text : text.Substring(0, max) + "…";
+            return text.Length <= max ? text : text.Substring(0, max) + "...";
         }
     }
 }

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using NenAi.Core.Errors;
+using NenAi.Core.Files;
 using NenAi.Core.Models;
 
 namespace NenAi.Core.Journal
@@ -48,11 +49,16 @@ namespace NenAi.Core.Journal
         /// <summary>Why the journal cannot be written any more, once a write has failed.</summary>
         public NenException? Failure { get { lock (_gate) return _failure; } }
 
-        public static RunJournal Open(string path)
+        public static RunJournal Open(string path) => Open(path, PathLimit.ForThisProcess(), null);
+
+        /// <param name="paths">The longest paths this process can write (the journal and its .lock).</param>
+        /// <param name="beforeRetry">Called before each new attempt at the lock file (tests use it to let go of it).</param>
+        internal static RunJournal Open(string path, PathLimit paths, Action<int>? beforeRetry)
         {
             string full = System.IO.Path.GetFullPath(path);
             if (Directory.Exists(full))
                 throw new NenException(NenErrorIds.InvalidPath, NenErrorCategory.InvalidArgument, $"The journal '{full}' is a folder; give a file name, such as '{System.IO.Path.Combine(full, "batch.jsonl")}'.");
+            paths.Check(full + LockSuffix, folder: false, $"the journal '{full}' (and its {LockSuffix} file)");
             FileStream lockFile, stream;
             try
             {
@@ -63,22 +69,7 @@ namespace NenAi.Core.Journal
             {
                 throw CannotOpen(full, ex);
             }
-            try
-            {
-                // An exclusive lock file (FileShare is only advisory on Unix for shared opens); the journal itself
-                // stays readable by others while the batch runs. It is opened first, so failing to take it means
-                // another batch holds it.
-                lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-            }
-            catch (IOException ex)
-            {
-                throw new NenException(NenErrorIds.JournalInUse, NenErrorCategory.ResourceUnavailable,
-                    $"The journal '{full}' is in use by another batch (one command at a time per journal). Wait for it, or give this batch its own -JournalPath. ({ex.Message})", ex);
-            }
-            catch (Exception ex) when (ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
-            {
-                throw CannotOpen(full, ex);
-            }
+            lockFile = TakeLock(full, beforeRetry);
             try
             {
                 stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
@@ -93,6 +84,12 @@ namespace NenAi.Core.Journal
             {
                 journal.Load();
             }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException)
+            {
+                // A full disk (or a file-size limit) while writing the batch's first line.
+                journal.Dispose();
+                throw CannotOpen(full, ex);
+            }
             catch
             {
                 journal.Dispose();
@@ -101,8 +98,71 @@ namespace NenAi.Core.Journal
             return journal;
         }
 
+        private const string LockSuffix = ".lock";
+
+        /// <summary>
+        /// Takes the journal's lock file: an exclusive lock file (FileShare is only advisory on Unix for shared opens),
+        /// so the journal itself stays readable by others while the batch runs. Taken first, so failing to take it
+        /// because another process holds it means another batch does (<see cref="NenErrorIds.JournalInUse"/>). Access
+        /// denied is what Windows answers while the previous batch's lock file is still being deleted (a scanner
+        /// holds it a moment after that batch closed it): tried again for a few seconds; if it stays refused, it is in
+        /// use when the journal itself can be written, and the journal cannot be opened when it cannot. Anything else (a
+        /// read-only file system, a full disk) means the journal cannot be written (<see cref="NenErrorIds.JournalWriteFailed"/>).
+        /// </summary>
+        private static FileStream TakeLock(string full, Action<int>? beforeRetry)
+        {
+            string lockPath = full + LockSuffix;
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                }
+                catch (Exception ex) when (FileErrors.IsSharingViolation(ex))
+                {
+                    throw InUse(full, ex);
+                }
+                catch (UnauthorizedAccessException ex)
+                {
+                    if (attempt < LockAttempts)
+                    {
+                        beforeRetry?.Invoke(attempt);
+                        Thread.Sleep(LockRetryDelay);
+                        continue;
+                    }
+                    if (JournalIsWritable(full)) throw InUse(full, ex);
+                    throw CannotOpen(full, ex);
+                }
+                catch (Exception ex) when (ex is IOException || ex is NotSupportedException || ex is ArgumentException)
+                {
+                    throw CannotOpen(full, ex);
+                }
+            }
+        }
+
+        private const int LockAttempts = 20;
+        private static readonly TimeSpan LockRetryDelay = TimeSpan.FromMilliseconds(150);
+
+        /// <summary>The journal exists and this account may write it (so a refused lock is not a matter of permissions).</summary>
+        private static bool JournalIsWritable(string full)
+        {
+            try
+            {
+                using (new FileStream(full, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite)) return true;
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                return false; // missing, not ours to write, or held
+
+            }
+        }
+
         private static NenException CannotOpen(string full, Exception ex) =>
-            new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError, $"The journal '{full}' cannot be opened for writing ({ex.Message}).", ex);
+            new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError, $"The journal '{full}' cannot be opened for writing ({ex.Message}). Nothing was sent.", ex);
+
+        private static NenException InUse(string full, Exception ex) =>
+            new NenException(NenErrorIds.JournalInUse, NenErrorCategory.ResourceUnavailable,
+                $"The journal '{full}' is in use by another batch (one command at a time per journal). Wait for it, or give this batch its own -JournalPath. ({ex.Message})", ex);
 
         private void Load()
         {

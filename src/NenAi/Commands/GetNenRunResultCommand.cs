@@ -88,7 +88,7 @@ namespace NenAi.Commands
                     continue;
                 }
                 // It writes files: -WhatIf shows where, and sends nothing.
-                if (!ShouldProcess($"run {run.MessageId} → {System.IO.Path.Combine(_destination, run.MessageId)}", "Save result files")) continue;
+                if (!ShouldProcess($"run {run.MessageId} -> {System.IO.Path.Combine(_destination, run.MessageId)}", "Save result files")) continue;
                 // A status in hand (Wait-NenRun output) is used as is; a bare id is looked up first.
                 Download(run.Status?.Core ?? new CoreStatus { MessageId = run.MessageId, Status = string.Empty }, run.Target);
             }

@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using NenAi.Core.Configuration;
+using NenAi.Core.Http;
+using NenAi.Core.Models;
+using NenAi.TestSupport;
+
+namespace NenAi.Core.Tests.Infrastructure
+{
+    /// <summary>
+    /// Serves a finished run's result files with exactly the names and bytes a test chooses (".zip", "report.partial",
+    /// "Report.csv" beside "report.csv"), and counts the requests for each.
+    /// </summary>
+    public sealed class ResultServer : IAsyncDisposable
+    {
+        private readonly List<(string Name, byte[] Bytes)> _files;
+        private readonly ConcurrentDictionary<int, int> _requests = new ConcurrentDictionary<int, int>();
+        private WebApplication _app = null!;
+        private Uri _address = null!;
+
+        private ResultServer(List<(string, byte[])> files) => _files = files;
+
+        public static async Task<ResultServer> StartAsync(params (string Name, byte[] Bytes)[] files)
+        {
+            var server = new ResultServer(files.ToList());
+            (server._app, server._address) = await LoopbackApp.StartAsync(app => app.MapGet("/files/{index:int}", (int index, HttpContext c) =>
+            {
+                server._requests.AddOrUpdate(index, 1, (_, n) => n + 1);
+                return Results.Bytes(server._files[index].Bytes, "application/octet-stream");
+            }));
+            return server;
+        }
+
+        /// <summary>The run as the retrieval endpoint would describe it: finished, one link per file.</summary>
+        public RunStatus Run(string messageId = "run-1") => new RunStatus
+        {
+            MessageId = messageId,
+            Status = "success",
+            State = RunStates.Parse("success"),
+            RetrievedAt = DateTimeOffset.UtcNow,
+            Results = _files.Select((f, i) => new ResultFile(f.Name, new Uri(_address, $"files/{i}"), null, f.Bytes.Length)).ToList(),
+        };
+
+        public int RequestsFor(int index) => _requests.TryGetValue(index, out int n) ? n : 0;
+
+        /// <summary>A client for the downloads (the API itself is never asked: the run is finished and its links fresh).</summary>
+        public static NenApiClient Client(int maximumRetryCount = NenClientOptions.DefaultMaximumRetryCount)
+        {
+            var options = NenClientOptions.Resolve("http://127.0.0.1:9/", TestEmulator.Secret("k"), environment: _ => null);
+            options.MaximumRetryCount = maximumRetryCount;
+            options.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+            return new NenApiClient(options);
+        }
+
+        public static byte[] Text(string text) => Encoding.UTF8.GetBytes(text);
+
+        /// <summary>A zip archive holding <paramref name="entries"/> (name → text) in this order.</summary>
+        public static byte[] Zip(params (string Name, string Text)[] entries)
+        {
+            using var buffer = new MemoryStream();
+            using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+            {
+                foreach (var (name, text) in entries)
+                {
+                    using Stream s = zip.CreateEntry(name).Open();
+                    s.Write(Encoding.UTF8.GetBytes(text));
+                }
+            }
+            return buffer.ToArray();
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+}
