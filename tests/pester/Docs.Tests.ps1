@@ -58,6 +58,7 @@ Describe 'Help examples' {
 
     AfterAll {
         Stop-EmulatorProcess $script:emulator
+        Remove-Module NenAi -ErrorAction SilentlyContinue
         if ($script:stubbedGetSecret) { Remove-Item Function:\Get-Secret -ErrorAction SilentlyContinue }
         Remove-Item Env:NEN_BASE_URL, Env:NEN_API_KEY, Env:NEN_SIGNING_KEY, Env:NEN_WEBHOOK_SECRET -ErrorAction SilentlyContinue
     }

@@ -44,7 +44,7 @@ Describe 'The package' {
         $metadata.releaseNotes | Should -Be $script:manifest.PrivateData.PSData.ReleaseNotes
         [uri]$metadata.projectUrl | Should -Be ([uri]$script:manifest.PrivateData.PSData.ProjectUri)
         [uri]$metadata.licenseUrl | Should -Be ([uri]$script:manifest.PrivateData.PSData.LicenseUri)
-        foreach ($tag in 'PSModule', 'PSEdition_Desktop', 'PSEdition_Core', 'PSCmdlet_Start-NenRun') { $metadata.tags -split ' ' | Should -Contain $tag }
+        foreach ($tag in @('PSModule') + $script:manifest.PrivateData.PSData.Tags) { $metadata.tags -split ' ' | Should -Contain $tag }
         $files | Should -Contain 'bin/net472/NenAi.dll'
         $files | Should -Contain 'bin/net8.0/NenAi.dll'
         $files | Should -Contain 'en-US/NenAi.dll-Help.xml'

@@ -6,7 +6,8 @@ BeforeAll {
     $script:root = Resolve-Path (Join-Path $PSScriptRoot '../..')
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $script:root 'tools/EmulatorProcess.psm1') -Force
-    Import-Module (Join-Path $script:root 'NenAi.psd1') -Force
+    Get-Module NenAi | Remove-Module -Force   # one NenAi in the session, whichever file ran before
+    Import-Module (Join-Path $script:root 'out/NenAi/NenAi.psd1') -Force
 
     $script:emulator = Start-EmulatorProcess -ConfigPath (Join-Path $PSScriptRoot 'emulator.pester.json')
     $script:baseUri = $script:emulator.BaseUri

@@ -10,7 +10,7 @@ namespace NenAi.PowerShell.Tests.Infrastructure
 {
     /// <summary>
     /// The documentation's runnable code, as the Pester docs suite collects it: every "### Example" of the
-    /// cmdlet help and every README block marked &lt;!-- example --&gt;.
+    /// cmdlet help and every README block marked &lt;!-- example ... --&gt;.
     /// </summary>
     public static class DocExamples
     {
@@ -44,8 +44,8 @@ namespace NenAi.PowerShell.Tests.Infrastructure
             string[] readme = File.ReadAllLines(Path.Combine(RepoRoot, "README.md"));
             for (int i = 0; i < readme.Length; i++)
             {
-                if (readme[i] != "<!-- example -->") continue;
-                string heading = readme.Take(i).Last(l => Regex.IsMatch(l, "^#{2,3} ")).TrimStart('#', ' ');
+                if (!readme[i].StartsWith("<!-- example", StringComparison.Ordinal)) continue;
+                string heading = readme.Take(i).LastOrDefault(l => Regex.IsMatch(l, "^#{2,3} "))?.TrimStart('#', ' ') ?? "Overview";
                 examples.Add(new Example("README", heading, FencedBlock(readme, i + 1)));
             }
             return examples;
