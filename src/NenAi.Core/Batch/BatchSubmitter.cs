@@ -59,9 +59,17 @@ namespace NenAi.Core.Batch
 
         /// <summary>
         /// The first row that fails (or whose outcome is unknown) stops the sending at once, before its place on the
-        /// wire goes to another row: the command stops at an error (-ErrorAction Stop).
+        /// wire goes to another row: the command stops at an error (-ErrorAction Stop). Places are then handed out in
+        /// input order (<see cref="InOrderWindow"/>), so at most <see cref="MaxConcurrency"/> - 1 rows after the
+        /// failed one can have left. Set it before the first row.
         /// </summary>
-        public bool StopAtFirstFailure { get; set; }
+        public bool StopAtFirstFailure
+        {
+            get => _window != null;
+            set => _window = value ? new InOrderWindow(MaxConcurrency) : null;
+        }
+
+        private InOrderWindow? _window;
         /// <summary>True when <see cref="SubmitAsync"/> would not wait.</summary>
         public bool HasFreeSlot => _queue.HasFreeSlot;
         /// <summary>Rows submitted whose outcome has not been taken yet.</summary>
@@ -97,8 +105,16 @@ namespace NenAi.Core.Batch
             }
 
             // Queued for a place on the wire here, on the caller's thread, so rows go out in input order.
-            Task turn = _wire.WaitAsync(cancellationToken);
-            _queue.Run(() => RunOneAsync(request, turn, cancellationToken));
+            long sequence = _window?.Take() ?? 0;
+            Task turn = _window != null ? _window.TurnAsync(sequence, cancellationToken) : _wire.WaitAsync(cancellationToken);
+            _queue.Run(() => RunOneAsync(request, turn, sequence, cancellationToken));
+        }
+
+        /// <summary>A place on the wire is given back: to the window (in input order), or to the next row waiting.</summary>
+        private void ReleasePlace(long sequence)
+        {
+            if (_window != null) _window.Answered(sequence);
+            else _wire.Release();
         }
 
         /// <summary>Applies the journal's re-run rule; returns true when the row must be sent.</summary>
@@ -124,7 +140,7 @@ namespace NenAi.Core.Batch
             return true;
         }
 
-        private async Task<SubmissionOutcome> RunOneAsync(RunRequest request, Task turn, CancellationToken cancellationToken)
+        private async Task<SubmissionOutcome> RunOneAsync(RunRequest request, Task turn, long sequence, CancellationToken cancellationToken)
         {
             try
             {
@@ -132,12 +148,13 @@ namespace NenAi.Core.Batch
             }
             catch (OperationCanceledException ex)
             {
+                _window?.Answered(sequence); // it will never be sent: the window moves past it
                 return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex)); // stopped while waiting its turn
             }
             if (cancellationToken.IsCancellationRequested)
             {
                 // The place was handed over in the same instant as Ctrl+C: give it back, journal nothing, send nothing.
-                _wire.Release();
+                ReleasePlace(sequence);
                 return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(new OperationCanceledException(cancellationToken)));
             }
             SubmissionOutcome outcome;
@@ -151,7 +168,7 @@ namespace NenAi.Core.Batch
             finally
             {
                 Interlocked.Decrement(ref _onTheWire);
-                _wire.Release();
+                ReleasePlace(sequence);
             }
             // The outcome's line is written once the place is handed on: its fsync need not hold up the next row.
             if (sent) await RecordOutcomeAsync(outcome).ConfigureAwait(false);
