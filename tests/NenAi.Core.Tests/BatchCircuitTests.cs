@@ -164,6 +164,29 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public void TheTallyCountsWhatStoppedTheBatchForItsOneErrorAndShowsTheRest()
+        {
+            BatchCircuit circuit = Circuit();
+            var tally = new BatchTally();
+            var unauthorized = new NenException(NenErrorIds.Unauthorized, NenErrorCategory.AuthenticationError, "HTTP 401");
+            var refusedRow = new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Failed, null, unauthorized);
+            var badRow = new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Failed, null, new NenException(NenErrorIds.InvalidWorkflowParams, NenErrorCategory.InvalidData, "HTTP 422"));
+
+            Assert.Equal(OutcomeShown.Error, tally.Count(refusedRow, circuit)); // before the circuit trips, a row's own error
+            circuit.Refused(unauthorized);
+            Assert.Equal(OutcomeShown.Counted, tally.Count(refusedRow, circuit));
+            Assert.Equal(OutcomeShown.Counted, tally.Count(new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Failed, null, NenNotSentException.GateClosed(unauthorized)), circuit));
+            Assert.Equal(OutcomeShown.Error, tally.Count(badRow, circuit)); // another failure is still its row's own
+            Assert.Equal(OutcomeShown.Run, tally.Count(new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Accepted, new RunAccepted("m", TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), null), circuit));
+
+            Assert.Equal((1, 2, 2), (tally.Accepted, tally.NotSent, tally.Failed));
+            Assert.Contains("2 not sent", tally.ServiceStopped(journaled: true));
+            Assert.Contains("-JournalPath", tally.ServiceStopped(journaled: true));
+            Assert.Null(BatchTally.NotWritten(Array.Empty<string>(), Array.Empty<string>(), journaled: false));
+            Assert.Contains("m1, m2", BatchTally.NotWritten(new[] { "m1", "m2" }, Array.Empty<string>(), journaled: false));
+        }
+
+        [Fact]
         public async Task RowsNotSentBecauseTheBatchStoppedAreNotJournaledSoTheReRunSendsThem()
         {
             string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "nenai-circuit-" + Guid.NewGuid().ToString("N") + ".jsonl");

@@ -81,7 +81,7 @@ namespace NenAi.Core.Http
             if (request is null) throw new ArgumentNullException(nameof(request));
             EnsureCanSign(request.SecureParameters.Count);
             using ZeroingBufferWriter body = RunRequestSerializer.Serialize(request);
-            var call = new ApiCall(HttpMethod.Post, RunsUri, "Starting the run", body, request.IdempotencyKey, new SecretScrubber(Secrets(request)));
+            ApiCall call = ApiCall.StartRun(RunsUri, body, request.IdempotencyKey, new SecretScrubber(Secrets(request)));
             return await SendAsync(call, circuit ?? BatchCircuit.For(Options), (text, _, _) => ParseAccepted(text, request), cancellationToken).ConfigureAwait(false);
         }
 
@@ -92,7 +92,7 @@ namespace NenAi.Core.Http
         public Task<RunStatus> GetRunAsync(string messageId, CancellationToken cancellationToken = default, BatchCircuit? circuit = null)
         {
             string id = MessageIds.Check(messageId);
-            var call = new ApiCall(HttpMethod.Get, RunUri(id), $"Getting run {id}", null, null, _keys);
+            ApiCall call = ApiCall.Read(RunUri(id), $"Getting run {id}", _keys);
             return SendAsync(call, circuit ?? BatchCircuit.For(Options), (text, retryAfter, code) => ParseStatus(text, id, retryAfter, code), cancellationToken);
         }
 

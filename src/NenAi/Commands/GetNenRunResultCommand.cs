@@ -120,9 +120,7 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                // A refused key stops every later lookup: one error for all the runs, not one each.
-                if (downloader.Circuit.TrippedByService)
-                    StopForService(downloader.Circuit, $"{_runs - 1} run(s) before this one were handled ({_files} file(s) saved, {_failed} failed); this run and the runs after it were not. Run the same command again once the service takes the credentials: complete files are skipped.", target);
+                EndIfTheServiceStopped(downloader, target);
                 _failed++;
                 WriteItemError(ErrorRecords.From(ex, target));
                 return;
@@ -138,11 +136,21 @@ namespace NenAi.Commands
                 output.TypeNames.Insert(0, "NenAi.ResultFile");
                 WriteOutput(output);
             }
+            EndIfTheServiceStopped(downloader, target); // fresh links asked for mid-run may have been refused
             foreach (NenException error in result.Errors)
             {
                 _failed++;
                 WriteItemError(ErrorRecords.From(error, target));
             }
+        }
+
+        /// <summary>A refused key stops every later lookup: one error for all the runs, not one each.</summary>
+        private void EndIfTheServiceStopped(ResultDownloader downloader, object target)
+        {
+            if (!downloader.Circuit.TrippedByService) return;
+            StopForService(downloader.Circuit,
+                $"{_runs - 1} run(s) before this one were handled ({_files} file(s) saved, {_failed} failed); this run's other files and the runs after it were not. "
+                + "Run the same command again once the service takes the credentials: complete files are skipped.", target);
         }
 
         private void ShowProgress(string messageId)

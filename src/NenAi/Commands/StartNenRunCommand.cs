@@ -26,7 +26,7 @@ namespace NenAi.Commands
         private RunJournal? _journal;
         private RunRequestFactory? _factory;
         private readonly List<KeyValuePair<string, SecretValue>> _secure = new List<KeyValuePair<string, SecretValue>>();
-        private int _rows, _accepted, _skipped, _failed, _unknown, _notSent;
+        private readonly BatchTally _tally = new BatchTally();
 
         /// <summary>The workflow to run (a GUID). Binds from a WorkflowId column, so one CSV can target several workflows.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -168,7 +168,7 @@ namespace NenAi.Commands
 
         protected override void ProcessRecord()
         {
-            _rows++;
+            _tally.Read();
             object? target = InputObject ?? (object?)Parameter ?? WorkflowId;
             Core.Models.RunRequest request;
             try
@@ -178,7 +178,7 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                _failed++;
+                _tally.Refused();
                 WriteItemError(ErrorRecords.From(ex, target));
                 return;
             }
@@ -202,7 +202,7 @@ namespace NenAi.Commands
             Drain(WriteOutcome);
             EndIfTheBatchStopped();
             CompleteProgress(1, "Start-NenRun");
-            WriteVerbose($"Start-NenRun: {_rows} row(s): {_accepted} accepted, {_skipped} already accepted (journal), {_failed} failed, {_unknown} outcome unknown, {_notSent} not sent.");
+            WriteVerbose("Start-NenRun: " + _tally + ".");
         }
 
         /// <summary>Hands every outstanding outcome to <paramref name="write"/> as it completes.</summary>
@@ -231,60 +231,24 @@ namespace NenAi.Commands
             }
             if (!_submitter.Circuit.TrippedByService) return;
             Drain(WriteOutcome);
-            StopForService(_submitter.Circuit,
-                $"The batch stopped after {_rows} row(s): {_accepted} run(s) started and written to the pipeline, {_skipped} already accepted earlier, "
-                + $"{_notSent} not sent (nothing was started for them), {_unknown} with an unknown outcome (reported above with their Idempotency-Key), {_failed} failed. Rows after these were not read. "
-                + (_journal != null
-                    ? "Run the same command again (with its -JournalPath) once the service works: it sends every row not yet sent, and none twice (-RetryUnknown resends the unknown ones with their Idempotency-Key)."
-                    : "Without -JournalPath nothing records which rows were sent: the rows with a run above were; send the others again once the service works."),
-                JournalPath);
+            StopForService(_submitter.Circuit, _tally.ServiceStopped(_journal != null), JournalPath);
         }
 
-        /// <summary>The error that ends a batch whose journal cannot be written: which rows are where.</summary>
-        private ErrorRecord JournalFailedRecord()
-        {
-            NenException failure = _submitter!.JournalFailure!;
-            string unjournaled = _submitter!.DescribeUnjournaled();
-            var error = new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError,
-                $"{failure.Message} The batch stopped after {_rows} row(s): {_accepted} accepted and written to the pipeline, {_skipped} already accepted earlier, "
-                + $"{_failed + _notSent} failed or not sent (a re-run sends the ones not sent), {_unknown} with an unknown outcome."
-                + (unjournaled.Length > 0 ? $" These may have started a run but are not in the journal, so note them before re-running: {unjournaled}." : " Every run that was started is in the journal.")
-                + " Rows after these were not read. Fix the journal's disk or path, then run the same command again.", failure);
-            return ErrorRecords.From(error, JournalPath);
-        }
+        private ErrorRecord JournalFailedRecord() =>
+            ErrorRecords.From(_tally.JournalFailed(_submitter!.JournalFailure!, _submitter.DescribeUnjournaled()), JournalPath);
 
-        /// <summary>
-        /// One row's outcome. A row not sent because the batch stopped, or refused for the very reason the batch
-        /// stopped (a refused key, say), is counted for the one error that ends the batch, not reported on its own.
-        /// </summary>
+        /// <summary>One row's outcome: a run, its own error, or counted for the one error that ends the batch.</summary>
         private void WriteOutcome(SubmissionOutcome outcome)
         {
             FlushLog();
-            switch (outcome.Status)
+            switch (_tally.Count(outcome, _submitter!.Circuit))
             {
-                case SubmissionStatus.Accepted:
-                case SubmissionStatus.AlreadyAccepted:
-                    WriteRun(outcome);
-                    return;
-                case SubmissionStatus.OutcomeUnknown:
-                    _unknown++;
-                    break;
-                default:
-                    if (StoppedTheBatch(outcome.Error!)) { _notSent++; return; }
-                    _failed++;
-                    break;
+                case OutcomeShown.Run: WriteRun(outcome); break;
+                case OutcomeShown.Error: WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag)); break;
             }
-            WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag));
         }
 
-        /// <summary>Not sent (the batch stopped first), or refused with the error that stopped the batch.</summary>
-        private bool StoppedTheBatch(NenException error) =>
-            error is NenNotSentException
-            || (_submitter!.Circuit.TrippedByService && error.ErrorId == _submitter.Circuit.ClosedBecause!.ErrorId);
-
-        private void WriteRun(SubmissionOutcome outcome)
-        {
-            if (outcome.Status == SubmissionStatus.Accepted) _accepted++; else _skipped++;
+        private void WriteRun(SubmissionOutcome outcome) =>
             WriteOutput(new Run
             {
                 MessageId = outcome.Run!.MessageId,
@@ -295,7 +259,6 @@ namespace NenAi.Commands
                 IdempotencyKey = outcome.Request.IdempotencyKey,
                 InputObject = outcome.Request.Tag,
             });
-        }
 
         /// <summary>
         /// Before the error that stops the command (-ErrorAction Stop): nothing more is sent, the requests on the wire
@@ -309,17 +272,10 @@ namespace NenAi.Commands
             _submitter.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at an error (-ErrorAction Stop)."));
             Drain(outcome =>
             {
-                switch (outcome.Status)
+                switch (_tally.Count(outcome, _submitter.Circuit))
                 {
-                    case SubmissionStatus.Accepted:
-                    case SubmissionStatus.AlreadyAccepted:
-                        WriteRun(outcome);
-                        break;
-                    default:
-                        if (outcome.Error is NenNotSentException) { _notSent++; break; }
-                        if (outcome.Status == SubmissionStatus.OutcomeUnknown) _unknown++; else _failed++;
-                        WriteWarning(Describe(outcome.Request) + ": " + outcome.Error!.Message);
-                        break;
+                    case OutcomeShown.Run: WriteRun(outcome); break;
+                    case OutcomeShown.Error: WriteWarning(BatchTally.Describe(outcome.Request) + ": " + outcome.Error!.Message); break;
                 }
             });
             // A journal that failed is what stopped the batch; its error says which rows are where.
@@ -340,27 +296,18 @@ namespace NenAi.Commands
             var unknown = new List<string>();
             Drain(outcome =>
             {
-                if (outcome.Status == SubmissionStatus.Accepted) { _accepted++; started.Add(outcome.Run!.MessageId); }
-                else if (outcome.Status == SubmissionStatus.OutcomeUnknown) { _unknown++; unknown.Add(Describe(outcome.Request) + " (Idempotency-Key " + outcome.Request.IdempotencyKey + ")"); }
-                else if (outcome.Error is NenNotSentException) _notSent++;
+                _tally.Count(outcome, _submitter.Circuit);
+                if (outcome.Status == SubmissionStatus.Accepted) started.Add(outcome.Run!.MessageId);
+                else if (outcome.Status == SubmissionStatus.OutcomeUnknown) unknown.Add(BatchTally.Describe(outcome.Request) + " (Idempotency-Key " + outcome.Request.IdempotencyKey + ")");
             }, progress: false);
-            if (started.Count == 0 && unknown.Count == 0) return;
-            WriteWarning("The pipeline took no more output, so Start-NenRun stopped sending; the rows already on the wire finished."
-                // At most 2 × -ThrottleLimit rows are under way at once, so every one of them can be named.
-                + (started.Count > 0 ? $" {started.Count} of them started a run that was not written to the pipeline: {string.Join(", ", started)}." : string.Empty)
-                + (unknown.Count > 0 ? $" {unknown.Count} may have started one (outcome unknown): {string.Join(", ", unknown)}." : string.Empty)
-                + (_journal != null
-                    ? " They are in the journal: Get-NenRun -JournalPath lists the runs, and the same command again sends only the rows not sent."
-                    : " Note these: without -JournalPath nothing else records them."));
+            string? warning = BatchTally.NotWritten(started, unknown, _journal != null);
+            if (warning != null) WriteWarning(warning);
         }
-
-        private static string Describe(Core.Models.RunRequest request) =>
-            request.RowKey != null ? "Row " + RowKey.Describe(request.RowKey) : "A row of workflow " + request.WorkflowId;
 
         private void ShowProgress()
         {
             if (!ProgressDue()) return;
-            WriteProgress(new ProgressRecord(1, "Start-NenRun", $"{_accepted + _skipped} accepted, {_failed} failed, {_unknown} unknown, {_submitter?.InFlight ?? 0} in flight"));
+            WriteProgress(new ProgressRecord(1, "Start-NenRun", $"{_tally.Accepted + _tally.AlreadyAccepted} accepted, {_tally.Failed} failed, {_tally.Unknown} unknown, {_submitter?.InFlight ?? 0} in flight"));
         }
 
         protected override Task? InFlight => _submitter?.WhenIdleAsync();
