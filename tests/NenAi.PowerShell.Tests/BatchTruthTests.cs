@@ -157,6 +157,80 @@ namespace NenAi.PowerShell.Tests
         }
     }
 
+    /// <summary>The figures issue 17 asks for, measured in the hosted engine (BatchTruth.Tests.ps1 measures them in real pwsh).</summary>
+    public class BatchTruthFigureTests : HostedTest
+    {
+        private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+        public BatchTruthFigureTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
+
+        protected override void Configure(EmulatorConfig config) => config.HonourIdempotencyKey = false;
+
+        [Fact]
+        public void TwoHundredJournaledRowsIntoAnOutageCostAtMostTenPostsAndTheReRunStartsEachOnce()
+        {
+            string journal = Path.Combine(TestDrive, "outage.jsonl");
+            const string batch = "$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -ExcludeProperty Id -JournalPath $journal";
+            var rows = CsvRows.Numbered(200);
+            State.Faults.Replace(new FaultSettings { Rate500 = 1, ApplyTo = "post" });
+
+            PsResult outage = Run(batch, ("rows", rows), ("journal", journal));
+            int posts = State.PostRuns;
+            State.Faults.Replace(new FaultSettings());
+            PsResult after = Run(batch + " -RetryUnknown", ("rows", rows), ("journal", journal)).AssertClean();
+            int twice = State.Ledger.GroupBy(e => (string)e.Params["NAME"]!).Count(g => g.Count() > 1);
+
+            _output.WriteLine($"issue 17 figure (hosted): 200 journaled rows into a 500 outage: {posts} POSTs, {outage.Errors.Count} unknown, ended by {outage.Terminating?.FullyQualifiedErrorId}; after it: {after.Output.Count} runs, ledger {State.Ledger.Count}, started twice {twice}");
+            Assert.InRange(posts, 1, 10);
+            Assert.Equal("NenServerError,NenAi.Commands.StartNenRunCommand", outage.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(200, after.Output.Count);
+            Assert.Equal(200, State.Ledger.Count);
+            Assert.Equal(0, twice);
+        }
+
+        [Fact]
+        public void FiveHundredRowsWithAWrongKeyCostAtMostTheThrottleLimitAndOneError()
+        {
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -ApiKey $wrong -ThrottleLimit 8", ("rows", CsvRows.Numbered(500)), ("wrong", PsSession.Secure("not-the-key")));
+
+            _output.WriteLine($"issue 17 figure (hosted): 500 rows with a wrong key: {State.PostRuns} POSTs, {r.AllErrors.Count()} error record(s), {State.Ledger.Count} runs");
+            Assert.InRange(State.PostRuns, 1, 8);
+            Assert.InRange(r.AllErrors.Count(), 1, 2);
+            Assert.Empty(State.Ledger);
+        }
+
+        [Fact]
+        public void RowTwoOfFiftyRefusedWithErrorActionStopStartsAtMostEightRuns()
+        {
+            var rows = CsvRows.Numbered(50);
+            rows[1].Properties["COUNT"].Value = "many";
+            State.Faults.Replace(new FaultSettings { LatencyMs = 50, ApplyTo = "post" });
+
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -ExcludeProperty Id -ThrottleLimit 8 -ErrorAction Stop", ("rows", rows));
+
+            _output.WriteLine($"issue 17 figure (hosted): row 2 of 50 invalid, -ErrorAction Stop, -ThrottleLimit 8, 50 ms: {State.Ledger.Count} runs accepted, {State.PostRuns} POSTs, {r.Output.Count} written");
+            Assert.Equal("NenInvalidWorkflowParams,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.InRange(State.Ledger.Count, 1, 8);
+            Assert.Equal(State.Ledger.Count, r.Output.Count);
+        }
+
+        [Fact]
+        public void ADownstreamStopAtThreeHundredMillisecondsLosesNoRun()
+        {
+            State.Faults.Replace(new FaultSettings { LatencyMs = 300, ApplyTo = "post" });
+            Run(SelectObjectStandIn.ImportScript).AssertClean();
+
+            PsResult r = Run("1..20 | ForEach-Object { [pscustomobject]@{ NAME = \"row $_\" } } | Start-NenRun -WorkflowId $echo -ThrottleLimit 8 | Select-Object -First 1");
+
+            _output.WriteLine($"issue 17 figure (hosted): downstream stop at 300 ms: {r.Output.Count} written, {State.PostRuns} POSTs, {State.Ledger.Count} runs accepted, {r.Warning.Count} warning");
+            r.AssertClean();
+            Assert.Single(r.Output);
+            Assert.Equal(State.PostRuns, State.Ledger.Count); // every row sent finished: none cut off into "unknown"
+            string warning = Assert.Single(r.Warning).Message;
+            Assert.All(State.Ledger.Where(e => e.MessageId != (string)PsResult.Prop(r.Output[0], "MessageId")!), e => Assert.Contains(e.MessageId, warning));
+        }
+    }
+
     /// <summary>Issue 17 item 10: -WhatIf sends nothing, so it needs no key.</summary>
     public class PreviewWithoutAKeyTests : HostedTest
     {
