@@ -87,6 +87,11 @@ namespace NenAi.Emulator
         public List<FailRule> FailWhen { get; set; } = new List<FailRule>();
         public JsonObject? Result { get; set; }
         public List<FileSpec> Files { get; set; } = new List<FileSpec>();
+        /// <summary>
+        /// What a failed run leaves to download (its logs, partial results: spec §11 Q3 says failed payloads may carry
+        /// results). None by default: a failed run's payload then has no results.
+        /// </summary>
+        public List<FileSpec> FailedFiles { get; set; } = new List<FileSpec>();
         /// <summary>Extra entries placed inside assets.zip verbatim (tests use it for zip-slip names).</summary>
         public List<FileSpec> ZipEntries { get; set; } = new List<FileSpec>();
     }

@@ -130,6 +130,9 @@ namespace NenAi.Emulator
                 if (fault != null) state.Faults.Script(fault);
                 return Results.NoContent();
             });
+            app.MapPost("/_emulator/faults/clear", () => { state.Faults.Clear(); return Results.NoContent(); });
+            app.MapPost("/_emulator/keys/{name}/revoke", (string name) => { state.RevokeKey(name); return Results.NoContent(); });
+            app.MapPost("/_emulator/keys/{name}/restore", (string name) => { state.RestoreKey(name); return Results.NoContent(); });
             app.MapPost("/_emulator/clock/advance", (double seconds) =>
             {
                 state.AdvanceClock(TimeSpan.FromSeconds(seconds));

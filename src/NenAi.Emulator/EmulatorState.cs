@@ -133,6 +133,16 @@ namespace NenAi.Emulator
             }
         }
 
+        private readonly ConcurrentDictionary<string, bool> _revoked = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+
+        /// <summary>Revokes an API key by name (a key revoked mid-batch): every request with it is then answered 401.</summary>
+        public void RevokeKey(string name) => _revoked[name] = true;
+
+        /// <summary>Takes a revoked key back into service.</summary>
+        public void RestoreKey(string name) => _revoked.TryRemove(name, out _);
+
+        public bool IsRevoked(string name) => _revoked.ContainsKey(name);
+
         public void RecordDelivery(WebhookDelivery delivery) => _deliveries.Enqueue(delivery);
 
         public void RecordDownload(DownloadRequest request) => _downloadRequests.Enqueue(request);
@@ -172,6 +182,7 @@ namespace NenAi.Emulator
                 Interlocked.Exchange(ref _downloads, 0);
                 Interlocked.Exchange(ref _rejected, 0);
                 Interlocked.Exchange(ref _clockOffsetTicks, 0);
+                _revoked.Clear();
                 Faults.Clear();
             }
         }

@@ -96,11 +96,12 @@ namespace NenAi.Emulator
                 if (!applies) return new FaultDecision(null, latency, 0, false);
                 int n = ++_decided;
                 if (_settings.StormAfter > 0 && n > _settings.StormAfter && n <= _settings.StormAfter + _settings.StormLength)
-                    return new FaultDecision("429", latency, _settings.StormRetryAfterSeconds, false);
+                    return new FaultDecision(string.IsNullOrWhiteSpace(_settings.StormKind) ? "429" : _settings.StormKind.Trim().ToLowerInvariant(), latency, _settings.StormRetryAfterSeconds, false);
                 double r = _random.NextDouble();
                 string? kind = null;
                 if ((r -= _settings.Rate429) < 0) kind = "429";
                 else if ((r -= _settings.Rate503) < 0) kind = "503";
+                else if ((r -= _settings.Rate500) < 0) kind = "500";
                 else if ((r -= _settings.Rate500AfterAccept) < 0) kind = route == "POST /runs" ? "500-after-accept" : "500";
                 else if ((r -= _settings.RateReset) < 0) kind = "reset";
                 else if ((r -= _settings.RateResetAfterAccept) < 0) kind = route == "POST /runs" ? "reset-after-accept" : "reset";

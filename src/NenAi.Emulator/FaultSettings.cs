@@ -13,6 +13,8 @@ namespace NenAi.Emulator
         public double Rate503 { get; set; }
         /// <summary>The run is accepted, then the answer is a 500.</summary>
         public double Rate500AfterAccept { get; set; }
+        /// <summary>A 500 before anything is accepted (an outage: the service fails, no run starts).</summary>
+        public double Rate500 { get; set; }
         /// <summary>The connection is reset before anything is accepted.</summary>
         public double RateReset { get; set; }
         /// <summary>The run is accepted, then the connection is reset.</summary>
@@ -25,9 +27,11 @@ namespace NenAi.Emulator
         /// <summary>Downloads cut off half way.</summary>
         public double RateTruncateDownload { get; set; }
         public int? Seed { get; set; }
-        /// <summary>A storm phase: after this many matching requests (0: none), the next <see cref="StormLength"/> are all 429.</summary>
+        /// <summary>A storm phase: after this many matching requests (0: none), the next <see cref="StormLength"/> all get <see cref="StormKind"/>.</summary>
         public int StormAfter { get; set; }
         public int StormLength { get; set; }
+        /// <summary>What the storm phase answers: "429" (a rate-limit storm, the default) or "500" (an outage), or any scripted kind.</summary>
+        public string StormKind { get; set; } = "429";
         public int StormRetryAfterSeconds { get; set; }
     }
 }

@@ -7,13 +7,17 @@ using System.Text.Json;
 
 namespace NenAi.Emulator
 {
-    /// <summary>The downloadable files of a finished run: assets.zip first, then each declared file.</summary>
+    /// <summary>
+    /// The downloadable files of a finished run: assets.zip first, then each declared file; a failed run's are its
+    /// workflow's failed files only (a log, say), and none when it declares none.
+    /// </summary>
     public static class ResultContent
     {
         public sealed record File(string Name, string ContentType, byte[] Bytes);
 
         public static List<File> For(EmulatedRun run)
         {
+            if (run.Fails) return run.Workflow.FailedFiles.ConvertAll(spec => Make(spec, run));
             var files = new List<File>();
             var declared = new List<File>();
             foreach (FileSpec spec in run.Workflow.Files) declared.Add(Make(spec, run));
@@ -46,7 +50,7 @@ namespace NenAi.Emulator
             if (spec.Content != null)
             {
                 bytes = Encoding.UTF8.GetBytes(spec.Content.Replace("{message_id}", run.MessageId).Replace("{workflow_id}", run.WorkflowId)
-                    .Replace("{params}", run.Params.ToJsonString()));
+                    .Replace("{params}", run.Params.ToJsonString()).Replace("{error}", run.Error ?? string.Empty));
             }
             else
             {

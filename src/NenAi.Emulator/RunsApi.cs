@@ -189,11 +189,12 @@ namespace NenAi.Emulator
                 ["status"] = status,
                 ["expires_at"] = expires,
             };
-            if (status == "success")
+            if (status == "success") json["result"] = run.Workflow.Result?.DeepClone() ?? new JsonObject();
+            else if (status == "failed") json["error"] = run.Error;
+            var files = status == "success" || status == "failed" ? ResultContent.For(run) : null;
+            if (files != null && (status == "success" || files.Count > 0))
             {
-                json["result"] = run.Workflow.Result?.DeepClone() ?? new JsonObject();
                 var results = new JsonArray();
-                var files = ResultContent.For(run);
                 for (int i = 0; i < files.Count; i++)
                 {
                     results.Add(new JsonObject
@@ -205,10 +206,6 @@ namespace NenAi.Emulator
                     });
                 }
                 json["results"] = results;
-            }
-            else if (status == "failed")
-            {
-                json["error"] = run.Error;
             }
             return json.ToJsonString(Relaxed);
         }
@@ -342,7 +339,7 @@ namespace NenAi.Emulator
             {
                 if (ConstantTime.Equals(Encoding.UTF8.GetBytes(k.Key), givenBytes)) match = k;
             }
-            return match;
+            return match is null || _state.IsRevoked(match.Name) ? null : match;
         }
 
         private static Task UnauthorizedAsync(HttpContext ctx) =>

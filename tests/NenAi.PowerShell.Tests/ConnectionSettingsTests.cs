@@ -51,7 +51,9 @@ namespace NenAi.PowerShell.Tests
             PsResult wrong = Run(StartOne + " -Proxy $proxy -ProxyCredential ([pscredential]::new($user, $wrongPassword))", vars.Append(("wrongPassword", PsSession.Secure("wrong password"))).ToArray());
             PsResult right = Run(StartOne + " -Proxy $proxy -ProxyCredential ([pscredential]::new($user, $rightPassword))", vars.Append(("rightPassword", PsSession.Secure("right password"))).ToArray());
 
-            ErrorRecord refused = Assert.Single(wrong.Errors);
+            // Refused proxy credentials are refused for every row: one terminating error (issue 17).
+            ErrorRecord refused = Assert.Single(wrong.AllErrors);
+            Assert.Same(wrong.Terminating, refused);
             Assert.Equal("NenProxyAuthenticationRequired,NenAi.Commands.StartNenRunCommand", refused.FullyQualifiedErrorId);
             Assert.Equal(ErrorCategory.AuthenticationError, refused.CategoryInfo.Category);
             right.AssertClean();
@@ -71,8 +73,9 @@ namespace NenAi.PowerShell.Tests
             Assert.Single(through.Output);
             Assert.True(open.Forwarded >= 1);
             // Integrated authentication cannot answer a Basic challenge (and there is no domain here): said plainly.
-            Assert.Equal("NenProxyAuthenticationRequired,NenAi.Commands.StartNenRunCommand", Assert.Single(refused.Errors).FullyQualifiedErrorId);
-            Assert.Contains("-ProxyCredential", Assert.Single(refused.Errors).Exception.Message + " " + Assert.Single(refused.Errors).ErrorDetails?.Message, StringComparison.Ordinal);
+            ErrorRecord challenge = Assert.Single(refused.AllErrors); // one terminating error (issue 17)
+            Assert.Equal("NenProxyAuthenticationRequired,NenAi.Commands.StartNenRunCommand", challenge.FullyQualifiedErrorId);
+            Assert.Contains("-ProxyCredential", challenge.Exception.Message + " " + challenge.ErrorDetails?.Message, StringComparison.Ordinal);
         }
 
         [Theory]

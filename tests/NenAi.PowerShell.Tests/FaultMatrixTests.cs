@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -10,14 +11,14 @@ using Xunit.Abstractions;
 namespace NenAi.PowerShell.Tests
 {
     /// <summary>
-    /// 1,000 rows through Start-NenRun with a journal under 10% 429/503, 5% 500-after-accept, 5% resets and a storm
-    /// phase that outlasts the retry budget; then the same command again. Judged by the emulator's own ledger, with
-    /// its Idempotency-Key support switched off (the real service may not have it): every row started exactly once or
-    /// reported, none twice, none lost.
+    /// Batches through Start-NenRun with a journal under the failures users meet, each followed by the same command
+    /// again: a night of 429/503, 500-after-accept and resets with a storm that outlasts the retry budget; an outage
+    /// (every POST 500 for a stretch); a key revoked mid-batch; -ErrorAction Stop; a downstream stop. Judged by the
+    /// emulator's own ledger, with its Idempotency-Key support switched off (the real service may not have it): every
+    /// row started exactly once or reported, none twice, none lost.
     /// </summary>
     public class FaultMatrixTests : HostedTest
     {
-        private const int Rows = 1000;
         private readonly ITestOutputHelper _output;
 
         public FaultMatrixTests(ITestOutputHelper output) => _output = output;
@@ -30,20 +31,133 @@ namespace NenAi.PowerShell.Tests
             StormAfter = storm ? 600 : 0, StormLength = 60, StormRetryAfterSeconds = 0,
         };
 
-        protected override void Configure(EmulatorConfig config)
-        {
-            config.HonourIdempotencyKey = false;
-            config.Faults = Faults(20261123, storm: true);
-        }
+        protected override void Configure(EmulatorConfig config) => config.HonourIdempotencyKey = false;
 
         private const string Batch = "$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -ExcludeProperty Id -JournalPath $journal -ThrottleLimit 16 -NoProgress";
 
-        /// <summary>Each row's one outcome in a run of the batch: "Accepted", "AlreadyAccepted", or the error id.</summary>
+        private string Journal => Path.Combine(TestDrive, "matrix.jsonl");
+
+        [Fact]
+        public void ANightOfFaultsWithAStormThenTheSameCommandAgain()
+        {
+            var rows = CsvRows.Numbered(1000);
+            State.Faults.Replace(Faults(20261123, storm: true));
+            PsResult first = Run(Batch, ("rows", rows), ("journal", Journal));
+            // The storm outlasted the retry budget: the batch stopped with one error, not one per row.
+            Assert.Equal("NenRateLimited,NenAi.Commands.StartNenRunCommand", first.Terminating?.FullyQualifiedErrorId);
+            Assert.True(Outcomes(first).Values.Count(v => v == "NenOutcomeUnknown") > 0, "the faults must bite");
+
+            State.Faults.Replace(Faults(20261124, storm: false));
+            var runs = new List<PsResult> { first, Run(Batch, ("rows", rows), ("journal", Journal)) };
+            // A fault-ridden re-run may itself meet five ambiguous failures in a row; then the service is healthy again.
+            State.Faults.Replace(new FaultSettings());
+            if (runs[^1].Terminating != null) runs.Add(Run(Batch, ("rows", rows), ("journal", Journal)));
+
+            Account("night", rows.Length, runs);
+        }
+
+        [Fact]
+        public void AnOutageStopsTheBatchWithinAFewRequestsAndTheReRunStartsEveryRowOnce()
+        {
+            var rows = CsvRows.Numbered(300);
+            // 100 requests go through, then every POST is a 500 (nothing accepted) for a stretch.
+            State.Faults.Replace(new FaultSettings { ApplyTo = "post", StormAfter = 100, StormLength = 1000, StormKind = "500" });
+            PsResult outage = Run(Batch, ("rows", rows), ("journal", Journal));
+            int posts = State.PostRuns;
+
+            Assert.Equal("NenServerError,NenAi.Commands.StartNenRunCommand", outage.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(100, State.Ledger.Count);
+            Assert.InRange(posts - 100, 5, 16 + 1); // the requests on the wire when the outage began, and one probe
+            Assert.All(outage.Errors, e => Assert.StartsWith("NenOutcomeUnknown,", e.FullyQualifiedErrorId));
+            Assert.InRange(outage.Errors.Count, 5, 17); // only the rows in flight are unknown
+
+            State.Faults.Replace(new FaultSettings());
+            PsResult rerun = Run(Batch + " -RetryUnknown", ("rows", rows), ("journal", Journal));
+            Account("outage", rows.Length, new List<PsResult> { outage, rerun }, $"posts during the outage={posts - 100}");
+            Assert.Equal(rows.Length, State.Ledger.Count); // the 500s accepted nothing: every row started once
+        }
+
+        [Fact]
+        public void AKeyRevokedMidBatchStopsItWithOneErrorAndTheReRunFinishesIt()
+        {
+            var rows = CsvRows.Numbered(400);
+            State.Faults.Replace(new FaultSettings { LatencyMs = 5, ApplyTo = "post" });
+            PsResult revoked;
+            using (RunningScript running = Ps.Start(Batch, ("rows", rows), ("journal", Journal)))
+            {
+                Assert.True(running.WaitForOutput(100, TimeSpan.FromSeconds(60)), "the batch never got going");
+                State.RevokeKey("signed");
+                revoked = running.Wait(TimeSpan.FromMinutes(2));
+            }
+            int posts = State.PostRuns, started = State.Ledger.Count;
+
+            ErrorRecord stop = Assert.Single(revoked.AllErrors);
+            Assert.Same(revoked.Terminating, stop);
+            Assert.Equal("NenUnauthorized,NenAi.Commands.StartNenRunCommand", stop.FullyQualifiedErrorId);
+            Assert.Contains("API key", stop.Exception.Message);
+            Assert.Contains("not sent", stop.Exception.Message);
+            Assert.InRange(posts - started, 1, 16); // refused: at most the requests already on the wire
+
+            State.RestoreKey("signed");
+            State.Faults.Replace(new FaultSettings());
+            PsResult rerun = Run(Batch, ("rows", rows), ("journal", Journal));
+            Account("revoked key", rows.Length, new List<PsResult> { revoked, rerun }, $"refused posts={posts - started}");
+            Assert.DoesNotContain(Outcomes(rerun).Values, v => v == "NenPreviousOutcomeUnknown");
+        }
+
+        [Fact]
+        public void ErrorActionStopStopsSendingAndTheReRunSendsTheRest()
+        {
+            var rows = CsvRows.Numbered(300);
+            rows[1].Properties["COUNT"].Value = "not a number"; // row 2: refused by the service (422)
+            State.Faults.Replace(new FaultSettings { LatencyMs = 50, ApplyTo = "post" });
+            PsResult stopped = Run(Batch + " -ErrorAction Stop", ("rows", rows), ("journal", Journal));
+            int accepted = State.Ledger.Count;
+
+            Assert.Equal("NenInvalidWorkflowParams,NenAi.Commands.StartNenRunCommand", stopped.Terminating?.FullyQualifiedErrorId);
+            Assert.InRange(accepted, 1, 16); // the rows on the wire with row 2, no more
+            Assert.Equal(accepted, stopped.Output.Count); // each written before the error
+
+            State.Faults.Replace(new FaultSettings());
+            PsResult rerun = Run(Batch, ("rows", rows), ("journal", Journal));
+            Account("-ErrorAction Stop", rows.Length, new List<PsResult> { stopped, rerun }, $"accepted before the stop={accepted}");
+            Assert.Equal("NenInvalidWorkflowParams", Outcomes(rerun)["2"]);
+            Assert.Equal(rows.Length - 1, State.Ledger.Count);
+        }
+
+        [Fact]
+        public void ADownstreamStopIsANormalEndAndTheReRunFinishesTheBatchWithNoUnknownRow()
+        {
+            var rows = CsvRows.Numbered(200);
+            State.Faults.Replace(new FaultSettings { LatencyMs = 300, ApplyTo = "post" });
+            Run(SelectObjectStandIn.ImportScript).AssertClean();
+            PsResult first = Run(Batch + " | Select-Object -First 1", ("rows", rows), ("journal", Journal));
+            int started = State.Ledger.Count, posts = State.PostRuns;
+
+            first.AssertClean();
+            Assert.Single(first.Output);
+            // No row was sent after the stop: at most the requests on the wire and the rows that took their places.
+            Assert.InRange(posts, 1, 2 * 16);
+            Assert.Equal(posts, started); // every row sent finished and started its run: none was cut off into "unknown"
+            Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)), "a request outlived the command");
+            // The runs started but not written are named, not lost.
+            string warning = Assert.Single(first.Warning).Message;
+            foreach (LedgerEntry run in State.Ledger.Where(e => !first.Strings("MessageId").Contains(e.MessageId))) Assert.Contains(run.MessageId, warning);
+
+            State.Faults.Replace(new FaultSettings());
+            PsResult rerun = Run(Batch, ("rows", rows), ("journal", Journal));
+            Account("downstream stop", rows.Length, new List<PsResult> { first, rerun }, $"posts before the stop={posts}");
+            Assert.DoesNotContain(Outcomes(rerun).Values, v => v == "NenPreviousOutcomeUnknown");
+            Assert.Equal(started, Outcomes(rerun).Values.Count(v => v == "AlreadyAccepted"));
+        }
+
+        /// <summary>Each row's one outcome in a run of the batch: "Accepted", "AlreadyAccepted", or the error id (not the one that ended it).</summary>
         private static Dictionary<string, string> Outcomes(PsResult r)
         {
             var outcomes = new Dictionary<string, string>();
             foreach (PSObject run in r.Output) Add(outcomes, (string)PsResult.Prop(run, "InputObject.Id")!, (string)PsResult.Prop(run, "Status")!);
             foreach (ErrorRecord e in r.Errors) Add(outcomes, (string)PsResult.Prop(e.TargetObject, "Id")!, e.FullyQualifiedErrorId.Split(',')[0]);
+            if (r.Terminating?.TargetObject is PSObject row && PsResult.Prop(row, "Id") is string id) Add(outcomes, id, r.Terminating.FullyQualifiedErrorId.Split(',')[0]);
             return outcomes;
         }
 
@@ -53,37 +167,31 @@ namespace NenAi.PowerShell.Tests
             outcomes[row] = outcome;
         }
 
-        [Fact]
-        public void NothingStartedTwiceNothingLostAcrossAStormAndARerun()
+        /// <summary>
+        /// The ledger's verdict over every run of one batch: no row started twice; every row accounted for by the last
+        /// run, which ended normally (started exactly once when accepted, at most once when unknown, never otherwise).
+        /// </summary>
+        private void Account(string scenario, int rows, List<PsResult> runs, string detail = "")
         {
-            string journal = Path.Combine(TestDrive, "matrix.jsonl");
-            var rows = CsvRows.Numbered(Rows);
-
-            PsResult first = Run(Batch, ("rows", rows), ("journal", journal));
-            var run1 = Outcomes(first);
-            int postsRun1 = State.PostRuns;
-            State.Faults.Replace(Faults(20261124, storm: false));
-            PsResult second = Run(Batch, ("rows", rows), ("journal", journal));
-            var run2 = Outcomes(second);
-
             var started = State.Ledger.GroupBy(e => ((string)e.Params["NAME"]!).Substring("row ".Length)).ToDictionary(g => g.Key, g => g.Count());
+            Dictionary<string, string> last = Outcomes(runs[^1]);
             int duplicates = started.Values.Count(n => n > 1);
-            int lost = Enumerable.Range(1, Rows).Select(i => i.ToString()).Count(id => !run2.ContainsKey(id));
+            int lost = Enumerable.Range(1, rows).Select(i => i.ToString()).Count(id => !last.ContainsKey(id));
             string Count(Dictionary<string, string> o, string what) => o.Values.Count(v => v == what).ToString();
-            _output.WriteLine($"fault matrix ledger (cmdlet level): rows={Rows} " +
-                $"run1: accepted={Count(run1, "Accepted")} notSent={Count(run1, "NenNotSent")} refused={Count(run1, "NenRateLimited") + Count(run1, "NenServiceUnavailable")} unknown={Count(run1, "NenOutcomeUnknown")} posts={postsRun1}; " +
-                $"run2: alreadyAccepted={Count(run2, "AlreadyAccepted")} accepted={Count(run2, "Accepted")} previouslyUnknown={Count(run2, "NenPreviousOutcomeUnknown")} other={run2.Values.Count(v => v is not ("AlreadyAccepted" or "Accepted" or "NenPreviousOutcomeUnknown"))}; " +
-                $"ledgerRuns={State.Ledger.Count} duplicates={duplicates} lost={lost}");
+            _output.WriteLine($"fault matrix ledger (cmdlet level, {scenario}): rows={rows} runs={runs.Count} " +
+                string.Join("; ", runs.Select((r, i) =>
+                {
+                    var o = Outcomes(r);
+                    return $"run{i + 1}: accepted={Count(o, "Accepted")} alreadyAccepted={Count(o, "AlreadyAccepted")} unknown={Count(o, "NenOutcomeUnknown")} previouslyUnknown={Count(o, "NenPreviousOutcomeUnknown")} " +
+                        $"otherErrors={o.Values.Count(v => v is not ("Accepted" or "AlreadyAccepted" or "NenOutcomeUnknown" or "NenPreviousOutcomeUnknown"))} ended={(r.Terminating is null ? "normally" : r.Terminating.FullyQualifiedErrorId.Split(',')[0])}";
+                })) +
+                (detail.Length > 0 ? "; " + detail : string.Empty) +
+                $"; ledgerRuns={State.Ledger.Count} duplicates={duplicates} lost={lost}");
 
-            Assert.Null(first.Terminating);
-            Assert.Null(second.Terminating);
-            Assert.Equal(Rows, run1.Count);   // every row accounted for, once
-            Assert.Equal(Rows, run2.Count);
+            Assert.Null(runs[^1].Terminating);
             Assert.Equal(0, duplicates);
             Assert.Equal(0, lost);
-            Assert.True(run1.Values.Count(v => v == "NenNotSent") > 0 && run1.Values.Count(v => v == "NenOutcomeUnknown") > 0, "the storm and the faults must bite");
-            Assert.True(run2.Values.Count(v => v == "Accepted") > run1.Values.Count(v => v == "NenNotSent") / 2, "the re-run sends what the first run did not");
-            foreach (var (row, outcome) in run2)
+            foreach (var (row, outcome) in last)
             {
                 int times = started.TryGetValue(row, out int n) ? n : 0;
                 switch (outcome)

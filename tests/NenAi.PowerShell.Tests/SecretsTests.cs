@@ -50,8 +50,10 @@ namespace NenAi.PowerShell.Tests
                     Get-NenRunResult @common -Destination $TestDrive -Expand
                 # Failures: a wrong key, a wrong signing key, a secure value the workflow refuses, a plain-text key.
                 $rows | Start-NenRun @common -WorkflowId $secureWf -SecureParameter @{ password = $short }
-                $rows | Start-NenRun @common -WorkflowId $echo -ApiKey $wrongKey
-                $rows | Start-NenRun @common -WorkflowId $echo -SigningKey $wrongSigning
+                # A refused key ends its command with one terminating error (issue 17): caught here, checked below.
+                $refusals = @()
+                try { $rows | Start-NenRun @common -WorkflowId $echo -ApiKey $wrongKey } catch { $refusals += $_ }
+                try { $rows | Start-NenRun @common -WorkflowId $echo -SigningKey $wrongSigning } catch { $refusals += $_ }
                 try { $rows | Start-NenRun -BaseUri $baseUri -WorkflowId $echo -ApiKey $plainCanary } catch { $plainKeyError = $_ }
                 Wait-NenRun @common -MessageId ([guid]::NewGuid()) -PollIntervalSec 0.1
                 Get-NenRun @common -MessageId ([guid]::NewGuid())
@@ -68,6 +70,7 @@ namespace NenAi.PowerShell.Tests
                 ("plainCanary", ApiKey), ("hook", PsSession.Secure(WebhookSecret)), ("body", webhookBody),
                 ("goodSignature", NenAi.Core.Signing.WebhookSignature.Compute(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(webhookBody))));
 
+            r.Errors.AddRange(((object[])Ps.Get("refusals")!).Select(o => o is PSObject p ? p.BaseObject : o).Cast<ErrorRecord>());
             // The scenario really ran, logged and failed where it should.
             Assert.Contains(r.BaseOutput, o => o is FileInfo f && f.Name == "report.txt");
             Assert.NotEmpty(r.Verbose);

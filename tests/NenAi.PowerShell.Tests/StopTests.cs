@@ -95,8 +95,31 @@ namespace NenAi.PowerShell.Tests
             Assert.True(took < Prompt, $"Stop() took {took.TotalMilliseconds:0} ms");
             Assert.True(running.Wait(TimeSpan.FromSeconds(10)).Stopped);
             AssertNothingLeftRunning();
+
+            // Every file under its final name is complete (the size the service announced, and its bytes); what the
+            // stop cut short is only ever a .partial. And the stop did cut something short, or this proves nothing.
+            var announced = Run("Get-NenRun -MessageId $id", ("id", id)).AssertClean().Output.Single().Properties["Results"].Value is NenAi.Core.Models.ResultFile[] files
+                ? files.ToDictionary(f => f.Name, f => f.Size!.Value) : throw new InvalidOperationException("no results");
             string folder = Path.Combine(TestDrive, id);
-            Assert.False(File.Exists(Path.Combine(folder, "assets.zip")) && File.Exists(Path.Combine(folder, "data.bin")), "every file looks complete after a stop");
+            var final = Directory.Exists(folder)
+                ? Directory.GetFiles(folder).Where(f => !f.EndsWith(".partial", StringComparison.Ordinal) && !f.EndsWith(".partial.etag", StringComparison.Ordinal)).ToList()
+                : new System.Collections.Generic.List<string>();
+            foreach (string file in final)
+            {
+                string name = Path.GetFileName(file);
+                Assert.True(announced.TryGetValue(name, out long size), $"'{name}' is no result of the run");
+                Assert.Equal(size, new FileInfo(file).Length);
+            }
+            Assert.True(final.Count < announced.Count, "every file was complete: the stop came too late to prove anything");
+            string dataBin = Path.Combine(folder, "data.bin");
+            if (File.Exists(dataBin))
+            {
+                // The emulator's content is deterministic per run: a complete data.bin is exactly the service's bytes.
+                State.Faults.Replace(new FaultSettings());
+                string again = Path.Combine(TestDrive, "again");
+                Run("$id | Get-NenRunResult -Destination $again", ("id", id), ("again", again)).AssertClean();
+                Assert.Equal(File.ReadAllBytes(Path.Combine(again, id, "data.bin")), File.ReadAllBytes(dataBin));
+            }
         }
     }
 }

@@ -65,6 +65,9 @@ namespace NenAi.TestSupport
                             new FileSpec { Name = "report.txt", Content = "report for {message_id}", ContentType = "text/plain" },
                             new FileSpec { Name = "data.bin", SizeBytes = 300_000 },
                         },
+                        // A failed run leaves its log to download (spec §11 Q3).
+                        FailWhen = { new FailRule { Param = "NAME", EqualsValue = "FAIL", Message = "The files workflow was asked to fail." } },
+                        FailedFiles = { new FileSpec { Name = "error.log", Content = "run {message_id} failed: {error}", ContentType = "text/plain" } },
                     },
                     new WorkflowConfig { Id = SlowWorkflow, Name = "slow", QueuedMs = 0, DurationMs = 600_000, ExtraParams = "ignore" },
                 },

@@ -19,8 +19,10 @@ namespace NenAi.Core.Batch
     /// another row (a PowerShell pipeline thread reads one row at a time). A row holds its place in the batch from
     /// <see cref="SubmitAsync"/> until its outcome is taken, so at most 2 × <see cref="MaxConcurrency"/> rows live
     /// in memory however long the input is. Outcomes come out as requests complete; every row submitted gets
-    /// exactly one. All rows share one <see cref="ThrottleGate"/>: a 429/503 pauses the batch, and past the retry
-    /// budget the batch stops sending (each unsent row is reported, and a re-run sends it).
+    /// exactly one. All rows share one <see cref="BatchCircuit"/>: a 429/503 pauses the batch; a storm past the retry
+    /// budget, a few ambiguous failures in a row or refused credentials stop it sending (each row not sent gets a
+    /// <see cref="NenNotSentException"/> outcome and is not journaled, so a re-run sends it). With
+    /// <see cref="StopAtFirstFailure"/>, the first row that fails stops the sending too, before another request leaves.
     /// </summary>
     public sealed class BatchSubmitter : IDisposable
     {
@@ -47,13 +49,27 @@ namespace NenAi.Core.Batch
             _queue = new CompletionQueue<SubmissionOutcome>(2 * maxConcurrency);
             _journal = journal;
             _retryUnknown = retryUnknown;
-            Gate = ThrottleGate.For(client.Options);
+            Circuit = BatchCircuit.For(client.Options);
         }
 
         /// <summary>Requests on the wire at once, at most.</summary>
         public int MaxConcurrency { get; }
-        /// <summary>The batch's one throttle: pauses on 429/503, closes past the retry budget.</summary>
-        public ThrottleGate Gate { get; }
+        /// <summary>The batch's one circuit: pauses on 429/503, stops the batch when the service is not working.</summary>
+        public BatchCircuit Circuit { get; }
+
+        /// <summary>
+        /// The first row that fails (or whose outcome is unknown) stops the sending at once, before its place on the
+        /// wire goes to another row: the command stops at an error (-ErrorAction Stop). Places are then handed out in
+        /// input order (<see cref="InOrderWindow"/>), so at most <see cref="MaxConcurrency"/> - 1 rows after the
+        /// failed one can have left. Set it before the first row.
+        /// </summary>
+        public bool StopAtFirstFailure
+        {
+            get => _window != null;
+            set => _window = value ? new InOrderWindow(MaxConcurrency) : null;
+        }
+
+        private InOrderWindow? _window;
         /// <summary>True when <see cref="SubmitAsync"/> would not wait.</summary>
         public bool HasFreeSlot => _queue.HasFreeSlot;
         /// <summary>Rows submitted whose outcome has not been taken yet.</summary>
@@ -78,17 +94,27 @@ namespace NenAi.Core.Batch
             {
                 if (!_keysInBatch.Add(KeyDigest(request.RowKey)))
                 {
-                    Complete(new SubmissionOutcome(request, SubmissionStatus.Failed, null,
+                    var duplicate = new SubmissionOutcome(request, SubmissionStatus.Failed, null,
                         new NenException(NenErrorIds.DuplicateRowKey, NenErrorCategory.InvalidData,
-                            $"Another row of this batch has the same key ({RowKey.Describe(request.RowKey)}); this one was not submitted.")));
+                            $"Another row of this batch has the same key ({RowKey.Describe(request.RowKey)}); this one was not submitted."));
+                    StopIfFailed(duplicate);
+                    Complete(duplicate);
                     return;
                 }
                 if (_journal != null && !SettleFromJournal(request)) return;
             }
 
             // Queued for a place on the wire here, on the caller's thread, so rows go out in input order.
-            Task turn = _wire.WaitAsync(cancellationToken);
-            _queue.Run(() => RunOneAsync(request, turn, cancellationToken));
+            long sequence = _window?.Take() ?? 0;
+            Task turn = _window != null ? _window.TurnAsync(sequence, cancellationToken) : _wire.WaitAsync(cancellationToken);
+            _queue.Run(() => RunOneAsync(request, turn, sequence, cancellationToken));
+        }
+
+        /// <summary>A place on the wire is given back: to the window (in input order), or to the next row waiting.</summary>
+        private void ReleasePlace(long sequence)
+        {
+            if (_window != null) _window.Answered(sequence);
+            else _wire.Release();
         }
 
         /// <summary>Applies the journal's re-run rule; returns true when the row must be sent.</summary>
@@ -114,7 +140,7 @@ namespace NenAi.Core.Batch
             return true;
         }
 
-        private async Task<SubmissionOutcome> RunOneAsync(RunRequest request, Task turn, CancellationToken cancellationToken)
+        private async Task<SubmissionOutcome> RunOneAsync(RunRequest request, Task turn, long sequence, CancellationToken cancellationToken)
         {
             try
             {
@@ -122,12 +148,13 @@ namespace NenAi.Core.Batch
             }
             catch (OperationCanceledException ex)
             {
+                _window?.Answered(sequence); // it will never be sent: the window moves past it
                 return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(ex)); // stopped while waiting its turn
             }
             if (cancellationToken.IsCancellationRequested)
             {
                 // The place was handed over in the same instant as Ctrl+C: give it back, journal nothing, send nothing.
-                _wire.Release();
+                ReleasePlace(sequence);
                 return new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.Stopped(new OperationCanceledException(cancellationToken)));
             }
             SubmissionOutcome outcome;
@@ -136,11 +163,12 @@ namespace NenAi.Core.Batch
             try
             {
                 (outcome, sent) = await SendOneAsync(request, cancellationToken).ConfigureAwait(false);
+                StopIfFailed(outcome); // before the place on the wire goes to the next row
             }
             finally
             {
                 Interlocked.Decrement(ref _onTheWire);
-                _wire.Release();
+                ReleasePlace(sequence);
             }
             // The outcome's line is written once the place is handed on: its fsync need not hold up the next row.
             if (sent) await RecordOutcomeAsync(outcome).ConfigureAwait(false);
@@ -150,6 +178,10 @@ namespace NenAi.Core.Batch
         /// <summary>Sends one row; <c>sent</c> is false when it never left because its journal line could not be written.</summary>
         private async Task<(SubmissionOutcome Outcome, bool Sent)> SendOneAsync(RunRequest request, CancellationToken cancellationToken)
         {
+            // The batch stopped while this row waited for its place: nothing of it leaves, and the journal does not
+            // know it, so a re-run sends it.
+            NenException? stopped = Circuit.ClosedBecause;
+            if (stopped != null) return (new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.GateClosed(stopped)), false);
             if (_journal != null && request.RowKey != null)
             {
                 // On disk before the request leaves: a crash can then never make a re-run send it blindly. A row
@@ -171,7 +203,7 @@ namespace NenAi.Core.Batch
 
             try
             {
-                RunAccepted accepted = await _client.StartRunAsync(request, cancellationToken, Gate).ConfigureAwait(false);
+                RunAccepted accepted = await _client.StartRunAsync(request, cancellationToken, Circuit).ConfigureAwait(false);
                 return (new SubmissionOutcome(request, SubmissionStatus.Accepted, accepted, null), true);
             }
             catch (NenOutcomeUnknownException ex)
@@ -232,11 +264,19 @@ namespace NenAi.Core.Batch
         /// Sends nothing more (the command stops at an error): rows not yet on the wire end as not sent, requests on
         /// the wire finish as they would, and every outcome can still be taken.
         /// </summary>
-        public void StopSending(NenException reason) => Gate.Close(reason);
+        public void StopSending(NenException reason) => Circuit.Close(reason);
+
+        /// <summary>With <see cref="StopAtFirstFailure"/>: a failed or unknown row stops the sending (rows not sent do not count).</summary>
+        private void StopIfFailed(SubmissionOutcome outcome)
+        {
+            if (!StopAtFirstFailure || outcome.Succeeded || outcome.Error is NenNotSentException) return;
+            Circuit.Close(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped,
+                "The command stopped at the first row that failed (-ErrorAction Stop), so no other row was sent."));
+        }
 
         private void JournalFailed(NenException failure)
         {
-            if (Interlocked.CompareExchange(ref _journalFailure, failure, null) == null) Gate.Close(failure);
+            if (Interlocked.CompareExchange(ref _journalFailure, failure, null) == null) Circuit.Close(failure);
         }
 
         /// <summary>A summary of the rows a journal failure left unrecorded, for the error that ends the batch.</summary>

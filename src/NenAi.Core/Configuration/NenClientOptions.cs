@@ -96,6 +96,20 @@ namespace NenAi.Core.Configuration
             return new Uri(text.EndsWith("/", StringComparison.Ordinal) ? text : text + "/");
         }
 
+        /// <summary>
+        /// An explicit proxy must be an absolute URL without user information: proxy credentials are never taken from the
+        /// URL (they go in -ProxyCredential), and a password there would travel into messages wherever the URL is named.
+        /// </summary>
+        public static void ValidateProxyUri(Uri proxy)
+        {
+            if (!proxy.IsAbsoluteUri)
+                throw new NenException(NenErrorIds.InvalidProxySettings, NenErrorCategory.InvalidArgument,
+                    $"-Proxy '{Logging.Redactor.Redact(proxy.OriginalString)}' is not an absolute URL (http://host:port).");
+            if (!string.IsNullOrEmpty(proxy.UserInfo))
+                throw new NenException(NenErrorIds.InvalidProxySettings, NenErrorCategory.InvalidArgument,
+                    $"-Proxy '{Logging.Redactor.Url(proxy)}' carries user information (user:password@), which is never used: pass the proxy's credentials with -ProxyCredential instead.");
+        }
+
         private static SecretValue? FromEnvironment(Func<string, string?> environment, string name)
         {
             string? value = NonEmpty(environment(name));

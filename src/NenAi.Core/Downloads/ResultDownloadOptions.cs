@@ -12,6 +12,8 @@ namespace NenAi.Core.Downloads
         public bool Force { get; set; }
         /// <summary>Unpack .zip results (zip-slip refused) into a folder beside them.</summary>
         public bool Expand { get; set; }
+        /// <summary>After a file's failure no other file of the run starts (the command stops at that error: -ErrorAction Stop).</summary>
+        public bool StopAtFirstError { get; set; }
         /// <summary>Refuse any single file larger than this.</summary>
         public long MaxFileBytes { get; set; } = 4L * 1024 * 1024 * 1024;
         /// <summary>Unpacking an archive stops beyond this many bytes in all (a zip bomb is refused, not expanded).</summary>

@@ -20,7 +20,9 @@ namespace NenAi.Core.Downloads
     /// the retrieval endpoint. A file that cannot be written (a full disk) is an error at once, never retried as if
     /// the network had failed. Every wait is bounded by the request timeout: for the headers, and between any two
     /// reads of the body, so a server that stalls mid-file ends in an error, never a hang. Attempts per file are
-    /// bounded by the retry count, with back-off that honours Retry-After.
+    /// bounded by the retry count, with back-off that honours Retry-After. A failed run's files (its logs, partial
+    /// assets: spec §11 Q3) are saved the same way, and its failure is reported after them. The run lookups share one
+    /// <see cref="BatchCircuit"/>, so refused credentials stop every later lookup.
     /// </summary>
     public sealed class ResultDownloader
     {
@@ -35,20 +37,31 @@ namespace NenAi.Core.Downloads
             _client = client ?? throw new ArgumentNullException(nameof(client));
             _options = options ?? throw new ArgumentNullException(nameof(options));
             _log = RedactingLog.Wrap(log);
+            Circuit = BatchCircuit.For(client.Options);
         }
 
-        /// <summary>Downloads every result of the run; a file's failure is recorded and the others go on.</summary>
+        /// <summary>The run lookups' one circuit (downloads themselves carry no Nen credentials).</summary>
+        public BatchCircuit Circuit { get; }
+
+        /// <summary>
+        /// Downloads every result of the run; a file's failure is recorded and the others go on (unless
+        /// <see cref="ResultDownloadOptions.StopAtFirstError"/>). A failed run's files are saved too, and its failure is
+        /// the last error; a failed run without files throws it.
+        /// </summary>
         public async Task<RunDownloadResult> DownloadAsync(RunStatus run, CancellationToken cancellationToken = default)
         {
             RunStatus current = run;
-            if (!current.IsTerminal || Expired(current)) current = await _client.GetRunAsync(run.MessageId, cancellationToken).ConfigureAwait(false);
+            if (!current.IsTerminal || Expired(current)) current = await _client.GetRunAsync(run.MessageId, cancellationToken, Circuit).ConfigureAwait(false);
             if (!current.IsTerminal)
                 throw new NenException(NenErrorIds.RunNotComplete, NenErrorCategory.InvalidOperation,
                     $"Run {current.MessageId} is still '{current.Status}'; wait for it (Wait-NenRun) before getting its results.");
-            if (current.State.IsFailure())
-                throw new NenException(NenErrorIds.RunFailed, NenErrorCategory.InvalidResult,
-                    $"Run {current.MessageId} ended '{current.Status}': {(string.IsNullOrEmpty(current.Error) ? "the workflow gave no error message" : current.Error)}")
-                { ServerMessage = current.Error };
+            NenException? failed = current.State.IsFailure()
+                ? new NenException(NenErrorIds.RunFailed, NenErrorCategory.InvalidResult,
+                    $"Run {current.MessageId} ended '{current.Status}': {(string.IsNullOrEmpty(current.Error) ? "the workflow gave no error message" : current.Error)}"
+                    + (current.Results.Count > 0 ? $" The {current.Results.Count} file(s) it left (logs, partial results) were saved to be looked at." : string.Empty))
+                { ServerMessage = current.Error }
+                : null;
+            if (failed != null && current.Results.Count == 0) throw failed;
 
             string runFolder = SafeFileName.Combine(_options.Destination, SafeFileName.Validate(current.MessageId, "run"));
             PathLimit paths = _options.PathLimit ?? PathLimit.ForThisProcess();
@@ -62,13 +75,14 @@ namespace NenAi.Core.Downloads
                 throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
                     $"The folder for run {current.MessageId} could not be created under '{_options.Destination}': {ex.Message}", ex);
             }
-            var result = new RunDownloadResult();
-            var refresher = new UrlRefresher(_client, current);
+            var result = new RunDownloadResult { RunSucceeded = failed is null };
+            var refresher = new UrlRefresher(_client, current, Circuit);
             var names = new List<string?>();
             foreach (ResultFile file in current.Results) names.Add(file.Name);
             var layout = new RunFolderLayout(runFolder, current.MessageId, names, paths);
             for (int i = 0; i < names.Count; i++)
             {
+                if (_options.StopAtFirstError && result.Errors.Count > 0) break; // the command stops at this error: no other file starts
                 string? name = names[i];
                 try
                 {
@@ -95,6 +109,7 @@ namespace NenAi.Core.Downloads
                 }
             }
             layout.RemoveEmptyWorkFolder();
+            if (failed != null) result.Errors.Add(failed);
             return result;
         }
 
@@ -360,9 +375,10 @@ namespace NenAi.Core.Downloads
         private sealed class UrlRefresher
         {
             private readonly NenApiClient _client;
+            private readonly BatchCircuit _circuit;
             private RunStatus _status;
 
-            public UrlRefresher(NenApiClient client, RunStatus status) { _client = client; _status = status; }
+            public UrlRefresher(NenApiClient client, RunStatus status, BatchCircuit circuit) { _client = client; _status = status; _circuit = circuit; }
 
             public ResultFile Find(string name)
             {
@@ -370,7 +386,7 @@ namespace NenAi.Core.Downloads
                 throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ObjectNotFound, $"Run {_status.MessageId} no longer lists the result '{name}'.");
             }
 
-            public async Task RefreshAsync(CancellationToken ct) => _status = await _client.GetRunAsync(_status.MessageId, ct).ConfigureAwait(false);
+            public async Task RefreshAsync(CancellationToken ct) => _status = await _client.GetRunAsync(_status.MessageId, ct, _circuit).ConfigureAwait(false);
         }
     }
 }

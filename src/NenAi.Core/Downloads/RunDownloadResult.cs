@@ -8,5 +8,7 @@ namespace NenAi.Core.Downloads
     {
         public List<DownloadedFile> Files { get; } = new List<DownloadedFile>();
         public List<NenException> Errors { get; } = new List<NenException>();
+        /// <summary>False for a failed run's files (its logs or partial results): its failure is among <see cref="Errors"/>.</summary>
+        public bool RunSucceeded { get; set; } = true;
     }
 }

@@ -41,6 +41,7 @@ namespace NenAi.Core.Http
         {
             Options = options ?? throw new ArgumentNullException(nameof(options));
             if (options.ApiKey is null) throw new NenException(NenErrorIds.MissingApiKey, NenErrorCategory.InvalidArgument, "No Nen API key is configured.");
+            if (options.ProxyUri != null) NenClientOptions.ValidateProxyUri(options.ProxyUri);
             _http = HttpClientPool.Get(options);
             _log = RedactingLog.Wrap(log);
             _logging = !(log is null || log is NullLog);
@@ -56,159 +57,162 @@ namespace NenAi.Core.Http
         public Uri RunUri(string messageId) => new Uri(Options.BaseUri, RunsPath + "/" + Uri.EscapeDataString(messageId));
 
         /// <summary>
-        /// POST /runs. Retried only when the server provably did not accept the run (429, 503, or the request never
-        /// left: no connection, a failed TLS handshake or proxy tunnel, a body that was never written in full), through
-        /// <paramref name="gate"/>, which a batch shares so one throttle pauses every row. An ambiguous failure throws
-        /// <see cref="NenOutcomeUnknownException"/>; a row the batch stopped before sending, <see cref="NenNotSentException"/>.
+        /// The one check that secure parameters can travel: only in HMAC-signed requests, so a signing key is needed
+        /// before anything is sent.
         /// </summary>
-        public async Task<RunAccepted> StartRunAsync(RunRequest request, CancellationToken cancellationToken = default, ThrottleGate? gate = null)
+        public void EnsureCanSign(int secureParameterCount)
         {
-            if (request is null) throw new ArgumentNullException(nameof(request));
-            if (request.SecureParameters.Count > 0 && Options.SigningKey is null)
+            if (secureParameterCount > 0 && Options.SigningKey is null)
             {
                 throw new NenException(NenErrorIds.SigningKeyRequired, NenErrorCategory.SecurityError,
-                    $"Secure parameters travel only in HMAC-signed requests, and no signing key is configured. Pass -SigningKey or set {EnvironmentVariables.SigningKey}.");
+                    $"Secure parameters (-SecureParameter) travel only in HMAC-signed requests, and no signing key is configured. Pass -SigningKey or set {EnvironmentVariables.SigningKey}.");
             }
+        }
 
+        /// <summary>
+        /// POST /runs. Retried only when the server provably did not accept the run (429, 503, or the request never
+        /// left: no connection, a failed TLS handshake or proxy tunnel, a body that was never written in full), through
+        /// <paramref name="circuit"/>, which a batch shares so one throttle pauses every row and one outage or refused
+        /// key stops them all. An ambiguous failure throws <see cref="NenOutcomeUnknownException"/>; a row the batch
+        /// stopped before sending, <see cref="NenNotSentException"/>.
+        /// </summary>
+        public async Task<RunAccepted> StartRunAsync(RunRequest request, CancellationToken cancellationToken = default, BatchCircuit? circuit = null)
+        {
+            if (request is null) throw new ArgumentNullException(nameof(request));
+            EnsureCanSign(request.SecureParameters.Count);
             using ZeroingBufferWriter body = RunRequestSerializer.Serialize(request);
-            gate ??= ThrottleGate.For(Options);
-            var rowBudget = NewBudget(); // this row's own retries; the gate bounds the batch
-            var scrubber = new SecretScrubber(Secrets(request));
-            Uri uri = RunsUri;
+            ApiCall call = ApiCall.StartRun(RunsUri, body, request.IdempotencyKey, new SecretScrubber(Secrets(request)));
+            return await SendAsync(call, circuit ?? BatchCircuit.For(Options), (text, _, _) => ParseAccepted(text, request), cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// GET /runs/{messageId}. 429/503 and unreachable servers pause through <paramref name="circuit"/> (shared by a
+        /// command's queries); network errors, timeouts, 408 and 5xx are retried within this call's own budget.
+        /// </summary>
+        public Task<RunStatus> GetRunAsync(string messageId, CancellationToken cancellationToken = default, BatchCircuit? circuit = null)
+        {
+            string id = MessageIds.Check(messageId);
+            ApiCall call = ApiCall.Read(RunUri(id), $"Getting run {id}", _keys);
+            return SendAsync(call, circuit ?? BatchCircuit.For(Options), (text, retryAfter, code) => ParseStatus(text, id, retryAfter, code), cancellationToken);
+        }
+
+        /// <summary>
+        /// The one request loop behind every API call: the circuit's admission (pauses, probes, a tripped circuit),
+        /// retries of what provably was not accepted (honouring Retry-After), retries of a read after a transient
+        /// failure, and the verdict on every answer told to the circuit, which alone decides when the service is not
+        /// working for anyone.
+        /// </summary>
+        private async Task<T> SendAsync<T>(ApiCall call, BatchCircuit circuit, Func<string, TimeSpan?, HttpStatusCode, T> parse, CancellationToken cancellationToken)
+        {
+            var budget = NewBudget(); // this call's own retries; the circuit bounds the batch
             while (true)
             {
                 Admission admission;
                 try
                 {
-                    admission = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+                    admission = await circuit.EnterAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException ex)
+                catch (OperationCanceledException ex) when (!call.Resendable)
                 {
                     throw NenNotSentException.Stopped(ex); // stopped while waiting its turn: nothing of this row left
                 }
-                var content = new TrackedBody(body.Buffer, body.WrittenCount);
-                NenException throttle;
-                bool settled = false;
-                try
+                (bool done, T value, NenException? refusal, NenException? failure) = await AttemptAsync(call, admission, circuit, parse, cancellationToken).ConfigureAwait(false);
+                if (done) return value;
+                if (refusal != null)
                 {
-                    using HttpResponseMessage response = await SendAsync(HttpMethod.Post, uri, content, request.IdempotencyKey, cancellationToken).ConfigureAwait(false);
-                    string text = await ReadTextAsync(response, cancellationToken).ConfigureAwait(false);
-                    int code = (int)response.StatusCode;
-                    if (code == 429 || code == 503)
-                    {
-                        throttle = ApiErrorMapper.Map(response.StatusCode, text, RetryAfter.Read(response, _clock()), "Starting the run", scrubber);
-                    }
-                    else
-                    {
-                        gate.Answered(admission);
-                        settled = true;
-                        if (code >= 200 && code < 300) return ParseAccepted(text, request);
-                        NenException failure = ApiErrorMapper.Map(response.StatusCode, text, RetryAfter.Read(response, _clock()), "Starting the run", scrubber);
-                        if (code >= 500)
-                        {
-                            throw new NenOutcomeUnknownException(
-                                $"The server answered HTTP {code} after receiving the run request, so it may or may not have started the run. It was not resubmitted, to avoid starting it twice. Idempotency-Key: {request.IdempotencyKey}.",
-                                request.IdempotencyKey, failure) { StatusCode = response.StatusCode };
-                        }
-                        throw failure;
-                    }
+                    // Provably not accepted: the circuit's pause is the wait.
+                    NenException? tripped = circuit.Throttled(admission, refusal.RetryAfter, refusal);
+                    if (tripped != null) throw tripped;
+                    if (!budget.TryNext(refusal.RetryAfter, out _)) throw Exhausted(refusal, budget);
+                    if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}: {refusal.ErrorId}; provably not accepted. The batch pauses, then sends it again (retry {budget.RetriesUsed}).");
+                    continue;
                 }
-                catch (NenTransportException ex) when (!settled && (ex.ProvablyNotSent || !content.Written))
-                {
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        gate.Abandoned(admission);
-                        throw NenNotSentException.Stopped(ex);
-                    }
-                    throttle = ex.ProvablyNotSent ? ex
-                        : new NenTransportException(ex.Message + (ex.ErrorId == NenErrorIds.Timeout
-                            ? " The request never left: no connection took it in time (the server did not accept a connect, or every connection was busy), so no run can have started."
-                            : " The request body was never sent in full, so no run can have started."), provablyNotSent: true, ex, ex.ErrorId, ex.Category);
-                }
-                catch (NenTransportException ex) when (!settled)
-                {
-                    gate.Abandoned(admission);
-                    throw new NenOutcomeUnknownException(
-                        $"{ex.Message} The request may have reached the server, so it was not resubmitted, to avoid starting the run twice. Idempotency-Key: {request.IdempotencyKey}.",
-                        request.IdempotencyKey, ex);
-                }
-                catch (OperationCanceledException ex) when (!settled)
-                {
-                    gate.Abandoned(admission);
-                    if (!content.Written) throw NenNotSentException.Stopped(ex);
-                    throw;
-                }
-                catch when (!settled)
-                {
-                    gate.Abandoned(admission);
-                    throw;
-                }
-
-                NenException? stop = gate.Throttled(admission, throttle.RetryAfter, throttle);
-                if (stop != null) throw stop;
-                if (!rowBudget.TryNext(throttle.RetryAfter, out _)) throw Exhausted(throttle, rowBudget);
-                if (_logging) _log.Verbose($"POST {Redactor.Url(uri)}: {throttle.ErrorId}; the run was provably not accepted. The batch pauses, then sends it again (retry {rowBudget.RetriesUsed}).");
+                // A read that failed transiently: again after a back-off of its own.
+                if (!budget.TryNext(failure!.RetryAfter, out TimeSpan delay)) throw failure;
+                if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}: {failure.ErrorId}, retrying in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
         }
 
         /// <summary>
-        /// GET /runs/{messageId}. 429/503 and unreachable servers pause through <paramref name="gate"/> (shared by a
-        /// waiter's polls); network errors, timeouts, 408 and 5xx are retried within this call's own budget.
+        /// One attempt and its verdict: done (with the parsed answer), refused (provably not accepted: may be sent
+        /// again after the pause), or failed (a read's transient failure). A definite answer that is an error, an
+        /// ambiguous failure of a POST (its outcome is unknown) and refused credentials (which trip the circuit) throw.
         /// </summary>
-        public async Task<RunStatus> GetRunAsync(string messageId, CancellationToken cancellationToken = default, ThrottleGate? gate = null)
+        private async Task<(bool Done, T Value, NenException? Refusal, NenException? Failure)> AttemptAsync<T>(
+            ApiCall call, Admission admission, BatchCircuit circuit, Func<string, TimeSpan?, HttpStatusCode, T> parse, CancellationToken cancellationToken)
         {
-            string id = MessageIds.Check(messageId);
-            Uri uri = RunUri(id);
-            gate ??= ThrottleGate.For(Options);
-            var budget = NewBudget();
-            while (true)
+            TrackedBody? content = call.Body is null ? null : new TrackedBody(call.Body.Buffer, call.Body.WrittenCount);
+            bool answered = false;
+            try
             {
-                Admission admission = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
-                NenException failure;
-                bool settled = false;
-                try
+                using HttpResponseMessage response = await SendAsync(call.Method, call.Uri, content, call.IdempotencyKey, cancellationToken).ConfigureAwait(false);
+                string text = await ReadTextAsync(response, cancellationToken).ConfigureAwait(false);
+                answered = true;
+                int code = (int)response.StatusCode;
+                TimeSpan? retryAfter = RetryAfter.Read(response, _clock());
+                if (code >= 200 && code < 300)
                 {
-                    using HttpResponseMessage response = await SendAsync(HttpMethod.Get, uri, null, null, cancellationToken).ConfigureAwait(false);
-                    string text = await ReadTextAsync(response, cancellationToken).ConfigureAwait(false);
-                    int code = (int)response.StatusCode;
-                    TimeSpan? retryAfter = RetryAfter.Read(response, _clock());
-                    if (code == 429 || code == 503)
-                    {
-                        failure = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, $"Getting run {id}", _keys);
-                        settled = true;
-                        NenException? stop = gate.Throttled(admission, retryAfter, failure);
-                        if (stop != null) throw stop;
-                        if (!budget.TryNext(retryAfter, out _)) throw Exhausted(failure, budget);
-                        continue; // the gate's pause is the wait
-                    }
-                    gate.Answered(admission);
-                    settled = true;
-                    if (response.IsSuccessStatusCode) return ParseStatus(text, id, retryAfter, response.StatusCode);
-                    failure = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, $"Getting run {id}", _keys);
-                    if (!failure.IsTransient) throw failure;
+                    circuit.Answered(admission);
+                    return (true, parse(text, retryAfter, response.StatusCode), null, null);
                 }
-                catch (NenTransportException ex) when (!settled && ex.ProvablyNotSent && !cancellationToken.IsCancellationRequested)
+                NenException error = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, call.Operation, call.Scrubber);
+                if (code == 429 || code == 503) return (false, default!, error, null);
+                if (CredentialNames.IsRefusal(error.ErrorId))
                 {
-                    settled = true;
-                    NenException? stop = gate.Throttled(admission, null, ex);
-                    if (stop != null) throw stop;
-                    if (!budget.TryNext(null, out _)) throw Exhausted(ex, budget);
-                    continue;
+                    circuit.Refused(error);
+                    throw error;
                 }
-                catch (NenTransportException ex) when (!settled)
+                if (code >= 500 && !call.Resendable)
                 {
-                    gate.Abandoned(admission);
-                    failure = ex;
+                    throw Unknown(call, admission, circuit, error,
+                        $"The server answered HTTP {code} after receiving the run request, so it may or may not have started the run. It was not resubmitted, to avoid starting it twice. Idempotency-Key: {call.IdempotencyKey}.");
                 }
-                catch when (!settled)
-                {
-                    gate.Abandoned(admission);
-                    throw;
-                }
-                if (!budget.TryNext(failure.RetryAfter, out TimeSpan delay)) throw failure;
-                if (_logging) _log.Verbose($"GET {Redactor.Url(uri)}: {failure.ErrorId}, retrying in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                circuit.Answered(admission);
+                if (call.Resendable && error.IsTransient) return (false, default!, null, error);
+                throw error;
             }
+            catch (NenTransportException ex) when (!answered && (ex.ProvablyNotSent || (content != null && !content.Written)))
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    circuit.Abandoned(admission);
+                    if (call.Resendable) throw new OperationCanceledException(cancellationToken);
+                    throw NenNotSentException.Stopped(ex);
+                }
+                return (false, default!, ex.ProvablyNotSent ? ex
+                    : new NenTransportException(ex.Message + (ex.ErrorId == NenErrorIds.Timeout
+                        ? " The request never left: no connection took it in time (the server did not accept a connect, or every connection was busy), so no run can have started."
+                        : " The request body was never sent in full, so no run can have started."), provablyNotSent: true, ex, ex.ErrorId, ex.Category), null);
+            }
+            catch (NenTransportException ex) when (!answered)
+            {
+                if (call.Resendable)
+                {
+                    circuit.Abandoned(admission);
+                    return (false, default!, null, ex);
+                }
+                throw Unknown(call, admission, circuit, ex,
+                    $"{ex.Message} The request may have reached the server, so it was not resubmitted, to avoid starting the run twice. Idempotency-Key: {call.IdempotencyKey}.");
+            }
+            catch (OperationCanceledException ex) when (!answered)
+            {
+                circuit.Abandoned(admission);
+                if (content != null && !content.Written) throw NenNotSentException.Stopped(ex);
+                throw;
+            }
+            catch (Exception ex) when (!answered && !(ex is NenException))
+            {
+                circuit.Abandoned(admission);
+                throw;
+            }
+        }
+
+        /// <summary>A POST that failed ambiguously: the circuit counts it, and the row's outcome is unknown.</summary>
+        private static NenOutcomeUnknownException Unknown(ApiCall call, Admission admission, BatchCircuit circuit, NenException cause, string message)
+        {
+            circuit.Failed(admission, cause);
+            return new NenOutcomeUnknownException(message, call.IdempotencyKey!, cause) { StatusCode = cause.StatusCode };
         }
 
         /// <summary>Any value the server sends is parsed defensively: an unreadable status is a typed error, never a hang.</summary>

@@ -1,11 +1,10 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using NenAi.Core.Errors;
 using NenAi.Core.Models;
+using NenAi.Core.Rows;
 
 namespace NenAi.Core.Http
 {
@@ -17,7 +16,6 @@ namespace NenAi.Core.Http
     {
         /// <summary>The emulator (and, we assume, the service) refuses bodies above 1 MiB with 413.</summary>
         public const int MaxBodyBytes = 1024 * 1024;
-        private const int MaxDepth = 32;
 
         private static readonly JsonWriterOptions WriterOptions = new JsonWriterOptions
         {
@@ -115,74 +113,10 @@ namespace NenAi.Core.Http
 
         private static void WriteProperty(Utf8JsonWriter writer, string name, object? value)
         {
-            try
-            {
-                writer.WritePropertyName(name);
-                WriteValue(writer, value, 0);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidData,
-                    $"The parameter '{name}' holds text that is not valid Unicode (a lone surrogate) and cannot be sent as JSON.", ex);
-            }
-            catch (InvalidOperationException ex)
-            {
-                throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidData,
-                    $"The parameter '{name}' cannot be written as JSON: {ex.Message}", ex);
-            }
-        }
-
-        /// <summary>Maps .NET values (as PowerShell hands them over) onto JSON.</summary>
-        public static void WriteValue(Utf8JsonWriter writer, object? value, int depth)
-        {
-            if (depth > MaxDepth) throw new InvalidOperationException($"it nests deeper than {MaxDepth} levels");
-            switch (value)
-            {
-                case null: writer.WriteNullValue(); return;
-                case string s:
-                    if (!IsWellFormedUtf16(s.AsSpan())) throw new ArgumentException("lone surrogate");
-                    writer.WriteStringValue(s);
-                    return;
-                case char c: writer.WriteStringValue(c.ToString()); return;
-                case bool b: writer.WriteBooleanValue(b); return;
-                case byte or sbyte or short or ushort or int: writer.WriteNumberValue(Convert.ToInt32(value, CultureInfo.InvariantCulture)); return;
-                case uint or long: writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture)); return;
-                case ulong ul: writer.WriteNumberValue(ul); return;
-                case float f: WriteDouble(writer, f); return;
-                case double d: WriteDouble(writer, d); return;
-                case decimal m: writer.WriteNumberValue(m); return;
-                case DateTime dt: writer.WriteStringValue(dt.ToString("o", CultureInfo.InvariantCulture)); return;
-                case DateTimeOffset dto: writer.WriteStringValue(dto.ToString("o", CultureInfo.InvariantCulture)); return;
-                case Guid g: writer.WriteStringValue(g.ToString("D")); return;
-                case Enum e: writer.WriteStringValue(e.ToString()); return;
-                case Uri u: writer.WriteStringValue(u.OriginalString); return;
-                case IDictionary dict:
-                    writer.WriteStartObject();
-                    foreach (DictionaryEntry entry in dict)
-                    {
-                        writer.WritePropertyName(Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? string.Empty);
-                        WriteValue(writer, entry.Value, depth + 1);
-                    }
-                    writer.WriteEndObject();
-                    return;
-                case IEnumerable<KeyValuePair<string, object?>> pairs:
-                    writer.WriteStartObject();
-                    foreach (var pair in pairs)
-                    {
-                        writer.WritePropertyName(pair.Key);
-                        WriteValue(writer, pair.Value, depth + 1);
-                    }
-                    writer.WriteEndObject();
-                    return;
-                case IEnumerable list:
-                    writer.WriteStartArray();
-                    foreach (object? item in list) WriteValue(writer, item, depth + 1);
-                    writer.WriteEndArray();
-                    return;
-                default:
-                    writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
-                    return;
-            }
+            if (!IsWellFormedUtf16(name.AsSpan()))
+                throw new NenException(NenErrorIds.InvalidParameterName, NenErrorCategory.InvalidData, "A parameter name is not valid Unicode (a lone surrogate).");
+            writer.WritePropertyName(name);
+            ParameterValues.Write(writer, name, value);
         }
 
         /// <summary>A JSON writer would escape a lone surrogate silently; the service would then get garbage.</summary>
@@ -199,12 +133,6 @@ namespace NenAi.Core.Http
                 else if (char.IsLowSurrogate(c)) return false;
             }
             return true;
-        }
-
-        private static void WriteDouble(Utf8JsonWriter writer, double d)
-        {
-            if (double.IsNaN(d) || double.IsInfinity(d)) throw new InvalidOperationException("NaN and infinity have no JSON form");
-            writer.WriteNumberValue(d);
         }
 
         internal static string Shorten(string? text, int max = 64)

@@ -45,8 +45,13 @@ namespace NenAi.Core.Http
             return false;
         }
 
-        /// <summary>What went wrong, in words that name TLS, certificates, proxies or connecting; never a URL query or header.</summary>
-        public static string Describe(Exception ex)
+        /// <summary>
+        /// What went wrong, in words that name TLS, certificates, proxies or connecting; never a URL query, user
+        /// information (a proxy URL's password) or header.
+        /// </summary>
+        public static string Describe(Exception ex) => Logging.Redactor.Redact(DescribeUnredacted(ex));
+
+        private static string DescribeUnredacted(Exception ex)
         {
             for (Exception? e = ex; e != null; e = e.InnerException)
             {

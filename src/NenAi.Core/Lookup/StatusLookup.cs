@@ -11,7 +11,9 @@ namespace NenAi.Core.Lookup
     /// <summary>
     /// Asks for the current status of many runs, one GET each, at most <see cref="MaxConcurrency"/> at once, while
     /// the input keeps streaming. It does not wait for runs to finish. A slot is held from <see cref="AddAsync"/>
-    /// until the answer is taken, so memory stays flat however many runs come; answers come out as they arrive.
+    /// until the answer is taken, so memory stays flat however many runs come; answers come out as they arrive. All
+    /// queries share one <see cref="BatchCircuit"/>: a 429/503 pauses them all, and an unreachable service or refused
+    /// credentials stop them all (each run not asked about gets a <see cref="NenNotSentException"/> answer).
     /// </summary>
     public sealed class StatusLookup : IDisposable
     {
@@ -22,7 +24,14 @@ namespace NenAi.Core.Lookup
         {
             _client = client ?? throw new ArgumentNullException(nameof(client));
             _queue = new CompletionQueue<LookupOutcome>(maxConcurrency);
+            Circuit = BatchCircuit.For(client.Options);
         }
+
+        /// <summary>The queries' one circuit.</summary>
+        public BatchCircuit Circuit { get; }
+
+        /// <summary>The first lookup that fails stops the others: no new query leaves (-ErrorAction Stop).</summary>
+        public bool StopAtFirstError { get; set; }
 
         public int MaxConcurrency => _queue.MaxConcurrency;
         /// <summary>True when <see cref="AddAsync"/> would not wait.</summary>
@@ -44,11 +53,13 @@ namespace NenAi.Core.Lookup
         {
             try
             {
-                RunStatus status = await _client.GetRunAsync(messageId, cancellationToken).ConfigureAwait(false);
+                RunStatus status = await _client.GetRunAsync(messageId, cancellationToken, Circuit).ConfigureAwait(false);
                 return new LookupOutcome(messageId, tag, status, null);
             }
             catch (NenException ex)
             {
+                if (StopAtFirstError && !(ex is NenNotSentException))
+                    Circuit.Close(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at the first run that could not be looked up (-ErrorAction Stop)."));
                 return new LookupOutcome(messageId, tag, null, ex);
             }
             catch (OperationCanceledException ex)

@@ -23,7 +23,7 @@ namespace NenAi.Core.Rows
             return "col:" + text;
         }
 
-        /// <summary>Order-insensitive: the same cells in another column order give the same key.</summary>
+        /// <summary>Order-insensitive at every level: the same cells (and nested members) in another order give the same key.</summary>
         public static string Hash(string workflowId, IEnumerable<KeyValuePair<string, object?>> parameters)
         {
             var sorted = new List<KeyValuePair<string, object?>>(parameters);
@@ -37,7 +37,7 @@ namespace NenAi.Core.Rows
                 foreach (var pair in sorted)
                 {
                     writer.WritePropertyName(pair.Key);
-                    RunRequestSerializer.WriteValue(writer, pair.Value, 0);
+                    ParameterValues.Write(writer, pair.Key, pair.Value, canonical: true);
                 }
                 writer.WriteEndObject();
                 writer.WriteEndArray();

@@ -36,6 +36,12 @@ namespace NenAi.Core.Rows
 
         public bool OmitEmptyValues { get; }
 
+        /// <summary>True when the columns to send are named (-Property): every other column is left out.</summary>
+        public bool ChoosesColumns => _selection != null;
+
+        /// <summary>True when <paramref name="column"/> is never sent (-ExcludeProperty, or bound elsewhere).</summary>
+        public bool Excludes(string column) => _excluded.Contains(column);
+
         /// <summary>Maps a row; a selected column the row lacks is an error naming that column.</summary>
         public List<KeyValuePair<string, object?>> Map(IEnumerable<KeyValuePair<string, object?>> row)
         {

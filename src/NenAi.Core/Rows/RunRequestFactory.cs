@@ -8,8 +8,10 @@ using NenAi.Core.Models;
 namespace NenAi.Core.Rows
 {
     /// <summary>
-    /// Everything Start-NenRun decides per input row, in one place xunit can reach: the workflow id check,
-    /// row → workflow_params mapping, explicit parameters, the journal key and the Idempotency-Key.
+    /// Everything Start-NenRun decides per input row, in one place xunit can reach: what is not a row (a $null, a run,
+    /// a lone value, a run saved to CSV and read back), the workflow id (the command's, else the row's WorkflowId
+    /// cell) and its check, row → workflow_params mapping, explicit parameters, values that have no JSON form, the
+    /// journal key and the Idempotency-Key.
     /// </summary>
     public sealed class RunRequestFactory
     {
@@ -18,6 +20,10 @@ namespace NenAi.Core.Rows
         private readonly Uri? _webhook;
         private readonly string? _keyProperty;
         private readonly bool _keyed;
+        /// <summary>-Property, -ExcludeProperty or -KeyProperty decides about MessageId: such a column is then one like any other.</summary>
+        private readonly bool _messageIdChosen;
+        private const string MessageIdColumn = "MessageId";
+        private const string WorkflowIdColumn = "WorkflowId";
 
         /// <param name="keyed">Give every row a journal key (a journal is in use, or -KeyProperty was given).</param>
         public RunRequestFactory(RowMapper mapper, IReadOnlyList<KeyValuePair<string, SecretValue>>? secureParameters = null,
@@ -29,6 +35,8 @@ namespace NenAi.Core.Rows
             _keyed = keyed || _keyProperty != null;
             if (webhookCallback != null) ValidateWebhook(webhookCallback);
             _webhook = webhookCallback;
+            // -Property sends only the columns it names; -KeyProperty MessageId makes it the row's key (a mail's Message-ID, say).
+            _messageIdChosen = mapper.ChoosesColumns || mapper.Excludes(MessageIdColumn) || string.Equals(_keyProperty, MessageIdColumn, StringComparison.OrdinalIgnoreCase);
         }
 
         /// <summary>The batch the rows belong to (the journal's, or a fresh one per command); scopes their Idempotency-Keys.</summary>
@@ -41,10 +49,25 @@ namespace NenAi.Core.Rows
                     $"The webhook callback '{uri.OriginalString}' is not an absolute https:// URL.");
         }
 
-        /// <summary>Builds the request for one row; any problem is a <see cref="NenException"/> naming it.</summary>
+        /// <summary>Builds the request for one row of cells (null: no row); any problem is a <see cref="NenException"/> naming it.</summary>
         public RunRequest Create(string? workflowId, IEnumerable<KeyValuePair<string, object?>>? row,
-            IEnumerable<KeyValuePair<string, object?>>? explicitParameters, object? tag)
+            IEnumerable<KeyValuePair<string, object?>>? explicitParameters, object? tag) =>
+            Create(workflowId, row is null ? RowInput.None : RowInput.Of(new List<KeyValuePair<string, object?>>(row)), explicitParameters, tag);
+
+        /// <summary>
+        /// Builds the request for one pipeline input; any problem is a <see cref="NenException"/> naming it. The command's
+        /// workflow id wins; without one, the row's WorkflowId cell routes it (a hashtable's key, as an object's property
+        /// would bind). The WorkflowId cell itself is never sent as a parameter.
+        /// </summary>
+        public RunRequest Create(string? workflowId, RowInput input, IEnumerable<KeyValuePair<string, object?>>? explicitParameters, object? tag)
         {
+            Refuse(input);
+            IReadOnlyList<KeyValuePair<string, object?>>? row = input.Cells;
+            if (row != null && !_messageIdChosen && LooksLikeASavedRun(row))
+                throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
+                    "The row has MessageId and Status columns: it looks like a run (Start-NenRun or Wait-NenRun output, or runs saved to CSV and read back), not a row of parameters; it was not sent. "
+                    + "To follow runs, pipe them to Wait-NenRun or Get-NenRunResult. To send such rows anyway, choose their columns: -Property names the ones to send, -ExcludeProperty MessageId, Status drops those.");
+            if (string.IsNullOrWhiteSpace(workflowId) && row != null && TryFindCell(row, WorkflowIdColumn, out object? routed)) workflowId = routed?.ToString();
             RunRequestSerializer.ValidateWorkflowId(workflowId);
             string id = workflowId!.Trim();
             List<KeyValuePair<string, object?>> cells = row is null ? new List<KeyValuePair<string, object?>>() : new List<KeyValuePair<string, object?>>(row);
@@ -62,6 +85,7 @@ namespace NenAi.Core.Rows
             var request = new RunRequest(id) { WebhookCallback = _webhook, Tag = tag };
             foreach (var p in parameters) request.Parameters.Add(p);
             foreach (var s in _secure) request.SecureParameters.Add(s);
+            if (_keyProperty != null || !_keyed) ParameterValues.Check(parameters); // the row hash checks them as it writes them
             if (_keyed)
             {
                 request.RowKey = _keyProperty != null ? RowKey.FromColumn(_keyProperty, FindCell(cells, _keyProperty)) : RowKey.Hash(id, parameters);
@@ -70,10 +94,39 @@ namespace NenAi.Core.Rows
             return request;
         }
 
-        private static object? FindCell(List<KeyValuePair<string, object?>> cells, string column)
+        /// <summary>What is not a row is that input's error, before anything else is read from it.</summary>
+        private static void Refuse(RowInput input)
         {
-            foreach (var c in cells) if (string.Equals(c.Key, column, StringComparison.OrdinalIgnoreCase)) return c.Value;
-            throw new NenException(NenErrorIds.MissingColumn, NenErrorCategory.InvalidData, $"The row has no key column '{column}'.");
+            if (input.IsNull)
+                throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
+                    "The input is empty (null), not a row of parameters; nothing was sent for it.");
+            if (input.IsRun)
+                throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
+                    $"The input is a run ({input.Text}), not a row of parameters; it was not sent. To follow runs, pipe them to Wait-NenRun or Get-NenRunResult.");
+            if (input.IsValue)
+                throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
+                    $"The input '{input.Text}' is not a row: pipe objects with properties (Import-Csv output, [pscustomobject], hashtables).");
         }
+
+        /// <summary>
+        /// True for a row shaped like a run (MessageId and Status columns, as NenAi.Run and NenAi.RunStatus have) when
+        /// the command chose its columns in no way that concerns MessageId.
+        /// </summary>
+        private static bool LooksLikeASavedRun(IReadOnlyList<KeyValuePair<string, object?>> row) =>
+            TryFindCell(row, MessageIdColumn, out _) && TryFindCell(row, "Status", out _);
+
+        private static bool TryFindCell(IReadOnlyList<KeyValuePair<string, object?>> cells, string column, out object? value)
+        {
+            foreach (var c in cells)
+            {
+                if (string.Equals(c.Key, column, StringComparison.OrdinalIgnoreCase)) { value = c.Value; return true; }
+            }
+            value = null;
+            return false;
+        }
+
+        private static object? FindCell(IReadOnlyList<KeyValuePair<string, object?>> cells, string column) =>
+            TryFindCell(cells, column, out object? value) ? value
+                : throw new NenException(NenErrorIds.MissingColumn, NenErrorCategory.InvalidData, $"The row has no key column '{column}'.");
     }
 }

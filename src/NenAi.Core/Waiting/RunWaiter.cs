@@ -16,9 +16,12 @@ namespace NenAi.Core.Waiting
     /// Follows many runs at once. One scheduler loop keeps every pending run on a due-time queue, polls
     /// each at most once per interval (later when the server says Retry-After), with bounded concurrency,
     /// and reports each run as soon as it is terminal. Runs can be added while it waits; each run's deadline
-    /// counts from when it joined. Polls share one <see cref="ThrottleGate"/>, so a 429/503 pauses them all.
-    /// Every added run gets exactly one outcome: transient failures are retried until the run's deadline or,
-    /// without one, until <see cref="RunWaiterOptions.MaxConsecutiveFailures"/> polls in a row have failed.
+    /// counts from when it joined. Polls share one <see cref="BatchCircuit"/>, so a 429/503 pauses them all and refused
+    /// credentials stop the wait. Every added run gets exactly one outcome: transient failures are retried until the
+    /// run's deadline or, without one, until <see cref="RunWaiterOptions.MaxConsecutiveFailures"/> polls in a row have
+    /// failed. Once the wait stops (<see cref="Stop"/>, the first error with <see cref="RunWaiterOptions.StopAtFirstError"/>,
+    /// or a tripped circuit) no new query leaves; the queries in flight finish, and every run not finished by then is
+    /// reported <see cref="WaitOutcomeKind.Stopped"/>.
     /// </summary>
     public sealed class RunWaiter : IDisposable
     {
@@ -54,7 +57,10 @@ namespace NenAi.Core.Waiting
         private readonly NenApiClient _client;
         private readonly RunWaiterOptions _options;
         private readonly INenLog _log;
-        private readonly ThrottleGate _gate;
+        /// <summary>Set once no new query may leave.</summary>
+        private volatile bool _stopping;
+        /// <summary>Set (under the add lock) once the scheduler has ended: a run added later is reported at once.</summary>
+        private bool _loopEnded;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly ConcurrentQueue<Tracked> _incoming = new ConcurrentQueue<Tracked>();
         private readonly ConcurrentQueue<(Tracked Run, RunStatus? Status, NenException? Error)> _polled = new ConcurrentQueue<(Tracked, RunStatus?, NenException?)>();
@@ -64,11 +70,13 @@ namespace NenAi.Core.Waiting
         private readonly HashSet<string> _known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private readonly object _addGate = new object();
         private Task? _loop;
+        private readonly ConcurrentDictionary<long, Task> _pollsInFlight = new ConcurrentDictionary<long, Task>();
+        private long _pollIds;
         private long _seq;
         private int _untaken;
         private int _reported;
         private volatile bool _addingCompleted;
-        private int _completed, _succeeded, _failed, _timedOut, _polls;
+        private int _completed, _succeeded, _failed, _timedOut, _polls, _notFollowed;
 
         public RunWaiter(NenApiClient client, RunWaiterOptions? options = null, INenLog? log = null)
         {
@@ -76,10 +84,15 @@ namespace NenAi.Core.Waiting
             _options = options ?? new RunWaiterOptions();
             if (_options.PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "The poll interval must be positive.");
             if (_options.MaxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(options), "The concurrency must be at least 1.");
+            if (_options.Timeout.HasValue && _options.Timeout.Value > TimeSpan.FromSeconds(RunWaiterOptions.MaxTimeoutSeconds))
+                throw new ArgumentOutOfRangeException(nameof(options), $"The timeout can be at most {RunWaiterOptions.MaxTimeoutSeconds} s: the timers that keep it take at most Int32.MaxValue ms.");
             _log = RedactingLog.Wrap(log);
-            // Polls share the pause; each poll's own retries and MaxConsecutiveFailures bound a run, not the gate.
-            _gate = ThrottleGate.PauseOnly(client.Options);
+            // Polls share the pause; each poll's own retries and MaxConsecutiveFailures bound a run, not the circuit.
+            Circuit = BatchCircuit.PauseOnly(client.Options);
         }
+
+        /// <summary>The waiter's one circuit: pauses every query on 429/503; refused credentials stop the wait.</summary>
+        public BatchCircuit Circuit { get; }
 
         public int Added { get; private set; }
         /// <summary>Runs added and not yet reported.</summary>
@@ -88,6 +101,8 @@ namespace NenAi.Core.Waiting
         public int Succeeded => Volatile.Read(ref _succeeded);
         public int Failed => Volatile.Read(ref _failed);
         public int TimedOut => Volatile.Read(ref _timedOut);
+        /// <summary>Runs reported <see cref="WaitOutcomeKind.Stopped"/>: not followed to the end because the wait stopped.</summary>
+        public int NotFollowed => Volatile.Read(ref _notFollowed);
         /// <summary>Status requests made so far.</summary>
         public int Polls => Volatile.Read(ref _polls);
 
@@ -103,7 +118,13 @@ namespace NenAi.Core.Waiting
                 if (!_known.Add(messageId.Trim())) return false;
                 Added++;
                 Interlocked.Increment(ref _untaken);
-                _incoming.Enqueue(new Tracked(messageId.Trim(), tag, Interlocked.Increment(ref _seq)) { Last = known, JoinedAt = _clock.Elapsed });
+                var run = new Tracked(messageId.Trim(), tag, Interlocked.Increment(ref _seq)) { Last = known, JoinedAt = _clock.Elapsed };
+                if (_loopEnded)
+                {
+                    NotFollowedAnyMore(run);
+                    return true;
+                }
+                _incoming.Enqueue(run);
             }
             _wake.Release();
             return true;
@@ -113,6 +134,22 @@ namespace NenAi.Core.Waiting
         {
             lock (_addGate) _addingCompleted = true;
             _wake.Release();
+        }
+
+        /// <summary>No new query leaves; the ones in flight finish, and every run not finished then is reported Stopped.</summary>
+        public void Stop()
+        {
+            _stopping = true;
+            try { _wake.Release(); }
+            catch (ObjectDisposedException) { }
+        }
+
+        /// <summary>Completes when the scheduler and every query it sent have ended (stopped or cancelled included).</summary>
+        public Task WhenIdleAsync()
+        {
+            var work = new List<Task>(_pollsInFlight.Values);
+            if (_loop != null) work.Add(_loop.ContinueWith(_ => { }, TaskScheduler.Default));
+            return Task.WhenAll(work);
         }
 
         /// <summary>Starts the scheduler (idempotent). The token stops it.</summary>
@@ -196,6 +233,13 @@ namespace NenAi.Core.Waiting
                     EmitTimeout(head);
                 }
                 if (_addingCompleted && _incoming.IsEmpty && schedule.Count == 0 && inFlight == 0) return;
+                if (Circuit.ClosedBecause != null) _stopping = true;
+                if (_stopping)
+                {
+                    if (inFlight > 0) { await _wake.WaitAsync(ct).ConfigureAwait(false); continue; } // the queries in flight finish
+                    EndStopped(schedule);
+                    return;
+                }
 
                 while (inFlight < _options.MaxConcurrency && schedule.Count > 0 && schedule.Min!.Due <= now)
                 {
@@ -204,7 +248,8 @@ namespace NenAi.Core.Waiting
                     inFlight++;
                     next.InFlight = true;
                     next.Polls++;
-                    _ = PollAsync(next, next.Deadline - now, ct); // runs past their deadline were reported above
+                    long pollId = Interlocked.Increment(ref _pollIds);
+                    _pollsInFlight[pollId] = PollAsync(next, next.Deadline - now, pollId, ct); // runs past their deadline were reported above
                 }
 
                 TimeSpan wait = System.Threading.Timeout.InfiniteTimeSpan;
@@ -220,7 +265,19 @@ namespace NenAi.Core.Waiting
         }
 
         /// <summary>One status query; it gives up at the run's deadline (a hung request or a long pause cannot overrun it).</summary>
-        private async Task PollAsync(Tracked run, TimeSpan? untilDeadline, CancellationToken ct)
+        private async Task PollAsync(Tracked run, TimeSpan? untilDeadline, long pollId, CancellationToken ct)
+        {
+            try
+            {
+                await PollOnceAsync(run, untilDeadline, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _pollsInFlight.TryRemove(pollId, out _);
+            }
+        }
+
+        private async Task PollOnceAsync(Tracked run, TimeSpan? untilDeadline, CancellationToken ct)
         {
             RunStatus? status = null;
             NenException? error = null;
@@ -229,7 +286,7 @@ namespace NenAi.Core.Waiting
             try
             {
                 Interlocked.Increment(ref _polls);
-                status = await _client.GetRunAsync(run.MessageId, deadline.Token, _gate).ConfigureAwait(false);
+                status = await _client.GetRunAsync(run.MessageId, deadline.Token, Circuit).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -259,6 +316,7 @@ namespace NenAi.Core.Waiting
                 run.Last = status;
                 run.ConsecutiveFailures = 0;
                 if (status.IsTerminal) { Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Completed, status, null)); return; }
+                if (_stopping) { NotFollowedAnyMore(run); return; }
                 if (run.PastDeadline(now)) { EmitTimeout(run); return; }
                 TimeSpan delay = status.PollAfter.HasValue && status.PollAfter.Value > _options.PollInterval ? status.PollAfter.Value : _options.PollInterval;
                 run.Due = now + delay;
@@ -266,6 +324,8 @@ namespace NenAi.Core.Waiting
                 return;
             }
 
+            // Refused credentials trip the circuit: the wait stops, and this run is one it could not follow.
+            if (Circuit.ClosedBecause != null || _stopping) { NotFollowedAnyMore(run, error); return; }
             // (A poll cut off at the deadline may be handled a moment before the clock reads the deadline.)
             if ((run.PastDeadline(now) || ReferenceEquals(error, DeadlineReached)) && (error!.IsTransient || error is NenNotSentException)) { EmitTimeout(run); return; }
             if (error is NenNotSentException || (error!.IsTransient && ++run.ConsecutiveFailures >= _options.MaxConsecutiveFailures))
@@ -302,6 +362,27 @@ namespace NenAi.Core.Waiting
             Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.TimedOut, run.Last, error));
         }
 
+        /// <summary>The wait stopped: every run still scheduled or still arriving is reported Stopped, once.</summary>
+        private void EndStopped(SortedSet<Tracked> schedule)
+        {
+            foreach (Tracked run in schedule) NotFollowedAnyMore(run);
+            schedule.Clear();
+            lock (_addGate)
+            {
+                _loopEnded = true;
+                while (_incoming.TryDequeue(out Tracked? added)) NotFollowedAnyMore(added);
+            }
+        }
+
+        private void NotFollowedAnyMore(Tracked run, NenException? cause = null)
+        {
+            if (run.Done) return;
+            Interlocked.Increment(ref _notFollowed);
+            var error = Circuit.ClosedBecause ?? new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped,
+                $"Run {run.MessageId} was not followed to the end: the wait stopped first. The run itself is not affected: follow it again with Wait-NenRun.", cause);
+            Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Stopped, run.Last, error));
+        }
+
         private void Finish(Tracked run, WaitOutcome outcome)
         {
             run.Done = true;
@@ -316,6 +397,7 @@ namespace NenAi.Core.Waiting
                 Interlocked.Increment(ref _completed);
                 Interlocked.Increment(ref _failed);
             }
+            if (_options.StopAtFirstError && (outcome.Kind == WaitOutcomeKind.Error || outcome.Kind == WaitOutcomeKind.TimedOut)) _stopping = true;
             _out.Enqueue(outcome);
             Interlocked.Increment(ref _reported);
             _ready.Release();

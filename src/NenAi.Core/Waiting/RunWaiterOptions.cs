@@ -15,5 +15,12 @@ namespace NenAi.Core.Waiting
         /// NenStatusUnavailable; bounds endless transient errors when there is no deadline.
         /// </summary>
         public int MaxConsecutiveFailures { get; set; } = 6;
+        /// <summary>The first run that ends in an error or a timeout stops the wait: no new query leaves (-ErrorAction Stop).</summary>
+        public bool StopAtFirstError { get; set; }
+        /// <summary>
+        /// The longest -TimeoutSec both builds' timers can wait: a deadline becomes a CancelAfter and a semaphore wait,
+        /// which take at most Int32.MaxValue milliseconds (about 24.8 days) on .NET Framework as on .NET.
+        /// </summary>
+        public const int MaxTimeoutSeconds = int.MaxValue / 1000;
     }
 }

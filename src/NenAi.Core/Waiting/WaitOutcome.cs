@@ -11,6 +11,11 @@ namespace NenAi.Core.Waiting
         TimedOut,
         /// <summary>The run could not be followed (e.g. the server no longer knows it).</summary>
         Error,
+        /// <summary>
+        /// The wait stopped before the run finished (an error that stops the command, refused credentials):
+        /// <see cref="WaitOutcome.Error"/> says why; the run itself is not affected.
+        /// </summary>
+        Stopped,
     }
 
     /// <summary>What the waiter reports for one run: exactly one per run added.</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Threading.Tasks;
 using NenAi.Core.Errors;
 using NenAi.Core.Journal;
 using NenAi.Core.Lookup;
@@ -21,7 +22,7 @@ namespace NenAi.Commands
         private const string ById = "ById";
         private const string ByJournal = "ByJournal";
         private StatusLookup? _lookup;
-        private int _asked, _answered, _failed;
+        private int _asked, _answered, _failed, _notAsked;
 
         /// <summary>Runs to look up: message ids, Start-NenRun/Wait-NenRun output, or rows with a MessageId column.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
@@ -58,7 +59,7 @@ namespace NenAi.Commands
             // Listing a journal needs no configuration: it makes no request.
             if (ParameterSetName == ByJournal) return;
             EnsureConfigured();
-            _lookup = new StatusLookup(Client, ThrottleLimit);
+            _lookup = new StatusLookup(Client, ThrottleLimit) { StopAtFirstError = ErrorsStopTheCommand };
         }
 
         protected override void ProcessRecord()
@@ -77,10 +78,11 @@ namespace NenAi.Commands
                 }
                 catch (NenException ex)
                 {
-                    WriteError(ErrorRecords.From(ex, item));
+                    WriteItemError(ErrorRecords.From(ex, item));
                     continue;
                 }
                 while (!_lookup!.HasFreeSlot) WriteOutcome(Await(_lookup.TakeAsync(Token))!);
+                EndIfTheServiceStopped();
                 Await(_lookup.AddAsync(run.MessageId, run.Target, Token));
                 _asked++;
                 while (_lookup.TryTake(out LookupOutcome? ready)) WriteOutcome(ready!);
@@ -91,13 +93,29 @@ namespace NenAi.Commands
         protected override void EndProcessing()
         {
             if (_lookup is null) return;
+            Drain(WriteOutcome);
+            EndIfTheServiceStopped();
+            CompleteProgress(4, "Get-NenRun");
+        }
+
+        private void Drain(Action<LookupOutcome> write)
+        {
             LookupOutcome? outcome;
-            while ((outcome = Await(_lookup.TakeAsync(Token))) != null)
+            while ((outcome = Await(_lookup!.TakeAsync(Token))) != null)
             {
-                WriteOutcome(outcome);
+                write(outcome);
                 ShowProgress();
             }
-            CompleteProgress(4, "Get-NenRun");
+        }
+
+        /// <summary>An unreachable service or a refused key stops every query: one error for all, once the answers in hand are written.</summary>
+        private void EndIfTheServiceStopped()
+        {
+            if (_lookup is null || !_lookup.Circuit.TrippedByService) return;
+            Drain(WriteOutcome);
+            StopForService(_lookup.Circuit,
+                $"{_answered} run(s) were answered and written, {_notAsked} not asked about, {_failed} failed; runs after these were not read. The runs themselves are not affected: ask again once the service works.",
+                null);
         }
 
         private void WriteOutcome(LookupOutcome outcome)
@@ -106,13 +124,29 @@ namespace NenAi.Commands
             if (outcome.Status != null)
             {
                 _answered++;
-                WriteObject(new RunStatus(outcome.Status, timedOut: false, outcome.Tag));
+                WriteOutput(new RunStatus(outcome.Status, timedOut: false, outcome.Tag));
+                return;
             }
-            else
+            if (StoppedTheQueries(outcome.Error!)) { _notAsked++; return; }
+            _failed++;
+            WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
+        }
+
+        /// <summary>Not asked (the queries stopped first), or refused with the error that stopped them.</summary>
+        private bool StoppedTheQueries(Core.Errors.NenException error) =>
+            error is NenNotSentException
+            || (_lookup!.Circuit.TrippedByService && error.ErrorId == _lookup.Circuit.ClosedBecause!.ErrorId);
+
+        /// <summary>Before the error that stops the command: no new query leaves; the answers in hand are written first.</summary>
+        protected override void StopAtError()
+        {
+            if (_lookup is null) return;
+            _lookup.Circuit.Close(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at an error (-ErrorAction Stop)."));
+            Drain(outcome =>
             {
-                _failed++;
-                WriteError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
-            }
+                if (outcome.Status != null) WriteOutcome(outcome);
+                else if (!StoppedTheQueries(outcome.Error!)) WriteWarning($"Run {outcome.MessageId}: {outcome.Error!.Message}");
+            });
         }
 
         /// <summary>One object per journal row: accepted rows as runs to follow, the others as errors saying why they have none.</summary>
@@ -136,10 +170,10 @@ namespace NenAi.Commands
                 NenException? problem = JournalRowProblem.Of(row);
                 if (problem != null)
                 {
-                    WriteError(ErrorRecords.From(problem, row));
+                    WriteItemError(ErrorRecords.From(problem, row));
                     continue;
                 }
-                WriteObject(new Run
+                WriteOutput(new Run
                 {
                     MessageId = row.MessageId!,
                     WorkflowId = row.WorkflowId ?? string.Empty,
@@ -157,16 +191,8 @@ namespace NenAi.Commands
             WriteProgress(new ProgressRecord(4, "Get-NenRun", $"{_answered + _failed} of {_asked} answered, {_failed} failed"));
         }
 
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && _lookup != null)
-            {
-                CancelBackgroundWork(); // Ctrl+C: no request outlives the command
-                try { _lookup.WhenIdleAsync().Wait(TimeSpan.FromSeconds(10)); }
-                catch (AggregateException) { }
-                _lookup.Dispose();
-            }
-            base.Dispose(disposing);
-        }
+        protected override Task? InFlight => _lookup?.WhenIdleAsync();
+
+        protected override void ReleaseResources() => _lookup?.Dispose();
     }
 }

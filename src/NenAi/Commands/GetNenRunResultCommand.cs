@@ -58,7 +58,8 @@ namespace NenAi.Commands
 
         protected override void BeginProcessing()
         {
-            EnsureConfigured();
+            // A preview (-WhatIf) sends nothing, so it needs no key: the client is made for the first real download.
+            if (!IsPreview()) EnsureConfigured();
             string destination = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
             try
             {
@@ -69,7 +70,18 @@ namespace NenAi.Commands
                 ThrowTerminatingError(ErrorRecords.From(ex, Destination));
             }
             _destination = destination;
-            _downloader = new ResultDownloader(Client, new ResultDownloadOptions(destination) { Force = Force.IsPresent, Expand = Expand.IsPresent }, Log);
+        }
+
+        private ResultDownloader Downloader()
+        {
+            if (_downloader != null) return _downloader;
+            EnsureConfigured();
+            return _downloader = new ResultDownloader(Client, new ResultDownloadOptions(_destination)
+            {
+                Force = Force.IsPresent,
+                Expand = Expand.IsPresent,
+                StopAtFirstError = ErrorsStopTheCommand,
+            }, Log);
         }
 
         protected override void ProcessRecord()
@@ -84,7 +96,7 @@ namespace NenAi.Commands
                 }
                 catch (NenException ex)
                 {
-                    WriteError(ErrorRecords.From(ex, item));
+                    WriteItemError(ErrorRecords.From(ex, item));
                     continue;
                 }
                 // It writes files: -WhatIf shows where, and sends nothing.
@@ -98,32 +110,47 @@ namespace NenAi.Commands
 
         private void Download(CoreStatus status, object target)
         {
+            ResultDownloader downloader = Downloader();
             _runs++;
             ShowProgress(status.MessageId);
+            RunDownloadResult result;
             try
             {
-                RunDownloadResult result = Await(_downloader!.DownloadAsync(status, Token));
-                foreach (DownloadedFile file in result.Files)
-                {
-                    _files++;
-                    var output = PSObject.AsPSObject(new FileInfo(file.Path));
-                    output.Properties.Add(new PSNoteProperty("MessageId", file.MessageId));
-                    output.Properties.Add(new PSNoteProperty("Skipped", file.Skipped));
-                    output.Properties.Add(new PSNoteProperty("Expanded", file.Expanded));
-                    output.TypeNames.Insert(0, "NenAi.ResultFile");
-                    WriteObject(output);
-                }
-                foreach (NenException error in result.Errors)
-                {
-                    _failed++;
-                    WriteError(ErrorRecords.From(error, target));
-                }
+                result = Await(downloader.DownloadAsync(status, Token));
             }
             catch (NenException ex)
             {
+                EndIfTheServiceStopped(downloader, target);
                 _failed++;
-                WriteError(ErrorRecords.From(ex, target));
+                WriteItemError(ErrorRecords.From(ex, target));
+                return;
             }
+            foreach (DownloadedFile file in result.Files)
+            {
+                _files++;
+                var output = PSObject.AsPSObject(new FileInfo(file.Path));
+                output.Properties.Add(new PSNoteProperty("MessageId", file.MessageId));
+                output.Properties.Add(new PSNoteProperty("Skipped", file.Skipped));
+                output.Properties.Add(new PSNoteProperty("Expanded", file.Expanded));
+                output.Properties.Add(new PSNoteProperty("RunSucceeded", result.RunSucceeded));
+                output.TypeNames.Insert(0, "NenAi.ResultFile");
+                WriteOutput(output);
+            }
+            EndIfTheServiceStopped(downloader, target); // fresh links asked for mid-run may have been refused
+            foreach (NenException error in result.Errors)
+            {
+                _failed++;
+                WriteItemError(ErrorRecords.From(error, target));
+            }
+        }
+
+        /// <summary>A refused key stops every later lookup: one error for all the runs, not one each.</summary>
+        private void EndIfTheServiceStopped(ResultDownloader downloader, object target)
+        {
+            if (!downloader.Circuit.TrippedByService) return;
+            StopForService(downloader.Circuit,
+                $"{_runs - 1} run(s) before this one were handled ({_files} file(s) saved, {_failed} failed); this run's other files and the runs after it were not. "
+                + "Run the same command again once the service takes the credentials: complete files are skipped.", target);
         }
 
         private void ShowProgress(string messageId)

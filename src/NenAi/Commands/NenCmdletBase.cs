@@ -14,8 +14,10 @@ using NenAi.Core.Logging;
 namespace NenAi.Commands
 {
     /// <summary>
-    /// The common parameters of every networked cmdlet and the plumbing they share: one cancellation token
-    /// that StopProcessing (Ctrl+C) cancels, and core log lines written on the pipeline thread.
+    /// The common parameters of every networked cmdlet and the plumbing they share: one cancellation token that
+    /// StopProcessing (Ctrl+C) cancels, core log lines written on the pipeline thread, the one reader of preference
+    /// variables, what an error does when it stops the command, a downstream stop, the one error for a service that
+    /// stopped working for everyone, and the one in-flight policy on Dispose.
     /// </summary>
     public abstract class NenCmdletBase : PSCmdlet, IDisposable
     {
@@ -27,6 +29,9 @@ namespace NenAi.Commands
         private bool? _progressWanted;
         private bool _progressClosed;
         private bool _disposed;
+        private bool? _errorsStop;
+        private bool _stoppingAtError;
+        private bool _downstreamStopped;
         private NenApiClient? _client;
 
         /// <summary>The API's base URL; falls back to NEN_BASE_URL, then https://api.getnen.ai.</summary>
@@ -140,12 +145,84 @@ namespace NenAi.Commands
                 : new ProxyCredentials(user, new SecretValue(credential.Password));
         }
 
-        private bool WantsDiagnostics()
+        /// <summary>
+        /// The one reader of preferences: a common parameter's value when it is bound (-ErrorAction, -Verbose, -WhatIf,
+        /// even -WhatIf:$false), else its preference variable ($ErrorActionPreference, …), as PowerShell applies them.
+        /// </summary>
+        private object? Effective(string parameter, string preferenceVariable) =>
+            MyInvocation.BoundParameters.TryGetValue(parameter, out object? bound) ? bound : GetVariableValue(preferenceVariable);
+
+        /// <summary>True when a stream's records would be shown: its switch, else its preference is not SilentlyContinue or Ignore.</summary>
+        private bool Shows(string parameter, string preferenceVariable)
         {
-            bool Active(string parameter, string preference) =>
-                (MyInvocation.BoundParameters.TryGetValue(parameter, out object? v) && LanguagePrimitives.IsTrue(v)) ||
-                (GetVariableValue(preference) is ActionPreference p && p != ActionPreference.SilentlyContinue && p != ActionPreference.Ignore);
-            return Active("Verbose", "VerbosePreference") || Active("Debug", "DebugPreference");
+            object? value = Effective(parameter, preferenceVariable);
+            if (value is SwitchParameter || value is bool) return LanguagePrimitives.IsTrue(value);
+            return !(LanguagePrimitives.TryConvertTo(value, out ActionPreference p) && (p == ActionPreference.SilentlyContinue || p == ActionPreference.Ignore));
+        }
+
+        private bool WantsDiagnostics() => Shows("Verbose", "VerbosePreference") || Shows("Debug", "DebugPreference");
+
+        /// <summary>-WhatIf as ShouldProcess reads it: nothing is sent, no key is needed, no journal is written.</summary>
+        protected bool IsPreview() => LanguagePrimitives.IsTrue(Effective("WhatIf", "WhatIfPreference"));
+
+        /// <summary>The error action WriteError will apply stops the command (-ErrorAction Stop, $ErrorActionPreference = 'Stop').</summary>
+        protected bool ErrorsStopTheCommand => _errorsStop ??=
+            LanguagePrimitives.TryConvertTo(Effective("ErrorAction", "ErrorActionPreference"), out ActionPreference action) && action == ActionPreference.Stop;
+
+        /// <summary>
+        /// One item's error (a row, a run). When it is going to stop the command, nothing new starts first:
+        /// <see cref="StopAtError"/> lets the work in flight finish and writes what it finished, since once the error is
+        /// written the pipeline takes no more output.
+        /// </summary>
+        protected void WriteItemError(ErrorRecord record)
+        {
+            if (ErrorsStopTheCommand && !_stoppingAtError)
+            {
+                _stoppingAtError = true;
+                StopAtError();
+            }
+            WriteError(record);
+        }
+
+        /// <summary>Before the error that stops the command: start nothing more, finish what is in flight, write what it finished.</summary>
+        protected virtual void StopAtError() => CancelBackgroundWork();
+
+        /// <summary>True once an error is stopping the command (outcomes still arriving are written before it).</summary>
+        protected bool StoppingAtError => _stoppingAtError;
+
+        /// <summary>
+        /// Writes output. A downstream command that takes no more (Select-Object -First) ends this one normally:
+        /// <see cref="OnDownstreamStop"/> settles what is in flight, and the stop goes on upstream.
+        /// </summary>
+        protected void WriteOutput(object item)
+        {
+            try
+            {
+                WriteObject(item);
+            }
+            catch (PipelineStoppedException) when (!Stopping && !_downstreamStopped)
+            {
+                _downstreamStopped = true;
+                OnDownstreamStop();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// The pipeline takes no more output (not Ctrl+C: that is StopProcessing). Warnings may still be written here.
+        /// By default the work in flight is stopped: reads have no outcome worth waiting for.
+        /// </summary>
+        protected virtual void OnDownstreamStop() => CancelBackgroundWork();
+
+        /// <summary>
+        /// The one error that ends a command whose service stopped working for everyone (an outage, refused
+        /// credentials, a storm past the retry budget): the circuit's reason, id and category, then what became of the
+        /// items. Never one error per item.
+        /// </summary>
+        protected void StopForService(BatchCircuit circuit, string whatBecame, object? target)
+        {
+            NenException reason = circuit.ClosedBecause!;
+            ThrowTerminatingError(ErrorRecords.From(reason.WithMessage(reason.Message + " " + whatBecame), target));
         }
 
         /// <summary>
@@ -254,9 +331,7 @@ namespace NenAi.Commands
             WriteProgress(new ProgressRecord(activityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
         }
 
-        private bool ProgressWanted => _progressWanted ??= !NoProgress.IsPresent &&
-            !(LanguagePrimitives.TryConvertTo(GetVariableValue("ProgressPreference"), out ActionPreference p) &&
-              (p == ActionPreference.SilentlyContinue || p == ActionPreference.Ignore));
+        private bool ProgressWanted => _progressWanted ??= !NoProgress.IsPresent && Shows("ProgressAction", "ProgressPreference");
 
         protected override void StopProcessing() => CancelBackgroundWork();
 
@@ -268,20 +343,48 @@ namespace NenAi.Commands
             catch (ObjectDisposedException) { }
         }
 
-        protected virtual void Dispose(bool disposing)
-        {
-            if (disposing && !_disposed)
-            {
-                _cancel.Cancel();
-                _disposed = true;
-                _cancel.Dispose();
-            }
-        }
+        /// <summary>Work still running in the background (requests on the wire, a scheduler); null when there is none.</summary>
+        protected virtual Task? InFlight => null;
 
+        /// <summary>True when requests in flight have an outcome worth waiting for (a POST whose run must be journaled).</summary>
+        protected virtual bool LetInFlightFinish => false;
+
+        /// <summary>No new request may leave (called first on Dispose, whatever ended the command).</summary>
+        protected virtual void StopStartingWork() { }
+
+        /// <summary>Frees what the command holds, once nothing runs in the background any more.</summary>
+        protected virtual void ReleaseResources() { }
+
+        /// <summary>
+        /// The one in-flight policy: no request outlives the command. Nothing new starts; requests on the wire get up to
+        /// the request timeout to end (reads, and everything after Ctrl+C, are cancelled first, so they end at once);
+        /// whatever still runs then is cancelled.
+        /// </summary>
         public void Dispose()
         {
-            Dispose(true);
+            if (_disposed) return;
+            _disposed = true;
+            StopStartingWork();
+            if (!LetInFlightFinish) CancelBackgroundWork();
+            Task? work = InFlight;
+            if (work != null && !WaitQuietly(work, TimeSpan.FromSeconds(RequestTimeoutSeconds) + DisposeMargin))
+            {
+                CancelBackgroundWork();
+                WaitQuietly(work, DisposeMargin);
+            }
+            CancelBackgroundWork();
+            ReleaseResources();
+            _cancel.Dispose();
             GC.SuppressFinalize(this);
+        }
+
+        /// <summary>What a request needs beyond its timeout to end after it is cancelled (and its outcome to be journaled).</summary>
+        private static readonly TimeSpan DisposeMargin = TimeSpan.FromSeconds(5);
+
+        private static bool WaitQuietly(Task task, TimeSpan timeout)
+        {
+            try { return task.Wait(timeout); }
+            catch (AggregateException) { return true; }
         }
     }
 }

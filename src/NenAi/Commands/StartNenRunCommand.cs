@@ -1,7 +1,6 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Threading.Tasks;
@@ -14,8 +13,10 @@ using NenAi.Core.Rows;
 namespace NenAi.Commands
 {
     /// <summary>
-    /// Starts Nen workflow runs, one per input row, submitting up to -ThrottleLimit at once while the input
-    /// keeps streaming. Each accepted row becomes a NenAi.Run; each failed row a non-terminating error.
+    /// Starts Nen workflow runs, one per input row, submitting up to -ThrottleLimit at once while the input keeps
+    /// streaming. Each accepted row becomes a NenAi.Run; each failed row a non-terminating error. What a row is, and
+    /// every decision about it, lives in the core (RunRequestFactory, BatchSubmitter); this command binds, writes
+    /// outcomes, and ends with one error when the service stops working for everyone.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Start, "NenRun", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(Run))]
@@ -25,10 +26,7 @@ namespace NenAi.Commands
         private RunJournal? _journal;
         private RunRequestFactory? _factory;
         private readonly List<KeyValuePair<string, SecretValue>> _secure = new List<KeyValuePair<string, SecretValue>>();
-        private int _rows, _accepted, _skipped, _failed, _unknown;
-        private const string MessageIdColumn = "MessageId";
-        /// <summary>-Property, -ExcludeProperty or -KeyProperty decides about MessageId: such a column is then one like any other.</summary>
-        private bool _messageIdColumnNamed;
+        private readonly BatchTally _tally = new BatchTally();
 
         /// <summary>The workflow to run (a GUID). Binds from a WorkflowId column, so one CSV can target several workflows.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -96,12 +94,7 @@ namespace NenAi.Commands
                 ReadSecureParameters();
                 var exclude = new List<string> { "WorkflowId" };
                 if (ExcludeProperty != null) exclude.AddRange(ExcludeProperty);
-                IReadOnlyList<KeyValuePair<string, string>>? selection = ReadSelection();
-                // -Property sends only the columns it names; -KeyProperty MessageId makes it the row's key (a mail's Message-ID, say).
-                _messageIdColumnNamed = selection != null
-                    || exclude.Exists(c => string.Equals(c, MessageIdColumn, StringComparison.OrdinalIgnoreCase))
-                    || string.Equals(KeyProperty, MessageIdColumn, StringComparison.OrdinalIgnoreCase);
-                var mapper = new RowMapper(selection, exclude, OmitEmptyValue.IsPresent);
+                var mapper = new RowMapper(ReadSelection(), exclude, OmitEmptyValue.IsPresent);
                 _factory = new RunRequestFactory(mapper, _secure, WebhookCallback, KeyProperty, keyed: JournalPath != null);
             }
             catch (NenException ex)
@@ -113,12 +106,6 @@ namespace NenAi.Commands
             if (!IsPreview()) EnsureSubmitter();
         }
 
-        /// <summary>-WhatIf as ShouldProcess reads it: a bound -WhatIf (even -WhatIf:$false) wins over $WhatIfPreference.</summary>
-        private bool IsPreview() =>
-            MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? whatIf)
-                ? LanguagePrimitives.IsTrue(whatIf)
-                : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
-
         /// <summary>Resolves configuration, opens the journal and starts the submitter, once.</summary>
         private void EnsureSubmitter()
         {
@@ -126,13 +113,11 @@ namespace NenAi.Commands
             EnsureConfigured();
             try
             {
-                if (_secure.Count > 0 && Client.Options.SigningKey is null)
-                    throw new NenException(NenErrorIds.SigningKeyRequired, NenErrorCategory.SecurityError,
-                        $"-SecureParameter travels only in HMAC-signed requests, and no signing key is configured. Pass -SigningKey or set {EnvironmentVariables.SigningKey}.");
+                Client.EnsureCanSign(_secure.Count);
                 if (JournalPath != null) _journal = RunJournal.Open(FileSystemPath(JournalPath, nameof(JournalPath)));
                 // The journal is the batch: its id scopes every row's Idempotency-Key. Without one, each command is a new batch.
                 if (_journal != null) _factory!.BatchId = _journal.BatchId;
-                _submitter = new BatchSubmitter(Client, ThrottleLimit, _journal, RetryUnknown.IsPresent);
+                _submitter = new BatchSubmitter(Client, ThrottleLimit, _journal, RetryUnknown.IsPresent) { StopAtFirstFailure = ErrorsStopTheCommand };
                 if (_journal?.SkippedLines > 0) WriteWarning($"The journal had {_journal.SkippedLines} unreadable line(s) (a crash mid-write?); they were ignored.");
             }
             catch (NenException ex)
@@ -183,32 +168,18 @@ namespace NenAi.Commands
 
         protected override void ProcessRecord()
         {
-            _rows++;
+            _tally.Read();
             object? target = InputObject ?? (object?)Parameter ?? WorkflowId;
             Core.Models.RunRequest request;
             try
             {
-                if (InputObject?.BaseObject is Run || InputObject?.BaseObject is RunStatus)
-                    throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
-                        $"The input is a run ({InputObject.BaseObject}), not a row of parameters; it was not sent. To follow runs, pipe them to Wait-NenRun or Get-NenRunResult.");
-                // A $null between rows is bound as no input at all; only ExpectingInput tells it from a command without rows.
-                if (InputObject is null && MyInvocation.ExpectingInput)
-                    throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
-                        "The input is empty (null), not a row of parameters; nothing was sent for it.");
-                var row = PSRowReader.Read(InputObject);
-                if (InputObject != null && row is null)
-                    throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
-                        $"The input '{InputObject}' is not a row: pipe objects with properties (Import-Csv output, [pscustomobject], hashtables).");
-                if (row != null && LooksLikeASavedRun(row))
-                    throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
-                        "The row has MessageId and Status columns: it looks like a run (Start-NenRun or Wait-NenRun output, or runs saved to CSV and read back), not a row of parameters; it was not sent. "
-                        + "To follow runs, pipe them to Wait-NenRun or Get-NenRunResult. To send such rows anyway, choose their columns: -Property names the ones to send, -ExcludeProperty MessageId, Status drops those.");
+                RowInput row = PSRowReader.ReadInput(InputObject, MyInvocation.ExpectingInput, o => o is Run || o is RunStatus);
                 request = _factory!.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target);
             }
             catch (NenException ex)
             {
-                _failed++;
-                WriteRowError(ErrorRecords.From(ex, target));
+                _tally.Refused();
+                WriteItemError(ErrorRecords.From(ex, target));
                 return;
             }
 
@@ -219,7 +190,7 @@ namespace NenAi.Commands
             EnsureSubmitter();
 
             while (!_submitter!.HasFreeSlot) WriteOutcome(Await(_submitter.TakeAsync(Token))!);
-            StopIfJournalFailed();
+            EndIfTheBatchStopped();
             Await(_submitter.SubmitAsync(request, Token));
             while (_submitter.TryTake(out SubmissionOutcome? ready)) WriteOutcome(ready!);
             ShowProgress();
@@ -228,79 +199,57 @@ namespace NenAi.Commands
         protected override void EndProcessing()
         {
             if (_submitter is null) return;
-            Drain();
-            StopIfJournalFailed();
+            Drain(WriteOutcome);
+            EndIfTheBatchStopped();
             CompleteProgress(1, "Start-NenRun");
-            WriteVerbose($"Start-NenRun: {_rows} row(s): {_accepted} accepted, {_skipped} already accepted (journal), {_failed} failed, {_unknown} outcome unknown.");
+            WriteVerbose("Start-NenRun: " + _tally + ".");
         }
 
-        /// <summary>Writes every outstanding outcome as it completes.</summary>
-        private void Drain() => Drain(WriteOutcome);
-
         /// <summary>Hands every outstanding outcome to <paramref name="write"/> as it completes.</summary>
-        private void Drain(Action<SubmissionOutcome> write)
+        private void Drain(Action<SubmissionOutcome> write, bool progress = true)
         {
             SubmissionOutcome? outcome;
             while ((outcome = Await(_submitter!.TakeAsync(Token))) != null)
             {
                 write(outcome);
-                ShowProgress();
+                if (progress) ShowProgress();
             }
         }
 
         /// <summary>
-        /// A journal that cannot be written ends the batch: nothing more is sent (the submitter's gate is closed),
-        /// the rows already under way are written out, and one terminating error says which rows are where.
+        /// A batch that stopped sending ends here, once the rows already under way are written out, with one error:
+        /// the journal's, when it cannot be written; the service's, when it stopped working for everyone (an outage,
+        /// a refused key, a storm past the retry budget).
         /// </summary>
-        private void StopIfJournalFailed()
+        private void EndIfTheBatchStopped()
         {
-            if (_submitter?.JournalFailure is null) return;
-            Drain();
-            ThrowTerminatingError(JournalFailedRecord());
+            if (_submitter is null) return;
+            if (_submitter.JournalFailure != null)
+            {
+                Drain(WriteOutcome);
+                ThrowTerminatingError(JournalFailedRecord());
+            }
+            if (!_submitter.Circuit.TrippedByService) return;
+            Drain(WriteOutcome);
+            StopForService(_submitter.Circuit, _tally.ServiceStopped(_journal != null), JournalPath);
         }
 
-        /// <summary>The error that ends a batch whose journal cannot be written: which rows are where.</summary>
-        private ErrorRecord JournalFailedRecord()
-        {
-            NenException failure = _submitter!.JournalFailure!;
-            string unjournaled = _submitter!.DescribeUnjournaled();
-            var error = new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError,
-                $"{failure.Message} The batch stopped after {_rows} row(s): {_accepted} accepted and written to the pipeline, {_skipped} already accepted earlier, "
-                + $"{_failed} failed or not sent (a re-run sends the ones not sent), {_unknown} with an unknown outcome."
-                + (unjournaled.Length > 0 ? $" These may have started a run but are not in the journal, so note them before re-running: {unjournaled}." : " Every run that was started is in the journal.")
-                + " Rows after these were not read. Fix the journal's disk or path, then run the same command again.", failure);
-            return ErrorRecords.From(error, JournalPath);
-        }
+        private ErrorRecord JournalFailedRecord() =>
+            ErrorRecords.From(_tally.JournalFailed(_submitter!.JournalFailure!, _submitter.DescribeUnjournaled()), JournalPath);
 
-        /// <summary>
-        /// True for a row shaped like a run (MessageId and Status columns, as NenAi.Run and NenAi.RunStatus have) when
-        /// the command chose its columns in no way that concerns MessageId (-Property, -ExcludeProperty, -KeyProperty).
-        /// </summary>
-        private bool LooksLikeASavedRun(List<KeyValuePair<string, object?>> row) =>
-            !_messageIdColumnNamed
-            && row.Exists(c => string.Equals(c.Key, MessageIdColumn, StringComparison.OrdinalIgnoreCase))
-            && row.Exists(c => string.Equals(c.Key, "Status", StringComparison.OrdinalIgnoreCase));
-
+        /// <summary>One row's outcome: a run, its own error, or counted for the one error that ends the batch.</summary>
         private void WriteOutcome(SubmissionOutcome outcome)
         {
             FlushLog();
-            switch (outcome.Status)
+            switch (_tally.Count(outcome, _submitter!.Circuit))
             {
-                case SubmissionStatus.Accepted:
-                case SubmissionStatus.AlreadyAccepted:
-                    WriteRun(outcome);
-                    break;
-                default:
-                    if (outcome.Status == SubmissionStatus.OutcomeUnknown) _unknown++; else _failed++;
-                    WriteRowError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag));
-                    break;
+                case OutcomeShown.Run: WriteRun(outcome); break;
+                case OutcomeShown.Error: WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag)); break;
             }
         }
 
-        private void WriteRun(SubmissionOutcome outcome)
-        {
-            if (outcome.Status == SubmissionStatus.Accepted) _accepted++; else _skipped++;
-            WriteObject(new Run
+        private void WriteRun(SubmissionOutcome outcome) =>
+            WriteOutput(new Run
             {
                 MessageId = outcome.Run!.MessageId,
                 WorkflowId = outcome.Run.WorkflowId,
@@ -310,74 +259,70 @@ namespace NenAi.Commands
                 IdempotencyKey = outcome.Request.IdempotencyKey,
                 InputObject = outcome.Request.Tag,
             });
+
+        /// <summary>
+        /// Before the error that stops the command (-ErrorAction Stop): nothing more is sent, the requests on the wire
+        /// finish, and every run they started is written first (once the error is written the pipeline takes no more
+        /// output, and without a journal it is the only record). Rows that may have started a run, or failed otherwise,
+        /// are warnings (only one error can be written).
+        /// </summary>
+        protected override void StopAtError()
+        {
+            if (_submitter is null) return;
+            _submitter.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at an error (-ErrorAction Stop)."));
+            Drain(outcome =>
+            {
+                switch (_tally.Count(outcome, _submitter.Circuit))
+                {
+                    case OutcomeShown.Run: WriteRun(outcome); break;
+                    case OutcomeShown.Error: WriteWarning(BatchTally.Describe(outcome.Request) + ": " + outcome.Error!.Message); break;
+                }
+            });
+            // A journal that failed is what stopped the batch; its error says which rows are where.
+            if (_submitter.JournalFailure != null) ThrowTerminatingError(JournalFailedRecord());
         }
 
         /// <summary>
-        /// One row's error. When it is going to stop the command (-ErrorAction Stop, $ErrorActionPreference = 'Stop'),
-        /// nothing more is sent, the requests already on the wire finish, and every run they started is written first:
-        /// once the error is written the pipeline takes no more output, and without a journal it is the only record.
+        /// The pipeline took no more output (Select-Object -First): a normal end. Nothing more is sent; the rows on the
+        /// wire finish and are journaled, so a re-run neither resends nor doubts them; and the runs they started that
+        /// were not written, which would otherwise leave no trace without a journal, are named in a warning.
         /// </summary>
-        private void WriteRowError(ErrorRecord record)
+        protected override void OnDownstreamStop()
         {
-            if (_submitter != null && ErrorsStopTheCommand())
+            if (_submitter is null) return;
+            _submitter.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped,
+                "The pipeline took no more output (a command after Start-NenRun, such as Select-Object -First, stopped it)."));
+            var started = new List<string>();
+            var unknown = new List<string>();
+            Drain(outcome =>
             {
-                _submitter.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at an error (-ErrorAction Stop)."));
-                Drain(WriteBeforeStopping);
-                // A journal that failed is what stopped the batch; its error says which rows are where.
-                if (_submitter.JournalFailure != null) ThrowTerminatingError(JournalFailedRecord());
-            }
-            WriteError(record);
-        }
-
-        /// <summary>
-        /// An outcome that comes in while the command is stopping at an error: runs are written; a row that may have
-        /// started a run is a warning with its Idempotency-Key (only one error can be written); a row not sent is counted.
-        /// </summary>
-        private void WriteBeforeStopping(SubmissionOutcome outcome)
-        {
-            switch (outcome.Status)
-            {
-                case SubmissionStatus.Accepted:
-                case SubmissionStatus.AlreadyAccepted:
-                    WriteRun(outcome);
-                    break;
-                case SubmissionStatus.OutcomeUnknown:
-                    _unknown++;
-                    string? key = outcome.Request.RowKey;
-                    WriteWarning((key != null ? RowKey.Describe(key) + ": " : string.Empty) + outcome.Error!.Message);
-                    break;
-                default:
-                    _failed++;
-                    break;
-            }
-        }
-
-        /// <summary>The error action WriteError will apply: -ErrorAction when given, else $ErrorActionPreference.</summary>
-        private bool ErrorsStopTheCommand()
-        {
-            object? preference = MyInvocation.BoundParameters.TryGetValue("ErrorAction", out object? bound) ? bound : GetVariableValue("ErrorActionPreference");
-            return LanguagePrimitives.TryConvertTo(preference, out ActionPreference action) && action == ActionPreference.Stop;
+                _tally.Count(outcome, _submitter.Circuit);
+                if (outcome.Status == SubmissionStatus.Accepted) started.Add(outcome.Run!.MessageId);
+                else if (outcome.Status == SubmissionStatus.OutcomeUnknown) unknown.Add(BatchTally.Describe(outcome.Request) + " (Idempotency-Key " + outcome.Request.IdempotencyKey + ")");
+            }, progress: false);
+            string? warning = BatchTally.NotWritten(started, unknown, _journal != null);
+            if (warning != null) WriteWarning(warning);
         }
 
         private void ShowProgress()
         {
             if (!ProgressDue()) return;
-            WriteProgress(new ProgressRecord(1, "Start-NenRun", $"{_accepted + _skipped} accepted, {_failed} failed, {_unknown} unknown, {_submitter?.InFlight ?? 0} in flight"));
+            WriteProgress(new ProgressRecord(1, "Start-NenRun", $"{_tally.Accepted + _tally.AlreadyAccepted} accepted, {_tally.Failed} failed, {_tally.Unknown} unknown, {_submitter?.InFlight ?? 0} in flight"));
         }
 
-        protected override void Dispose(bool disposing)
+        protected override Task? InFlight => _submitter?.WhenIdleAsync();
+
+        /// <summary>A POST on the wire may start a run: it finishes (within the request timeout) so its outcome is journaled.</summary>
+        protected override bool LetInFlightFinish => true;
+
+        protected override void StopStartingWork() =>
+            _submitter?.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command ended before this row's turn."));
+
+        protected override void ReleaseResources()
         {
-            if (disposing)
-            {
-                CancelBackgroundWork(); // Ctrl+C: stop whatever is still in flight
-                // No request may outlive the command, and the journal must record how each one ended.
-                try { _submitter?.WhenIdleAsync().Wait(TimeSpan.FromSeconds(30)); }
-                catch (AggregateException) { }
-                _journal?.Dispose();
-                _submitter?.Dispose();
-                foreach (var s in _secure) s.Value.Dispose();
-            }
-            base.Dispose(disposing);
+            _journal?.Dispose();
+            _submitter?.Dispose();
+            foreach (var s in _secure) s.Value.Dispose();
         }
     }
 }

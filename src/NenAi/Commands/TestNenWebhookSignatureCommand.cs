@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
+using NenAi.Core.Logging;
 using NenAi.Core.Signing;
 using CoreStatus = NenAi.Core.Models.RunStatus;
 
@@ -95,7 +96,7 @@ namespace NenAi.Commands
             if (!result.IsValid)
             {
                 WriteError(ErrorRecords.From(new NenException(NenErrorIds.InvalidWebhookSignature, NenErrorCategory.SecurityError,
-                    "The webhook did not verify, so it must not be acted on: " + result.Reason), Body));
+                    "The webhook did not verify, so it must not be acted on: " + result.Reason), RedactedBody()));
                 return;
             }
             WriteUpdate(body!);
@@ -112,16 +113,32 @@ namespace NenAi.Commands
             catch (Exception ex) when (ex is JsonException || ex is ArgumentException)
             {
                 WriteError(ErrorRecords.From(new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult,
-                    "The webhook is correctly signed but its body is not the JSON run status expected.", ex), Body));
+                    "The webhook is correctly signed but its body is not the JSON run status expected.", ex), RedactedBody()));
                 return;
             }
             if (string.IsNullOrWhiteSpace(status.MessageId))
             {
                 WriteError(ErrorRecords.From(new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult,
-                    "The webhook is correctly signed but its body has no message_id."), Body));
+                    "The webhook is correctly signed but its body has no message_id."), RedactedBody()));
                 return;
             }
             WriteObject(new RunStatus(status, timedOut: false));
+        }
+
+        /// <summary>
+        /// The body as an error's target: its text with every URL's query string (a presigned link's signature) and
+        /// any signature masked, so $Error never holds a link that works. Anything else shows as its type.
+        /// </summary>
+        private object? RedactedBody()
+        {
+            object? value = Body is PSObject ps ? ps.BaseObject : Body;
+            return value switch
+            {
+                string text => Redactor.RedactServerText(text),
+                byte[] bytes => Redactor.RedactServerText(Encoding.UTF8.GetString(bytes)),
+                null => null,
+                _ => value.GetType().FullName,
+            };
         }
 
         private byte[]? ReadBody(out string? problem)

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Threading.Tasks;
 using NenAi.Core.Errors;
 using NenAi.Core.Waiting;
 
@@ -18,6 +19,7 @@ namespace NenAi.Commands
         private const string ById = "ById";
         private RunWaiter? _waiter;
         private bool _stopAfterFirst;
+        private int _written, _failed, _notFollowed;
 
         /// <summary>Runs to follow: message ids, Start-NenRun/Get-NenRun output, or rows with a MessageId column.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
@@ -37,7 +39,7 @@ namespace NenAi.Commands
 
         /// <summary>Give up on a run this many seconds after it joined the wait (0: wait for ever). Unfinished runs are written with their last status and a NenWaitTimeout error.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
+        [ValidateRange(0, RunWaiterOptions.MaxTimeoutSeconds)]
         public int TimeoutSec { get; set; }
 
         /// <summary>Stop at the first run that finishes.</summary>
@@ -66,6 +68,7 @@ namespace NenAi.Commands
                 Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : (TimeSpan?)null,
                 // Without a deadline, transient failures end a run after as many failed polls as -MaximumRetryCount allows.
                 MaxConsecutiveFailures = MaximumRetryCount + 1,
+                StopAtFirstError = ErrorsStopTheCommand,
             }, Log);
             _waiter.Start(Token);
         }
@@ -82,13 +85,14 @@ namespace NenAi.Commands
                 }
                 catch (NenException ex)
                 {
-                    WriteError(ErrorRecords.From(ex, item));
+                    WriteItemError(ErrorRecords.From(ex, item));
                     continue;
                 }
                 if (!_waiter!.Add(run.MessageId, run.Target, run.Status?.Core)) WriteVerbose($"Run {run.MessageId} is already being followed.");
             }
             // Runs that finished while input was still arriving go out at once.
             while (!_stopAfterFirst && _waiter!.TryTake(out WaitOutcome? ready)) WriteOutcome(ready!);
+            EndIfTheServiceStopped();
             ShowProgress();
         }
 
@@ -97,14 +101,48 @@ namespace NenAi.Commands
         protected override void EndProcessing()
         {
             if (_stopAfterFirst) return;
+            Drain(WriteOutcome);
+            EndIfTheServiceStopped();
+            CompleteProgress(2, "Wait-NenRun");
+        }
+
+        /// <summary>No more runs join: every outstanding outcome goes to <paramref name="write"/> as it comes.</summary>
+        private void Drain(Action<WaitOutcome> write)
+        {
             _waiter!.CompleteAdding();
             WaitOutcome? outcome;
             while (!_stopAfterFirst && (outcome = Await(_waiter.TakeAsync(Token))) != null)
             {
-                WriteOutcome(outcome);
+                write(outcome);
                 ShowProgress();
             }
-            CompleteProgress(2, "Wait-NenRun");
+        }
+
+        /// <summary>A refused key stops the wait for every run: one error for all, once the runs that finished are written.</summary>
+        private void EndIfTheServiceStopped()
+        {
+            if (_waiter is null || !_waiter.Circuit.TrippedByService) return;
+            Drain(WriteOutcome);
+            StopForService(_waiter.Circuit,
+                $"{_written} run(s) finished and were written, {_notFollowed} were not followed to the end, {_failed} failed; runs after these were not read. "
+                + "The runs themselves are not affected: follow them again with Wait-NenRun once the service takes the credentials.",
+                null);
+        }
+
+        /// <summary>Before the error that stops the command: no new query leaves; the runs that finish meanwhile are written first.</summary>
+        protected override void StopAtError()
+        {
+            if (_waiter is null) return;
+            _waiter.Stop();
+            Drain(outcome =>
+            {
+                switch (outcome.Kind)
+                {
+                    case WaitOutcomeKind.Completed: WriteOutcome(outcome); break;
+                    case WaitOutcomeKind.Stopped: _notFollowed++; break;
+                    default: WriteWarning($"Run {outcome.MessageId}: {outcome.Error!.Message}"); break;
+                }
+            });
         }
 
         private void WriteOutcome(WaitOutcome outcome)
@@ -113,7 +151,8 @@ namespace NenAi.Commands
             switch (outcome.Kind)
             {
                 case WaitOutcomeKind.Completed:
-                    WriteObject(new RunStatus(outcome.Status!, timedOut: false, outcome.Tag));
+                    _written++;
+                    WriteOutput(new RunStatus(outcome.Status!, timedOut: false, outcome.Tag));
                     if (Any.IsPresent)
                     {
                         _stopAfterFirst = true;
@@ -123,11 +162,16 @@ namespace NenAi.Commands
                     }
                     break;
                 case WaitOutcomeKind.TimedOut:
-                    if (outcome.Status != null) WriteObject(new RunStatus(outcome.Status, timedOut: true, outcome.Tag));
-                    WriteError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
+                    _failed++;
+                    if (outcome.Status != null) WriteOutput(new RunStatus(outcome.Status, timedOut: true, outcome.Tag));
+                    WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
+                    break;
+                case WaitOutcomeKind.Stopped:
+                    _notFollowed++; // counted for the one error that ends the wait
                     break;
                 default:
-                    WriteError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
+                    _failed++;
+                    WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
                     break;
             }
         }
@@ -143,10 +187,8 @@ namespace NenAi.Commands
             });
         }
 
-        protected override void Dispose(bool disposing)
-        {
-            base.Dispose(disposing);
-            if (disposing) _waiter?.Dispose();
-        }
+        protected override Task? InFlight => _waiter?.WhenIdleAsync();
+
+        protected override void ReleaseResources() => _waiter?.Dispose();
     }
 }

@@ -1,0 +1,299 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using NenAi.Core.Errors;
+
+namespace NenAi.Core.Http
+{
+    /// <summary>
+    /// The one circuit every request of a batch (a command) goes through, so every "the service is not working"
+    /// signal is judged in one place:
+    /// <list type="bullet">
+    /// <item>429/503, or a service that cannot be reached: every sender waits out one back-off (the server's
+    /// Retry-After, with jitter); then a single request probes, and the others follow once it has an answer. Answers
+    /// to requests sent before the current pause do not start new pauses. A storm that outlasts the retry budget (the
+    /// budget's worth of probes refused with nothing but refusals in between, or refusals for longer than the retry
+    /// duration) trips the circuit. A busy service that refuses some requests and accepts others never does.</item>
+    /// <item>An ambiguous failure (5xx, a reset or timeout after sending): new requests wait while one probes; a few in
+    /// a row (<see cref="DefaultFailureLimit"/>, counting the requests already on the wire) trip the circuit, so an
+    /// outage costs a handful of requests, not one per row.</item>
+    /// <item>Refused credentials (401, 403, 407): the first trips the circuit at once; every request would be refused.</item>
+    /// </list>
+    /// Once tripped, nothing more is sent: every waiting sender learns its request was not sent (so a re-run may send
+    /// it), and <see cref="ClosedBecause"/> says why.
+    /// </summary>
+    public sealed class BatchCircuit
+    {
+        /// <summary>Ambiguous failures in a row, with no answer in between, that mean the service is down.</summary>
+        public const int DefaultFailureLimit = 5;
+
+        private readonly object _gate = new object();
+        private readonly int _maxEpisodes;
+        private readonly TimeSpan? _maxDuration;
+        private readonly TimeSpan _baseDelay;
+        private readonly int _stormSize;
+        private readonly int _failureLimit;
+        private readonly Func<TimeSpan> _clock;
+        private TaskCompletionSource<bool> _changed = NewSignal();
+        private long _epoch;
+        private TimeSpan _pausedUntil;
+        private bool _probeNeeded, _probeOut;
+        /// <summary>The probe was asked for by an ambiguous failure, not a refusal: any answer at all ends it.</summary>
+        private bool _probeAfterFailure;
+        private int _episodes, _refusedInARow, _failedInARow;
+        private TimeSpan? _streakStart;
+        private NenException? _closed;
+        private string? _closedHow;
+        private CircuitTrip _trip;
+
+        /// <param name="maxEpisodes">Pauses in a row (each after a refused probe) the budget allows; int.MaxValue: never trip on a count.</param>
+        /// <param name="maxDuration">How long refusals may go on without any answer; null: no limit.</param>
+        /// <param name="failureLimit">Ambiguous failures in a row that trip the circuit; int.MaxValue: never.</param>
+        public BatchCircuit(int maxEpisodes, TimeSpan? maxDuration, TimeSpan baseDelay, Func<TimeSpan>? clock = null, int failureLimit = DefaultFailureLimit)
+        {
+            _maxEpisodes = Math.Max(0, maxEpisodes);
+            _maxDuration = maxDuration;
+            _baseDelay = baseDelay;
+            _failureLimit = Math.Max(1, failureLimit);
+            // A storm, not bad luck: this many refusals in a row has a chance of 0.2^12 (≈ 4e-9) when a fifth of requests are refused.
+            _stormSize = _maxEpisodes >= int.MaxValue / 2 ? int.MaxValue : Math.Max(12, 2 * (_maxEpisodes + 1));
+            if (clock is null)
+            {
+                var sw = Stopwatch.StartNew();
+                clock = () => sw.Elapsed;
+            }
+            _clock = clock;
+        }
+
+        /// <summary>A batch's circuit with the client's retry budget (-MaximumRetryCount and the retry duration).</summary>
+        public static BatchCircuit For(Configuration.NenClientOptions options) =>
+            new BatchCircuit(options.MaximumRetryCount, options.MaximumRetryDuration, options.RetryBaseDelay);
+
+        /// <summary>
+        /// A circuit that pauses but trips only on refused credentials (a waiter's polls: waiting costs nothing while
+        /// paused, and each run bounds its own retries).
+        /// </summary>
+        public static BatchCircuit PauseOnly(Configuration.NenClientOptions options) =>
+            new BatchCircuit(int.MaxValue, null, options.RetryBaseDelay, failureLimit: int.MaxValue);
+
+        /// <summary>Why the circuit tripped, once it has: the cause's id and category, with what happened.</summary>
+        public NenException? ClosedBecause { get { lock (_gate) return _closed; } }
+
+        /// <summary>What tripped the circuit (<see cref="CircuitTrip.None"/> while it sends).</summary>
+        public CircuitTrip Trip { get { lock (_gate) return _trip; } }
+
+        /// <summary>True once the service itself stopped the batch (refusals, failures or credentials), not the caller.</summary>
+        public bool TrippedByService
+        {
+            get { lock (_gate) return _trip == CircuitTrip.Refusals || _trip == CircuitTrip.Failures || _trip == CircuitTrip.Credentials; }
+        }
+
+        /// <summary>Pauses started so far (for diagnostics and tests).</summary>
+        public long Pauses { get { lock (_gate) return _epoch; } }
+
+        /// <summary>Waits until this sender may send; throws <see cref="NenNotSentException"/> once the circuit has tripped.</summary>
+        public async Task<Admission> EnterAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                Task changed;
+                TimeSpan wait;
+                lock (_gate)
+                {
+                    if (_closed != null) throw NenNotSentException.GateClosed(_closed);
+                    TimeSpan now = _clock();
+                    if (now >= _pausedUntil)
+                    {
+                        if (!_probeNeeded) return new Admission(_epoch, probe: false);
+                        if (!_probeOut)
+                        {
+                            _probeOut = true;
+                            return new Admission(_epoch, probe: true);
+                        }
+                        wait = Timeout.InfiniteTimeSpan; // the probe's answer decides
+                    }
+                    else wait = _pausedUntil - now;
+                    changed = _changed.Task;
+                }
+                using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    Task delay = Task.Delay(wait, timer.Token);
+                    await Task.WhenAny(changed, delay).ConfigureAwait(false);
+                    timer.Cancel(); // release the timer whichever finished first
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        /// <summary>The service gave an answer that is not a refusal (success, or any other verdict on the request).</summary>
+        public void Answered(Admission admission)
+        {
+            lock (_gate)
+            {
+                // Any answer shows the service is serving: no storm, no outage.
+                _refusedInARow = 0;
+                _episodes = 0;
+                _streakStart = null;
+                _failedInARow = 0;
+                if (_probeNeeded && (admission.Epoch == _epoch || _probeAfterFailure)) EndProbeLocked();
+            }
+        }
+
+        /// <summary>
+        /// A 429/503, or the service could not be reached (provably not sent). Returns null when the sender may enter
+        /// again (after the pause), or the error to report when the storm outlasted the budget and the circuit tripped.
+        /// </summary>
+        public NenException? Throttled(Admission admission, TimeSpan? retryAfter, NenException cause)
+        {
+            lock (_gate)
+            {
+                if (_closed != null) return Extended(cause, _closedHow!);
+                TimeSpan now = _clock();
+                _refusedInARow++;
+                _streakStart ??= now;
+                if (admission.Epoch != _epoch)
+                {
+                    // Sent before the current pause began: no new pause, but the server's wish still holds.
+                    if (retryAfter.HasValue && now + retryAfter.Value > _pausedUntil) _pausedUntil = now + retryAfter.Value;
+                    return null;
+                }
+                _episodes++;
+                TimeSpan delay = retryAfter.HasValue ? WithJitter(retryAfter.Value) : Backoff.Delay(_baseDelay, _episodes - 1);
+                TimeSpan spent = now - _streakStart.Value;
+                bool storm = _episodes > _maxEpisodes && _refusedInARow >= _stormSize;
+                bool tooLong = _maxDuration.HasValue && spent + delay > _maxDuration.Value;
+                if (storm || tooLong)
+                {
+                    string how = $"The service refused every request for {spent.TotalSeconds:0.#} s ({_refusedInARow} in a row, {_episodes - 1} pause(s))"
+                        + (retryAfter.HasValue ? $" and asked to wait another {retryAfter.Value.TotalSeconds:0.#} s" : string.Empty)
+                        + ", beyond the retry budget, so this batch stopped sending.";
+                    return TripLocked(CircuitTrip.Refusals, cause, how);
+                }
+                StartProbeLocked(now + delay, afterFailure: false);
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// The request failed ambiguously (5xx, a reset or timeout after it was sent). New requests wait while one
+        /// probes; returns the circuit's reason when this failure was one too many in a row and tripped it, else null.
+        /// </summary>
+        public NenException? Failed(Admission admission, NenException cause)
+        {
+            lock (_gate)
+            {
+                if (_closed != null) return null;
+                _refusedInARow = 0;
+                _episodes = 0;
+                _streakStart = null;
+                if (++_failedInARow >= _failureLimit)
+                {
+                    string how = $"{_failedInARow} requests in a row failed this way with no answer in between: the service is not working, so this batch stopped sending.";
+                    return TripLocked(CircuitTrip.Failures, cause, how);
+                }
+                if (_failureLimit == int.MaxValue) return null; // failures are each caller's own business here
+                if (!_probeNeeded) StartProbeLocked(_pausedUntil, afterFailure: true);
+                else if (admission.Probe && admission.Epoch == _epoch && _probeOut)
+                {
+                    _probeOut = false; // the probe failed too: the next sender probes
+                    Signal();
+                }
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// The service (or the proxy) refused the credentials: 401, 403 or 407. Every request would be refused, so the
+        /// circuit trips at once; returns the reason, which names the credential refused and never shows it.
+        /// </summary>
+        public NenException Refused(NenException cause)
+        {
+            lock (_gate)
+            {
+                if (_closed != null) return _closed;
+                string how = $"The {CredentialNames.Refused(cause.ErrorId)} was refused, so every request would be: this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}";
+                return TripLocked(CircuitTrip.Credentials, cause, how);
+            }
+        }
+
+        /// <summary>The attempt ended without an answer (a cancellation): let another probe.</summary>
+        public void Abandoned(Admission admission)
+        {
+            lock (_gate)
+            {
+                if (admission.Probe && admission.Epoch == _epoch && _probeOut) { _probeOut = false; Signal(); }
+            }
+        }
+
+        /// <summary>Stops all sending for good (a journal that cannot be written, say); waiting senders are told why.</summary>
+        public void Close(NenException reason)
+        {
+            lock (_gate)
+            {
+                if (_closed != null) return;
+                _closedHow = reason.Message;
+                _trip = CircuitTrip.Stopped;
+                _closed = reason;
+                Signal();
+            }
+        }
+
+        private NenException TripLocked(CircuitTrip trip, NenException cause, string how)
+        {
+            _closedHow = how;
+            _trip = trip;
+            _closed = Extended(cause, how);
+            Signal();
+            return _closed;
+        }
+
+        private void StartProbeLocked(TimeSpan pausedUntil, bool afterFailure)
+        {
+            _epoch++;
+            _pausedUntil = pausedUntil;
+            _probeNeeded = true;
+            _probeOut = false;
+            _probeAfterFailure = afterFailure;
+            Signal();
+        }
+
+        private void EndProbeLocked()
+        {
+            _probeNeeded = false;
+            _probeOut = false;
+            _probeAfterFailure = false;
+            Signal();
+        }
+
+        private void Signal()
+        {
+            TaskCompletionSource<bool> old = _changed;
+            _changed = NewSignal();
+            old.TrySetResult(true);
+        }
+
+        private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The refusal that ended a sender's retries, with the reason appended (same id, category and type).</summary>
+        private static NenException Extended(NenException cause, string how) => cause.WithMessage(cause.Message + " " + how);
+
+        /// <summary>Retry-After is a minimum: up to 10% more spreads the clients that were told the same.</summary>
+        private static TimeSpan WithJitter(TimeSpan retryAfter) =>
+            retryAfter + TimeSpan.FromMilliseconds(retryAfter.TotalMilliseconds * 0.1 * Backoff.NextDouble());
+    }
+
+    /// <summary>Permission to send one request through a <see cref="BatchCircuit"/>.</summary>
+    public readonly struct Admission
+    {
+        internal Admission(long epoch, bool probe)
+        {
+            Epoch = epoch;
+            Probe = probe;
+        }
+
+        internal long Epoch { get; }
+        /// <summary>This request tests the water after a pause or a failure; the others wait for its answer.</summary>
+        public bool Probe { get; }
+    }
+}

@@ -1,0 +1,17 @@
+namespace NenAi.Core.Http
+{
+    /// <summary>Why a <see cref="BatchCircuit"/> stopped all sending.</summary>
+    public enum CircuitTrip
+    {
+        /// <summary>Still sending.</summary>
+        None,
+        /// <summary>The service refused every request (429/503, or could not be reached) for longer than the retry budget.</summary>
+        Refusals,
+        /// <summary>Several requests in a row failed ambiguously (5xx, resets, timeouts): the service is not working.</summary>
+        Failures,
+        /// <summary>The service (or the proxy) refused the credentials (401, 403, 407): every request would be refused.</summary>
+        Credentials,
+        /// <summary>The caller stopped sending (a journal that cannot be written, an error that stops the command, a downstream stop).</summary>
+        Stopped,
+    }
+}

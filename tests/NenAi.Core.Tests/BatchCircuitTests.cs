@@ -1,0 +1,219 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using NenAi.Core.Batch;
+using NenAi.Core.Errors;
+using NenAi.Core.Http;
+using NenAi.Core.Journal;
+using NenAi.Core.Models;
+using NenAi.Core.Tests.Infrastructure;
+using NenAi.Emulator;
+using NenAi.TestSupport;
+using Xunit;
+
+namespace NenAi.Core.Tests
+{
+    /// <summary>
+    /// Issue 17: one circuit judges every "the service is not working" signal of a batch: a few ambiguous failures in a
+    /// row, or the first refused credential, stop it; a busy but working service never does.
+    /// </summary>
+    public class BatchCircuitTests
+    {
+        private static readonly NenException ServerError = new NenException(NenErrorIds.ServerError, NenErrorCategory.ResourceUnavailable, "HTTP 500");
+
+        private static BatchCircuit Circuit(int failureLimit = BatchCircuit.DefaultFailureLimit) =>
+            new BatchCircuit(5, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(1), failureLimit: failureLimit);
+
+        [Fact]
+        public async Task AmbiguousFailuresInARowTripItAndAnAnswerInBetweenStartsTheCountAgain()
+        {
+            BatchCircuit circuit = Circuit(failureLimit: 3);
+            var admissions = new List<Admission>();
+            for (int i = 0; i < 4; i++) admissions.Add(await circuit.EnterAsync(CancellationToken.None));
+
+            Assert.Null(circuit.Failed(admissions[0], ServerError));
+            Assert.Null(circuit.Failed(admissions[1], ServerError));
+            circuit.Answered(admissions[2]); // the service still answers: not an outage
+            Assert.Null(circuit.Failed(admissions[3], ServerError));
+            Assert.Equal(CircuitTrip.None, circuit.Trip);
+
+            Admission probe = await circuit.EnterAsync(CancellationToken.None);
+            Assert.True(probe.Probe); // after a failure one request probes while the others wait
+            Assert.Null(circuit.Failed(probe, ServerError));
+            Admission next = await circuit.EnterAsync(CancellationToken.None);
+            NenException? tripped = circuit.Failed(next, ServerError);
+
+            Assert.NotNull(tripped);
+            Assert.Equal(CircuitTrip.Failures, circuit.Trip);
+            Assert.True(circuit.TrippedByService);
+            Assert.Equal(NenErrorIds.ServerError, circuit.ClosedBecause!.ErrorId);
+            Assert.Contains("in a row", circuit.ClosedBecause.Message);
+            var ex = await Assert.ThrowsAsync<NenNotSentException>(() => circuit.EnterAsync(CancellationToken.None));
+            Assert.Contains("Nothing was started", ex.Message);
+        }
+
+        [Fact]
+        public async Task WhileAProbeIsOutAfterAFailureTheOthersWaitForItsAnswer()
+        {
+            BatchCircuit circuit = Circuit();
+            Admission first = await circuit.EnterAsync(CancellationToken.None);
+            circuit.Failed(first, ServerError);
+            Admission probe = await circuit.EnterAsync(CancellationToken.None);
+            Task<Admission> waiting = circuit.EnterAsync(CancellationToken.None);
+
+            await Task.Delay(50);
+            Assert.False(waiting.IsCompleted);
+            circuit.Answered(probe);
+            Admission released = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.False(released.Probe);
+        }
+
+        [Theory]
+        [InlineData(NenErrorIds.Unauthorized, "API key")]
+        [InlineData(NenErrorIds.InvalidSignature, "signing key")]
+        [InlineData(NenErrorIds.InvalidTimestamp, "clock")]
+        [InlineData(NenErrorIds.ProxyAuthenticationRequired, "proxy credentials")]
+        public async Task ARefusedCredentialTripsItAtOnceAndSaysWhichWithoutShowingIt(string errorId, string named)
+        {
+            BatchCircuit circuit = BatchCircuit.PauseOnly(new Configuration.NenClientOptions()); // even a waiter's circuit
+            NenException reason = circuit.Refused(new NenException(errorId, NenErrorCategory.AuthenticationError, "HTTP 401"));
+
+            Assert.Equal(CircuitTrip.Credentials, circuit.Trip);
+            Assert.Equal(errorId, reason.ErrorId);
+            Assert.Contains(named, reason.Message);
+            await Assert.ThrowsAsync<NenNotSentException>(() => circuit.EnterAsync(CancellationToken.None));
+        }
+
+        [Fact]
+        public async Task AWaitersCircuitNeverTripsOnFailures()
+        {
+            BatchCircuit circuit = BatchCircuit.PauseOnly(new Configuration.NenClientOptions());
+            for (int i = 0; i < 50; i++) Assert.Null(circuit.Failed(await circuit.EnterAsync(CancellationToken.None), ServerError));
+            Assert.Equal(CircuitTrip.None, circuit.Trip);
+        }
+
+        [Fact]
+        public async Task AnOutageStopsABatchWithinTheRequestsOnTheWireAndOneProbe()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { Rate500 = 1, ApplyTo = "post", LatencyMs = 20 });
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 8);
+            var outcomes = new List<SubmissionOutcome>();
+            await foreach (var o in submitter.SubmitAllAsync(Enumerable.Range(0, 200).Select(i => Requests.Echo("row" + i)))) outcomes.Add(o);
+
+            Assert.Equal(200, outcomes.Count);
+            Assert.InRange(emu.State.PostRuns, BatchCircuit.DefaultFailureLimit, 8 + 1);
+            Assert.Equal(emu.State.PostRuns, outcomes.Count(o => o.Status == SubmissionStatus.OutcomeUnknown)); // only the rows sent
+            Assert.All(outcomes.Where(o => o.Status != SubmissionStatus.OutcomeUnknown), o => Assert.IsType<NenNotSentException>(o.Error));
+            Assert.Equal(CircuitTrip.Failures, submitter.Circuit.Trip);
+        }
+
+        [Fact]
+        public async Task ARefusedKeySendsAtMostTheRequestsOnTheWire()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { ApplyTo = "post", LatencyMs = 20 });
+            using var submitter = new BatchSubmitter(emu.Client(apiKey: "not-a-key"), maxConcurrency: 8);
+            var outcomes = new List<SubmissionOutcome>();
+            await foreach (var o in submitter.SubmitAllAsync(Enumerable.Range(0, 500).Select(i => Requests.Echo("row" + i)))) outcomes.Add(o);
+
+            Assert.Equal(500, outcomes.Count);
+            Assert.InRange(emu.State.PostRuns, 1, 8);
+            Assert.Empty(emu.State.Ledger);
+            Assert.Equal(CircuitTrip.Credentials, submitter.Circuit.Trip);
+            Assert.All(outcomes, o => Assert.True(o.Error is NenNotSentException || o.Error!.ErrorId == NenErrorIds.Unauthorized, o.ToString()));
+        }
+
+        [Fact]
+        public async Task ABusyServiceWithSomeAmbiguousFailuresNeverTripsIt()
+        {
+            // One ambiguous failure in ten, seeded: no five in a row, so the whole batch is sent.
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { Rate500AfterAccept = 0.1, ApplyTo = "post", Seed = 17 });
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 8);
+            int count = 0;
+            await foreach (var _ in submitter.SubmitAllAsync(Enumerable.Range(0, 300).Select(i => Requests.Echo("row" + i)))) count++;
+
+            Assert.Equal(300, count);
+            Assert.Equal(300, emu.State.PostRuns);
+            Assert.Equal(CircuitTrip.None, submitter.Circuit.Trip);
+        }
+
+        [Fact]
+        public async Task StoppingAtTheFirstFailureSendsAtMostTheLimitMinusOneRowsAfterIt()
+        {
+            // Row 2 is refused (422); every answer takes 50 ms, so the rows around it answer at the same moment.
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { LatencyMs = 50, ApplyTo = "post" });
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 8) { StopAtFirstFailure = true };
+            IEnumerable<RunRequest> Rows()
+            {
+                for (int i = 1; i <= 50; i++)
+                {
+                    RunRequest r = Requests.Echo("row" + i);
+                    if (i == 2) r.Parameters.Add(new KeyValuePair<string, object?>("COUNT", "not a number"));
+                    yield return r;
+                }
+            }
+            var outcomes = new List<SubmissionOutcome>();
+            await foreach (var o in submitter.SubmitAllAsync(Rows())) outcomes.Add(o);
+
+            Assert.Equal(50, outcomes.Count);
+            Assert.InRange(emu.State.Ledger.Count, 1, 8);
+            Assert.InRange(emu.State.PostRuns, 2, 9); // row 2 and at most 7 after it, plus row 1
+            Assert.Equal(NenErrorIds.InvalidWorkflowParams, Assert.Single(outcomes, o => o.Status == SubmissionStatus.Failed && !(o.Error is NenNotSentException)).Error!.ErrorId);
+            Assert.Equal(CircuitTrip.Stopped, submitter.Circuit.Trip);
+        }
+
+        [Fact]
+        public void TheTallyCountsWhatStoppedTheBatchForItsOneErrorAndShowsTheRest()
+        {
+            BatchCircuit circuit = Circuit();
+            var tally = new BatchTally();
+            var unauthorized = new NenException(NenErrorIds.Unauthorized, NenErrorCategory.AuthenticationError, "HTTP 401");
+            var refusedRow = new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Failed, null, unauthorized);
+            var badRow = new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Failed, null, new NenException(NenErrorIds.InvalidWorkflowParams, NenErrorCategory.InvalidData, "HTTP 422"));
+
+            Assert.Equal(OutcomeShown.Error, tally.Count(refusedRow, circuit)); // before the circuit trips, a row's own error
+            circuit.Refused(unauthorized);
+            Assert.Equal(OutcomeShown.Counted, tally.Count(refusedRow, circuit));
+            Assert.Equal(OutcomeShown.Counted, tally.Count(new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Failed, null, NenNotSentException.GateClosed(unauthorized)), circuit));
+            Assert.Equal(OutcomeShown.Error, tally.Count(badRow, circuit)); // another failure is still its row's own
+            Assert.Equal(OutcomeShown.Run, tally.Count(new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Accepted, new RunAccepted("m", TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), null), circuit));
+
+            Assert.Equal((1, 2, 2), (tally.Accepted, tally.NotSent, tally.Failed));
+            Assert.Contains("2 not sent", tally.ServiceStopped(journaled: true));
+            Assert.Contains("-JournalPath", tally.ServiceStopped(journaled: true));
+            Assert.Null(BatchTally.NotWritten(Array.Empty<string>(), Array.Empty<string>(), journaled: false));
+            Assert.Contains("m1, m2", BatchTally.NotWritten(new[] { "m1", "m2" }, Array.Empty<string>(), journaled: false));
+        }
+
+        [Fact]
+        public async Task RowsNotSentBecauseTheBatchStoppedAreNotJournaledSoTheReRunSendsThem()
+        {
+            string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "nenai-circuit-" + Guid.NewGuid().ToString("N") + ".jsonl");
+            try
+            {
+                await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { LatencyMs = 20, ApplyTo = "post" });
+                using (var journal = RunJournal.Open(path))
+                using (var submitter = new BatchSubmitter(emu.Client(apiKey: "not-a-key"), maxConcurrency: 4, journal))
+                {
+                    await foreach (var _ in submitter.SubmitAllAsync(Enumerable.Range(1, 40).Select(i => Requests.KeyedEcho(i, batchId: journal.BatchId)))) { }
+                }
+                using (var journal = RunJournal.Open(path))
+                using (var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 4, journal))
+                {
+                    Assert.InRange(journal.Count, 1, 4); // the refused ones, journaled as failed; the rest not at all
+                    Assert.All(Enumerable.Range(1, 40), i => Assert.Equal(JournalDecision.Submit, journal.Decide(Requests.KeyedEcho(i).RowKey!, false)));
+                    int accepted = 0;
+                    await foreach (var o in submitter.SubmitAllAsync(Enumerable.Range(1, 40).Select(i => Requests.KeyedEcho(i, batchId: journal.BatchId))))
+                        if (o.Status == SubmissionStatus.Accepted) accepted++;
+                    Assert.Equal(40, accepted);
+                }
+                Assert.Equal(40, emu.State.Ledger.Count);
+            }
+            finally
+            {
+                System.IO.File.Delete(path);
+            }
+        }
+    }
+}
