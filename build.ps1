@@ -101,7 +101,7 @@ function Invoke-TestTask {
     Invoke-PackageTask -AlreadyBuilt
     if (Test-Path -LiteralPath $testResults) { Remove-Item -LiteralPath $testResults -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $testResults
-    Get-ChildItem -Path (Join-Path $root 'tests/*/TestResults') -Filter 'results.trx' -ErrorAction SilentlyContinue | Remove-Item -Force
+    Get-ChildItem -Path (Join-Path $root 'tests/*/TestResults/results.trx') -ErrorAction SilentlyContinue | Remove-Item -Force
     $failures = [System.Collections.Generic.List[string]]::new()
 
     # 1. xunit: the protocol core, and the cmdlets in a hosted PowerShell engine (a hung test fails the run).
@@ -124,7 +124,7 @@ function Invoke-TestTask {
 
 <# One line from the result files: xunit (core, hosted engine) and Pester counts. #>
 function Get-TestSummary {
-    $parts = @(foreach ($trx in Get-ChildItem -Path (Join-Path $root 'tests/*/TestResults') -Filter 'results.trx' -ErrorAction SilentlyContinue) {
+    $parts = @(foreach ($trx in Get-ChildItem -Path (Join-Path $root 'tests/*/TestResults/results.trx') -ErrorAction SilentlyContinue) {
         [xml] $doc = Get-Content -LiteralPath $trx.FullName -Raw
         $counters = $doc.TestRun.ResultSummary.Counters
         '{0}: {1} passed, {2} failed' -f $trx.Directory.Parent.Name, $counters.passed, $counters.failed

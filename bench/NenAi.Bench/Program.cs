@@ -23,8 +23,8 @@ bool core = only != null || !settings.Quick;
 // Memory first, so its baseline is the idle client rather than what the throughput arms left behind; the
 // hosted memory row runs in a fresh process of its own (unless asked for alone, which is a fresh process).
 if (Runs("memory") && core) await Timed(() => MemoryBenchmark.CoreAsync(settings, emulator, client));
-if (only == "hosted-memory") await Timed(() => MemoryBenchmark.HostedAsync(settings, emulator));
-else if (only is null && !MemoryBenchmark.HostedInChildProcess(args)) Report.Missed.Add("6 (hosted memory)");
+if (only == "hosted-memory" && child) await Timed(() => MemoryBenchmark.HostedAsync(settings, emulator));
+else if ((only is null || only == "hosted-memory") && !MemoryBenchmark.HostedInChildProcess(args)) Report.Missed.Add("6 (hosted memory)");
 if (Runs("submit")) await Timed(() => SubmissionBenchmark.RunAsync(settings, emulator, client));
 if (Runs("progress")) await Timed(() => ProgressBenchmark.RunAsync(settings, emulator));
 if (Runs("wait") && core) await Timed(() => WaitBenchmark.CoreAsync(settings, emulator, client));

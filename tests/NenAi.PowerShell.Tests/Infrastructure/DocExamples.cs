@@ -46,7 +46,8 @@ namespace NenAi.PowerShell.Tests.Infrastructure
             {
                 if (!readme[i].StartsWith("<!-- example", StringComparison.Ordinal)) continue;
                 string heading = readme.Take(i).LastOrDefault(l => Regex.IsMatch(l, "^#{2,3} "))?.TrimStart('#', ' ') ?? "Overview";
-                examples.Add(new Example("README", heading, FencedBlock(readme, i + 1)));
+                int earlier = examples.Count(e => e.Source == "README" && (e.Title == heading || e.Title.StartsWith(heading + " (", StringComparison.Ordinal)));
+                examples.Add(new Example("README", earlier == 0 ? heading : $"{heading} ({earlier + 1})", FencedBlock(readme, i + 1)));
             }
             return examples;
         }
