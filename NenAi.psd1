@@ -1,6 +1,6 @@
 @{
     RootModule           = 'NenAi.psm1'
-    ModuleVersion        = '0.1.0'
+    ModuleVersion        = '0.2.0'
     GUID                 = '6c0d7b8e-2f4a-4f3e-9a61-0e5b1d7c9a42'
     Author               = 'NenAi contributors'
     CompanyName          = 'NenAi'
@@ -17,9 +17,15 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Nen', 'NenAI', 'Automation', 'Workflow', 'API', 'REST', 'HMAC', 'Webhook', 'Batch', 'CSV', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            LicenseUri   = 'https://opensource.org/licenses/MIT'   # the MIT License; the module folder carries its LICENSE
             ProjectUri   = 'https://docs.getnen.ai'
-            ReleaseNotes = 'First release: Start-NenRun, Wait-NenRun, Get-NenRun, Get-NenRunResult, Test-NenWebhookSignature.'
+            # The latest entry of CHANGELOG.md (a test keeps them the same).
+            ReleaseNotes = @'
+- Install by name: `build.ps1 -Task Package` writes a .nupkg that `Install-PSResource` installs; the zip's top folder is NenAi.
+- A batch tells the truth: an outage, a refused key or an unreachable service stops the batch with one error; `-ErrorAction Stop` sends nothing more; a downstream `Select-Object -First` ends the batch cleanly; nested values are sent as JSON or refused per row.
+- Windows Server as it is: TLS 1.3 only where .NET Framework and Windows have it, a clear message on .NET Framework older than 4.7.2 or PowerShell 7 older than 7.4, a loader that works in Constrained Language, proxy credentials never process-wide, no Expect: 100-continue, paths checked against the 5.1 limit, case-insensitive result names, ASCII-only messages.
+- Downloads keep their working files in a .nenai folder apart from every result name; a full disk is an error at once.
+'@
         }
     }
 }

@@ -37,7 +37,8 @@ namespace NenAi.PowerShell.Tests
 
             PsResult r = plain.Run("Import-Module $manifest; Remove-Module NenAi; Import-Module $manifest -PassThru | ForEach-Object { $_.Name; $_.Version.ToString() }; (Get-Command -Module NenAi).Count").AssertClean();
 
-            Assert.Equal(new object[] { "NenAi", "0.1.0", Cmdlets.Length }, r.BaseOutput.ToArray());
+            string version = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(PsSession.Manifest), @"ModuleVersion\s*=\s*'([0-9.]+)'").Groups[1].Value;
+            Assert.Equal(new object[] { "NenAi", version, Cmdlets.Length }, r.BaseOutput.ToArray());
         }
 
         [Fact]

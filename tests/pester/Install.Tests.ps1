@@ -48,6 +48,7 @@ Describe 'The package' {
         $files | Should -Contain 'bin/net472/NenAi.dll'
         $files | Should -Contain 'bin/net8.0/NenAi.dll'
         $files | Should -Contain 'en-US/NenAi.dll-Help.xml'
+        $files | Should -Contain 'LICENSE'
     }
 
     It 'comes as a zip whose top folder is NenAi' {
