@@ -37,7 +37,7 @@ namespace NenAi.PowerShell.Tests
 
             PsResult r = plain.Run("Import-Module $manifest; Remove-Module NenAi; Import-Module $manifest -PassThru | ForEach-Object { $_.Name; $_.Version.ToString() }; (Get-Command -Module NenAi).Count").AssertClean();
 
-            string version = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(PsSession.Manifest), @"ModuleVersion\s*=\s*'([0-9.]+)'").Groups[1].Value;
+            string version = System.Text.RegularExpressions.Regex.Match(System.IO.File.ReadAllText(PsSession.Manifest), @"ModuleVersion\s*=\s*'([0-9.]+)'").Groups[1].Value;
             Assert.Equal(new object[] { "NenAi", version, Cmdlets.Length }, r.BaseOutput.ToArray());
         }
 
