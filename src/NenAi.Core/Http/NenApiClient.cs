@@ -96,14 +96,14 @@ namespace NenAi.Core.Http
                     int code = (int)response.StatusCode;
                     if (code == 429 || code == 503)
                     {
-                        throttle = ApiErrorMapper.Map(response.StatusCode, text, RetryAfter.Read(response, _clock()), "Starting the run", scrubber);
+                        throttle = ApiErrorMapper.Map(response.StatusCode, text, RetryAfter.Read(response, _clock()), "Starting the run", scrubber, Options.BaseUri);
                     }
                     else
                     {
                         gate.Answered(admission);
                         settled = true;
                         if (code >= 200 && code < 300) return ParseAccepted(text, request);
-                        NenException failure = ApiErrorMapper.Map(response.StatusCode, text, RetryAfter.Read(response, _clock()), "Starting the run", scrubber);
+                        NenException failure = ApiErrorMapper.Map(response.StatusCode, text, RetryAfter.Read(response, _clock()), "Starting the run", scrubber, Options.BaseUri);
                         if (code >= 500)
                         {
                             throw new NenOutcomeUnknownException(
@@ -174,7 +174,7 @@ namespace NenAi.Core.Http
                     TimeSpan? retryAfter = RetryAfter.Read(response, _clock());
                     if (code == 429 || code == 503)
                     {
-                        failure = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, $"Getting run {id}", _keys);
+                        failure = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, $"Getting run {id}", _keys, Options.BaseUri);
                         settled = true;
                         NenException? stop = gate.Throttled(admission, retryAfter, failure);
                         if (stop != null) throw stop;
@@ -184,7 +184,7 @@ namespace NenAi.Core.Http
                     gate.Answered(admission);
                     settled = true;
                     if (response.IsSuccessStatusCode) return ParseStatus(text, id, retryAfter, response.StatusCode);
-                    failure = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, $"Getting run {id}", _keys);
+                    failure = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, $"Getting run {id}", _keys, Options.BaseUri);
                     if (!failure.IsTransient) throw failure;
                 }
                 catch (NenTransportException ex) when (!settled && ex.ProvablyNotSent && !cancellationToken.IsCancellationRequested)
