@@ -11,7 +11,7 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('NenAi.Format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature')
+    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature', 'Connect-NenService', 'Get-NenConnection', 'Disconnect-NenService')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
@@ -19,7 +19,7 @@
             Tags         = @('Nen', 'NenAI', 'Automation', 'Workflow', 'API', 'REST', 'HMAC', 'Webhook', 'Batch', 'CSV', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://docs.getnen.ai'
-            ReleaseNotes = 'First release: Start-NenRun, Wait-NenRun, Get-NenRun, Get-NenRunResult, Test-NenWebhookSignature.'
+            ReleaseNotes = 'First release: Start-NenRun, Wait-NenRun, Get-NenRun, Get-NenRunResult, Test-NenWebhookSignature; Connect-NenService, Get-NenConnection and Disconnect-NenService keep credentials for a session. -RequestTimeoutSec is the per-request limit on every networked cmdlet; -TimeoutSec on Start-NenRun and Get-NenRunResult (its old name there) still works in this release, with a deprecation warning, and will be removed.'
         }
     }
 }
