@@ -61,7 +61,7 @@ namespace NenAi.PowerShell.Tests
 
             PsResult r = Run(@"
                 $ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null
-                function Get-Secret { param([string] $Name) [System.Net.NetworkCredential]::new('', $(if ($Name -eq 'NenApiKey') { 'nen-demo-api-key' } else { 'correct horse battery staple' })).SecurePassword }
+                function Get-Secret { param([string] $Name) [System.Net.NetworkCredential]::new('', $(switch ($Name) { 'NenApiKey' { 'nen-demo-api-key' } 'NenSigningKey' { 'nen-demo-signing-key' } default { 'correct horse battery staple' } })).SecurePassword }
                 " + code);
 
             Assert.Null(r.Terminating);
