@@ -11,7 +11,7 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('NenAi.Format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature')
+    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature', 'Connect-NenService', 'Get-NenConnection', 'Disconnect-NenService')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
@@ -25,6 +25,10 @@
 - A batch tells the truth: an outage, a refused key or an unreachable service stops the batch with one error; `-ErrorAction Stop` sends nothing more; a downstream `Select-Object -First` ends the batch cleanly; nested values are sent as JSON or refused per row.
 - Windows Server as it is: TLS 1.3 only where .NET Framework and Windows have it, a clear message on .NET Framework older than 4.7.2 or PowerShell 7 older than 7.4, a loader that works in Constrained Language, proxy credentials never process-wide, no Expect: 100-continue, paths checked against the 5.1 limit, case-insensitive result names, ASCII-only messages.
 - Downloads keep their working files in a .nenai folder apart from every result name; a full disk is an error at once.
+- Credentials once per session: Connect-NenService (keys as SecureString, PSCredential or a SecretManagement secret name), Get-NenConnection (shows where each setting comes from, never a secret), Disconnect-NenService.
+- One vocabulary: -RequestTimeoutSec is the per-request limit on every networked cmdlet; -TimeoutSec is only Wait-NenRun's whole-wait limit (on Start-NenRun and Get-NenRunResult it still works in this release, with a deprecation warning, and will be removed).
+- Get-NenRunResult writes flat NenAi.ResultFile objects (ten readable columns in Export-Csv, RowKey included) that pipe to Get-Item, Copy-Item and Remove-Item; every default table fits 80 columns with the row key and the full status.
+- about_NenAi reads as plain text in Get-Help; a base URL whose path is wrong gets an error that says so (NenEndpointNotFound).
 '@
         }
     }

@@ -4,7 +4,7 @@ using System.Linq;
 using NenAi.HelpGen;
 
 // NenAi.HelpGen <docs folder> <output folder>: writes NenAi.dll-Help.xml from every cmdlet markdown file and
-// each about_*.md as the about_*.help.txt PowerShell's Get-Help reads.
+// each about_*.md as the plain-text about_*.help.txt PowerShell's Get-Help reads (AboutTopicWriter).
 if (args.Length != 2)
 {
     Console.Error.WriteLine("usage: NenAi.HelpGen <docs/en-US> <output folder>");
@@ -17,6 +17,6 @@ Directory.CreateDirectory(args[1]);
 string target = Path.Combine(args[1], "NenAi.dll-Help.xml");
 File.WriteAllText(target, MamlWriter.Write(commands));
 foreach (string about in markdown.Where(IsAbout))
-    File.Copy(about, Path.Combine(args[1], Path.GetFileNameWithoutExtension(about) + ".help.txt"), overwrite: true);
+    File.WriteAllText(Path.Combine(args[1], Path.GetFileNameWithoutExtension(about) + ".help.txt"), AboutTopicWriter.Write(File.ReadAllText(about)));
 Console.WriteLine($"Wrote {target} ({commands.Count} commands, {commands.Sum(c => c.Parameters.Count)} parameters) and {markdown.Count(IsAbout)} about topic(s).");
 return 0;

@@ -56,6 +56,32 @@ namespace NenAi
             return Checked(IdText(id) ?? throw NotARun(Describe(value)), input!);
         }
 
+        /// <summary>
+        /// The -KeyProperty value of the row behind a run that came in as <paramref name="input"/>: a NenAi.Run's, a
+        /// NenAi.RunStatus's, or a RowKey column of runs or result files saved to CSV and read back; else null.
+        /// </summary>
+        public static string? RowKeyOf(object? input)
+        {
+            object? value = input is PSObject ps ? ps.BaseObject : input;
+            switch (value)
+            {
+                case null: return null;
+                case Run run: return Core.Rows.RowKey.ValueOf(run.RowKey);
+                case RunStatus status: return status.RowKey;
+                case ResultFile file: return file.RowKey;
+                case string _: return null;
+                case IDictionary map: return Core.Rows.RowKey.ValueOf(map["RowKey"] as string);
+            }
+            try
+            {
+                return Core.Rows.RowKey.ValueOf(PSObject.AsPSObject(input!).Properties["RowKey"]?.Value as string);
+            }
+            catch (System.Exception ex) when (ex is GetValueException || ex is ExtendedTypeSystemException)
+            {
+                return null;
+            }
+        }
+
         /// <summary>A message id as a string: a string (wrapped or not) or a GUID; anything else is none.</summary>
         private static string? IdText(object? id)
         {

@@ -16,6 +16,8 @@ namespace NenAi
 
         internal CoreStatus Core { get; }
         public string MessageId => Core.MessageId;
+        /// <summary>The -KeyProperty value of the input row that started the run, when it had one.</summary>
+        public string? RowKey => RunInput.RowKeyOf(InputObject);
         public string? WorkflowId => Core.WorkflowId;
         /// <summary>The server's status string (success, failed, processing, …).</summary>
         public string Status => Core.Status;

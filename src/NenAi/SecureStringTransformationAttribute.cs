@@ -29,7 +29,8 @@ namespace NenAi
             return ToSecureString(value);
         }
 
-        private static SecureString? ToSecureString(object? inputData)
+        /// <summary>One secret as a SecureString (null stays null); anything but a SecureString or PSCredential is refused.</summary>
+        internal static SecureString? ToSecureString(object? inputData)
         {
             object? value = inputData is PSObject ps ? ps.BaseObject : inputData;
             switch (value)

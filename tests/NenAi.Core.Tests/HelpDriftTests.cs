@@ -13,7 +13,7 @@ namespace NenAi.Core.Tests
     public class HelpDriftTests
     {
         private static readonly string Docs = Path.Combine(CmdletMetadata.RepoRoot, "docs", "en-US");
-        private static readonly string[] Exported = { "Start-NenRun", "Wait-NenRun", "Get-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature" };
+        private static readonly string[] Exported = { "Start-NenRun", "Wait-NenRun", "Get-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Connect-NenService", "Get-NenConnection", "Disconnect-NenService" };
 
         public static IEnumerable<object[]> Cmdlets() => Exported.Select(n => new object[] { n });
 
@@ -23,7 +23,7 @@ namespace NenAi.Core.Tests
             var declared = CmdletMetadata.Load().Select(c => c.Name).OrderBy(n => n);
             Assert.Equal(Exported.OrderBy(n => n), declared);
             string manifest = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "NenAi.psd1"));
-            Assert.Contains("CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature')", manifest);
+            Assert.Contains("CmdletsToExport      = @('" + string.Join("', '", Exported) + "')", manifest);
         }
 
         [Theory]
@@ -68,7 +68,7 @@ namespace NenAi.Core.Tests
         public void TheAboutTopicCoversWhatASysadminNeeds()
         {
             string about = File.ReadAllText(Path.Combine(Docs, "about_NenAi.md"));
-            foreach (string section in new[] { "## CONFIGURATION", "## SECRETS", "## BATCHES", "## JOURNALS", "## ERRORS", "## THE EMULATOR" })
+            foreach (string section in new[] { "## CONFIGURATION", "## SECRETS", "## SESSIONS", "## BATCHES", "## JOURNALS", "## ERRORS", "## THE EMULATOR" })
                 Assert.Contains(section, about);
         }
 

@@ -182,7 +182,7 @@ namespace NenAi.PowerShell.Tests
             PSObject status = Run("$rows | Start-NenRun -WorkflowId $filesWf | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("rows", CsvRows.Numbered(1))).AssertClean().Output.Single();
             State.Faults.Script(new ScriptedFault { Kind = "stall-download", Route = "GET /files", Count = Forever });
 
-            PsResult r = Run("$status | Get-NenRunResult -Destination $TestDrive -TimeoutSec 3 -MaximumRetryCount 0", ("status", status));
+            PsResult r = Run("$status | Get-NenRunResult -Destination $TestDrive -RequestTimeoutSec 3 -MaximumRetryCount 0", ("status", status));
 
             _output.WriteLine($"stalled download: {r.Errors.Count} error(s) after {r.Elapsed.TotalSeconds:0.0} s");
             Assert.Equal(3, r.Errors.Count); // each of the three files stalls

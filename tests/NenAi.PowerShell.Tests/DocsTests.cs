@@ -62,7 +62,7 @@ namespace NenAi.PowerShell.Tests
 
             PsResult r = Run(@"
                 $ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null
-                function Get-Secret { param([string] $Name) [System.Net.NetworkCredential]::new('', $(if ($Name -eq 'NenApiKey') { 'nen-demo-api-key' } else { 'correct horse battery staple' })).SecurePassword }
+                function Get-Secret { param([string] $Name) [System.Net.NetworkCredential]::new('', $(switch ($Name) { 'NenApiKey' { 'nen-demo-api-key' } 'NenSigningKey' { 'nen-demo-signing-key' } default { 'correct horse battery staple' } })).SecurePassword }
                 " + code);
 
             Assert.Null(r.Terminating);
@@ -142,10 +142,11 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal("NenRunFailed,NenAi.Commands.GetNenRunResultCommand", failed.FullyQualifiedErrorId);
             Assert.Contains("Customer not found in the ERP", failed.Exception.Message);
             Assert.Single(r.Errors); // shown to the user as the error it is
-            var files = ((object[])PsResult.Prop(demo, "Files")!).Select(f => (FileInfo)PSObject.AsPSObject(f).BaseObject).ToList();
+            var files = ((object[])PsResult.Prop(demo, "Files")!).Select(PSObject.AsPSObject).ToList();
             Assert.Equal(6, files.Count); // assets.zip and invoice.txt for each of the three good rows
-            Assert.Equal(3, files.Select(f => f.Directory!.Name).Distinct().Count());
-            Assert.All(files, f => Assert.True(f.Exists));
+            Assert.All(files, f => Assert.Equal("NenAi.ResultFile", f.TypeNames[0]));
+            Assert.Equal(3, files.Select(f => PsResult.Prop(f, "MessageId")).Distinct().Count());
+            Assert.All(files, f => Assert.True(File.Exists((string)PsResult.Prop(f, "FullName")!)));
         }
     }
 

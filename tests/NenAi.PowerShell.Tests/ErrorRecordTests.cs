@@ -131,7 +131,7 @@ namespace NenAi.PowerShell.Tests
             var rows = CsvRows.Parse($"WorkflowId,NAME\n{TestEmulator.EchoWorkflow},a\n{TestEmulator.EchoWorkflow},b\nnot-a-guid,bad\n{TestEmulator.EchoWorkflow},c");
             Func<bool> onTheWire = () => Eventually.True(() => State.RequestsInFlight >= 2, TimeSpan.FromSeconds(30));
 
-            PsResult r = Run("$rows | ForEach-Object { if ($_.NAME -eq 'bad') { $null = $onTheWire.Invoke() }; $_ } | Start-NenRun -TimeoutSec 1 -MaximumRetryCount 0 -ErrorAction Stop",
+            PsResult r = Run("$rows | ForEach-Object { if ($_.NAME -eq 'bad') { $null = $onTheWire.Invoke() }; $_ } | Start-NenRun -RequestTimeoutSec 1 -MaximumRetryCount 0 -ErrorAction Stop",
                 ("rows", rows), ("onTheWire", onTheWire));
 
             Assert.Equal("NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);

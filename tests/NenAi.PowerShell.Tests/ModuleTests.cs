@@ -7,7 +7,7 @@ namespace NenAi.PowerShell.Tests
     /// <summary>The module as a module: import and re-import, exports, help.</summary>
     public class ModuleTests : HostedTest
     {
-        public static readonly string[] Cmdlets = { "Get-NenRun", "Get-NenRunResult", "Start-NenRun", "Test-NenWebhookSignature", "Wait-NenRun" };
+        public static readonly string[] Cmdlets = { "Connect-NenService", "Disconnect-NenService", "Get-NenConnection", "Get-NenRun", "Get-NenRunResult", "Start-NenRun", "Test-NenWebhookSignature", "Wait-NenRun" };
 
         public static TheoryData<string> EachCmdlet() => new(Cmdlets);
 
@@ -73,7 +73,7 @@ namespace NenAi.PowerShell.Tests
                 [pscustomobject]@{
                     Synopsis = $help.Synopsis
                     Examples = @($help.Examples.Example).Count
-                    Documented = @($help.Parameters.Parameter.Name)
+                    Documented = @($help.Parameters.Parameter.Name | Where-Object { $_ })   # none for a cmdlet without parameters
                     Declared = @((Get-Command $name).Parameters.Keys | Where-Object { $_ -notin $common })
                     Description = ($help.Description.Text -join ' ')
                 }", ("name", cmdlet)).AssertClean();
@@ -97,6 +97,18 @@ namespace NenAi.PowerShell.Tests
             string text = string.Join("\n", r.BaseOutput);
             Assert.Contains("NenMissingApiKey", text);
             Assert.Contains("JOURNALS", text);
+        }
+
+        [Fact]
+        public void GetHelpAboutNenAiPrintsPlainTextLikeTheBuiltInTopics()
+        {
+            PsResult r = Run("Get-Help about_NenAi | Out-String -Width 120; (Get-Help about_* | Where-Object Name -EQ about_NenAi).Synopsis").AssertClean();
+
+            string[] lines = ((string)r.BaseOutput.First()).Replace("\r\n", "\n").Split('\n');
+            Assert.Equal(new[] { "TOPIC", "    about_NenAi", "", "SHORT DESCRIPTION", "    Drive the Nen workflow-automation API from PowerShell.", "", "LONG DESCRIPTION" }, lines.SkipWhile(l => l.Length == 0).Take(7));
+            Assert.DoesNotContain(lines, l => l.StartsWith("#", System.StringComparison.Ordinal) || l.Contains('`') || l.Contains("**"));
+            Assert.Contains("SESSIONS", lines);
+            Assert.Equal("Drive the Nen workflow-automation API from PowerShell.", r.BaseOutput.Last());
         }
     }
 }

@@ -42,9 +42,10 @@ namespace NenAi.PowerShell.Tests
             {
                 Assert.Equal("NenAi.ResultFile", file.TypeNames[0]);
                 Assert.Equal(messageId, PsResult.Prop(file, "MessageId"));
-                var info = Assert.IsType<FileInfo>(file.BaseObject);
-                Assert.Equal(Path.Combine(TestDrive, messageId, info.Name), info.FullName);
-                Assert.True(info.Exists && info.Length > 0);
+                string fullName = (string)PsResult.Prop(file, "FullName")!;
+                Assert.Equal(Path.Combine(TestDrive, messageId, (string)PsResult.Prop(file, "Name")!), fullName);
+                Assert.True((long)PsResult.Prop(file, "Length")! > 0);
+                Assert.Equal(new FileInfo(fullName).Length, PsResult.Prop(file, "Length"));
             }
             Assert.Contains("report for " + messageId, File.ReadAllText(Path.Combine(TestDrive, messageId, "report.txt")));
         }

@@ -47,17 +47,17 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Theory]
-        [InlineData("Start-NenRun", "TimeoutSec")]
-        [InlineData("Wait-NenRun", "RequestTimeoutSec")]
-        [InlineData("Get-NenRun", "RequestTimeoutSec")]
-        [InlineData("Get-NenRunResult", "TimeoutSec")]
-        public void EveryNetworkedCmdletTakesTheConnectionParametersAndARequestTimeout(string cmdlet, string timeout)
+        [InlineData("Start-NenRun")]
+        [InlineData("Wait-NenRun")]
+        [InlineData("Get-NenRun")]
+        [InlineData("Get-NenRunResult")]
+        public void EveryNetworkedCmdletTakesTheConnectionParametersAndARequestTimeout(string cmdlet)
         {
             // "Every networked cmdlet takes -BaseUri, -ApiKey, -SigningKey, -Proxy, -ProxyCredential, -NoProxy, -MaximumRetryCount and a request timeout"
             PsResult r = Run("(Get-Command $name).Parameters.Keys", ("name", cmdlet)).AssertClean();
 
             var parameters = r.BaseOutput.Cast<string>().ToHashSet();
-            foreach (string p in new[] { "BaseUri", "ApiKey", "SigningKey", "Proxy", "ProxyCredential", "NoProxy", "MaximumRetryCount", "AllowInsecureHttp", timeout })
+            foreach (string p in new[] { "BaseUri", "ApiKey", "SigningKey", "Proxy", "ProxyCredential", "NoProxy", "MaximumRetryCount", "AllowInsecureHttp", "RequestTimeoutSec" })
                 Assert.Contains(p, parameters);
         }
 

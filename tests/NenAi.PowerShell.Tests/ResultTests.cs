@@ -86,7 +86,7 @@ namespace NenAi.PowerShell.Tests
 
             PsResult r = Run("$ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null; $status | Get-NenRunResult", ("status", status)).AssertClean();
 
-            Assert.All(r.Output, f => Assert.StartsWith(TestDrive, ((FileInfo)f.BaseObject).FullName));
+            Assert.All(r.Output, f => Assert.StartsWith(TestDrive, (string)PsResult.Prop(f, "FullName")!));
         }
     }
 

@@ -72,7 +72,7 @@ namespace NenAi.PowerShell.Tests
 
             r.Errors.AddRange(((object[])Ps.Get("refusals")!).Select(o => o is PSObject p ? p.BaseObject : o).Cast<ErrorRecord>());
             // The scenario really ran, logged and failed where it should.
-            Assert.Contains(r.BaseOutput, o => o is FileInfo f && f.Name == "report.txt");
+            Assert.Contains(r.Output, o => o.TypeNames[0] == "NenAi.ResultFile" && "report.txt".Equals(PsResult.Prop(o, "Name")));
             Assert.NotEmpty(r.Verbose);
             Assert.NotEmpty(r.Debug);
             Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenInvalidWorkflowParams"));
@@ -97,6 +97,48 @@ namespace NenAi.PowerShell.Tests
                 + string.Join("\n", r.AllErrors.Select(e => e.ToString() + e.Exception));
             Assert.DoesNotContain("sig=", logs);
             Assert.Contains("?***", logs);
+        }
+
+        [Fact]
+        public void SecretsKeptByConnectNenServiceAppearInNoStreamVariableOrFile()
+        {
+            string journal = Path.Combine(TestDrive, "connected.jsonl");
+            string webhookBody = "{\"workflow_id\":\"w\",\"message_id\":\"m\",\"status\":\"success\",\"expires_at\":1730319600}";
+            PsResult r = Run(@"
+                $VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'
+                function Get-Secret { param([string] $Name, [string] $Vault) $secrets[$Name] }
+                Connect-NenService -BaseUri $baseUri -ApiKey $canaryKey -SigningKeySecretName NenSigning -WebhookSecret ([pscredential]::new('hook', $hook)) -PassThru -Verbose -Debug
+                Get-NenConnection | Format-List * | Out-String
+                Get-NenConnection | Format-Table * | Out-String -Width 300
+                Get-NenConnection | ConvertTo-Json
+                $rows | Start-NenRun -WorkflowId $secureWf -SecureParameter @{ password = [pscredential]::new('svc', $password) } -JournalPath $journal -KeyProperty USER -Verbose -Debug |
+                    Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 60 -Verbose -Debug |
+                    Get-NenRunResult -Destination $TestDrive -Verbose -Debug
+                $rows | Start-NenRun -WorkflowId $echo -ApiKey $wrongKey -Verbose -Debug
+                Test-NenWebhookSignature -Body $body -Signature $goodSignature -Verbose
+                Get-Variable | Out-String -Width 300
+                Get-ChildItem Env: | Out-String -Width 300
+                Disconnect-NenService -Verbose -Debug
+                $rows | Start-NenRun -WorkflowId $echo -Verbose -Debug",
+                ("rows", CsvRows.Parse("USER\njane")), ("journal", journal),
+                ("canaryKey", PsSession.Secure(ApiKey)), ("password", PsSession.Secure(Password)), ("wrongKey", PsSession.Secure(ApiKey + "x")),
+                ("hook", PsSession.Secure(WebhookSecret)), ("body", webhookBody),
+                ("secrets", new System.Collections.Hashtable { ["NenSigning"] = PsSession.Secure(SigningKey) }),
+                ("goodSignature", NenAi.Core.Signing.WebhookSignature.Compute(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(webhookBody))));
+
+            // The scenario really ran: connected (with the vault's signing key, or the secure row would be refused), failed where it should, then forgot.
+            Assert.Contains(r.Output, o => o.TypeNames[0] == "NenAi.Connection");
+            Assert.Contains(r.Output, o => o.TypeNames[0] == "NenAi.ResultFile" && "report.txt".Equals(PsResult.Prop(o, "Name")));
+            Assert.Contains(r.BaseOutput, o => o is bool b && b);
+            Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenUnauthorized"));
+            Assert.NotEmpty(r.Verbose);
+            Assert.NotEmpty(r.Debug);
+            Assert.Equal("NenMissingApiKey,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+
+            AssertNoCanary(r.AllText(), "the output, a stream or a variable");
+            AssertNoCanary(File.ReadAllText(journal), "the journal");
+            foreach (string file in Directory.GetFiles(TestDrive, "*", SearchOption.AllDirectories))
+                AssertNoCanary(File.ReadAllText(file, Encoding.Latin1), file);
         }
 
         [Fact]

@@ -240,9 +240,9 @@ namespace NenAi.PowerShell.Tests
             var updates = r.Output.Where(o => o.TypeNames[0] == "NenAi.RunStatus").ToList();
             Assert.Equal(new[] { "processing", "success" }, updates.Select(u => (string)PsResult.Prop(u, "Status")!));
             Assert.All(updates, u => Assert.Equal(messageId, PsResult.Prop(u, "MessageId")));
-            var files = r.BaseOutput.OfType<FileInfo>().ToList();
-            Assert.Equal(new[] { "assets.zip", "data.bin", "report.txt" }, files.Select(f => f.Name).OrderBy(n => n));
-            Assert.All(files, f => Assert.Equal(Path.Combine(TestDrive, messageId), f.DirectoryName));
+            var files = r.Output.Where(o => o.TypeNames[0] == "NenAi.ResultFile").ToList();
+            Assert.Equal(new[] { "assets.zip", "data.bin", "report.txt" }, files.Select(f => (string)PsResult.Prop(f, "Name")!).OrderBy(n => n));
+            Assert.All(files, f => Assert.Equal(Path.Combine(TestDrive, messageId), Path.GetDirectoryName((string)PsResult.Prop(f, "FullName")!)));
             // The links came with the webhook: no status lookup was needed, and the emulator was answered 200 each time.
             Assert.Equal(0, State.GetsFor(messageId));
             Assert.True(Eventually.True(() => State.Deliveries.Count == 2, TimeSpan.FromSeconds(10)), "the emulator did not record both deliveries");

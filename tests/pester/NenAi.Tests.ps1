@@ -29,13 +29,13 @@ AfterAll {
 }
 
 Describe 'The module' {
-    It 'exports exactly the five cmdlets' {
+    It 'exports exactly its eight cmdlets' {
         $names = (Get-Module NenAi).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Get-NenRun', 'Get-NenRunResult', 'Start-NenRun', 'Test-NenWebhookSignature', 'Wait-NenRun')
+        $names | Should -Be @('Connect-NenService', 'Disconnect-NenService', 'Get-NenConnection', 'Get-NenRun', 'Get-NenRunResult', 'Start-NenRun', 'Test-NenWebhookSignature', 'Wait-NenRun')
     }
 
     It 'has help for every cmdlet with at least three examples' {
-        foreach ($name in 'Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature') {
+        foreach ($name in 'Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature', 'Connect-NenService', 'Get-NenConnection', 'Disconnect-NenService') {
             $help = Get-Help $name -Full
             $help.Synopsis | Should -Not -BeNullOrEmpty
             @($help.Examples.Example).Count | Should -BeGreaterOrEqual 3
@@ -60,8 +60,9 @@ Describe 'Start-NenRun | Wait-NenRun | Get-NenRunResult' {
 
         $files | Should -HaveCount 6   # assets.zip + report.txt per run
         ($files | Select-Object -ExpandProperty MessageId -Unique) | Should -HaveCount 3
-        $files | ForEach-Object { $_ | Should -BeOfType ([System.IO.FileInfo]) }
-        $reports = $files | Where-Object Name -EQ 'report.txt' | ForEach-Object { Get-Content $_.FullName -Raw }
+        $files | ForEach-Object { $_.PSObject.TypeNames[0] | Should -Be 'NenAi.ResultFile' }
+        $files.FullName | Should -Exist
+        $reports = $files | Where-Object Name -EQ 'report.txt' | Get-Content -Raw
         ($reports -join "`n") | Should -Match '"NAME":"Grace"'
     }
 

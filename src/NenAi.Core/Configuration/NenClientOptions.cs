@@ -5,8 +5,8 @@ using NenAi.Core.Errors;
 namespace NenAi.Core.Configuration
 {
     /// <summary>
-    /// Everything a client needs to talk to Nen. Build it with <see cref="Resolve"/>, which applies
-    /// "explicit value wins over environment variable" and validates before any request is made.
+    /// Everything a client needs to talk to Nen. Build it with <see cref="Resolve"/>, which applies "explicit value,
+    /// then the session's connection, then environment variable" and validates before any request is made.
     /// </summary>
     public sealed class NenClientOptions
     {
@@ -42,9 +42,11 @@ namespace NenAi.Core.Configuration
         public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
         /// <summary>
-        /// Combines explicit values with the NEN_* environment variables (explicit wins) and validates.
+        /// Combines explicit values, the session's connection (Connect-NenService) and the NEN_* environment variables,
+        /// in that order for each setting (see <see cref="ConnectionSources"/>), and validates.
         /// </summary>
         /// <param name="environment">Reads a variable; defaults to the process environment.</param>
+        /// <param name="session">What Connect-NenService keeps for the calling session, if anything.</param>
         public static NenClientOptions Resolve(
             string? baseUrl = null,
             SecretValue? apiKey = null,
@@ -52,24 +54,25 @@ namespace NenAi.Core.Configuration
             SecretValue? webhookSecret = null,
             bool allowInsecureHttp = false,
             bool requireApiKey = true,
-            Func<string, string?>? environment = null)
+            Func<string, string?>? environment = null,
+            SessionConnection? session = null)
         {
             environment ??= Environment.GetEnvironmentVariable;
+            ConnectionSources sources = ConnectionSources.Find(baseUrl, apiKey != null, signingKey != null, webhookSecret != null, session, environment);
+            // Allowed once for the session, allowed for its commands (for its base URL, or one they give).
+            allowInsecureHttp |= session?.AllowInsecureHttp == true;
             var options = new NenClientOptions { AllowInsecureHttp = allowInsecureHttp };
+            options.BaseUri = ValidateBaseUri(sources.BaseUrl, allowInsecureHttp);
 
-            string url = !string.IsNullOrWhiteSpace(baseUrl) ? baseUrl!
-                : NonEmpty(environment(EnvironmentVariables.BaseUrl)) ?? DefaultBaseUrl;
-            options.BaseUri = ValidateBaseUri(url.Trim(), allowInsecureHttp);
-
-            options.ApiKey = apiKey ?? FromEnvironment(environment, EnvironmentVariables.ApiKey)!;
+            options.ApiKey = ConnectionSources.Take(sources.ApiKey, apiKey, session?.ApiKey, EnvironmentVariables.ApiKey, environment)!;
             if (requireApiKey && (options.ApiKey is null || options.ApiKey.IsEmpty))
             {
                 throw new NenException(NenErrorIds.MissingApiKey, NenErrorCategory.InvalidArgument,
-                    $"No Nen API key is configured. Pass -ApiKey or set the {EnvironmentVariables.ApiKey} environment variable.");
+                    $"No Nen API key is configured. Pass -ApiKey, run Connect-NenService once per session, or set the {EnvironmentVariables.ApiKey} environment variable.");
             }
 
-            options.SigningKey = signingKey ?? FromEnvironment(environment, EnvironmentVariables.SigningKey);
-            options.WebhookSecret = webhookSecret ?? FromEnvironment(environment, EnvironmentVariables.WebhookSecret);
+            options.SigningKey = ConnectionSources.Take(sources.SigningKey, signingKey, session?.SigningKey, EnvironmentVariables.SigningKey, environment);
+            options.WebhookSecret = ConnectionSources.Take(sources.WebhookSecret, webhookSecret, session?.WebhookSecret, EnvironmentVariables.WebhookSecret, environment);
             return options;
         }
 
@@ -109,14 +112,6 @@ namespace NenAi.Core.Configuration
                 throw new NenException(NenErrorIds.InvalidProxySettings, NenErrorCategory.InvalidArgument,
                     $"-Proxy '{Logging.Redactor.Url(proxy)}' carries user information (user:password@), which is never used: pass the proxy's credentials with -ProxyCredential instead.");
         }
-
-        private static SecretValue? FromEnvironment(Func<string, string?> environment, string name)
-        {
-            string? value = NonEmpty(environment(name));
-            return value is null ? null : SecretValue.FromChars(value.AsSpan());
-        }
-
-        private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
         public override string ToString() => $"NenClientOptions(BaseUri={BaseUri}, ApiKey=***, Signing={(SigningKey is null ? "off" : "on")})";
     }

@@ -62,6 +62,9 @@ namespace NenAi.Core.Configuration
             });
         }
 
+        /// <summary>An independent secret with the same value: disposing either leaves the other intact.</summary>
+        public SecretValue Copy() => new SecretValue(_value);
+
         /// <summary>A read-only copy, for APIs that take a SecureString (a proxy's NetworkCredential, made per challenge).</summary>
         internal SecureString CopySecureString()
         {

@@ -3,7 +3,7 @@ namespace NenAi.Core.Downloads
     /// <summary>One local result file.</summary>
     public sealed class DownloadedFile
     {
-        public DownloadedFile(string messageId, string name, string path, long length, bool skipped, bool expanded = false)
+        public DownloadedFile(string messageId, string name, string path, long length, bool skipped, bool expanded = false, string? contentType = null)
         {
             MessageId = messageId;
             Name = name;
@@ -11,6 +11,7 @@ namespace NenAi.Core.Downloads
             Length = length;
             Skipped = skipped;
             Expanded = expanded;
+            ContentType = contentType;
         }
 
         public string MessageId { get; }
@@ -21,6 +22,8 @@ namespace NenAi.Core.Downloads
         public bool Skipped { get; }
         /// <summary>Unpacked from a result archive.</summary>
         public bool Expanded { get; }
+        /// <summary>The media type the service gave the result (none for a file unpacked from an archive).</summary>
+        public string? ContentType { get; }
 
         public override string ToString() => Path;
     }

@@ -75,7 +75,7 @@ namespace NenAi.Core.Downloads
                 throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
                     $"The folder for run {current.MessageId} could not be created under '{_options.Destination}': {ex.Message}", ex);
             }
-            var result = new RunDownloadResult { RunSucceeded = failed is null };
+            var result = new RunDownloadResult { Run = current, RunSucceeded = failed is null };
             var refresher = new UrlRefresher(_client, current, Circuit);
             var names = new List<string?>();
             foreach (ResultFile file in current.Results) names.Add(file.Name);
@@ -129,7 +129,7 @@ namespace NenAi.Core.Downloads
             if (File.Exists(target) && !_options.Force && (file.Size is null || new FileInfo(target).Length == file.Size))
             {
                 _log.Verbose($"{messageId}/{name}: already complete, skipped.");
-                return new DownloadedFile(messageId, name, target, new FileInfo(target).Length, skipped: true);
+                return new DownloadedFile(messageId, name, target, new FileInfo(target).Length, skipped: true, contentType: file.ContentType);
             }
 
             string partial = layout.PartialOf(name);
@@ -145,7 +145,7 @@ namespace NenAi.Core.Downloads
                 file = refresher.Find(name);
                 long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
                 if (file.Size.HasValue && have > file.Size.Value) { Discard(partial, validatorFile); have = 0; }
-                if (file.Size.HasValue && have == file.Size.Value && have > 0) return Finish(messageId, name, target, partial, validatorFile);
+                if (file.Size.HasValue && have == file.Size.Value && have > 0) return Finish(messageId, name, target, partial, validatorFile, file.ContentType);
 
                 NenException retry;
                 HttpResponseMessage? response = null;
@@ -247,7 +247,7 @@ namespace NenAi.Core.Downloads
                             $"The result '{name}' of run {messageId} has {total:N0} bytes where {expected.Value:N0} were announced.") { IsTransient = true };
                         goto Retry;
                     }
-                    return Finish(messageId, name, target, partial, validatorFile);
+                    return Finish(messageId, name, target, partial, validatorFile, file.ContentType);
                 }
 
             Retry:
@@ -276,14 +276,14 @@ namespace NenAi.Core.Downloads
             return !(length.HasValue && range.To.HasValue && range.To.Value - range.From.Value + 1 != length.Value);
         }
 
-        private DownloadedFile Finish(string messageId, string name, string target, string partial, string validatorFile)
+        private DownloadedFile Finish(string messageId, string name, string target, string partial, string validatorFile, string? contentType)
         {
             // A scanner or the indexer may hold the old file (or the new one) for a moment.
             FileRetry.MoveIntoPlace(partial, target);
             if (File.Exists(validatorFile)) File.Delete(validatorFile);
             long length = new FileInfo(target).Length;
             _log.Verbose($"{messageId}/{name}: saved {length:N0} bytes.");
-            return new DownloadedFile(messageId, name, target, length, skipped: false);
+            return new DownloadedFile(messageId, name, target, length, skipped: false, contentType: contentType);
         }
 
         private static void Discard(string partial, string validatorFile)

@@ -24,6 +24,10 @@ namespace NenAi.Core.Errors
         public const string InvalidWebhookHeaders = "NenInvalidWebhookHeaders";
         /// <summary>The HTTP client for this connection setup could not be built on this system (runtime, certificate).</summary>
         public const string ConnectionSetupFailed = "NenConnectionSetupFailed";
+        /// <summary>Connect-NenService was given nothing to keep, or a secret both as a value and by name.</summary>
+        public const string InvalidConnectionSettings = "NenInvalidConnectionSettings";
+        /// <summary>A SecretManagement secret named to Connect-NenService could not be read (no Get-Secret, no such secret, not a secret string).</summary>
+        public const string SecretUnavailable = "NenSecretUnavailable";
 
         // Server answers (spec section 11 error table).
         public const string InvalidRequest = "NenInvalidRequest";
@@ -34,6 +38,8 @@ namespace NenAi.Core.Errors
         public const string Forbidden = "NenForbidden";
         public const string WorkflowNotFound = "NenWorkflowNotFound";
         public const string RunNotFound = "NenRunNotFound";
+        /// <summary>A 404 that is not the API's own (no JSON error): the base URL, often its path, is wrong.</summary>
+        public const string EndpointNotFound = "NenEndpointNotFound";
         public const string InvalidWorkflowParams = "NenInvalidWorkflowParams";
         public const string RequestTooLarge = "NenRequestTooLarge";
         public const string RateLimited = "NenRateLimited";

@@ -11,7 +11,8 @@ namespace NenAi.Core.Http
     public static class ApiErrorMapper
     {
         /// <param name="scrubber">The secrets the request carried: a server may quote them back (a 422 naming a bad value).</param>
-        public static NenException Map(HttpStatusCode status, string? body, TimeSpan? retryAfter, string operation, SecretScrubber? scrubber = null)
+        /// <param name="baseUri">The base URL the request was made under, named when a 404 says the address is wrong.</param>
+        public static NenException Map(HttpStatusCode status, string? body, TimeSpan? retryAfter, string operation, SecretScrubber? scrubber = null, Uri? baseUri = null)
         {
             bool isJson = ReadBody(body, out string? error, out string? message, out var details);
             scrubber ??= SecretScrubber.None;
@@ -34,6 +35,8 @@ namespace NenAi.Core.Http
                 case 403 when Is(error, "hmac_required_for_secure_params"): id = NenErrorIds.HmacRequired; category = NenErrorCategory.SecurityError; break;
                 case 403: id = NenErrorIds.Forbidden; category = NenErrorCategory.PermissionDenied; break;
                 case 404 when Is(error, "workflow_not_found"): id = NenErrorIds.WorkflowNotFound; category = NenErrorCategory.ObjectNotFound; break;
+                // The API's own 404s carry a JSON error; a bare one is from whatever else answers at that address.
+                case 404 when string.IsNullOrEmpty(error): id = NenErrorIds.EndpointNotFound; category = NenErrorCategory.ObjectNotFound; break;
                 case 404: id = NenErrorIds.RunNotFound; category = NenErrorCategory.ObjectNotFound; break;
                 case 409 when Is(error, "idempotency_key_reused"): id = NenErrorIds.IdempotencyKeyReused; category = NenErrorCategory.InvalidOperation; break;
                 case 407: id = NenErrorIds.ProxyAuthenticationRequired; category = NenErrorCategory.AuthenticationError; break;
@@ -58,6 +61,7 @@ namespace NenAi.Core.Http
             if (parts.Count > 0) text += " (" + string.Join("; ", parts) + ")";
             if (retryAfter.HasValue) text += $" Retry after {retryAfter.Value.TotalSeconds:0.#} s.";
             if (code == 407) text += " The proxy wants credentials: pass -ProxyCredential, or -ProxyUseDefaultCredentials for integrated Windows authentication.";
+            if (id == NenErrorIds.EndpointNotFound) text += " " + EndpointHint(baseUri);
             return new NenException(id, category, text)
             {
                 StatusCode = status,
@@ -67,6 +71,22 @@ namespace NenAi.Core.Http
                 RetryAfter = retryAfter,
                 IsTransient = transient,
             };
+        }
+
+        /// <summary>
+        /// Why a 404 without the API's JSON error most likely happened: a path on the base URL (https://api.getnen.ai/v1).
+        /// Such a path is not refused up front, as a gateway in front of the API may really add one (spec section 11).
+        /// </summary>
+        private static string EndpointHint(Uri? baseUri)
+        {
+            const string where = "Check -BaseUri, Connect-NenService -BaseUri or NEN_BASE_URL.";
+            string answer = "The answer is not the Nen API's (its errors are JSON with an error code), so nothing of the API is at this address.";
+            if (baseUri is null) return answer + " " + where;
+            string path = baseUri.AbsolutePath;
+            if (path.Length <= 1) return $"{answer} Is {Redactor.Url(baseUri)} the Nen API? {where}";
+            string root = baseUri.GetLeftPart(UriPartial.Authority);
+            return $"{answer} The likely cause is the path '{path.TrimEnd('/')}' of the base URL {Redactor.Url(baseUri)}: the API's paths (/runs) follow "
+                + $"the base URL directly, so the usual base URL is {root}. Keep such a path only if a gateway in front of the API adds it. {where}";
         }
 
         /// <summary>Server text loses the client's secrets (by value), echoed credential headers and URL query strings.</summary>

@@ -156,7 +156,7 @@ namespace NenAi.Core.Http
                     circuit.Answered(admission);
                     return (true, parse(text, retryAfter, response.StatusCode), null, null);
                 }
-                NenException error = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, call.Operation, call.Scrubber);
+                NenException error = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, call.Operation, call.Scrubber, Options.BaseUri);
                 if (code == 429 || code == 503) return (false, default!, error, null);
                 if (CredentialNames.IsRefusal(error.ErrorId))
                 {

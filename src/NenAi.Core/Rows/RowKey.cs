@@ -45,6 +45,16 @@ namespace NenAi.Core.Rows
             return "sha256:" + Hex.ToLower(Sha256.Hash(buffer.Buffer, 0, buffer.WrittenCount));
         }
 
+        /// <summary>
+        /// The value a person knows the row by: the -KeyProperty column's value of a "col:" key (a key already in that
+        /// form is kept); null for a row hash, which names no row a person could find.
+        /// </summary>
+        public static string? ValueOf(string? key)
+        {
+            if (string.IsNullOrEmpty(key) || key!.StartsWith("sha256:", StringComparison.Ordinal)) return null;
+            return key.StartsWith("col:", StringComparison.Ordinal) ? key.Substring(4) : key;
+        }
+
         /// <summary>A row key as a message shows it: the column value, or the start of the row hash.</summary>
         public static string Describe(string key) =>
             key.StartsWith("col:", StringComparison.Ordinal) ? "key '" + key.Substring(4) + "'" : "row hash " + key.Substring(0, Math.Min(key.Length, 19));

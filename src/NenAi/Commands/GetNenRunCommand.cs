@@ -46,14 +46,6 @@ namespace NenAi.Commands
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 16;
 
-        /// <summary>Seconds per HTTP request.</summary>
-        [Parameter(ParameterSetName = ByInput)]
-        [Parameter(ParameterSetName = ById)]
-        [ValidateRange(1, 3600)]
-        public int RequestTimeoutSec { get; set; } = 100;
-
-        protected override int RequestTimeoutSeconds => RequestTimeoutSec;
-
         protected override void BeginProcessing()
         {
             // Listing a journal needs no configuration: it makes no request.

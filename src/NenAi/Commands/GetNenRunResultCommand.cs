@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Management.Automation;
 using NenAi.Core.Downloads;
 using NenAi.Core.Errors;
@@ -9,11 +8,11 @@ using CoreStatus = NenAi.Core.Models.RunStatus;
 namespace NenAi.Commands
 {
     /// <summary>
-    /// Downloads the result files of finished runs to Destination\&lt;messageId&gt;\ and writes one FileInfo
-    /// (with a MessageId property) per file.
+    /// Downloads the result files of finished runs to Destination\&lt;messageId&gt;\ and writes one NenAi.ResultFile
+    /// per file: its run, row key, name and full path, ready for Export-Csv and for Get-Item/Copy-Item/Remove-Item.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "NenRunResult", DefaultParameterSetName = ByInput, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
-    [OutputType(typeof(FileInfo))]
+    [OutputType(typeof(ResultFile))]
     public sealed class GetNenRunResultCommand : NenCmdletBase
     {
         private const string ByInput = "ByInput";
@@ -49,12 +48,17 @@ namespace NenAi.Commands
         [Parameter]
         public SwitchParameter Expand { get; set; }
 
-        /// <summary>Seconds per HTTP request.</summary>
+        /// <summary>Deprecated: the old name of -RequestTimeoutSec, still honoured for one release (with a warning).</summary>
         [Parameter]
         [ValidateRange(1, 86400)]
-        public int TimeoutSec { get; set; } = 300;
+        public int TimeoutSec
+        {
+            get => DeprecatedTimeoutSec ?? RequestTimeoutSec;
+            set => DeprecatedTimeoutSec = value;
+        }
 
-        protected override int RequestTimeoutSeconds => TimeoutSec;
+        /// <summary>Downloads are long: five minutes per request, and between two pieces of a body.</summary>
+        protected override int DefaultRequestTimeoutSec => 300;
 
         protected override void BeginProcessing()
         {
@@ -125,16 +129,12 @@ namespace NenAi.Commands
                 WriteItemError(ErrorRecords.From(ex, target));
                 return;
             }
+            string? workflowId = result.Run?.WorkflowId ?? status.WorkflowId;
+            string? rowKey = RunInput.RowKeyOf(target);
             foreach (DownloadedFile file in result.Files)
             {
                 _files++;
-                var output = PSObject.AsPSObject(new FileInfo(file.Path));
-                output.Properties.Add(new PSNoteProperty("MessageId", file.MessageId));
-                output.Properties.Add(new PSNoteProperty("Skipped", file.Skipped));
-                output.Properties.Add(new PSNoteProperty("Expanded", file.Expanded));
-                output.Properties.Add(new PSNoteProperty("RunSucceeded", result.RunSucceeded));
-                output.TypeNames.Insert(0, "NenAi.ResultFile");
-                WriteOutput(output);
+                WriteOutput(new ResultFile(file, workflowId, rowKey, result.RunSucceeded));
             }
             EndIfTheServiceStopped(downloader, target); // fresh links asked for mid-run may have been refused
             foreach (NenException error in result.Errors)

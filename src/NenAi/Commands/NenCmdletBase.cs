@@ -34,17 +34,17 @@ namespace NenAi.Commands
         private bool _downstreamStopped;
         private NenApiClient? _client;
 
-        /// <summary>The API's base URL; falls back to NEN_BASE_URL, then https://api.getnen.ai.</summary>
+        /// <summary>The API's base URL; falls back to the session's (Connect-NenService), NEN_BASE_URL, then https://api.getnen.ai.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? BaseUri { get; set; }
 
-        /// <summary>The API key; falls back to NEN_API_KEY.</summary>
+        /// <summary>The API key; falls back to the session's (Connect-NenService), then NEN_API_KEY.</summary>
         [Parameter]
         [SecureStringTransformation]
         public SecureString? ApiKey { get; set; }
 
-        /// <summary>The HMAC signing key; falls back to NEN_SIGNING_KEY. When set, every request is signed.</summary>
+        /// <summary>The HMAC signing key; falls back to the session's, then NEN_SIGNING_KEY. When set, every request is signed.</summary>
         [Parameter]
         [SecureStringTransformation]
         public SecureString? SigningKey { get; set; }
@@ -92,25 +92,65 @@ namespace NenAi.Commands
 
         internal PipelineLog Log { get; } = new PipelineLog();
 
-        /// <summary>Seconds per HTTP request; each cmdlet decides which parameter feeds it.</summary>
-        protected abstract int RequestTimeoutSeconds { get; }
+        /// <summary>
+        /// Seconds one HTTP request may take (each attempt; for a download, also the longest pause between two pieces
+        /// of its body). The same name and meaning on every networked cmdlet, so one set of parameters splats onto all.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int RequestTimeoutSec
+        {
+            get => _requestTimeoutSec ?? DefaultRequestTimeoutSec;
+            set => _requestTimeoutSec = value;
+        }
 
-        /// <summary>Resolves configuration (parameters over NEN_* variables) and returns the shared client.</summary>
+        private int? _requestTimeoutSec;
+
+        /// <summary>-RequestTimeoutSec when it is not given.</summary>
+        protected virtual int DefaultRequestTimeoutSec => 100;
+
+        /// <summary>
+        /// A request timeout given with the old name -TimeoutSec (Start-NenRun and Get-NenRunResult, before
+        /// -RequestTimeoutSec existed): still used for one release, with a warning, unless -RequestTimeoutSec is given.
+        /// </summary>
+        protected int? DeprecatedTimeoutSec { get; set; }
+
+        /// <summary>Resolves configuration (parameters, then the session's connection, then NEN_* variables) and returns the shared client.</summary>
         protected NenApiClient Client => _client ??= CreateClient();
 
         private NenApiClient CreateClient()
         {
             SecretValue? apiKey = ApiKey is null ? null : new SecretValue(ApiKey);
             SecretValue? signingKey = SigningKey is null ? null : new SecretValue(SigningKey);
-            NenClientOptions options = NenClientOptions.Resolve(BaseUri, apiKey, signingKey, allowInsecureHttp: AllowInsecureHttp.IsPresent);
+            NenClientOptions options = NenClientOptions.Resolve(BaseUri, apiKey, signingKey, allowInsecureHttp: AllowInsecureHttp.IsPresent, session: SessionConnections.Current);
             options.MaximumRetryCount = MaximumRetryCount;
-            options.Timeout = TimeSpan.FromSeconds(RequestTimeoutSeconds);
+            options.Timeout = TimeSpan.FromSeconds(EffectiveRequestTimeoutSec());
             ApplyConnectionSettings(options);
             // Per-request lines cost time on big batches; format them only when someone will see them.
             var client = new NenApiClient(options, WantsDiagnostics() ? Log : null);
             if (SkipCertificateCheck.IsPresent)
                 WriteWarning("-SkipCertificateCheck: the server's TLS certificate is not checked, so anyone on the way could pose as the service and read the API key. Use it only for a test server or a proxy you trust.");
             return client;
+        }
+
+        /// <summary>-RequestTimeoutSec, else a deprecated -TimeoutSec (warned about), else the cmdlet's default.</summary>
+        private int EffectiveRequestTimeoutSec()
+        {
+            if (DeprecatedTimeoutSec is int old)
+            {
+                string name = MyInvocation.MyCommand.Name;
+                if (_requestTimeoutSec.HasValue)
+                {
+                    WriteWarning($"{name}: -TimeoutSec is deprecated and was ignored, as -RequestTimeoutSec is given.");
+                }
+                else
+                {
+                    WriteWarning($"{name}: -TimeoutSec is deprecated; use -RequestTimeoutSec, the per-request limit every networked cmdlet takes. "
+                        + "-TimeoutSec still works here for this release (Wait-NenRun's -TimeoutSec limits the whole wait, a different thing).");
+                    return old;
+                }
+            }
+            return RequestTimeoutSec;
         }
 
         /// <summary>Proxy and certificate parameters onto <paramref name="options"/>; contradictory ones are refused.</summary>
@@ -367,7 +407,7 @@ namespace NenAi.Commands
             StopStartingWork();
             if (!LetInFlightFinish) CancelBackgroundWork();
             Task? work = InFlight;
-            if (work != null && !WaitQuietly(work, TimeSpan.FromSeconds(RequestTimeoutSeconds) + DisposeMargin))
+            if (work != null && !WaitQuietly(work, (_client?.Options.Timeout ?? TimeSpan.FromSeconds(DefaultRequestTimeoutSec)) + DisposeMargin))
             {
                 CancelBackgroundWork();
                 WaitQuietly(work, DisposeMargin);

@@ -80,12 +80,14 @@ namespace NenAi.Commands
         [Parameter]
         public SwitchParameter RetryUnknown { get; set; }
 
-        /// <summary>Seconds per HTTP request.</summary>
+        /// <summary>Deprecated: the old name of -RequestTimeoutSec, still honoured for one release (with a warning).</summary>
         [Parameter]
-        [ValidateRange(1, 3600)]
-        public int TimeoutSec { get; set; } = 100;
-
-        protected override int RequestTimeoutSeconds => TimeoutSec;
+        [ValidateRange(1, 86400)]
+        public int TimeoutSec
+        {
+            get => DeprecatedTimeoutSec ?? RequestTimeoutSec;
+            set => DeprecatedTimeoutSec = value;
+        }
 
         protected override void BeginProcessing()
         {

@@ -41,7 +41,7 @@ namespace NenAi.Commands
         [Parameter(Mandatory = true, ParameterSetName = ByHeaders, ValueFromPipelineByPropertyName = true)]
         public object? Headers { get; set; }
 
-        /// <summary>The webhook secret(s); several are tried in turn. Falls back to NEN_WEBHOOK_SECRET.</summary>
+        /// <summary>The webhook secret(s); several are tried in turn. Falls back to the session's (Connect-NenService), then NEN_WEBHOOK_SECRET.</summary>
         [Parameter]
         [SecureStringTransformation]
         public SecureString[]? Secret { get; set; }
@@ -61,13 +61,15 @@ namespace NenAi.Commands
             }
             else
             {
-                string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariables.WebhookSecret);
-                if (!string.IsNullOrEmpty(fromEnvironment)) _secrets.Add(SecretValue.FromChars(fromEnvironment.AsSpan()));
+                // The session's (Connect-NenService -WebhookSecret), else NEN_WEBHOOK_SECRET: the order every cmdlet uses.
+                SessionConnection? session = SessionConnections.Current;
+                ConnectionSources sources = ConnectionSources.Find(session: session);
+                if (ConnectionSources.Take(sources.WebhookSecret, null, session?.WebhookSecret, EnvironmentVariables.WebhookSecret) is SecretValue secret) _secrets.Add(secret);
             }
             // Without a secret nothing can be verified: saying $false would look like a forged webhook.
             if (_secrets.Count == 0)
                 ThrowTerminatingError(ErrorRecords.From(new NenException(NenErrorIds.MissingWebhookSecret, NenErrorCategory.InvalidArgument,
-                    $"No webhook secret is configured: pass -Secret (a SecureString or PSCredential, several during a rotation) or set {EnvironmentVariables.WebhookSecret}."), null));
+                    $"No webhook secret is configured: pass -Secret (a SecureString or PSCredential, several during a rotation), run Connect-NenService -WebhookSecret, or set {EnvironmentVariables.WebhookSecret}."), null));
         }
 
         protected override void ProcessRecord()

@@ -51,13 +51,6 @@ namespace NenAi.Commands
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 16;
 
-        /// <summary>Seconds per HTTP request.</summary>
-        [Parameter]
-        [ValidateRange(1, 3600)]
-        public int RequestTimeoutSec { get; set; } = 100;
-
-        protected override int RequestTimeoutSeconds => RequestTimeoutSec;
-
         protected override void BeginProcessing()
         {
             EnsureConfigured();

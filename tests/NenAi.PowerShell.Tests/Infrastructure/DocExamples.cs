@@ -60,6 +60,7 @@ namespace NenAi.PowerShell.Tests.Infrastructure
             var available = new HashSet<string>(InitialSessionState.CreateDefault().Commands.Select(c => c.Name).Concat(defined), StringComparer.OrdinalIgnoreCase)
             {
                 "Start-NenRun", "Wait-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Get-NenRun",
+                "Connect-NenService", "Get-NenConnection", "Disconnect-NenService",
                 "Get-Secret", // SecretManagement; the tests stand in for it
             };
             return ast.FindAll(a => a is CommandAst, true).Select(a => ((CommandAst)a).GetCommandName())

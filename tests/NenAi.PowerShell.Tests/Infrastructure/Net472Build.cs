@@ -30,9 +30,9 @@ namespace NenAi.PowerShell.Tests.Infrastructure
 
         public object Secret(string text) => Activator.CreateInstance(CoreType("Configuration.SecretValue"), PsSession.Secure(text))!;
 
-        /// <summary>NenClientOptions.Resolve(baseUrl, apiKey) of the net472 build, with no environment.</summary>
+        /// <summary>NenClientOptions.Resolve(baseUrl, apiKey) of the net472 build, with no environment and no session.</summary>
         public object Options(string baseUrl) =>
-            CoreType("Configuration.NenClientOptions").GetMethod("Resolve")!.Invoke(null, new object?[] { baseUrl, Secret("k"), null, null, true, true, (Func<string, string?>)(_ => null) })!;
+            CoreType("Configuration.NenClientOptions").GetMethod("Resolve")!.Invoke(null, new object?[] { baseUrl, Secret("k"), null, null, true, true, (Func<string, string?>)(_ => null), null })!;
 
         public static void Set(object target, string property, object? value) => target.GetType().GetProperty(property)!.SetValue(target, value);
 

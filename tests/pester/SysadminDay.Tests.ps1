@@ -1,0 +1,245 @@
+#Requires -Version 7.4
+# A sysadmin's day in real pwsh, with the module as a user gets it (out/NenAi): result files made for Export-Csv and
+# the provider cmdlets, default tables that fit 80 columns, one set of connection parameters for every cmdlet,
+# credentials once per session (Connect-NenService), plain-text about_NenAi, and a base URL whose path is wrong.
+# Each scenario runs in a fresh pwsh process, so no NEN_* variable or session state of this one leaks in.
+
+BeforeAll {
+    $script:root = Resolve-Path (Join-Path $PSScriptRoot '../..')
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $script:root 'tools/EmulatorProcess.psm1') -Force
+    $script:manifest = Join-Path $script:root 'out/NenAi/NenAi.psd1'
+    if (-not (Test-Path -LiteralPath $script:manifest)) { throw "Build the module first: ./build.ps1 -Task Build ($script:manifest is missing)." }
+
+    $script:emulator = Start-EmulatorProcess -ConfigPath (Join-Path $PSScriptRoot 'emulator.pester.json')
+    $script:baseUri = $script:emulator.BaseUri
+    $script:echo = '11111111-1111-1111-1111-111111111111'
+    $script:slow = '44444444-4444-4444-4444-444444444444'
+    # No NEN_* variable reaches the scripts unless a test gives it.
+    $script:noEnvironment = @{ NEN_BASE_URL = $null; NEN_API_KEY = $null; NEN_SIGNING_KEY = $null; NEN_WEBHOOK_SECRET = $null }
+
+    <#
+    .SYNOPSIS
+        Runs <Body> in a fresh pwsh (-NonInteractive -File) after importing the module and giving it the emulator's
+        URL and the Pester key pair as $baseUri, $apiKey (SecureString) and $signingKey; returns the run, with
+        Text: everything it printed, without escape codes.
+    #>
+    function Invoke-UserScript {
+        param([string] $Name, [string] $Body, [hashtable] $Environment = $script:noEnvironment)
+        $file = Join-Path $TestDrive "$Name.ps1"
+        Set-Content -LiteralPath $file -Value @"
+`$ErrorActionPreference = 'Continue'
+`$PSStyle.OutputRendering = 'PlainText'
+Import-Module '$script:manifest' -ErrorAction Stop
+`$baseUri = '$script:baseUri'
+`$apiKey = ConvertTo-SecureString 'pester-api-key' -AsPlainText -Force
+`$signingKey = ConvertTo-SecureString 'pester-signing-key' -AsPlainText -Force
+Set-Location -LiteralPath '$TestDrive'
+$Body
+"@
+        $run = Invoke-FreshPwsh -File $file -WorkingDirectory $TestDrive -Environment $Environment
+        $run | Add-Member -NotePropertyName Text -NotePropertyValue (Remove-Ansi "$($run.Output)$($run.Errors)") -PassThru
+    }
+
+    <# The data lines of a table printed by Format-Table (after the header's dashes). #>
+    function Get-TableRow([string] $Text, [string] $Marker) {
+        $lines = @($Text -split "`r?`n" | Where-Object { $_.Trim() })
+        $start = [array]::IndexOf($lines, $Marker)
+        $end = $start + 1
+        while ($end -lt $lines.Count -and $lines[$end] -notlike '===*') { $end++ }
+        # Header and dashes first, then the rows.
+        $lines[($start + 3)..($end - 1)]
+    }
+}
+
+AfterAll {
+    Stop-EmulatorProcess $script:emulator
+}
+
+Describe 'Get-NenRunResult output made for files and people' {
+    It 'exports to a CSV of at most 12 readable columns, MessageId, RowKey and the path among them' {
+        $run = Invoke-UserScript csv @'
+Connect-NenService -BaseUri $baseUri -ApiKey $apiKey -SigningKey $signingKey
+'JobId,NAME', 'INV-1,Ada', 'INV-2,Grace' | ConvertFrom-Csv |
+    Start-NenRun -WorkflowId 11111111-1111-1111-1111-111111111111 -KeyProperty JobId -ExcludeProperty JobId -NoProgress |
+    Wait-NenRun -PollIntervalSec 0.2 -TimeoutSec 60 -NoProgress |
+    Get-NenRunResult -Destination ./results -Expand -NoProgress |
+    Export-Csv ./files.csv -NoTypeInformation
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Errors | Should -BeNullOrEmpty
+        $header = (Get-Content -LiteralPath (Join-Path $TestDrive 'files.csv') -TotalCount 1) -split ',' -replace '"'
+        $header.Count | Should -BeLessOrEqual 12 -Because "the columns are: $($header -join ', ')"
+        $header | Should -Contain 'MessageId'
+        $header | Should -Contain 'RowKey'
+        $header | Should -Contain 'FullName' -Because 'the path is FullName, as on FileInfo (a Path property would bind to -Path, which takes wildcards)'
+        $rows = Import-Csv -LiteralPath (Join-Path $TestDrive 'files.csv')
+        $rows.RowKey | Sort-Object -Unique | Should -Be @('INV-1', 'INV-2')
+        $rows.FullName | Should -Exist
+        ($rows | Where-Object Expanded -EQ 'True') | Should -Not -BeNullOrEmpty
+        Get-Content -LiteralPath (Join-Path $TestDrive 'files.csv') -Raw | Should -Not -Match 'VersionInfo|FileSystem::'
+    }
+
+    It 'pipes to Get-Item, Copy-Item and Remove-Item by property name, never taking a name as a wildcard' {
+        $run = Invoke-UserScript provider @'
+$files = [pscustomobject]@{ NAME = 'Ada' } |
+    Start-NenRun -BaseUri $baseUri -ApiKey $apiKey -WorkflowId 11111111-1111-1111-1111-111111111111 -NoProgress |
+    Wait-NenRun -BaseUri $baseUri -ApiKey $apiKey -PollIntervalSec 0.2 -TimeoutSec 60 -NoProgress |
+    Get-NenRunResult -BaseUri $baseUri -ApiKey $apiKey -Destination './out[1]' -NoProgress
+# A folder with [1] in its name: -Path would read it as a wildcard, which matches no such folder.
+$null = New-Item -ItemType Directory -Path ./archive
+$report = $files | Where-Object Name -EQ 'report.txt'
+'item: ' + ($report | Get-Item).GetType().Name
+$report | Copy-Item -Destination ./archive
+'copied: ' + (Test-Path -LiteralPath ./archive/report.txt)
+$report | Remove-Item
+'removed: ' + (-not (Test-Path -LiteralPath $report.FullName))
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Output | Should -Match 'item: FileInfo'
+        $run.Output | Should -Match 'copied: True'
+        $run.Output | Should -Match 'removed: True'
+    }
+}
+
+Describe 'Default tables at 80 columns' {
+    BeforeAll {
+        $script:tables = Invoke-UserScript tables @'
+Connect-NenService -BaseUri $baseUri -ApiKey $apiKey -SigningKey $signingKey
+$rows = 'JobId,NAME', 'INV-2024-0001,Ada', 'INV-2024-0002,Grace', 'INV-2024-0003,FAIL' | ConvertFrom-Csv
+$journal = Join-Path $PWD 'views.jsonl'
+$runs = $rows | Start-NenRun -WorkflowId 11111111-1111-1111-1111-111111111111 -KeyProperty JobId -ExcludeProperty JobId -JournalPath $journal -NoProgress
+$again = $rows | Start-NenRun -WorkflowId 11111111-1111-1111-1111-111111111111 -KeyProperty JobId -ExcludeProperty JobId -JournalPath $journal -NoProgress
+$slow = 'JobId,NAME', 'INV-2024-0009,Slow' | ConvertFrom-Csv |
+    Start-NenRun -WorkflowId 44444444-4444-4444-4444-444444444444 -KeyProperty JobId -ExcludeProperty JobId -NoProgress
+$statuses = $runs | Wait-NenRun -PollIntervalSec 0.2 -TimeoutSec 60 -NoProgress
+$files = $statuses | Get-NenRunResult -Destination ./tables -Expand -NoProgress -ErrorAction SilentlyContinue
+'=== Run'
+@($runs) + @($again) | Sort-Object RowKey, Status | Format-Table | Out-String -Width 80
+'=== RunStatus'
+@($statuses) + @($slow | Get-NenRun -NoProgress) | Sort-Object RowKey | Format-Table | Out-String -Width 80
+'=== ResultFile'
+$files | Format-Table | Out-String -Width 80
+'=== end'
+'@
+        $script:tables.ExitCode | Should -Be 0 -Because $script:tables.Text
+        Write-Host ($script:tables.Output -split "`r?`n" | Where-Object { $_.Trim() } | ForEach-Object { "    $_" } | Out-String)
+    }
+
+    It 'fits every line into 80 columns' {
+        $script:tables.Output -split "`r?`n" | Where-Object Length -GT 80 | Should -BeNullOrEmpty
+    }
+
+    It 'shows NenAi.Run statuses in full with the row key' {
+        $rows = Get-TableRow $script:tables.Output '=== Run'
+        $rows | Should -HaveCount 6
+        foreach ($key in 'INV-2024-0001', 'INV-2024-0002', 'INV-2024-0003') {
+            $rows -match "^$key\s+Accepted\s+\d\d:\d\d:\d\d\s+[0-9a-f-]{36}$" | Should -HaveCount 1
+            $rows -match "^$key\s+AlreadyAccepted\s+\d\d:\d\d:\d\d\s+[0-9a-f-]{36}$" | Should -HaveCount 1
+        }
+    }
+
+    It 'shows NenAi.RunStatus statuses in full with the row key and the error' {
+        $rows = Get-TableRow $script:tables.Output '=== RunStatus'
+        $rows | Should -HaveCount 4
+        $rows[0] | Should -Match '^INV-2024-0001\s+success\s+2 '
+        $rows[1] | Should -Match '^INV-2024-0002\s+success\s+2 '
+        $rows[2] | Should -Match '^INV-2024-0003\s+failed\s+0 The echo workflow'
+        $rows[3] | Should -Match '^INV-2024-0009\s+(processing|queued)\s+0 '
+    }
+
+    It 'shows how each NenAi.ResultFile was saved, with the row key' {
+        $rows = Get-TableRow $script:tables.Output '=== ResultFile'
+        $rows | Should -Not -BeNullOrEmpty
+        $rows | ForEach-Object { $_ | Should -Match '^INV-2024-000[12]\s+\d+ (downloaded|unpacked  ) ' }
+        $rows -match ' downloaded report\.txt ' | Should -HaveCount 2
+        $rows -match ' unpacked   result\.json ' | Should -HaveCount 2
+    }
+}
+
+Describe 'One vocabulary: the same connection parameters for every networked cmdlet' {
+    It 'splats one hashtable onto Start-NenRun, Wait-NenRun, Get-NenRun and Get-NenRunResult' {
+        $run = Invoke-UserScript splat @'
+$nen = @{ BaseUri = $baseUri; ApiKey = $apiKey; SigningKey = $signingKey; RequestTimeoutSec = 30; MaximumRetryCount = 2; NoProgress = $true }
+$runs = [pscustomobject]@{ NAME = 'Ada' } | Start-NenRun @nen -WorkflowId 11111111-1111-1111-1111-111111111111
+$now = $runs | Get-NenRun @nen
+$files = $runs | Wait-NenRun @nen -PollIntervalSec 0.2 -TimeoutSec 60 | Get-NenRunResult @nen -Destination ./splat
+"runs=$(@($runs).Count) now=$(@($now).Count) files=$(@($files).Count)"
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Output | Should -Match 'runs=1 now=1 files=2'
+    }
+
+    It 'still takes the old -TimeoutSec of Start-NenRun, with a deprecation warning' {
+        $run = Invoke-UserScript deprecated @'
+$null = [pscustomobject]@{ NAME = 'Ada' } | Start-NenRun -BaseUri $baseUri -ApiKey $apiKey -WorkflowId 11111111-1111-1111-1111-111111111111 -TimeoutSec 30 -NoProgress
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Text | Should -Match 'WARNING: Start-NenRun: -TimeoutSec is deprecated; use -RequestTimeoutSec'
+    }
+}
+
+Describe 'Credentials once per session' {
+    It 'runs a batch after Connect-NenService with no key parameters and no NEN_* variables, and forgets them at Disconnect-NenService' {
+        $run = Invoke-UserScript session @'
+function Get-Secret { param([string] $Name, [string] $Vault) if ($Name -eq 'NenSigning') { $signingKey } else { throw "no secret $Name" } }
+Connect-NenService -BaseUri $baseUri -ApiKey $apiKey -SigningKeySecretName NenSigning
+'connection:'
+Get-NenConnection | Format-List | Out-String -Width 200
+$files = 'NAME', 'Ada', 'Grace' | ConvertFrom-Csv |
+    Start-NenRun -WorkflowId 11111111-1111-1111-1111-111111111111 -NoProgress |
+    Wait-NenRun -PollIntervalSec 0.2 -TimeoutSec 60 -NoProgress |
+    Get-NenRunResult -Destination ./session -NoProgress
+"files=$(@($files).Count)"
+Disconnect-NenService
+try { [pscustomobject]@{ NAME = 'late' } | Start-NenRun -BaseUri $baseUri -WorkflowId 11111111-1111-1111-1111-111111111111 -NoProgress -ErrorAction Stop }
+catch { 'after disconnect: ' + $_.FullyQualifiedErrorId }
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Output | Should -Match 'files=4'
+        $run.Output | Should -Match 'after disconnect: NenMissingApiKey,NenAi.Commands.StartNenRunCommand'
+        $run.Output | Should -Match 'ApiKeySource\s+: Session \(Connect-NenService -ApiKey\)'
+        $run.Output | Should -Match "SigningKeySource\s+: Session \(Connect-NenService -SigningKeySecretName 'NenSigning'\)"
+        $run.Output | Should -Match 'ApiKey\s+: \(set\)'
+        $run.Text | Should -Not -Match 'pester-api-key|pester-signing-key' -Because 'no secret is ever shown'
+    }
+
+    It 'reads a secret by name and formats its tables in Constrained Language too' {
+        $run = Invoke-UserScript clm @'
+$ExecutionContext.SessionState.LanguageMode = 'ConstrainedLanguage'
+function Get-Secret { param([string] $Name, [string] $Vault) $apiKey }
+Connect-NenService -BaseUri $baseUri -ApiKeySecretName NenApiKey
+'NAME', 'Ada' | ConvertFrom-Csv | Start-NenRun -WorkflowId 11111111-1111-1111-1111-111111111111 -NoProgress | Format-Table | Out-String -Width 80
+"mode=$($ExecutionContext.SessionState.LanguageMode)"
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Output | Should -Match 'mode=ConstrainedLanguage'
+        $run.Output | Should -Match '\s+Accepted\s+\d\d:\d\d:\d\d\s+[0-9a-f-]{36}'
+    }
+}
+
+Describe 'Help and a base URL with a path' {
+    It 'prints about_NenAi as plain text, as Get-Help shows the built-in topics' {
+        $run = Invoke-UserScript about 'Get-Help about_NenAi'
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $lines = $run.Output -split "`r?`n"
+        $lines[0..4] | Should -Be @('TOPIC', '    about_NenAi', '', 'SHORT DESCRIPTION', '    Drive the Nen workflow-automation API from PowerShell.')
+        $lines | Should -Contain 'LONG DESCRIPTION'
+        $lines | Should -Contain 'SESSIONS'
+        $lines | Where-Object { $_ -match '^#|`|\*\*' } | Should -BeNullOrEmpty
+    }
+
+    It 'says the base URL''s path is the likely cause of a 404, instead of a bare HTTP 404' {
+        $run = Invoke-UserScript v1 @'
+try { [pscustomobject]@{ NAME = 'Ada' } | Start-NenRun -BaseUri "$baseUri/v1" -ApiKey $apiKey -WorkflowId 11111111-1111-1111-1111-111111111111 -NoProgress -ErrorAction Stop }
+catch { $_.FullyQualifiedErrorId; $_.Exception.Message }
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Output | Should -Match 'NenEndpointNotFound,NenAi.Commands.StartNenRunCommand'
+        $run.Output | Should -Match "The likely cause is the path '/v1' of the base URL"
+        $run.Output | Should -Match ([regex]::Escape("the usual base URL is $($script:baseUri.TrimEnd('/'))"))
+    }
+}
