@@ -34,7 +34,7 @@ namespace NenAi.PowerShell.Tests
 
             string[] header = File.ReadLines(csv).First().Split(',').Select(c => c.Trim('"')).ToArray();
             Assert.True(header.Length <= 12, $"{header.Length} columns: {string.Join(", ", header)}");
-            Assert.Equal(new[] { "MessageId", "RowKey", "WorkflowId", "Name", "FullName", "Length", "LastWriteTime", "ContentType", "Skipped", "Expanded" }, header);
+            Assert.Equal(new[] { "MessageId", "RowKey", "WorkflowId", "Name", "FullName", "Length", "LastWriteTime", "ContentType", "Skipped", "Expanded", "RunSucceeded" }, header);
             Assert.DoesNotContain(File.ReadAllLines(csv), l => l.Contains("VersionInfo") || l.Contains("Microsoft.PowerShell.Core\\FileSystem::"));
             Assert.Equal(10, r.Output.Count); // assets.zip, report.txt, data.bin, report[1].txt, report1.txt for each row
             foreach (var entry in State.Ledger)

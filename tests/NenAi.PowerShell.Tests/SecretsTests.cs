@@ -114,7 +114,7 @@ namespace NenAi.PowerShell.Tests
                 $rows | Start-NenRun -WorkflowId $secureWf -SecureParameter @{ password = [pscredential]::new('svc', $password) } -JournalPath $journal -KeyProperty USER -Verbose -Debug |
                     Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 60 -Verbose -Debug |
                     Get-NenRunResult -Destination $TestDrive -Verbose -Debug
-                $rows | Start-NenRun -WorkflowId $echo -ApiKey $wrongKey -Verbose -Debug
+                try { $rows | Start-NenRun -WorkflowId $echo -ApiKey $wrongKey -Verbose -Debug } catch { Write-Error -ErrorRecord $_ }   # a refused key ends the command
                 Test-NenWebhookSignature -Body $body -Signature $goodSignature -Verbose
                 Get-Variable | Out-String -Width 300
                 Get-ChildItem Env: | Out-String -Width 300

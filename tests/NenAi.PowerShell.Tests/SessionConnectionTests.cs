@@ -63,10 +63,11 @@ namespace NenAi.PowerShell.Tests
             PsResult r = Run(@"
                 Connect-NenService -ApiKey $apiKey
                 $rows | Start-NenRun -WorkflowId $echo                                  # the session's key, the environment's base URL
-                $rows | Start-NenRun -WorkflowId $echo -ApiKey $wrong -ErrorVariable +e1 -ErrorAction SilentlyContinue   # the parameter's key
+                # A refused key ends the command with one terminating error.
+                try { $rows | Start-NenRun -WorkflowId $echo -ApiKey $wrong } catch { $e1 = $_ }   # the parameter's key
                 Disconnect-NenService
-                $rows | Start-NenRun -WorkflowId $echo -ErrorVariable +e2 -ErrorAction SilentlyContinue                # the environment's key
-                [pscustomobject]@{ E1 = $e1[0].FullyQualifiedErrorId; E2 = $e2[0].FullyQualifiedErrorId }",
+                try { $rows | Start-NenRun -WorkflowId $echo } catch { $e2 = $_ }                  # the environment's key
+                [pscustomobject]@{ E1 = $e1.FullyQualifiedErrorId; E2 = $e2.FullyQualifiedErrorId }",
                 ("rows", CsvRows.Numbered(1)), ("wrong", PsSession.Secure("wrong-key-as-a-parameter")));
 
             PSObject summary = r.Output.Single(o => o.BaseObject is PSCustomObject);
