@@ -5,13 +5,13 @@
     Author               = 'NenAi contributors'
     CompanyName          = 'NenAi'
     Copyright            = '(c) NenAi contributors. MIT License.'
-    Description          = 'Drive the Nen workflow-automation API (docs.getnen.ai) from scripts, scheduled tasks and CSV batches: signed requests, bounded-concurrency batches with a crash-safe journal, concurrent waiting and safe result downloads.'
+    Description          = 'Drive the Nen workflow-automation API (docs.getnen.ai) from scripts, scheduled tasks and CSV batches: signed requests, bounded-concurrency batches with a crash-safe journal, concurrent waiting, a webhook receiver with polling as its safety net, and safe result downloads.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('NenAi.Format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature')
+    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature', 'Receive-NenWebhook')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
@@ -19,7 +19,7 @@
             Tags         = @('Nen', 'NenAI', 'Automation', 'Workflow', 'API', 'REST', 'HMAC', 'Webhook', 'Batch', 'CSV', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://docs.getnen.ai'
-            ReleaseNotes = 'First release: Start-NenRun, Wait-NenRun, Get-NenRun, Get-NenRunResult, Test-NenWebhookSignature.'
+            ReleaseNotes = 'First release: Start-NenRun, Wait-NenRun, Get-NenRun, Get-NenRunResult, Test-NenWebhookSignature, Receive-NenWebhook.'
         }
     }
 }

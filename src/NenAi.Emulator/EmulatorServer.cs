@@ -130,6 +130,20 @@ namespace NenAi.Emulator
                 if (fault != null) state.Faults.Script(fault);
                 return Results.NoContent();
             });
+            // Webhook delivery faults: the settings replace the configuration's "webhooks" (rates, retries, delays);
+            // /next scripts what happens to particular runs (by messageId, or the next Count runs accepted).
+            app.MapPost("/_emulator/webhooks", async (HttpContext ctx) =>
+            {
+                var settings = await JsonSerializer.DeserializeAsync<WebhookConfig>(ctx.Request.Body, EmulatorConfig.JsonOptions);
+                state.WebhookFaults.Replace(settings ?? new WebhookConfig());
+                return Results.NoContent();
+            });
+            app.MapPost("/_emulator/webhooks/next", async (HttpContext ctx) =>
+            {
+                var fault = await JsonSerializer.DeserializeAsync<ScriptedWebhookFault>(ctx.Request.Body, EmulatorConfig.JsonOptions);
+                if (fault != null) state.WebhookFaults.Script(fault);
+                return Results.NoContent();
+            });
             app.MapPost("/_emulator/clock/advance", (double seconds) =>
             {
                 state.AdvanceClock(TimeSpan.FromSeconds(seconds));

@@ -13,7 +13,7 @@ namespace NenAi.Core.Tests
     public class HelpDriftTests
     {
         private static readonly string Docs = Path.Combine(CmdletMetadata.RepoRoot, "docs", "en-US");
-        private static readonly string[] Exported = { "Start-NenRun", "Wait-NenRun", "Get-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature" };
+        private static readonly string[] Exported = { "Start-NenRun", "Wait-NenRun", "Get-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Receive-NenWebhook" };
 
         public static IEnumerable<object[]> Cmdlets() => Exported.Select(n => new object[] { n });
 
@@ -23,7 +23,7 @@ namespace NenAi.Core.Tests
             var declared = CmdletMetadata.Load().Select(c => c.Name).OrderBy(n => n);
             Assert.Equal(Exported.OrderBy(n => n), declared);
             string manifest = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "NenAi.psd1"));
-            Assert.Contains("CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature')", manifest);
+            Assert.Contains("CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature', 'Receive-NenWebhook')", manifest);
         }
 
         [Theory]

@@ -140,7 +140,8 @@ namespace NenAi.Commands
                 : new ProxyCredentials(user, new SecretValue(credential.Password));
         }
 
-        private bool WantsDiagnostics()
+        /// <summary>True when -Verbose or -Debug (or their preference variables) will show log lines.</summary>
+        protected bool WantsDiagnostics()
         {
             bool Active(string parameter, string preference) =>
                 (MyInvocation.BoundParameters.TryGetValue(parameter, out object? v) && LanguagePrimitives.IsTrue(v)) ||

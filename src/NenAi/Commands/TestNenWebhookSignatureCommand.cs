@@ -51,22 +51,14 @@ namespace NenAi.Commands
 
         protected override void BeginProcessing()
         {
-            if (Secret != null)
+            try
             {
-                foreach (SecureString s in Secret)
-                {
-                    if (s != null && s.Length > 0) _secrets.Add(new SecretValue(s));
-                }
+                _secrets.AddRange(WebhookSecrets.Resolve(Secret, nameof(Secret)));
             }
-            else
+            catch (NenException ex)
             {
-                string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariables.WebhookSecret);
-                if (!string.IsNullOrEmpty(fromEnvironment)) _secrets.Add(SecretValue.FromChars(fromEnvironment.AsSpan()));
+                ThrowTerminatingError(ErrorRecords.From(ex, null));
             }
-            // Without a secret nothing can be verified: saying $false would look like a forged webhook.
-            if (_secrets.Count == 0)
-                ThrowTerminatingError(ErrorRecords.From(new NenException(NenErrorIds.MissingWebhookSecret, NenErrorCategory.InvalidArgument,
-                    $"No webhook secret is configured: pass -Secret (a SecureString or PSCredential, several during a rotation) or set {EnvironmentVariables.WebhookSecret}."), null));
         }
 
         protected override void ProcessRecord()

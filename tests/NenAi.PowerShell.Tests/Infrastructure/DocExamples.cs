@@ -58,7 +58,7 @@ namespace NenAi.PowerShell.Tests.Infrastructure
             var defined = ast.FindAll(a => a is FunctionDefinitionAst, true).Select(a => ((FunctionDefinitionAst)a).Name);
             var available = new HashSet<string>(InitialSessionState.CreateDefault2().Commands.Select(c => c.Name).Concat(defined), StringComparer.OrdinalIgnoreCase)
             {
-                "Start-NenRun", "Wait-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Get-NenRun",
+                "Start-NenRun", "Wait-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Get-NenRun", "Receive-NenWebhook",
                 "Get-Secret", // SecretManagement; the tests stand in for it
                 "Import-Csv", "Export-Csv", // Microsoft.PowerShell.Utility; stand-ins, see UtilityStandIns
             };
