@@ -215,5 +215,34 @@ namespace NenAi.Core.Tests
             Assert.Equal(0, emu.State.GetsFor(reported));
             Assert.Equal(1, emu.State.GetsFor(polled));
         }
+
+        [Fact]
+        public async Task ATakerWaitingBeforeAddingIsCompleteGetsNullOnceEveryRunIsReported()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            using var waiter = new RunWaiter(emu.Client(), new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+            waiter.Start(default);
+            var first = waiter.TakeAsync(); // waits while runs may still be added (a webhook receiver's pump does)
+            waiter.Add("known-run", null, new RunStatus { MessageId = "known-run", Status = "success", State = RunState.Succeeded });
+            Assert.Equal("known-run", (await first.WaitAsync(TimeSpan.FromSeconds(10)))!.MessageId);
+            var next = waiter.TakeAsync();
+
+            waiter.CompleteAdding();
+
+            Assert.Null(await next.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        [Fact]
+        public async Task ATakerWaitingWhenNoRunIsEverAddedGetsNull()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            using var waiter = new RunWaiter(emu.Client());
+            waiter.Start(default);
+            var taken = waiter.TakeAsync();
+
+            waiter.CompleteAdding();
+
+            Assert.Null(await taken.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
     }
 }

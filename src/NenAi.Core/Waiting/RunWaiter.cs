@@ -156,6 +156,9 @@ namespace NenAi.Core.Waiting
             if (loop != null && await Task.WhenAny(wait, loop).ConfigureAwait(false) == loop && !wait.IsCompleted)
             {
                 await loop.ConfigureAwait(false); // a stopped or broken scheduler surfaces here instead of hanging
+                // It ended normally: adding is complete and every run is reported. A caller that began waiting
+                // before that (while runs could still be added) has nothing left to take when all are taken.
+                if (Volatile.Read(ref _untaken) == 0) return null;
             }
             await wait.ConfigureAwait(false);
             _out.TryDequeue(out WaitOutcome? outcome);

@@ -134,10 +134,13 @@ namespace NenAi.Core.Webhooks
                     foreach (RunStatus update in early)
                     {
                         if (update.IsTerminal) final ??= update;
-                        else last = update;
+                        else if (final is null)
+                        {
+                            last = update;
+                            // In the order they came; one that came after the final update is stale.
+                            if (_options.IncludeInterim) Hand(new ReceivedItem(ReceivedItemKind.Update, id, tag, update, null, false));
+                        }
                     }
-                    if (final is null && _options.IncludeInterim)
-                        foreach (RunStatus update in early) Hand(new ReceivedItem(ReceivedItemKind.Update, id, tag, update, null, false));
                 }
                 _following[id] = tag;
                 if (final != null) _finalInHand.Add(id);
