@@ -34,7 +34,7 @@ namespace NenAi.Emulator
         public WebhookFaults(WebhookConfig config)
         {
             _config = config;
-            _random = config.Seed.HasValue ? new Random(config.Seed.Value) : new Random();
+            _random = SeededRandom.For(config.Seed);
         }
 
         public WebhookConfig Config { get { lock (_gate) return _config; } }
@@ -44,7 +44,7 @@ namespace NenAi.Emulator
             lock (_gate)
             {
                 _config = config;
-                _random = config.Seed.HasValue ? new Random(config.Seed.Value) : new Random();
+                _random = SeededRandom.For(config.Seed);
             }
         }
 

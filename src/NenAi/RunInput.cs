@@ -29,6 +29,28 @@ namespace NenAi
         /// <summary>The items of an -InputObject that may be $null itself (then one null item, refused like any other).</summary>
         public static System.Collections.Generic.IEnumerable<object?> Each(PSObject?[]? inputs) => inputs ?? new object?[] { null };
 
+        /// <summary>
+        /// The runs among <paramref name="items"/>, read as they are enumerated; an item that is not one is written at
+        /// once as its NenInvalidMessageId error (the row as target) and the others go on.
+        /// </summary>
+        public static System.Collections.Generic.IEnumerable<RunInput> ReadEach(System.Collections.Generic.IEnumerable<object?> items, Cmdlet cmdlet)
+        {
+            foreach (object? item in items)
+            {
+                RunInput run;
+                try
+                {
+                    run = Read(item);
+                }
+                catch (NenException ex)
+                {
+                    cmdlet.WriteError(ErrorRecords.From(ex, item));
+                    continue;
+                }
+                yield return run;
+            }
+        }
+
         public static RunInput Read(object? input)
         {
             object? value = input is PSObject ps ? ps.BaseObject : input;

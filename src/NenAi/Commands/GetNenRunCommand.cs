@@ -68,18 +68,8 @@ namespace NenAi.Commands
                 ListJournal();
                 return;
             }
-            foreach (object item in ParameterSetName == ById ? MessageId : RunInput.Each(InputObject))
+            foreach (RunInput run in RunInput.ReadEach(ParameterSetName == ById ? MessageId : RunInput.Each(InputObject), this))
             {
-                RunInput run;
-                try
-                {
-                    run = RunInput.Read(item);
-                }
-                catch (NenException ex)
-                {
-                    WriteError(ErrorRecords.From(ex, item));
-                    continue;
-                }
                 while (!_lookup!.HasFreeSlot) WriteOutcome(Await(_lookup.TakeAsync(Token))!);
                 Await(_lookup.AddAsync(run.MessageId, run.Target, Token));
                 _asked++;

@@ -131,18 +131,8 @@ namespace NenAi.Commands
         protected override void ProcessRecord()
         {
             if (!_waitForRuns) return;
-            foreach (object? item in ParameterSetName == ById ? MessageId : RunInput.Each(InputObject))
+            foreach (RunInput run in RunInput.ReadEach(ParameterSetName == ById ? MessageId : RunInput.Each(InputObject), this))
             {
-                RunInput run;
-                try
-                {
-                    run = RunInput.Read(item);
-                }
-                catch (NenException ex)
-                {
-                    WriteError(ErrorRecords.From(ex, item));
-                    continue;
-                }
                 switch (_receiver!.Add(run.MessageId, run.Target, run.Status?.Core))
                 {
                     case WebhookReceiver.AddResult.AlreadyAdded:
