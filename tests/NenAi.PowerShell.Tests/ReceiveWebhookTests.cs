@@ -129,7 +129,7 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
-        public void ForgedHugeAndStalledRequestsWriteNothingAndHoldUpNoDeliveryAndCtrlCFreesThePortAtOnce()
+        public async Task ForgedHugeAndStalledRequestsWriteNothingAndHoldUpNoDeliveryAndCtrlCFreesThePortAtOnce()
         {
             using RunningScript running = StartReceiving("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -IncludeProcessing -Verbose");
             WaitUntilListening();
@@ -137,16 +137,16 @@ namespace NenAi.PowerShell.Tests
             string body = WebhookTraffic.Body("real-run", "success");
 
             // Forged: unsigned, another secret, a tampered body.
-            Assert.Equal(HttpStatusCode.Unauthorized, WebhookTraffic.PostAsync(_url, WebhookTraffic.Body("forged", "success"), null).GetAwaiter().GetResult());
-            Assert.Equal(HttpStatusCode.Unauthorized, WebhookTraffic.PostSignedAsync(_url, "whsec-attacker", "forged", "success").GetAwaiter().GetResult());
-            Assert.Equal(HttpStatusCode.Unauthorized, WebhookTraffic.PostAsync(_url, body.Replace("real-run", "forged"), WebhookTraffic.Sign(TestEmulator.WebhookSecret, body)).GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.Unauthorized, await WebhookTraffic.PostAsync(_url, WebhookTraffic.Body("forged", "success"), null));
+            Assert.Equal(HttpStatusCode.Unauthorized, await WebhookTraffic.PostSignedAsync(_url, "whsec-attacker", "forged", "success"));
+            Assert.Equal(HttpStatusCode.Unauthorized, await WebhookTraffic.PostAsync(_url, body.Replace("real-run", "forged"), WebhookTraffic.Sign(TestEmulator.WebhookSecret, body)));
             // 10 MB: refused from its declared length, before its body arrives.
-            using (TcpClient huge = WebhookTraffic.SendPartialAsync(port, WebhookTraffic.PostHead(port, 10L * 1024 * 1024), 64 * 1024).GetAwaiter().GetResult())
-                Assert.StartsWith("HTTP/1.1 413", WebhookTraffic.ReadStatusLineAsync(huge, Generous).GetAwaiter().GetResult());
+            using (TcpClient huge = await WebhookTraffic.SendPartialAsync(port, WebhookTraffic.PostHead(port, 10L * 1024 * 1024), 64 * 1024))
+                Assert.StartsWith("HTTP/1.1 413", await WebhookTraffic.ReadStatusLineAsync(huge, Generous));
             // A client that sends its headers and stalls does not hold up the real delivery.
-            using TcpClient stalled = WebhookTraffic.SendPartialAsync(port, WebhookTraffic.PostHead(port, 500) + "{\"message_id\":").GetAwaiter().GetResult();
+            using TcpClient stalled = await WebhookTraffic.SendPartialAsync(port, WebhookTraffic.PostHead(port, 500) + "{\"message_id\":");
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostAsync(_url, body, WebhookTraffic.Sign(TestEmulator.WebhookSecret, body)).GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostAsync(_url, body, WebhookTraffic.Sign(TestEmulator.WebhookSecret, body)));
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the delivery beside a stalled client took {clock.Elapsed}");
             Assert.True(running.WaitForOutput(1, Generous));
             Assert.False(WebhookTraffic.CanListen(_url));
@@ -216,6 +216,22 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal(2, again.Verbose.Count(v => v.Message.Contains("acted on already")));
             Assert.Equal(gets, State.GetRuns);
             Assert.Equal(2, File.ReadAllLines(state).Length);
+        }
+
+        [Fact]
+        public void TheRunsOfAJournalAreReceivedThroughGetNenRun()
+        {
+            // The batch's webhooks went to a receiver that was not running: every run is found by polling.
+            string journal = Path.Combine(TestDrive, "nightly.jsonl");
+            Run("$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -JournalPath $journal -WebhookCallback $nobody | Out-Null",
+                ("rows", CsvRows.Numbered(3)), ("journal", journal), ("nobody", WebhookTraffic.Prefix(WebhookTraffic.FreePort()))).AssertClean();
+
+            PsResult r = Receive("Get-NenRun -JournalPath $journal | Receive-NenWebhook -Prefix $url -WebhookSecret $hook -FallbackAfterSec 0.5 -PollIntervalSec 0.2 -TimeoutSec 60",
+                ("journal", journal)).AssertClean();
+
+            Assert.Equal(State.Ledger.Select(e => e.MessageId).OrderBy(x => x), r.Output.Select(o => (string)PsResult.Prop(o, "MessageId")!).OrderBy(x => x));
+            Assert.All(r.Output, o => Assert.Equal("NenAi.Run", PSObject.AsPSObject(PsResult.Prop(o, "InputObject")!).TypeNames[0]));
+            Assert.Single(r.Warning, w => w.Message.StartsWith("No final webhook for 3 run(s)"));
         }
 
         [Fact]
