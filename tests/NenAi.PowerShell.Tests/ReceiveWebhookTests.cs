@@ -244,11 +244,14 @@ namespace NenAi.PowerShell.Tests
             try
             {
                 PsResult badPrefix = Receive("Receive-NenWebhook -Prefix 'ftp://127.0.0.1:8089/nen/' -WebhookSecret $hook");
+                PsResult withPassword = Receive("Receive-NenWebhook -Prefix 'http://svc:canary-pw@127.0.0.1:8089/nen/' -WebhookSecret $hook");
                 PsResult inUse = Receive("Receive-NenWebhook -Prefix $taken -WebhookSecret $hook -TimeoutSec 1", ("taken", WebhookTraffic.Prefix(taken)));
                 PsResult notARun = Receive("@([pscustomobject]@{ Name = 'not a run' }, $null, 42) | Receive-NenWebhook -Prefix $url -WebhookSecret $hook; 'went on'");
 
                 Assert.Equal("NenInvalidWebhookPrefix,NenAi.Commands.ReceiveNenWebhookCommand", badPrefix.Terminating?.FullyQualifiedErrorId);
                 Assert.Equal(ErrorCategory.InvalidArgument, badPrefix.Terminating!.CategoryInfo.Category);
+                Assert.Equal("NenInvalidWebhookPrefix,NenAi.Commands.ReceiveNenWebhookCommand", withPassword.Terminating?.FullyQualifiedErrorId);
+                Assert.DoesNotContain("canary-pw", withPassword.AllText());
                 Assert.Equal("NenWebhookListenFailed,NenAi.Commands.ReceiveNenWebhookCommand", inUse.Terminating?.FullyQualifiedErrorId);
                 Assert.Equal(3, notARun.Errors.Count);
                 Assert.All(notARun.Errors, e => Assert.Equal("NenInvalidMessageId,NenAi.Commands.ReceiveNenWebhookCommand", e.FullyQualifiedErrorId));

@@ -124,7 +124,13 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                ThrowTerminatingError(ErrorRecords.From(ex, ex.ErrorId == NenErrorIds.MissingWebhookSecret ? null : (object?)(StatePath ?? string.Join(", ", Prefix))));
+                object? target = ex.ErrorId switch
+                {
+                    NenErrorIds.MissingWebhookSecret => null,
+                    NenErrorIds.InvalidWebhookPrefix or NenErrorIds.WebhookListenFailed => Redactor.Redact(string.Join(", ", Prefix)), // a prefix may hold user information
+                    _ => StatePath,
+                };
+                ThrowTerminatingError(ErrorRecords.From(ex, target));
             }
         }
 
