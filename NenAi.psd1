@@ -5,13 +5,13 @@
     Author               = 'NenAi contributors'
     CompanyName          = 'NenAi'
     Copyright            = '(c) NenAi contributors. MIT License.'
-    Description          = 'Drive the Nen workflow-automation API (docs.getnen.ai) from scripts, scheduled tasks and CSV batches: signed requests, bounded-concurrency batches with a crash-safe journal, concurrent waiting and safe result downloads.'
+    Description          = 'Drive the Nen workflow-automation API (docs.getnen.ai) from scripts, scheduled tasks and CSV batches: signed requests, bounded-concurrency batches with a crash-safe journal, concurrent waiting, a webhook receiver with polling as its safety net, and safe result downloads.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('NenAi.Format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature', 'Connect-NenService', 'Get-NenConnection', 'Disconnect-NenService')
+    CmdletsToExport      = @('Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature', 'Receive-NenWebhook', 'Connect-NenService', 'Get-NenConnection', 'Disconnect-NenService')
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
@@ -29,6 +29,7 @@
 - One vocabulary: -RequestTimeoutSec is the per-request limit on every networked cmdlet; -TimeoutSec is only Wait-NenRun's whole-wait limit (on Start-NenRun and Get-NenRunResult it still works in this release, with a deprecation warning, and will be removed).
 - Get-NenRunResult writes flat NenAi.ResultFile objects (ten readable columns in Export-Csv, RowKey included) that pipe to Get-Item, Copy-Item and Remove-Item; every default table fits 80 columns with the row key and the full status.
 - about_NenAi reads as plain text in Get-Help; a base URL whose path is wrong gets an error that says so (NenEndpointNotFound).
+- Receive-NenWebhook: the webhook receiver as a cmdlet (verified, de-duplicated, answered within 5 s, refuses oversized and unsigned posts, polls a run whose webhook is lost, ends when every run has finished and frees its port); the emulator can drop, duplicate, delay and reorder webhooks.
 '@
         }
     }

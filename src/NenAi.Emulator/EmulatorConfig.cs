@@ -70,6 +70,17 @@ namespace NenAi.Emulator
         public int BackoffMilliseconds { get; set; } = 500;
         /// <summary>Deliver every update twice (receivers must de-duplicate).</summary>
         public bool Duplicate { get; set; }
+        /// <summary>Share of updates (0..1) delivered twice, both copies at once.</summary>
+        public double DuplicateRate { get; set; }
+        /// <summary>Share of updates (0..1) lost on the way: never delivered (a receiver's polling must find the run).</summary>
+        public double DropRate { get; set; }
+        /// <summary>Every delivery waits this long first, plus a random 0..<see cref="DelayJitterMs"/> ms (so updates also overtake each other).</summary>
+        public int DelayMs { get; set; }
+        public int DelayJitterMs { get; set; }
+        /// <summary>Share of runs (0..1) whose final update is sent before their processing one.</summary>
+        public double ReorderRate { get; set; }
+        /// <summary>Makes the rates above repeatable.</summary>
+        public int? Seed { get; set; }
     }
 
     public sealed class WorkflowConfig

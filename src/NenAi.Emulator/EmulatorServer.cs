@@ -118,18 +118,12 @@ namespace NenAi.Emulator
         private static void MapAdmin(WebApplication app, EmulatorState state)
         {
             app.MapGet("/_emulator/ledger", (bool? runs) => Results.Json(state.Snapshot(runs ?? true), EmulatorConfig.JsonOptions));
-            app.MapPost("/_emulator/faults", async (HttpContext ctx) =>
-            {
-                var settings = await JsonSerializer.DeserializeAsync<FaultSettings>(ctx.Request.Body, EmulatorConfig.JsonOptions);
-                state.Faults.Replace(settings ?? new FaultSettings());
-                return Results.NoContent();
-            });
-            app.MapPost("/_emulator/faults/next", async (HttpContext ctx) =>
-            {
-                var fault = await JsonSerializer.DeserializeAsync<ScriptedFault>(ctx.Request.Body, EmulatorConfig.JsonOptions);
-                if (fault != null) state.Faults.Script(fault);
-                return Results.NoContent();
-            });
+            MapJsonPost<FaultSettings>(app, "/_emulator/faults", settings => state.Faults.Replace(settings ?? new FaultSettings()));
+            MapJsonPost<ScriptedFault>(app, "/_emulator/faults/next", fault => { if (fault != null) state.Faults.Script(fault); });
+            // Webhook delivery faults: the settings replace the configuration's "webhooks" (rates, retries, delays);
+            // /next scripts what happens to particular runs (by messageId, or the next Count runs accepted).
+            MapJsonPost<WebhookConfig>(app, "/_emulator/webhooks", settings => state.WebhookFaults.Replace(settings ?? new WebhookConfig()));
+            MapJsonPost<ScriptedWebhookFault>(app, "/_emulator/webhooks/next", fault => { if (fault != null) state.WebhookFaults.Script(fault); });
             app.MapPost("/_emulator/faults/clear", () => { state.Faults.Clear(); return Results.NoContent(); });
             app.MapPost("/_emulator/keys/{name}/revoke", (string name) => { state.RevokeKey(name); return Results.NoContent(); });
             app.MapPost("/_emulator/keys/{name}/restore", (string name) => { state.RestoreKey(name); return Results.NoContent(); });
@@ -140,6 +134,14 @@ namespace NenAi.Emulator
             });
             app.MapPost("/_emulator/reset", () => { state.Reset(); return Results.NoContent(); });
         }
+
+        /// <summary>An admin endpoint that takes one JSON object (null when the body is "null") and answers 204.</summary>
+        private static void MapJsonPost<T>(WebApplication app, string path, Action<T?> apply) where T : class =>
+            app.MapPost(path, async (HttpContext ctx) =>
+            {
+                apply(await JsonSerializer.DeserializeAsync<T>(ctx.Request.Body, EmulatorConfig.JsonOptions));
+                return Results.NoContent();
+            });
 
         private static bool IsLoopback(string host) =>
             host == "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? ip) && IPAddress.IsLoopback(ip));

@@ -26,6 +26,7 @@ namespace NenAi.Emulator
         {
             Config = config;
             Faults = new FaultInjector(config.Faults);
+            WebhookFaults = new WebhookFaults(config.Webhooks);
             if (!string.IsNullOrEmpty(config.StateFile))
             {
                 _stateFile = new RunStateFile(config.StateFile);
@@ -45,6 +46,8 @@ namespace NenAi.Emulator
 
         public EmulatorConfig Config { get; }
         public FaultInjector Faults { get; }
+        /// <summary>Drops, duplicates, delays and reorders webhooks (configuration "webhooks", or /_emulator/webhooks).</summary>
+        public WebhookFaults WebhookFaults { get; }
 
         /// <summary>Emulated time: real UTC plus an offset tests can advance (URL expiry, run progress).</summary>
         public DateTimeOffset Now => DateTimeOffset.UtcNow + TimeSpan.FromTicks(Interlocked.Read(ref _clockOffsetTicks));
@@ -184,6 +187,7 @@ namespace NenAi.Emulator
                 Interlocked.Exchange(ref _clockOffsetTicks, 0);
                 _revoked.Clear();
                 Faults.Clear();
+                WebhookFaults.Clear(Config.Webhooks);
             }
         }
     }

@@ -38,7 +38,7 @@ namespace NenAi.Emulator
         public FaultInjector(FaultSettings settings)
         {
             _settings = settings;
-            _random = settings.Seed.HasValue ? new Random(settings.Seed.Value) : new Random();
+            _random = SeededRandom.For(settings.Seed);
         }
 
         public FaultSettings Settings { get { lock (_gate) return _settings; } }
@@ -48,7 +48,7 @@ namespace NenAi.Emulator
             lock (_gate)
             {
                 _settings = settings;
-                _random = settings.Seed.HasValue ? new Random(settings.Seed.Value) : new Random();
+                _random = SeededRandom.For(settings.Seed);
                 _decided = 0;
             }
         }

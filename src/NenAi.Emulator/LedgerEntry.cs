@@ -14,12 +14,14 @@ namespace NenAi.Emulator
         public JsonObject Params { get; init; } = new JsonObject();
     }
 
-    /// <summary>One webhook delivery attempt.</summary>
+    /// <summary>One webhook delivery attempt, or (Attempt 0, Failure "dropped") an update that was never sent.</summary>
     public sealed class WebhookDelivery
     {
         public string MessageId { get; init; } = string.Empty;
         public string Status { get; init; } = string.Empty;
         public int Attempt { get; init; }
+        /// <summary>Which copy of a duplicated update (1 when not duplicated).</summary>
+        public int Copy { get; init; } = 1;
         public int? HttpStatus { get; init; }
         public string? Failure { get; init; }
         public DateTimeOffset At { get; init; }

@@ -29,6 +29,29 @@ namespace NenAi
         /// <summary>The items of an -InputObject that may be $null itself (then one null item, refused like any other).</summary>
         public static System.Collections.Generic.IEnumerable<object?> Each(PSObject?[]? inputs) => inputs ?? new object?[] { null };
 
+        /// <summary>
+        /// The runs among <paramref name="items"/>, read as they are enumerated; an item that is not one is written at
+        /// once as its NenInvalidMessageId error (the row as target), through the command's <paramref name="writeError"/>
+        /// (so -ErrorAction Stop stops at it), and the others go on.
+        /// </summary>
+        public static System.Collections.Generic.IEnumerable<RunInput> ReadEach(System.Collections.Generic.IEnumerable<object?> items, System.Action<ErrorRecord> writeError)
+        {
+            foreach (object? item in items)
+            {
+                RunInput run;
+                try
+                {
+                    run = Read(item);
+                }
+                catch (NenException ex)
+                {
+                    writeError(ErrorRecords.From(ex, item));
+                    continue;
+                }
+                yield return run;
+            }
+        }
+
         public static RunInput Read(object? input)
         {
             object? value = input is PSObject ps ? ps.BaseObject : input;

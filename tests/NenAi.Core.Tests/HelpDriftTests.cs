@@ -13,7 +13,7 @@ namespace NenAi.Core.Tests
     public class HelpDriftTests
     {
         private static readonly string Docs = Path.Combine(CmdletMetadata.RepoRoot, "docs", "en-US");
-        private static readonly string[] Exported = { "Start-NenRun", "Wait-NenRun", "Get-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Connect-NenService", "Get-NenConnection", "Disconnect-NenService" };
+        private static readonly string[] Exported = { "Start-NenRun", "Wait-NenRun", "Get-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Receive-NenWebhook", "Connect-NenService", "Get-NenConnection", "Disconnect-NenService" };
 
         public static IEnumerable<object[]> Cmdlets() => Exported.Select(n => new object[] { n });
 

@@ -164,5 +164,85 @@ namespace NenAi.Core.Tests
             // With a 20 ms interval it would poll ~75 times; Retry-After: 1 keeps it to a handful.
             Assert.InRange(emu.State.GetsFor(id), 2, 4);
         }
+
+        [Fact]
+        public async Task AReportedFinalStatusEndsTheRunAtOnceAndAPollInFlightIsIgnored()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Workflows.Find(w => w.Id == TestEmulator.SlowWorkflow)!.DurationMs = 600_000);
+            var client = emu.Client();
+            string id = (await client.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId;
+            await emu.ScriptAsync(new ScriptedFault { Kind = "latency", Route = "GET /runs", LatencyMs = 1500 });
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+            waiter.Start(default);
+            waiter.Add(id, "row");
+            waiter.CompleteAdding();
+            Assert.True(System.Threading.SpinWait.SpinUntil(() => emu.State.GetsFor(id) == 1, TimeSpan.FromSeconds(20)));
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+
+            waiter.Report(id, new RunStatus { MessageId = id, Status = "success", State = RunState.Succeeded });
+            var outcome = await waiter.TakeAsync();
+
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"the report took {sw.Elapsed}: it waited for the poll");
+            Assert.Equal(WaitOutcomeKind.Completed, outcome!.Kind);
+            Assert.Equal("success", outcome.Status!.Status);
+            Assert.Equal("row", outcome.Tag);
+            Assert.Null(await waiter.TakeAsync().WaitAsync(TimeSpan.FromSeconds(10))); // the poll's answer (processing) comes later and changes nothing
+            Assert.Equal(1, waiter.Completed);
+        }
+
+        [Fact]
+        public async Task WithAFirstPollDelayARunIsNotAskedAboutBeforeItUnlessReported()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            string reported = (await client.StartRunAsync(Requests.Echo())).MessageId;
+            string polled = (await client.StartRunAsync(Requests.Echo())).MessageId;
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50), FirstPollDelay = TimeSpan.FromMilliseconds(400) });
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            waiter.Start(default);
+            waiter.Add(reported);
+            waiter.Add(polled);
+            waiter.CompleteAdding();
+            waiter.Report(reported, new RunStatus { MessageId = reported, Status = "processing", State = RunState.Processing });
+            waiter.Report(reported, new RunStatus { MessageId = reported, Status = "failed", State = RunState.Failed });
+
+            var first = await waiter.TakeAsync();
+            var second = await waiter.TakeAsync();
+
+            Assert.Equal((reported, "failed"), (first!.MessageId, first.Status!.Status));
+            Assert.Equal((polled, "success"), (second!.MessageId, second.Status!.Status));
+            Assert.True(sw.Elapsed >= TimeSpan.FromMilliseconds(400), $"the first poll came after {sw.Elapsed}");
+            Assert.Equal(0, emu.State.GetsFor(reported));
+            Assert.Equal(1, emu.State.GetsFor(polled));
+        }
+
+        [Fact]
+        public async Task ATakerWaitingBeforeAddingIsCompleteGetsNullOnceEveryRunIsReported()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            using var waiter = new RunWaiter(emu.Client(), new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+            waiter.Start(default);
+            var first = waiter.TakeAsync(); // waits while runs may still be added (a webhook receiver's pump does)
+            waiter.Add("known-run", null, new RunStatus { MessageId = "known-run", Status = "success", State = RunState.Succeeded });
+            Assert.Equal("known-run", (await first.WaitAsync(TimeSpan.FromSeconds(10)))!.MessageId);
+            var next = waiter.TakeAsync();
+
+            waiter.CompleteAdding();
+
+            Assert.Null(await next.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        [Fact]
+        public async Task ATakerWaitingWhenNoRunIsEverAddedGetsNull()
+        {
+            await using var emu = await TestEmulator.StartAsync();
+            using var waiter = new RunWaiter(emu.Client());
+            waiter.Start(default);
+            var taken = waiter.TakeAsync();
+
+            waiter.CompleteAdding();
+
+            Assert.Null(await taken.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
     }
 }

@@ -73,5 +73,33 @@ namespace NenAi.Core.Tests
             Assert.Equal(3, emu.State.Deliveries.Count(d => d.Status == "processing"));
             Assert.Equal(2, emu.State.Deliveries.Count(d => d.Failure == "non-2xx"));
         }
+
+        [Fact]
+        public async Task ARunsWebhooksCanBeScriptedToComeReorderedDuplicatedOrNotAtAll()
+        {
+            var (app, url, inbox, final) = await StartReceiver();
+            await using var _ = app;
+            await using var emu = await TestEmulator.StartAsync();
+            var request = Requests.Echo();
+            request.WebhookCallback = url;
+            await emu.ScriptWebhooksAsync(new NenAi.Emulator.ScriptedWebhookFault { Count = 1, Reorder = true, Copies = 2 });
+            await emu.ScriptWebhooksAsync(new NenAi.Emulator.ScriptedWebhookFault { Count = 1, Drop = { "processing" } });
+
+            string reordered = (await emu.Client().StartRunAsync(request)).MessageId;
+            await final.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.True(System.Threading.SpinWait.SpinUntil(() => inbox.Count == 4, TimeSpan.FromSeconds(20)), $"{inbox.Count} deliveries");
+            string statuses = string.Join(",", inbox.Select(r => System.Text.Encoding.UTF8.GetString(r.Body)).Select(b => b.Contains("\"success\"") ? "success" : "processing"));
+            var another = Requests.Echo("another"); // a new request: the same one would get the same run back (Idempotency-Key)
+            another.WebhookCallback = url;
+            string lost = (await emu.Client().StartRunAsync(another)).MessageId;
+            Assert.True(System.Threading.SpinWait.SpinUntil(() => emu.State.Deliveries.Any(d => d.MessageId == lost && d.Status == "success"), TimeSpan.FromSeconds(20)));
+
+            Assert.Equal("success,success,processing,processing", statuses); // the final update first, each twice
+            Assert.Equal(new[] { 1, 2 }, emu.State.Deliveries.Where(d => d.MessageId == reordered && d.Status == "success").Select(d => d.Copy).OrderBy(c => c));
+            var dropped = Assert.Single(emu.State.Deliveries, d => d.MessageId == lost && d.Status == "processing");
+            Assert.Equal("dropped", dropped.Failure);
+            Assert.Equal(0, dropped.Attempt);
+        }
     }
 }
+

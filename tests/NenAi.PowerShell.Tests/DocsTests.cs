@@ -93,17 +93,20 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
-        public void TheReadmeWebhookReceiverVerifiesTheEmulatorsUpdatesAndSavesTheRunsFiles()
+        public void TheReadmeWebhookReceiverReceivesBothRunsAndSavesTheirFilesWithTheLinksTheWebhooksBrought()
         {
             using IDisposable env = ProcessEnvironment.Scope(("NEN_BASE_URL", Emulator.BaseUri.ToString()), ("NEN_API_KEY", "nen-demo-api-key"), ("NEN_SIGNING_KEY", "nen-demo-signing-key"));
             string code = Find("README: A webhook receiver").Code.Replace("http://127.0.0.1:8089/", $"http://127.0.0.1:{FreePort()}/");
 
             PsResult r = Run("$ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null\n" + code).AssertClean();
 
-            string id = Assert.Single(State.Ledger).MessageId;
-            Assert.Equal(new[] { $"{id} is processing", $"{id} is success" }, r.BaseOutput.OfType<string>());
-            Assert.True(File.Exists(Path.Combine(TestDrive, "webhook-results", id, "invoice.txt")));
-            Assert.Equal(0, State.GetsFor(id)); // the links came with the webhook
+            Assert.Equal(2, State.Ledger.Count);
+            Assert.Equal(4, r.Output.Count); // invoice.txt and assets.zip of each run
+            Assert.All(State.Ledger, run =>
+            {
+                Assert.True(File.Exists(Path.Combine(TestDrive, "webhook-results", run.MessageId, "invoice.txt")));
+                Assert.Equal(0, State.GetsFor(run.MessageId)); // the links came with the webhook: no status query
+            });
         }
 
         private static int FreePort()

@@ -7,7 +7,7 @@ namespace NenAi.PowerShell.Tests
     /// <summary>The module as a module: import and re-import, exports, help.</summary>
     public class ModuleTests : HostedTest
     {
-        public static readonly string[] Cmdlets = { "Connect-NenService", "Disconnect-NenService", "Get-NenConnection", "Get-NenRun", "Get-NenRunResult", "Start-NenRun", "Test-NenWebhookSignature", "Wait-NenRun" };
+        public static readonly string[] Cmdlets = { "Connect-NenService", "Disconnect-NenService", "Get-NenConnection", "Get-NenRun", "Get-NenRunResult", "Receive-NenWebhook", "Start-NenRun", "Test-NenWebhookSignature", "Wait-NenRun" };
 
         public static TheoryData<string> EachCmdlet() => new(Cmdlets);
 

@@ -62,12 +62,18 @@ namespace NenAi.PowerShell.Tests
                 Test-NenWebhookSignature -Body $body -Signature 'sha256=00' -Secret $hook -Verbose
                 Test-NenWebhookSignature -Body $body -Headers @{ 'X-Hmac-Signature' = $goodSignature.ToUpperInvariant() } -Secret ([pscredential]::new('hook', $hook)) -PassThru -Verbose
                 Test-NenWebhookSignature -Body $body -Headers @{ 'X-Hmac-Signature' = 'sha256=00' } -Secret $hook -PassThru -Verbose
+                # A receiver with the right secret (and a state file), one with a wrong one (all refused, polled instead).
+                $rows | Start-NenRun @common -WorkflowId $echo -WebhookCallback $hookUrl |
+                    Receive-NenWebhook @common -Prefix $hookUrl -WebhookSecret $hook -StatePath ([System.IO.Path]::Combine($TestDrive, 'webhooks.jsonl')) -IncludeProcessing -FallbackAfterSec 10 -TimeoutSec 60 -OutVariable received -WarningAction Continue
+                $rows | Start-NenRun @common -WorkflowId $echo -WebhookCallback $hookUrl |
+                    Receive-NenWebhook @common -Prefix $hookUrl -WebhookSecret ([pscredential]::new('hook', $wrongHook)) -FallbackAfterSec 1 -TimeoutSec 60 -OutVariable polled -WarningAction Continue   # -Debug alone would make its warnings prompt
                 Write-Information 'end of scenario'",
                 ("rows", CsvRows.Parse("USER\njane")), ("journal", journal),
                 ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)),
                 ("password", PsSession.Secure(Password)), ("short", PsSession.Secure("canary-short".Substring(0, 7))),
                 ("wrongKey", PsSession.Secure(ApiKey + "x")), ("wrongSigning", PsSession.Secure(SigningKey + "x")),
                 ("plainCanary", ApiKey), ("hook", PsSession.Secure(WebhookSecret)), ("body", webhookBody),
+                ("hookUrl", NenAi.TestSupport.WebhookTraffic.Prefix(NenAi.TestSupport.WebhookTraffic.FreePort())), ("wrongHook", PsSession.Secure("wrong-" + WebhookSecret.Substring(0, 8))),
                 ("goodSignature", NenAi.Core.Signing.WebhookSignature.Compute(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(webhookBody))));
 
             r.Errors.AddRange(((object[])Ps.Get("refusals")!).Select(o => o is PSObject p ? p.BaseObject : o).Cast<ErrorRecord>());
@@ -87,6 +93,11 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal(new object[] { true, false }, r.BaseOutput.OfType<bool>().Cast<object>());
             Assert.Contains(r.Output, o => o.TypeNames[0] == "NenAi.RunStatus" && "m".Equals(PsResult.Prop(o, "MessageId")));
             Assert.Contains(r.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenInvalidWebhookSignature"));
+            var received = ((System.Collections.IEnumerable)Ps.Get("received")!).Cast<object>().Concat(((System.Collections.IEnumerable)Ps.Get("polled")!).Cast<object>());
+            Assert.Equal(new object?[] { "processing", "success", "success" }, received.Select(o => PsResult.Prop(o, "Status")).OrderBy(x => x));
+            Assert.Contains(r.Warning, w => w.Message.Contains("refused (401)"));
+            Assert.Contains(r.Warning, w => w.Message.StartsWith("No final webhook"));
+            Assert.True(File.Exists(Path.Combine(TestDrive, "webhooks.jsonl")));
 
             AssertNoCanary(r.AllText(), "the output or a stream");
             AssertNoCanary(File.ReadAllText(journal), "the journal");

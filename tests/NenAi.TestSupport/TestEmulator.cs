@@ -108,6 +108,20 @@ namespace NenAi.TestSupport
             r.EnsureSuccessStatusCode();
         }
 
+        /// <summary>Scripts what happens to particular runs' webhooks (by message id, or the next runs accepted).</summary>
+        public async Task ScriptWebhooksAsync(ScriptedWebhookFault fault)
+        {
+            using var r = await Admin.PostAsJsonAsync(new Uri(BaseUri, "_emulator/webhooks/next"), fault, EmulatorConfig.JsonOptions);
+            r.EnsureSuccessStatusCode();
+        }
+
+        /// <summary>Replaces the webhook delivery settings (rates of drops, duplicates, delays, reordering; retries).</summary>
+        public async Task SetWebhooksAsync(WebhookConfig webhooks)
+        {
+            using var r = await Admin.PostAsJsonAsync(new Uri(BaseUri, "_emulator/webhooks"), webhooks, EmulatorConfig.JsonOptions);
+            r.EnsureSuccessStatusCode();
+        }
+
         public async Task AdvanceClockAsync(double seconds)
         {
             using var r = await Admin.PostAsync(new Uri(BaseUri, $"_emulator/clock/advance?seconds={seconds}"), null);

@@ -114,6 +114,11 @@ Describe 'README, block by block, as a user runs it' {
             NEN_WEBHOOK_SECRET = $null
         }
 
+        # SecretManagement with a vault holding the demo keys, as the README's blocks that read secrets by name expect
+        # (a stand-in: the module is not served on our build machines).
+        $modules = New-Item -ItemType Directory -Path (Join-Path $script:childEnvironment.HOME '.local/share/powershell/Modules') -Force
+        Copy-Item -Path (Join-Path $PSScriptRoot 'StandIns/*') -Destination $modules -Recurse
+
         # The emulator, started with the README's command as written (from the repository root).
         $readme = Get-Content -LiteralPath (Join-Path $script:root 'README.md')
         $at = [array]::IndexOf($readme, '<!-- emulator -->')

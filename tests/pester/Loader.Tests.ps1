@@ -58,7 +58,7 @@ Import-Module '$script:manifest' -Force -ErrorAction Stop
 "@
         $run.Result | Should -Not -BeNullOrEmpty -Because $run.Text
         $run.Result.LanguageMode | Should -Be 'ConstrainedLanguage'
-        $run.Result.Commands | Should -Be @('Connect-NenService', 'Disconnect-NenService', 'Get-NenConnection', 'Get-NenRun', 'Get-NenRunResult', 'Start-NenRun', 'Test-NenWebhookSignature', 'Wait-NenRun')
+        $run.Result.Commands | Should -Be @((Import-PowerShellDataFile (Join-Path $script:root 'NenAi.psd1')).CmdletsToExport | Sort-Object)
         $run.Result.Status | Should -Be 'success'
         # Before: "Cannot invoke method. Method invocation is supported only on core types in this language mode."
         $run.Text | Should -Not -Match 'Method invocation is supported only on core types'

@@ -29,13 +29,15 @@ AfterAll {
 }
 
 Describe 'The module' {
-    It 'exports exactly its eight cmdlets' {
-        $names = (Get-Module NenAi).ExportedCmdlets.Keys | Sort-Object
-        $names | Should -Be @('Connect-NenService', 'Disconnect-NenService', 'Get-NenConnection', 'Get-NenRun', 'Get-NenRunResult', 'Start-NenRun', 'Test-NenWebhookSignature', 'Wait-NenRun')
+    It 'exports exactly the cmdlets its manifest lists, each with a docs page' {
+        $listed = (Import-PowerShellDataFile (Join-Path $script:root 'NenAi.psd1')).CmdletsToExport | Sort-Object
+        (Get-Module NenAi).ExportedCmdlets.Keys | Sort-Object | Should -Be $listed
+        $listed | ForEach-Object { Join-Path $script:root "docs/en-US/$_.md" | Should -Exist }
+        $listed | Should -Contain 'Receive-NenWebhook'
     }
 
     It 'has help for every cmdlet with at least three examples' {
-        foreach ($name in 'Start-NenRun', 'Wait-NenRun', 'Get-NenRun', 'Get-NenRunResult', 'Test-NenWebhookSignature', 'Connect-NenService', 'Get-NenConnection', 'Disconnect-NenService') {
+        foreach ($name in (Get-Module NenAi).ExportedCmdlets.Keys) {
             $help = Get-Help $name -Full
             $help.Synopsis | Should -Not -BeNullOrEmpty
             @($help.Examples.Example).Count | Should -BeGreaterOrEqual 3

@@ -87,5 +87,13 @@ namespace NenAi.Core.Errors
 
         // Webhooks received.
         public const string InvalidWebhookSignature = "NenInvalidWebhookSignature";
+        /// <summary>A -Prefix is not an http(s) listener prefix.</summary>
+        public const string InvalidWebhookPrefix = "NenInvalidWebhookPrefix";
+        /// <summary>The receiver could not listen on a prefix (in use, no URL reservation on Windows, a privileged port).</summary>
+        public const string WebhookListenFailed = "NenWebhookListenFailed";
+        /// <summary>Another receiver holds the -StatePath file.</summary>
+        public const string WebhookStateInUse = "NenWebhookStateInUse";
+        /// <summary>The -StatePath file could not be opened or written: the receiver stops rather than risk acting twice.</summary>
+        public const string WebhookStateWriteFailed = "NenWebhookStateWriteFailed";
     }
 }

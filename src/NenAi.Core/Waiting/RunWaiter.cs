@@ -22,6 +22,8 @@ namespace NenAi.Core.Waiting
     /// failed. Once the wait stops (<see cref="Stop"/>, the first error with <see cref="RunWaiterOptions.StopAtFirstError"/>,
     /// or a tripped circuit) no new query leaves; the queries in flight finish, and every run not finished by then is
     /// reported <see cref="WaitOutcomeKind.Stopped"/>.
+    /// A status learnt elsewhere (a webhook) can be <see cref="Report"/>ed: a terminal one ends the run without a
+    /// request, so polling is only the safety net when <see cref="RunWaiterOptions.FirstPollDelay"/> delays it.
     /// </summary>
     public sealed class RunWaiter : IDisposable
     {
@@ -64,10 +66,13 @@ namespace NenAi.Core.Waiting
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly ConcurrentQueue<Tracked> _incoming = new ConcurrentQueue<Tracked>();
         private readonly ConcurrentQueue<(Tracked Run, RunStatus? Status, NenException? Error)> _polled = new ConcurrentQueue<(Tracked, RunStatus?, NenException?)>();
+        private readonly ConcurrentQueue<(string MessageId, RunStatus Status)> _reports = new ConcurrentQueue<(string, RunStatus)>();
         private readonly SemaphoreSlim _wake = new SemaphoreSlim(0);
         private readonly ConcurrentQueue<WaitOutcome> _out = new ConcurrentQueue<WaitOutcome>();
         private readonly SemaphoreSlim _ready = new SemaphoreSlim(0);
         private readonly HashSet<string> _known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        /// <summary>Runs being followed, by id, for <see cref="Report"/>; only the scheduler loop touches it.</summary>
+        private readonly Dictionary<string, Tracked> _following = new Dictionary<string, Tracked>(StringComparer.OrdinalIgnoreCase);
         private readonly object _addGate = new object();
         private Task? _loop;
         private readonly ConcurrentDictionary<long, Task> _pollsInFlight = new ConcurrentDictionary<long, Task>();
@@ -130,6 +135,18 @@ namespace NenAi.Core.Waiting
             return true;
         }
 
+        /// <summary>
+        /// A status of an added run learnt without a request (a verified webhook): a terminal one reports the run at
+        /// once (a poll in flight is then ignored), any other becomes its last known status. A run already reported,
+        /// or never added, is left alone.
+        /// </summary>
+        public void Report(string messageId, RunStatus status)
+        {
+            if (string.IsNullOrWhiteSpace(messageId) || status is null) return;
+            _reports.Enqueue((messageId.Trim(), status));
+            _wake.Release();
+        }
+
         public void CompleteAdding()
         {
             lock (_addGate) _addingCompleted = true;
@@ -176,6 +193,9 @@ namespace NenAi.Core.Waiting
             if (loop != null && await Task.WhenAny(wait, loop).ConfigureAwait(false) == loop && !wait.IsCompleted)
             {
                 await loop.ConfigureAwait(false); // a stopped or broken scheduler surfaces here instead of hanging
+                // It ended normally: adding is complete and every run is reported. A caller that began waiting
+                // before that (while runs could still be added) has nothing left to take when all are taken.
+                if (Volatile.Read(ref _untaken) == 0) return null;
             }
             await wait.ConfigureAwait(false);
             _out.TryDequeue(out WaitOutcome? outcome);
@@ -206,7 +226,8 @@ namespace NenAi.Core.Waiting
                 while (_incoming.TryDequeue(out Tracked? added))
                 {
                     if (added.Last?.IsTerminal == true) { Finish(added, new WaitOutcome(added.MessageId, added.Tag, WaitOutcomeKind.Completed, added.Last, null)); continue; }
-                    added.Due = now;
+                    _following[added.MessageId] = added;
+                    added.Due = now + _options.FirstPollDelay;
                     if (_options.Timeout.HasValue)
                     {
                         added.Deadline = added.JoinedAt + _options.Timeout.Value;
@@ -218,7 +239,15 @@ namespace NenAi.Core.Waiting
                 {
                     inFlight--;
                     result.Run.InFlight = false;
-                    Handle(result.Run, result.Status, result.Error, schedule, now);
+                    if (!result.Run.Done) Handle(result.Run, result.Status, result.Error, schedule, now); // else a report ended it meanwhile
+                }
+                while (_reports.TryDequeue(out var report))
+                {
+                    if (!_following.TryGetValue(report.MessageId, out Tracked? run) || run.Done) continue;
+                    run.Last = report.Status;
+                    if (!report.Status.IsTerminal) continue;
+                    if (!run.InFlight) schedule.Remove(run);
+                    Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Completed, report.Status, null));
                 }
                 // Runs past their deadline that are not being asked about right now: report them with their last status.
                 while (byDeadline.Count > 0)
@@ -386,6 +415,7 @@ namespace NenAi.Core.Waiting
         private void Finish(Tracked run, WaitOutcome outcome)
         {
             run.Done = true;
+            _following.Remove(run.MessageId);
             if (outcome.Kind == WaitOutcomeKind.Completed)
             {
                 Interlocked.Increment(ref _completed);

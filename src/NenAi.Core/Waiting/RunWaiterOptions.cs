@@ -6,6 +6,11 @@ namespace NenAi.Core.Waiting
     {
         /// <summary>How often each pending run is asked about (at most once per interval).</summary>
         public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+        /// <summary>
+        /// How long after joining a run is first asked about (zero: at once). A webhook receiver asks only when
+        /// the run's final webhook is late; a status reported with <see cref="RunWaiter.Report"/> needs no request.
+        /// </summary>
+        public TimeSpan FirstPollDelay { get; set; } = TimeSpan.Zero;
         /// <summary>Concurrent status requests.</summary>
         public int MaxConcurrency { get; set; } = 16;
         /// <summary>How long each run is waited for, counted from when it joins the wait; null waits for ever.</summary>

@@ -61,18 +61,8 @@ namespace NenAi.Commands
                 ListJournal();
                 return;
             }
-            foreach (object item in ParameterSetName == ById ? MessageId : RunInput.Each(InputObject))
+            foreach (RunInput run in RunInput.ReadEach(ParameterSetName == ById ? MessageId : RunInput.Each(InputObject), WriteItemError))
             {
-                RunInput run;
-                try
-                {
-                    run = RunInput.Read(item);
-                }
-                catch (NenException ex)
-                {
-                    WriteItemError(ErrorRecords.From(ex, item));
-                    continue;
-                }
                 while (!_lookup!.HasFreeSlot) WriteOutcome(Await(_lookup.TakeAsync(Token))!);
                 EndIfTheServiceStopped();
                 Await(_lookup.AddAsync(run.MessageId, run.Target, Token));

@@ -91,18 +91,8 @@ namespace NenAi.Commands
         protected override void ProcessRecord()
         {
             IEnumerable<object> items = ParameterSetName == ById ? MessageId : RunInput.Each(InputObject);
-            foreach (object item in items)
+            foreach (RunInput run in RunInput.ReadEach(items, WriteItemError))
             {
-                RunInput run;
-                try
-                {
-                    run = RunInput.Read(item);
-                }
-                catch (NenException ex)
-                {
-                    WriteItemError(ErrorRecords.From(ex, item));
-                    continue;
-                }
                 // It writes files: -WhatIf shows where, and sends nothing.
                 if (!ShouldProcess($"run {run.MessageId} -> {System.IO.Path.Combine(_destination, run.MessageId)}", "Save result files")) continue;
                 // A status in hand (Wait-NenRun output) is used as is; a bare id is looked up first.

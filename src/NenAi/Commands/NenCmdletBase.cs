@@ -200,7 +200,8 @@ namespace NenAi.Commands
             return !(LanguagePrimitives.TryConvertTo(value, out ActionPreference p) && (p == ActionPreference.SilentlyContinue || p == ActionPreference.Ignore));
         }
 
-        private bool WantsDiagnostics() => Shows("Verbose", "VerbosePreference") || Shows("Debug", "DebugPreference");
+        /// <summary>True when -Verbose or -Debug (or their preference variables) will show log lines.</summary>
+        protected bool WantsDiagnostics() => Shows("Verbose", "VerbosePreference") || Shows("Debug", "DebugPreference");
 
         /// <summary>-WhatIf as ShouldProcess reads it: nothing is sent, no key is needed, no journal is written.</summary>
         protected bool IsPreview() => LanguagePrimitives.IsTrue(Effective("WhatIf", "WhatIfPreference"));

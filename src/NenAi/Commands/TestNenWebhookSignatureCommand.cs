@@ -52,24 +52,14 @@ namespace NenAi.Commands
 
         protected override void BeginProcessing()
         {
-            if (Secret != null)
+            try
             {
-                foreach (SecureString s in Secret)
-                {
-                    if (s != null && s.Length > 0) _secrets.Add(new SecretValue(s));
-                }
+                _secrets.AddRange(WebhookSecrets.Resolve(Secret, nameof(Secret)));
             }
-            else
+            catch (NenException ex)
             {
-                // The session's (Connect-NenService -WebhookSecret), else NEN_WEBHOOK_SECRET: the order every cmdlet uses.
-                SessionConnection? session = SessionConnections.Current;
-                ConnectionSources sources = ConnectionSources.Find(session: session);
-                if (ConnectionSources.Take(sources.WebhookSecret, null, session?.WebhookSecret, EnvironmentVariables.WebhookSecret) is SecretValue secret) _secrets.Add(secret);
+                ThrowTerminatingError(ErrorRecords.From(ex, null));
             }
-            // Without a secret nothing can be verified: saying $false would look like a forged webhook.
-            if (_secrets.Count == 0)
-                ThrowTerminatingError(ErrorRecords.From(new NenException(NenErrorIds.MissingWebhookSecret, NenErrorCategory.InvalidArgument,
-                    $"No webhook secret is configured: pass -Secret (a SecureString or PSCredential, several during a rotation), run Connect-NenService -WebhookSecret, or set {EnvironmentVariables.WebhookSecret}."), null));
         }
 
         protected override void ProcessRecord()

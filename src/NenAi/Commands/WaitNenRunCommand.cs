@@ -69,18 +69,8 @@ namespace NenAi.Commands
         protected override void ProcessRecord()
         {
             if (_stopAfterFirst) return;
-            foreach (object item in Inputs())
+            foreach (RunInput run in RunInput.ReadEach(Inputs(), WriteItemError))
             {
-                RunInput run;
-                try
-                {
-                    run = RunInput.Read(item);
-                }
-                catch (NenException ex)
-                {
-                    WriteItemError(ErrorRecords.From(ex, item));
-                    continue;
-                }
                 if (!_waiter!.Add(run.MessageId, run.Target, run.Status?.Core)) WriteVerbose($"Run {run.MessageId} is already being followed.");
             }
             // Runs that finished while input was still arriving go out at once.

@@ -59,7 +59,7 @@ namespace NenAi.PowerShell.Tests.Infrastructure
             var defined = ast.FindAll(a => a is FunctionDefinitionAst, true).Select(a => ((FunctionDefinitionAst)a).Name);
             var available = new HashSet<string>(InitialSessionState.CreateDefault().Commands.Select(c => c.Name).Concat(defined), StringComparer.OrdinalIgnoreCase)
             {
-                "Start-NenRun", "Wait-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Get-NenRun",
+                "Start-NenRun", "Wait-NenRun", "Get-NenRunResult", "Test-NenWebhookSignature", "Get-NenRun", "Receive-NenWebhook",
                 "Connect-NenService", "Get-NenConnection", "Disconnect-NenService",
                 "Get-Secret", // SecretManagement; the tests stand in for it
             };

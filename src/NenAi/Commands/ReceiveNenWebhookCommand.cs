@@ -1,0 +1,221 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Security;
+using NenAi.Core.Configuration;
+using NenAi.Core.Errors;
+using NenAi.Core.Logging;
+using NenAi.Core.Webhooks;
+
+namespace NenAi.Commands
+{
+    /// <summary>
+    /// A webhook receiver: listens on HttpListener prefixes, verifies every delivery, answers at once, and writes each
+    /// new update once as a NenAi.RunStatus. Given runs (piped in or by id) it waits for them, polling those whose
+    /// final webhook is late, and ends when every one has finished; without runs it listens until stopped.
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Receive, "NenWebhook", DefaultParameterSetName = ByInput)]
+    [OutputType(typeof(RunStatus))]
+    public sealed class ReceiveNenWebhookCommand : NenCmdletBase
+    {
+        private const string ByInput = "ByInput";
+        private const string ById = "ById";
+        private const string Activity = "Receive-NenWebhook";
+        private const int ActivityId = 5;
+        private static readonly TimeSpan TakeWait = TimeSpan.FromSeconds(1);
+        private List<SecretValue> _secrets = new List<SecretValue>();
+        private UpdateLedger? _ledger;
+        private WebhookReceiver? _receiver;
+        private bool _waitForRuns;
+        private int _handledBefore;
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+        /// <summary>HttpListener prefixes to listen on, such as http://+:8089/nen/ (every host name) or http://127.0.0.1:8089/nen/.</summary>
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public string[] Prefix { get; set; } = Array.Empty<string>();
+
+        /// <summary>Runs to wait for: Start-NenRun output, message ids, Get-NenRun or Wait-NenRun output, or rows with a MessageId column.</summary>
+        [Parameter(ParameterSetName = ByInput, ValueFromPipeline = true)]
+        [AllowNull] // a $null among the runs is that item's NenInvalidMessageId error, like any other input that is not a run
+        public PSObject?[]? InputObject { get; set; }
+
+        /// <summary>Message ids of the runs to wait for.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ById)]
+        [Alias("Id")]
+        [ValidateNotNullOrEmpty]
+        public string[] MessageId { get; set; } = Array.Empty<string>();
+
+        /// <summary>The webhook secret(s); a delivery verifies when any one matches (rotation). Falls back to NEN_WEBHOOK_SECRET.</summary>
+        [Parameter]
+        [Alias("Secret")]
+        [SecureStringTransformation]
+        public SecureString[]? WebhookSecret { get; set; }
+
+        /// <summary>Give up on a run this many seconds after it reached the receiver (0: wait for ever); without runs, stop listening after this many seconds.</summary>
+        [Parameter]
+        [ValidateRange(0, int.MaxValue)]
+        public int TimeoutSec { get; set; }
+
+        /// <summary>Seconds after a run reached the receiver without its final webhook before its status is polled (GET /runs/{id}).</summary>
+        [Parameter]
+        [ValidateRange(0.05, 86400)]
+        public double FallbackAfterSec { get; set; } = 60;
+
+        /// <summary>Seconds between two status queries of a run whose webhook is late.</summary>
+        [Parameter]
+        [ValidateRange(0.05, 3600)]
+        public double PollIntervalSec { get; set; } = 15;
+
+        /// <summary>Status queries in flight at once.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 16;
+
+        /// <summary>Largest body accepted, in bytes; a larger one is answered 413 without being read.</summary>
+        [Parameter]
+        [ValidateRange(1024, 16 * 1024 * 1024)]
+        public int MaximumBodySize { get; set; } = 1024 * 1024;
+
+        /// <summary>A file recording the updates acted on, so a restarted receiver does not act twice on a replayed delivery.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? StatePath { get; set; }
+
+        /// <summary>Also write interim updates (processing), not only each run's final one.</summary>
+        [Parameter]
+        public SwitchParameter IncludeProcessing { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            // Runs come down the pipeline, by id or as -InputObject: wait for them. Otherwise listen as a service.
+            _waitForRuns = ParameterSetName == ById || MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
+            if (_waitForRuns) EnsureConfigured(); // the polling fallback needs the API
+            try
+            {
+                _secrets = WebhookSecrets.Resolve(WebhookSecret, nameof(WebhookSecret));
+                var prefixes = new List<string>();
+                foreach (string p in Prefix) prefixes.Add(WebhookPrefix.Check(p));
+                _ledger = StatePath is null ? UpdateLedger.InMemory() : UpdateLedger.Open(FileSystemPath(StatePath, nameof(StatePath)));
+                if (_ledger.UnreadableLines > 0)
+                    WriteWarning($"The state file had {_ledger.UnreadableLines} unreadable line(s) (cut short by a crash); they were ignored.");
+                if (_ledger.Path != null) WriteVerbose($"The state file '{_ledger.Path}' records {_ledger.LoadedCount} update(s) acted on before.");
+                _receiver = new WebhookReceiver(new WebhookReceiverOptions
+                {
+                    Listener = new WebhookListenerOptions { Prefixes = prefixes, Secrets = _secrets, MaxBodyBytes = MaximumBodySize },
+                    WaitForRuns = _waitForRuns,
+                    FallbackAfter = TimeSpan.FromSeconds(FallbackAfterSec),
+                    PollInterval = TimeSpan.FromSeconds(PollIntervalSec),
+                    MaxConcurrentPolls = ThrottleLimit,
+                    // As Wait-NenRun: without a deadline, a run whose status cannot be read that many polls in a row is given up.
+                    MaxConsecutiveFailures = MaximumRetryCount + 1,
+                    Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : (TimeSpan?)null,
+                    IncludeInterim = IncludeProcessing.IsPresent,
+                }, _waitForRuns ? Client : null, _ledger, WantsDiagnostics() ? Log : WarningsOnlyLog.Wrap(Log)); // a flood of bad requests must not queue lines nobody reads
+                _receiver.Start(Token);
+                WriteVerbose($"Listening on {string.Join(", ", prefixes)}" + (_waitForRuns ? "; waiting for the runs given." : " until stopped" + (TimeoutSec > 0 ? $" or for {TimeoutSec} s." : ".")));
+            }
+            catch (NenException ex)
+            {
+                object? target = ex.ErrorId switch
+                {
+                    NenErrorIds.MissingWebhookSecret => null,
+                    NenErrorIds.InvalidWebhookPrefix or NenErrorIds.WebhookListenFailed => Redactor.Redact(string.Join(", ", Prefix)), // a prefix may hold user information
+                    _ => StatePath,
+                };
+                ThrowTerminatingError(ErrorRecords.From(ex, target));
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            if (!_waitForRuns) return;
+            foreach (RunInput run in RunInput.ReadEach(ParameterSetName == ById ? MessageId : RunInput.Each(InputObject), WriteItemError))
+            {
+                switch (_receiver!.Add(run.MessageId, run.Target, run.Status?.Core))
+                {
+                    case WebhookReceiver.AddResult.AlreadyAdded:
+                        WriteVerbose($"Run {run.MessageId} is already being waited for.");
+                        break;
+                    case WebhookReceiver.AddResult.HandledBefore:
+                        _handledBefore++;
+                        WriteVerbose($"Run {run.MessageId}: the state file records its final update as acted on already; it is not written again.");
+                        break;
+                }
+            }
+            // Updates that arrived while input was still coming go out at once.
+            while (_receiver!.TryTake(out ReceivedItem? ready)) Write(ready!);
+            ShowProgress();
+        }
+
+        protected override void EndProcessing()
+        {
+            _receiver!.CompleteAdding();
+            while (!_receiver.IsDone)
+            {
+                ReceivedItem? item = Await(_receiver.TakeAsync(TakeWait, Token));
+                if (item != null) Write(item);
+                ShowProgress();
+            }
+            _receiver.Stop(); // the port is free before the next command runs
+            FlushLog();
+            WriteVerbose($"{Activity}: {_receiver.Counters} in {_clock.Elapsed.TotalSeconds:0.0} s" + (_handledBefore > 0 ? $"; {_handledBefore} run(s) acted on before were skipped." : "."));
+            CompleteProgress(ActivityId, Activity);
+        }
+
+        private void Write(ReceivedItem item)
+        {
+            FlushLog();
+            object? target = item.Tag ?? item.MessageId;
+            switch (item.Kind)
+            {
+                case ReceivedItemKind.Update:
+                    WriteOutput(new RunStatus(item.Status!, timedOut: false, item.Tag));
+                    try
+                    {
+                        _receiver!.MarkHandled(item);
+                    }
+                    catch (NenException ex)
+                    {
+                        ThrowTerminatingError(ErrorRecords.From(ex, StatePath));
+                    }
+                    break;
+                case ReceivedItemKind.TimedOut:
+                    if (item.Status != null) WriteOutput(new RunStatus(item.Status, timedOut: true, item.Tag));
+                    WriteItemError(ErrorRecords.From(item.Error!, target));
+                    break;
+                default:
+                    WriteItemError(ErrorRecords.From(item.Error!, target));
+                    break;
+            }
+        }
+
+        private void ShowProgress()
+        {
+            if (_receiver is null || !ProgressDue()) return;
+            WebhookCounters c = _receiver.Counters;
+            string deliveries = $"{c.Accepted} deliveries ({c.Duplicates} duplicate), {c.Refused} refused";
+            WriteProgress(_waitForRuns
+                ? new ProgressRecord(ActivityId, Activity, $"{_receiver.Finished} of {_receiver.Added} run(s) finished, {c.CompletedByPolling} by polling; {deliveries}")
+                {
+                    PercentComplete = _receiver.Added == 0 ? 0 : Math.Min(100, _receiver.Finished * 100 / _receiver.Added),
+                }
+                : new ProgressRecord(ActivityId, Activity, $"Listening: {c.Written} update(s) written; {deliveries}"));
+        }
+
+        /// <summary>Ctrl+C: the port is freed at once, before the pipeline unwinds.</summary>
+        protected override void StopProcessing()
+        {
+            _receiver?.Stop();
+            base.StopProcessing();
+        }
+
+        protected override void ReleaseResources()
+        {
+            _receiver?.Dispose();
+            _ledger?.Dispose();
+            foreach (SecretValue s in _secrets) s.Dispose();
+            _secrets.Clear();
+        }
+    }
+}

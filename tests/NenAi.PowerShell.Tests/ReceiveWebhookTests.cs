@@ -1,0 +1,332 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using System.Threading.Tasks;
+using NenAi.Emulator;
+using NenAi.PowerShell.Tests.Infrastructure;
+using NenAi.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>
+    /// Receive-NenWebhook in the engine: a 200-run batch through duplicated and lost webhooks, forged, huge and
+    /// stalled requests, Ctrl+C, deadlines, restarts with a state file, its errors and its progress.
+    /// </summary>
+    public class ReceiveWebhookTests : HostedTest
+    {
+        private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+        private readonly ITestOutputHelper _output;
+        private readonly string _url = WebhookTraffic.Prefix(WebhookTraffic.FreePort());
+
+        public ReceiveWebhookTests(ITestOutputHelper output) => _output = output;
+
+        protected override void Configure(EmulatorConfig config)
+        {
+            WorkflowConfig echo = config.Workflows.Single(w => w.Id == TestEmulator.EchoWorkflow);
+            echo.Files.Add(new FileSpec { Name = "report.txt", Content = "report for {message_id}", ContentType = "text/plain" });
+            config.Webhooks.BackoffMilliseconds = 100;
+        }
+
+        private PsResult Receive(string script, params (string Name, object? Value)[] variables) =>
+            Run(script, variables.Concat(new (string, object?)[] { ("url", _url), ("hook", PsSession.Secure(TestEmulator.WebhookSecret)) }).ToArray());
+
+        private RunningScript StartReceiving(string script, params (string Name, object? Value)[] variables) =>
+            Ps.Start(script, variables.Concat(new (string, object?)[] { ("url", _url), ("hook", PsSession.Secure(TestEmulator.WebhookSecret)) }).ToArray());
+
+        /// <summary>Waits until the receiver answers on its prefix (an unsigned probe gets 401 once it listens).</summary>
+        private void WaitUntilListening()
+        {
+            Assert.True(Eventually.True(() =>
+            {
+                try { return WebhookTraffic.PostAsync(_url, "{}", null).GetAwaiter().GetResult() == HttpStatusCode.Unauthorized; }
+                catch (System.Net.Http.HttpRequestException) { return false; }
+            }, Generous), "the receiver never listened");
+        }
+
+        private static List<PSObject> Items(object? variable) => ((IEnumerable)variable!).Cast<object>().Select(PSObject.AsPSObject).ToList();
+
+        [Fact]
+        public void TwoHundredRunsWriteTwoHundredFinalStatusesOnceEachThroughDuplicatedAndLostWebhooksAndEveryFileIsSaved()
+        {
+            State.WebhookFaults.Replace(new WebhookConfig { DuplicateRate = 0.2, DropRate = 0.1, Seed = 200, BackoffMilliseconds = 100 });
+            string results = Path.Combine(TestDrive, "results");
+
+            PsResult r = Receive(@"
+                $rows | Start-NenRun -WorkflowId $echo -ExcludeProperty Id -WebhookCallback $url |
+                    Receive-NenWebhook -Prefix $url -WebhookSecret $hook -FallbackAfterSec 5 -PollIntervalSec 0.5 -TimeoutSec 240 -OutVariable statuses -Verbose |
+                    Get-NenRunResult -Destination $results",
+                ("rows", CsvRows.Numbered(200)), ("results", results)).AssertClean();
+
+            List<PSObject> statuses = Items(Ps.Get("statuses"));
+            var ids = State.Ledger.Select(e => e.MessageId).ToHashSet();
+            Assert.Equal(200, ids.Count);
+            Assert.Equal(200, statuses.Count);
+            Assert.All(statuses, s => Assert.Equal("NenAi.RunStatus", s.TypeNames[0]));
+            Assert.Equal(ids.OrderBy(x => x), statuses.Select(s => (string)PsResult.Prop(s, "MessageId")!).OrderBy(x => x));
+            Assert.All(statuses, s => Assert.Equal("success", PsResult.Prop(s, "Status")));
+            Assert.All(statuses, s => Assert.Equal("NenAi.Run", PSObject.AsPSObject(PsResult.Prop(s, "InputObject")!).TypeNames[0]));
+            // Every run's files are saved: assets.zip and report.txt.
+            Assert.Equal(400, r.Output.Count);
+            Assert.All(ids, id =>
+            {
+                Assert.True(File.Exists(Path.Combine(results, id, "assets.zip")), $"{id}: assets.zip");
+                Assert.Equal("report for " + id, File.ReadAllText(Path.Combine(results, id, "report.txt")));
+            });
+
+            // The faults happened, and the lost final webhooks were made good by polling (the others needed no query).
+            var deliveries = State.Deliveries;
+            var lostFinal = deliveries.Where(d => d.Failure == "dropped" && d.Status == "success").Select(d => d.MessageId).ToHashSet();
+            int duplicatedUpdates = deliveries.Where(d => d.Copy == 2).Select(d => (d.MessageId, d.Status)).Distinct().Count();
+            Assert.NotEmpty(lostFinal);
+            Assert.True(duplicatedUpdates > 20, $"only {duplicatedUpdates} updates were duplicated");
+            Assert.All(lostFinal, id => Assert.True(State.GetsFor(id) >= 1, $"{id} lost its final webhook and was never polled"));
+            string summary = Assert.Single(r.Verbose, v => v.Message.StartsWith("Receive-NenWebhook: ")).Message;
+            int byPolling = Number(summary, @"(\d+) run\(s\) completed by polling");
+            int duplicates = Number(summary, @"(\d+) duplicate\(s\)");
+            Assert.True(byPolling >= lostFinal.Count, summary);
+            Assert.True(duplicates > 0, summary);
+            Assert.Contains(r.Warning, w => w.Message.StartsWith("No final webhook for") && lostFinal.Any(id => w.Message.Contains(id)));
+            Assert.True(WebhookTraffic.CanListen(_url), "the port was not free when the command had ended");
+
+            _output.WriteLine($"200 runs in {r.Elapsed.TotalSeconds:0.0} s (start, receive and download): " +
+                $"{deliveries.Count(d => d.Attempt > 0)} webhook deliveries ({deliveries.Count(d => d.Attempt > 0 && d.HttpStatus == 200)} answered 200), " +
+                $"{duplicatedUpdates} updates duplicated, {deliveries.Count(d => d.Failure == "dropped")} updates dropped ({lostFinal.Count} final); " +
+                $"receiver: {duplicates} duplicates dropped, {byPolling} runs completed by polling; {State.GetRuns} status queries.");
+            _output.WriteLine(summary);
+        }
+
+        private static int Number(string text, string pattern)
+        {
+            Match m = Regex.Match(text, pattern);
+            Assert.True(m.Success, $"'{pattern}' not in: {text}");
+            return int.Parse(m.Groups[1].Value);
+        }
+
+        [Fact]
+        public void AWebhookThatArrivesBeforeItsRunIsPipedInIsKeptForIt()
+        {
+            // The upstream command holds each run until its final webhook has been answered: the receiver must
+            // already be listening (it starts before any input) and must keep the update until the run arrives.
+            Func<string, bool> delivered = id => Eventually.True(() => State.Deliveries.Any(d => d.MessageId == id && d.Status == "success" && d.HttpStatus == 200), Generous);
+
+            PsResult r = Receive(@"
+                $rows | Start-NenRun -WorkflowId $echo -WebhookCallback $url |
+                    ForEach-Object { if (-not $delivered.Invoke($_.MessageId)) { throw 'not delivered' }; $_ } |
+                    Receive-NenWebhook -Prefix $url -WebhookSecret $hook -FallbackAfterSec 60 -TimeoutSec 60",
+                ("rows", CsvRows.Parse("NAME\nearly one\nearly two")), ("delivered", delivered)).AssertClean();
+
+            Assert.Equal(2, r.Output.Count);
+            Assert.All(r.Output, o => Assert.Equal("success", PsResult.Prop(o, "Status")));
+            Assert.Equal(0, State.GetRuns); // nothing had to be polled
+        }
+
+        [Fact]
+        public async Task ForgedHugeAndStalledRequestsWriteNothingAndHoldUpNoDeliveryAndCtrlCFreesThePortAtOnce()
+        {
+            using RunningScript running = StartReceiving("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -IncludeProcessing -Verbose");
+            WaitUntilListening();
+            int port = new Uri(_url).Port;
+            string body = WebhookTraffic.Body("real-run", "success");
+
+            // Forged: unsigned, another secret, a tampered body.
+            Assert.Equal(HttpStatusCode.Unauthorized, await WebhookTraffic.PostAsync(_url, WebhookTraffic.Body("forged", "success"), null));
+            Assert.Equal(HttpStatusCode.Unauthorized, await WebhookTraffic.PostSignedAsync(_url, "whsec-attacker", "forged", "success"));
+            Assert.Equal(HttpStatusCode.Unauthorized, await WebhookTraffic.PostAsync(_url, body.Replace("real-run", "forged"), WebhookTraffic.Sign(TestEmulator.WebhookSecret, body)));
+            // 10 MB: refused from its declared length, before its body arrives.
+            using (TcpClient huge = await WebhookTraffic.SendPartialAsync(port, WebhookTraffic.PostHead(port, 10L * 1024 * 1024), 64 * 1024))
+                Assert.StartsWith("HTTP/1.1 413", await WebhookTraffic.ReadStatusLineAsync(huge, Generous));
+            // A client that sends its headers and stalls does not hold up the real delivery.
+            using TcpClient stalled = await WebhookTraffic.SendPartialAsync(port, WebhookTraffic.PostHead(port, 500) + "{\"message_id\":");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostAsync(_url, body, WebhookTraffic.Sign(TestEmulator.WebhookSecret, body)));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the delivery beside a stalled client took {clock.Elapsed}");
+            Assert.True(running.WaitForOutput(1, Generous));
+            Assert.False(WebhookTraffic.CanListen(_url));
+
+            TimeSpan took = running.Stop();
+            bool freeAtOnce = WebhookTraffic.CanListen(_url);
+
+            Assert.True(took < TimeSpan.FromSeconds(2), $"Stop() took {took}");
+            Assert.True(freeAtOnce, "the port was still taken after Ctrl+C");
+            PsResult r = running.Wait(Generous);
+            Assert.True(r.Stopped);
+            PSObject update = Assert.Single(r.Output);
+            Assert.Equal("real-run", PsResult.Prop(update, "MessageId"));
+            Assert.Empty(r.Errors);
+            Assert.Single(r.Warning, w => w.Message.Contains("refused (401)"));
+            // The three forged posts, and the unsigned probe that found the receiver listening.
+            Assert.Equal(4, r.Verbose.Count(v => v.Message.StartsWith("Refused a delivery") && v.Message.Contains("(401)")));
+            Assert.Single(r.Verbose, v => v.Message.Contains("(413)"));
+        }
+
+        [Fact]
+        public void TheCommandEndsByItselfWhenEveryRunHasFinishedAndTheSamePrefixCanBeTakenAgainAtOnce()
+        {
+            PsResult r = Receive(@"
+                $rows | Start-NenRun -WorkflowId $echo -WebhookCallback $url | Receive-NenWebhook -Prefix $url -WebhookSecret $hook -FallbackAfterSec 30 -TimeoutSec 60
+                $probe = [System.Net.HttpListener]::new(); $probe.Prefixes.Add($url); $probe.Start(); $probe.Close(); 'prefix free'
+                Receive-NenWebhook -Prefix $url -WebhookSecret $hook -TimeoutSec 1
+                Receive-NenWebhook -Prefix $url -WebhookSecret $hook -TimeoutSec 1
+                'listened twice more'",
+                ("rows", CsvRows.Parse("NAME\na\nb\nc"))).AssertClean();
+
+            Assert.Equal(3, r.Output.Count(o => o.TypeNames[0] == "NenAi.RunStatus"));
+            Assert.Equal(new[] { "prefix free", "listened twice more" }, r.BaseOutput.OfType<string>());
+        }
+
+        [Fact]
+        public void ARunStillGoingAtTimeoutSecIsReportedAsWaitNenRunReportsItAndThePortIsFreed()
+        {
+            PsResult r = Receive(@"
+                $rows | Start-NenRun -WorkflowId $slowWf -WebhookCallback $url |
+                    Receive-NenWebhook -Prefix $url -WebhookSecret $hook -TimeoutSec 2 -FallbackAfterSec 30 -ErrorVariable late -ErrorAction SilentlyContinue
+                $late | ForEach-Object { $_.FullyQualifiedErrorId; $_.CategoryInfo.Category.ToString(); $_.TargetObject.GetType().Name }
+                $probe = [System.Net.HttpListener]::new(); $probe.Prefixes.Add($url); $probe.Start(); $probe.Close(); 'prefix free'",
+                ("rows", CsvRows.Parse("NAME\nslow")));
+
+            PSObject status = Assert.Single(r.Output, o => o.TypeNames[0] == "NenAi.RunStatus");
+            Assert.Equal(true, PsResult.Prop(status, "TimedOut"));
+            Assert.Equal("processing", PsResult.Prop(status, "Status")); // from the processing webhook: no query was needed
+            Assert.Equal(new[] { "NenWaitTimeout,NenAi.Commands.ReceiveNenWebhookCommand", "OperationTimeout", "Run", "prefix free" }, r.BaseOutput.OfType<string>());
+            Assert.Equal(0, State.GetRuns);
+        }
+
+        [Fact]
+        public void ARestartedReceiverWithTheSameStateFileWritesNothingTwiceAndWaitsForNothingAlreadyDone()
+        {
+            string state = Path.Combine(TestDrive, "webhooks.jsonl");
+            PsResult first = Receive(@"
+                $ids = $rows | Start-NenRun -WorkflowId $echo -WebhookCallback $url | ForEach-Object MessageId
+                $ids | Receive-NenWebhook -Prefix $url -WebhookSecret $hook -StatePath $state -FallbackAfterSec 2 -TimeoutSec 60",
+                ("rows", CsvRows.Parse("NAME\na\nb")), ("state", state)).AssertClean();
+            Assert.Equal(2, first.Output.Count);
+            int gets = State.GetRuns;
+
+            PsResult again = Receive("$ids | Receive-NenWebhook -Prefix $url -WebhookSecret $hook -StatePath $state -FallbackAfterSec 2 -Verbose").AssertClean();
+
+            Assert.Empty(again.Output);
+            Assert.Equal(2, again.Verbose.Count(v => v.Message.Contains("acted on already")));
+            Assert.Equal(gets, State.GetRuns);
+            Assert.Equal(2, File.ReadAllLines(state).Length);
+        }
+
+        [Fact]
+        public void TheRunsOfAJournalAreReceivedThroughGetNenRun()
+        {
+            // The batch's webhooks went to a receiver that was not running: every run is found by polling.
+            string journal = Path.Combine(TestDrive, "nightly.jsonl");
+            Run("$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -JournalPath $journal -WebhookCallback $nobody | Out-Null",
+                ("rows", CsvRows.Numbered(3)), ("journal", journal), ("nobody", WebhookTraffic.Prefix(WebhookTraffic.FreePort()))).AssertClean();
+
+            PsResult r = Receive("Get-NenRun -JournalPath $journal | Receive-NenWebhook -Prefix $url -WebhookSecret $hook -FallbackAfterSec 0.5 -PollIntervalSec 0.2 -TimeoutSec 60",
+                ("journal", journal)).AssertClean();
+
+            Assert.Equal(State.Ledger.Select(e => e.MessageId).OrderBy(x => x), r.Output.Select(o => (string)PsResult.Prop(o, "MessageId")!).OrderBy(x => x));
+            Assert.All(r.Output, o => Assert.Equal("NenAi.Run", PSObject.AsPSObject(PsResult.Prop(o, "InputObject")!).TypeNames[0]));
+            Assert.Single(r.Warning, w => w.Message.StartsWith("No final webhook for 3 run(s)"));
+        }
+
+        [Fact]
+        public void ErrorsHaveStableIdsAndNothingListensAfterwards()
+        {
+            int taken = WebhookTraffic.FreePort();
+            var blocker = new HttpListener();
+            blocker.Prefixes.Add(WebhookTraffic.Prefix(taken));
+            blocker.Start();
+            try
+            {
+                PsResult badPrefix = Receive("Receive-NenWebhook -Prefix 'ftp://127.0.0.1:8089/nen/' -WebhookSecret $hook");
+                PsResult withPassword = Receive("Receive-NenWebhook -Prefix 'http://svc:canary-pw@127.0.0.1:8089/nen/' -WebhookSecret $hook");
+                PsResult inUse = Receive("Receive-NenWebhook -Prefix $taken -WebhookSecret $hook -TimeoutSec 1", ("taken", WebhookTraffic.Prefix(taken)));
+                PsResult notARun = Receive("@([pscustomobject]@{ Name = 'not a run' }, $null, 42) | Receive-NenWebhook -Prefix $url -WebhookSecret $hook; 'went on'");
+
+                Assert.Equal("NenInvalidWebhookPrefix,NenAi.Commands.ReceiveNenWebhookCommand", badPrefix.Terminating?.FullyQualifiedErrorId);
+                Assert.Equal(ErrorCategory.InvalidArgument, badPrefix.Terminating!.CategoryInfo.Category);
+                Assert.Equal("NenInvalidWebhookPrefix,NenAi.Commands.ReceiveNenWebhookCommand", withPassword.Terminating?.FullyQualifiedErrorId);
+                Assert.DoesNotContain("canary-pw", withPassword.AllText());
+                Assert.Equal("NenWebhookListenFailed,NenAi.Commands.ReceiveNenWebhookCommand", inUse.Terminating?.FullyQualifiedErrorId);
+                Assert.Equal(3, notARun.Errors.Count);
+                Assert.All(notARun.Errors, e => Assert.Equal("NenInvalidMessageId,NenAi.Commands.ReceiveNenWebhookCommand", e.FullyQualifiedErrorId));
+                Assert.Equal("not a run", PsResult.Prop(notARun.Errors[0].TargetObject, "Name"));
+                Assert.Equal(new object[] { "went on" }, notARun.BaseOutput.ToArray());
+                Assert.True(WebhookTraffic.CanListen(_url));
+            }
+            finally
+            {
+                blocker.Close();
+            }
+        }
+
+        [Fact]
+        public void AStateFileHeldByAnotherReceiverIsNenWebhookStateInUse()
+        {
+            string state = Path.Combine(TestDrive, "shared.jsonl");
+            using RunningScript first = StartReceiving("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -StatePath $state", ("state", state));
+            WaitUntilListening();
+
+            using var otherSession = PsSession.For(Emulator);
+            PsResult second = otherSession.Run("Receive-NenWebhook -Prefix $other -WebhookSecret $hook -StatePath $state",
+                ("state", state), ("other", WebhookTraffic.Prefix(WebhookTraffic.FreePort())), ("hook", PsSession.Secure(TestEmulator.WebhookSecret)));
+
+            Assert.Equal("NenWebhookStateInUse,NenAi.Commands.ReceiveNenWebhookCommand", second.Terminating?.FullyQualifiedErrorId);
+            first.Stop();
+        }
+
+        [Fact]
+        public void ProgressIsShownBoundedAndClosedAndNoProgressShowsNone()
+        {
+            const string batch = "$rows | Start-NenRun -WorkflowId $echo -ExcludeProperty Id -WebhookCallback $url -NoProgress | Receive-NenWebhook -Prefix $url -WebhookSecret $hook -FallbackAfterSec 5 -TimeoutSec 60 {0}";
+
+            PsResult shown = Receive(string.Format(batch, string.Empty), ("rows", CsvRows.Numbered(30))).AssertClean();
+            PsResult hidden = Receive(string.Format(batch, "-NoProgress"), ("rows", CsvRows.Numbered(30))).AssertClean();
+
+            var records = shown.Progress.Where(p => p.ActivityId == 5).ToList();
+            Assert.NotEmpty(records);
+            Assert.All(records, p => Assert.Equal("Receive-NenWebhook", p.Activity));
+            Assert.InRange(records.Count, 1, (int)(shown.Elapsed.TotalSeconds * 5) + 2);
+            Assert.Equal(ProgressRecordType.Completed, records.Last().RecordType);
+            Assert.Empty(hidden.Progress);
+            Assert.Equal(30, hidden.Output.Count);
+        }
+    }
+
+    /// <summary>NEN_WEBHOOK_SECRET is the fallback, as for Test-NenWebhookSignature (process environment: run alone).</summary>
+    [Collection(ProcessEnvironment.Name)]
+    public class ReceiveWebhookEnvironmentTests : HostedTest
+    {
+        [Fact]
+        public void TheSecretComesFromNenWebhookSecretWhenNotGiven()
+        {
+            string url = WebhookTraffic.Prefix(WebhookTraffic.FreePort());
+            using IDisposable env = ProcessEnvironment.Scope(("NEN_WEBHOOK_SECRET", TestEmulator.WebhookSecret));
+
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -WebhookCallback $url | Receive-NenWebhook -Prefix $url -FallbackAfterSec 30 -TimeoutSec 60",
+                ("rows", CsvRows.Parse("NAME\nenv")), ("url", url)).AssertClean();
+
+            Assert.Equal("success", PsResult.Prop(Assert.Single(r.Output), "Status"));
+            Assert.Equal(0, State.GetRuns);
+        }
+
+        [Fact]
+        public void WithoutASecretNothingListens()
+        {
+            string url = WebhookTraffic.Prefix(WebhookTraffic.FreePort());
+            using IDisposable env = ProcessEnvironment.Scope();
+
+            PsResult r = Run("Receive-NenWebhook -Prefix $url", ("url", url));
+
+            Assert.Equal("NenMissingWebhookSecret,NenAi.Commands.ReceiveNenWebhookCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, r.Terminating!.CategoryInfo.Category);
+            Assert.Contains("-WebhookSecret", r.Terminating.Exception.Message);
+            Assert.True(WebhookTraffic.CanListen(url));
+        }
+    }
+}
