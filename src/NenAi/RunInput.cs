@@ -105,6 +105,21 @@ namespace NenAi
             }
         }
 
+        /// <summary>
+        /// How messages name the row behind a run that came in as <paramref name="input"/>: the input row of a NenAi.Run
+        /// (through a NenAi.RunStatus too), else its key when it has one; null for anything else (a message id, a CSV row).
+        /// </summary>
+        public static string? LabelOf(object? input)
+        {
+            object? value = input is PSObject ps ? ps.BaseObject : input;
+            return value switch
+            {
+                Run run => run.Label ?? Core.Rows.RowLabel.ForKey(Core.Rows.RowKey.ValueOf(run.RowKey)),
+                RunStatus status => LabelOf(status.InputObject) ?? Core.Rows.RowLabel.ForKey(status.RowKey),
+                _ => null,
+            };
+        }
+
         /// <summary>A message id as a string: a string (wrapped or not) or a GUID; anything else is none.</summary>
         private static string? IdText(object? id)
         {

@@ -209,8 +209,10 @@ Describe 'A batch tells the truth (issue 17)' {
             $runs = $rows | Start-NenRun -WorkflowId $script:echo -ExcludeProperty Id @journalArgs -ErrorVariable rowErrors -ErrorAction SilentlyContinue
 
             Write-Host "batch truth: NaN, infinity and a lone surrogate $Case : $(@($runs).Count) runs, errors: $(($rowErrors | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] + ' (' + $_.TargetObject.Id + ')' }) -join ', ')"
-            @($runs).InputObject.NAME | Should -Be @('before', 'after')
+            (@($runs).InputObject.NAME | Sort-Object) | Should -Be @('after', 'before')   # in the order they were accepted
             @($rowErrors).Count | Should -Be 3
+            # Each message names its row: its number in the input, and its -KeyProperty value when there is one.
+            $rowErrors | ForEach-Object { $_.Exception.Message | Should -Match "^Row $($_.TargetObject.Id)$(if ($Journal) { " \(Id $($_.TargetObject.Id)\)" }): " }
             $rowErrors | ForEach-Object { $_.FullyQualifiedErrorId | Should -Be 'NenInvalidParameterValue,NenAi.Commands.StartNenRunCommand' }
             ($rowErrors.TargetObject.Id | Sort-Object) | Should -Be @('2', '3', '4')
             (Get-EmulatorLedger $script:baseUri).accepted | Should -Be 2

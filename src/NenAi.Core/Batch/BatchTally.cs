@@ -27,8 +27,8 @@ namespace NenAi.Core.Batch
         public int Unknown { get; private set; }
         public int NotSent { get; private set; }
 
-        /// <summary>A row was read from the input.</summary>
-        public void Read() => Rows++;
+        /// <summary>A row was read from the input; its number in the input (1-based).</summary>
+        public int Read() => ++Rows;
 
         /// <summary>A row refused before it reached the batch (not a row, a bad workflow id, a value with no JSON form).</summary>
         public void Refused() => Failed++;
@@ -82,7 +82,8 @@ namespace NenAi.Core.Batch
 
         /// <summary>A row as a message names it: its journal key, or its workflow.</summary>
         public static string Describe(Models.RunRequest request) =>
-            request.RowKey != null ? "Row " + RowKey.Describe(request.RowKey) : "A row of workflow " + request.WorkflowId;
+            request.Label != null ? RowLabel.Capitalized(request.Label)
+            : request.RowKey != null ? "Row " + RowKey.Describe(request.RowKey) : "A row of workflow " + request.WorkflowId;
 
         public override string ToString() =>
             $"{Rows} row(s): {Accepted} accepted, {AlreadyAccepted} already accepted (journal), {Failed} failed, {Unknown} outcome unknown, {NotSent} not sent";

@@ -19,8 +19,8 @@ namespace NenAi.Core.Http
         public static ApiCall Read(Uri uri, string operation, SecretScrubber scrubber) => new ApiCall(HttpMethod.Get, uri, operation, scrubber);
 
         /// <summary>POST /runs with its body, serialised once, and the row's Idempotency-Key.</summary>
-        public static ApiCall StartRun(Uri uri, ZeroingBufferWriter body, string idempotencyKey, SecretScrubber scrubber) =>
-            new ApiCall(HttpMethod.Post, uri, "Starting the run", scrubber) { Body = body, IdempotencyKey = idempotencyKey };
+        public static ApiCall StartRun(Uri uri, ZeroingBufferWriter body, string idempotencyKey, SecretScrubber scrubber, string? label = null) =>
+            new ApiCall(HttpMethod.Post, uri, "Starting the run", scrubber) { Body = body, IdempotencyKey = idempotencyKey, Label = label };
 
         public HttpMethod Method { get; }
         public Uri Uri { get; }
@@ -29,6 +29,8 @@ namespace NenAi.Core.Http
         public SecretScrubber Scrubber { get; }
         public ZeroingBufferWriter? Body { get; private set; }
         public string? IdempotencyKey { get; private set; }
+        /// <summary>The row the call is for ("row 3 (JobId 1003)"), named in its -Verbose and -Debug lines.</summary>
+        public string? Label { get; private set; }
 
         /// <summary>
         /// A read may be sent again after any transient failure. A POST /runs only when the server provably did not

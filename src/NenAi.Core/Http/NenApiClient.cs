@@ -81,7 +81,7 @@ namespace NenAi.Core.Http
             if (request is null) throw new ArgumentNullException(nameof(request));
             EnsureCanSign(request.SecureParameters.Count);
             using ZeroingBufferWriter body = RunRequestSerializer.Serialize(request);
-            ApiCall call = ApiCall.StartRun(RunsUri, body, request.IdempotencyKey, new SecretScrubber(Secrets(request)));
+            ApiCall call = ApiCall.StartRun(RunsUri, body, request.IdempotencyKey, new SecretScrubber(Secrets(request)), request.Label);
             return await SendAsync(call, circuit ?? BatchCircuit.For(Options), (text, _, _) => ParseAccepted(text, request), cancellationToken).ConfigureAwait(false);
         }
 
@@ -124,12 +124,12 @@ namespace NenAi.Core.Http
                     NenException? tripped = circuit.Throttled(admission, refusal.RetryAfter, refusal);
                     if (tripped != null) throw tripped;
                     if (!budget.TryNext(refusal.RetryAfter, out _)) throw Exhausted(refusal, budget);
-                    if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}: {refusal.ErrorId}; provably not accepted. The batch pauses, then sends it again (retry {budget.RetriesUsed}).");
+                    if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}{For(call.Label)}: {refusal.ErrorId}; provably not accepted. The batch pauses, then sends it again (retry {budget.RetriesUsed}).");
                     continue;
                 }
                 // A read that failed transiently: again after a back-off of its own.
                 if (!budget.TryNext(failure!.RetryAfter, out TimeSpan delay)) throw failure;
-                if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}: {failure.ErrorId}, retrying in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
+                if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}{For(call.Label)}: {failure.ErrorId}, retrying in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -146,7 +146,7 @@ namespace NenAi.Core.Http
             bool answered = false;
             try
             {
-                using HttpResponseMessage response = await SendAsync(call.Method, call.Uri, content, call.IdempotencyKey, cancellationToken).ConfigureAwait(false);
+                using HttpResponseMessage response = await SendAsync(call.Method, call.Uri, content, call.IdempotencyKey, call.Label, cancellationToken).ConfigureAwait(false);
                 string text = await ReadTextAsync(response, cancellationToken).ConfigureAwait(false);
                 answered = true;
                 int code = (int)response.StatusCode;
@@ -307,7 +307,7 @@ namespace NenAi.Core.Http
         private RetryBudget NewBudget() => new RetryBudget(Options.MaximumRetryCount, Options.MaximumRetryDuration, Options.RetryBaseDelay);
 
         /// <summary>One attempt: builds, signs and sends; transport failures and our timeout become <see cref="NenTransportException"/>.</summary>
-        private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, TrackedBody? content, string? idempotencyKey, CancellationToken cancellationToken)
+        private async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, TrackedBody? content, string? idempotencyKey, string? label, CancellationToken cancellationToken)
         {
             using var request = new HttpRequestMessage(method, uri);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -327,14 +327,14 @@ namespace NenAi.Core.Http
                 request.Headers.TryAddWithoutValidation(RequestSigner.SignatureHeader, RequestSigner.Sign(Options.SigningKey, canonical));
             }
 
-            if (_logging) _log.Debug($"{method.Method} {Redactor.Url(uri)}: {content?.Count ?? 0} body bytes, {(Options.SigningKey != null ? "signed" : "not signed")}, API key sent (value hidden).");
+            if (_logging) _log.Debug($"{method.Method} {Redactor.Url(uri)}{For(label)}: {content?.Count ?? 0} body bytes, {(Options.SigningKey != null ? "signed" : "not signed")}, API key sent (value hidden).");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.Timeout);
             var sw = Stopwatch.StartNew();
             try
             {
                 HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)} -> {(int)response.StatusCode} {response.StatusCode} in {sw.ElapsedMilliseconds} ms");
+                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)}{For(label)} -> {(int)response.StatusCode} {response.StatusCode} in {sw.ElapsedMilliseconds} ms");
                 return response;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -358,6 +358,9 @@ namespace NenAi.Core.Http
                 throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} failed: {TransportFailure.Describe(ex)}.{(notSent ? " Nothing was sent." : string.Empty)}", notSent, ex);
             }
         }
+
+        /// <summary>" (row 3 (JobId 1003))" after a request line, so -Verbose names the row each request is for.</summary>
+        private static string For(string? label) => label is null ? string.Empty : " (" + label + ")";
 
         private static async Task<string> ReadTextAsync(HttpResponseMessage response, CancellationToken cancellationToken)
         {

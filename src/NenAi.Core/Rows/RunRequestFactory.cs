@@ -59,7 +59,7 @@ namespace NenAi.Core.Rows
         /// workflow id wins; without one, the row's WorkflowId cell routes it (a hashtable's key, as an object's property
         /// would bind). The WorkflowId cell itself is never sent as a parameter.
         /// </summary>
-        public RunRequest Create(string? workflowId, RowInput input, IEnumerable<KeyValuePair<string, object?>>? explicitParameters, object? tag)
+        public RunRequest Create(string? workflowId, RowInput input, IEnumerable<KeyValuePair<string, object?>>? explicitParameters, object? tag, string? label = null)
         {
             Refuse(input);
             IReadOnlyList<KeyValuePair<string, object?>>? row = input.Cells;
@@ -82,7 +82,7 @@ namespace NenAi.Core.Rows
                 }
             }
 
-            var request = new RunRequest(id) { WebhookCallback = _webhook, Tag = tag };
+            var request = new RunRequest(id) { WebhookCallback = _webhook, Tag = tag, Label = label };
             foreach (var p in parameters) request.Parameters.Add(p);
             foreach (var s in _secure) request.SecureParameters.Add(s);
             if (_keyProperty != null || !_keyed) ParameterValues.Check(parameters); // the row hash checks them as it writes them
@@ -92,6 +92,17 @@ namespace NenAi.Core.Rows
                 request.IdempotencyKey = RowKey.IdempotencyKey(BatchId, id, request.RowKey);
             }
             return request;
+        }
+
+        /// <summary>
+        /// How messages name the input that is row <paramref name="rowNumber"/>: its number, and its key column's value when
+        /// -KeyProperty is given and the row has it (also for a row that is refused).
+        /// </summary>
+        public string Label(int rowNumber, RowInput input)
+        {
+            object? key = null;
+            bool hasKey = _keyProperty != null && input.Cells != null && TryFindCell(input.Cells, _keyProperty, out key);
+            return RowLabel.For(rowNumber, hasKey ? _keyProperty : null, key);
         }
 
         /// <summary>What is not a row is that input's error, before anything else is read from it.</summary>

@@ -74,11 +74,24 @@ namespace NenAi.Commands
 
         protected override void EndProcessing()
         {
-            if (_lookup is null) return;
-            Drain(WriteOutcome);
-            EndIfTheServiceStopped();
-            CompleteProgress(4, "Get-NenRun");
+            if (_lookup != null)
+            {
+                Drain(WriteOutcome);
+                EndIfTheServiceStopped();
+                CompleteProgress(4, "Get-NenRun");
+            }
+            PublishSummary();
         }
+
+        protected override void AddOutcomes(BatchSummary summary)
+        {
+            summary.Add("Asked", _asked);
+            summary.Add("Answered", _answered);
+            summary.Add("Failed", _failed, problem: true);
+            summary.Add("NotAsked", _notAsked, problem: true);
+        }
+
+        protected override string? SummaryJournalPath => JournalPath;
 
         private void Drain(Action<LookupOutcome> write)
         {
@@ -141,7 +154,7 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                ThrowTerminatingError(ErrorRecords.From(ex, JournalPath));
+                EndWithError(ErrorRecords.From(ex, JournalPath));
                 return;
             }
             if (journal.UnreadableLines > 0)

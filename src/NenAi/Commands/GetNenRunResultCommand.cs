@@ -71,7 +71,7 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                ThrowTerminatingError(ErrorRecords.From(ex, Destination));
+                EndWithError(ErrorRecords.From(ex, Destination));
             }
             _destination = destination;
         }
@@ -100,7 +100,18 @@ namespace NenAi.Commands
             }
         }
 
-        protected override void EndProcessing() => CompleteProgress(3, "Get-NenRunResult");
+        protected override void EndProcessing()
+        {
+            CompleteProgress(3, "Get-NenRunResult");
+            PublishSummary();
+        }
+
+        protected override void AddOutcomes(BatchSummary summary)
+        {
+            summary.Add("Runs", _runs);
+            summary.Add("Files", _files);
+            summary.Add("Failed", _failed, problem: true);
+        }
 
         private void Download(CoreStatus status, object target)
         {

@@ -33,6 +33,9 @@ namespace NenAi.Commands
         private bool _stoppingAtError;
         private bool _downstreamStopped;
         private NenApiClient? _client;
+        private readonly BatchSummary _summary;
+        private readonly Stopwatch _summaryClock = Stopwatch.StartNew();
+        private bool _summaryPublished;
 
         /// <summary>The API's base URL; falls back to the session's (Connect-NenService), NEN_BASE_URL, then https://api.getnen.ai.</summary>
         [Parameter]
@@ -87,6 +90,20 @@ namespace NenAi.Commands
         /// <summary>Do not show the progress bar (it is also off when $ProgressPreference is SilentlyContinue).</summary>
         [Parameter]
         public SwitchParameter NoProgress { get; set; }
+
+        protected NenCmdletBase()
+        {
+            _summary = new BatchSummary(CommandName(GetType()), DateTimeOffset.Now);
+        }
+
+        /// <summary>"Start-NenRun" from the [Cmdlet] attribute of <paramref name="type"/>.</summary>
+        private static string CommandName(Type type) =>
+            type.GetCustomAttributes(typeof(CmdletAttribute), false) is object[] a && a.Length > 0 && a[0] is CmdletAttribute c ? c.VerbName + "-" + c.NounName : type.Name;
+
+        /// <summary>The name of a variable (no $) that receives a NenAi.BatchSummary of what the command did, when it ends however it ends.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? SummaryVariable { get; set; }
 
         protected CancellationToken Token => _cancel.Token;
 
@@ -217,12 +234,56 @@ namespace NenAi.Commands
         /// </summary>
         protected void WriteItemError(ErrorRecord record)
         {
+            CountError(record);
             if (ErrorsStopTheCommand && !_stoppingAtError)
             {
                 _stoppingAtError = true;
                 StopAtError();
+                PublishSummary(stopped: true); // the error below ends the command
             }
             WriteError(record);
+        }
+
+        /// <summary>The command's own end by an error (a refused key, a journal that failed, bad settings): counted, summed up, thrown.</summary>
+        protected void EndWithError(ErrorRecord record)
+        {
+            CountError(record);
+            PublishSummary(stopped: true);
+            ThrowTerminatingError(record);
+        }
+
+        private void CountError(ErrorRecord record)
+        {
+            string id = record.FullyQualifiedErrorId;
+            int comma = id.IndexOf(',');
+            _summary.CountError(comma > 0 ? id.Substring(0, comma) : id);
+        }
+
+        /// <summary>Adds the command's outcome counts to its summary (Accepted, Failed, NotSent, ...).</summary>
+        protected virtual void AddOutcomes(BatchSummary summary) { }
+
+        /// <summary>The journal the command used, named in its summary.</summary>
+        protected virtual string? SummaryJournalPath => null;
+
+        /// <summary>
+        /// Once, when the command ends (normally, at an error that ends it, or when the pipeline takes no more output):
+        /// sets -SummaryVariable in the caller's scope and writes the summary's one line to the Information stream
+        /// (tags NenAi, Summary), so transcripts and -InformationAction Continue show it.
+        /// </summary>
+        protected void PublishSummary(bool stopped = false)
+        {
+            if (_summaryPublished) return;
+            _summaryPublished = true;
+            _summary.Elapsed = _summaryClock.Elapsed;
+            _summary.Stopped = stopped;
+            _summary.JournalPath = SummaryJournalPath;
+            AddOutcomes(_summary);
+            if (SummaryVariable != null) SessionState.PSVariable.Set(SummaryVariable, _summary);
+            try
+            {
+                WriteInformation(_summary.ToString(), new[] { "NenAi", "Summary" });
+            }
+            catch (PipelineStoppedException) { } // the pipeline is already stopping: the variable has it
         }
 
         /// <summary>Before the error that stops the command: start nothing more, finish what is in flight, write what it finished.</summary>
@@ -245,6 +306,7 @@ namespace NenAi.Commands
             {
                 _downstreamStopped = true;
                 OnDownstreamStop();
+                PublishSummary();
                 throw;
             }
         }
@@ -263,7 +325,7 @@ namespace NenAi.Commands
         protected void StopForService(BatchCircuit circuit, string whatBecame, object? target)
         {
             NenException reason = circuit.ClosedBecause!;
-            ThrowTerminatingError(ErrorRecords.From(reason.WithMessage(reason.Message + " " + whatBecame), target));
+            EndWithError(ErrorRecords.From(reason.WithMessage(reason.Message + " " + whatBecame), target));
         }
 
         /// <summary>
@@ -300,7 +362,7 @@ namespace NenAi.Commands
             catch (NenException ex)
             {
                 // The URL as given may carry a password (user info): never as the target.
-                ThrowTerminatingError(ErrorRecords.From(ex, BaseUri is null ? null : Redactor.Redact(BaseUri)));
+                EndWithError(ErrorRecords.From(ex, BaseUri is null ? null : Redactor.Redact(BaseUri)));
             }
         }
 

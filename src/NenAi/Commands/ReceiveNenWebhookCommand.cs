@@ -123,7 +123,7 @@ namespace NenAi.Commands
                     NenErrorIds.InvalidWebhookPrefix or NenErrorIds.WebhookListenFailed => Redactor.Redact(string.Join(", ", Prefix)), // a prefix may hold user information
                     _ => StatePath,
                 };
-                ThrowTerminatingError(ErrorRecords.From(ex, target));
+                EndWithError(ErrorRecords.From(ex, target));
             }
         }
 
@@ -161,6 +161,23 @@ namespace NenAi.Commands
             FlushLog();
             WriteVerbose($"{Activity}: {_receiver.Counters} in {_clock.Elapsed.TotalSeconds:0.0} s" + (_handledBefore > 0 ? $"; {_handledBefore} run(s) acted on before were skipped." : "."));
             CompleteProgress(ActivityId, Activity);
+            PublishSummary();
+        }
+
+        protected override void AddOutcomes(BatchSummary summary)
+        {
+            if (_receiver is null) return;
+            WebhookCounters c = _receiver.Counters;
+            if (_waitForRuns)
+            {
+                summary.Add("Runs", _receiver.Added);
+                summary.Add("Finished", _receiver.Finished);
+                summary.Add("ByPolling", c.CompletedByPolling);
+            }
+            summary.Add("Updates", c.Written);
+            summary.Add("Deliveries", c.Accepted);
+            summary.Add("Duplicates", c.Duplicates);
+            summary.Add("Refused", c.Refused);
         }
 
         private void Write(ReceivedItem item)
@@ -177,7 +194,7 @@ namespace NenAi.Commands
                     }
                     catch (NenException ex)
                     {
-                        ThrowTerminatingError(ErrorRecords.From(ex, StatePath));
+                        EndWithError(ErrorRecords.From(ex, StatePath));
                     }
                     break;
                 case ReceivedItemKind.TimedOut:

@@ -101,7 +101,7 @@ namespace NenAi.Commands
             }
             catch (NenException ex)
             {
-                ThrowTerminatingError(ErrorRecords.From(ex, null));
+                EndWithError(ErrorRecords.From(ex, null));
             }
             // A preview sends nothing, needs no key and writes no journal. Otherwise the batch is set up now, so a
             // configuration error stops the command before the first row is read.
@@ -126,7 +126,7 @@ namespace NenAi.Commands
             {
                 // The journal is the target of journal errors; a missing signing key concerns no object.
                 bool aboutTheJournal = ex.ErrorId == NenErrorIds.JournalInUse || ex.ErrorId == NenErrorIds.JournalWriteFailed || ex.ErrorId == NenErrorIds.JournalCorrupt || ex.ErrorId == NenErrorIds.InvalidPath;
-                ThrowTerminatingError(ErrorRecords.From(ex, aboutTheJournal ? JournalPath : null));
+                EndWithError(ErrorRecords.From(ex, aboutTheJournal ? JournalPath : null));
             }
         }
 
@@ -170,24 +170,28 @@ namespace NenAi.Commands
 
         protected override void ProcessRecord()
         {
-            _tally.Read();
+            int rowNumber = _tally.Read();
             object? target = InputObject ?? (object?)Parameter ?? WorkflowId;
+            // Every message about this row names it: its number in the input, and its -KeyProperty value.
+            string label = RowLabel.For(rowNumber, null, null);
             Core.Models.RunRequest request;
             try
             {
                 RowInput row = PSRowReader.ReadInput(InputObject, MyInvocation.ExpectingInput, o => o is Run || o is RunStatus);
-                request = _factory!.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target);
+                label = _factory!.Label(rowNumber, row);
+                request = _factory.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target, label);
+                request.Row = rowNumber;
             }
             catch (NenException ex)
             {
                 _tally.Refused();
-                WriteItemError(ErrorRecords.From(ex, target));
+                WriteItemError(ErrorRecords.From(ex, target, label));
                 return;
             }
 
             string description = $"Workflow {request.WorkflowId} with {request.Parameters.Count} parameter(s)"
                 + (request.SecureParameters.Count > 0 ? $" and {request.SecureParameters.Count} secure parameter(s)" : string.Empty)
-                + (request.RowKey != null ? $", {RowKey.Describe(request.RowKey)}" : string.Empty);
+                + $", {label}";
             if (!ShouldProcess(description, "Start Nen run")) return;
             EnsureSubmitter();
 
@@ -200,12 +204,26 @@ namespace NenAi.Commands
 
         protected override void EndProcessing()
         {
-            if (_submitter is null) return;
-            Drain(WriteOutcome);
-            EndIfTheBatchStopped();
-            CompleteProgress(1, "Start-NenRun");
-            WriteVerbose("Start-NenRun: " + _tally + ".");
+            if (_submitter != null)
+            {
+                Drain(WriteOutcome);
+                EndIfTheBatchStopped();
+                CompleteProgress(1, "Start-NenRun");
+            }
+            PublishSummary();
         }
+
+        protected override void AddOutcomes(BatchSummary summary)
+        {
+            summary.Add("Rows", _tally.Rows);
+            summary.Add("Accepted", _tally.Accepted);
+            summary.Add("AlreadyAccepted", _tally.AlreadyAccepted);
+            summary.Add("Failed", _tally.Failed, problem: true);
+            summary.Add("Unknown", _tally.Unknown, problem: true);
+            summary.Add("NotSent", _tally.NotSent, problem: true);
+        }
+
+        protected override string? SummaryJournalPath => JournalPath;
 
         /// <summary>Hands every outstanding outcome to <paramref name="write"/> as it completes.</summary>
         private void Drain(Action<SubmissionOutcome> write, bool progress = true)
@@ -229,7 +247,7 @@ namespace NenAi.Commands
             if (_submitter.JournalFailure != null)
             {
                 Drain(WriteOutcome);
-                ThrowTerminatingError(JournalFailedRecord());
+                EndWithError(JournalFailedRecord());
             }
             if (!_submitter.Circuit.TrippedByService) return;
             Drain(WriteOutcome);
@@ -246,7 +264,7 @@ namespace NenAi.Commands
             switch (_tally.Count(outcome, _submitter!.Circuit))
             {
                 case OutcomeShown.Run: WriteRun(outcome); break;
-                case OutcomeShown.Error: WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag)); break;
+                case OutcomeShown.Error: WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag, outcome.Request.Label)); break;
             }
         }
 
@@ -259,7 +277,9 @@ namespace NenAi.Commands
                 SubmittedAt = outcome.Run.SubmittedAt,
                 RowKey = outcome.Request.RowKey,
                 IdempotencyKey = outcome.Request.IdempotencyKey,
+                Row = outcome.Request.Row,
                 InputObject = outcome.Request.Tag,
+                Label = outcome.Request.Label,
             });
 
         /// <summary>
@@ -281,7 +301,7 @@ namespace NenAi.Commands
                 }
             });
             // A journal that failed is what stopped the batch; its error says which rows are where.
-            if (_submitter.JournalFailure != null) ThrowTerminatingError(JournalFailedRecord());
+            if (_submitter.JournalFailure != null) EndWithError(JournalFailedRecord());
         }
 
         /// <summary>

@@ -83,10 +83,22 @@ namespace NenAi.Commands
 
         protected override void EndProcessing()
         {
-            if (_stopAfterFirst) return;
-            Drain(WriteOutcome);
-            EndIfTheServiceStopped();
-            CompleteProgress(2, "Wait-NenRun");
+            if (!_stopAfterFirst)
+            {
+                Drain(WriteOutcome);
+                EndIfTheServiceStopped();
+                CompleteProgress(2, "Wait-NenRun");
+            }
+            PublishSummary();
+        }
+
+        protected override void AddOutcomes(BatchSummary summary)
+        {
+            summary.Add("Runs", _waiter?.Added ?? 0);
+            summary.Add("Succeeded", _waiter?.Succeeded ?? 0);
+            summary.Add("Failed", _waiter?.Failed ?? 0, problem: true);
+            summary.Add("TimedOut", _waiter?.TimedOut ?? 0, problem: true);
+            summary.Add("NotFollowed", (_waiter?.NotFollowed ?? 0) + _notFollowed, problem: true);
         }
 
         /// <summary>No more runs join: every outstanding outcome goes to <paramref name="write"/> as it comes.</summary>
