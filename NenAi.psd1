@@ -30,6 +30,7 @@
 - Get-NenRunResult writes flat NenAi.ResultFile objects (ten readable columns in Export-Csv, RowKey included) that pipe to Get-Item, Copy-Item and Remove-Item; every default table fits 80 columns with the row key and the full status.
 - about_NenAi reads as plain text in Get-Help; a base URL whose path is wrong gets an error that says so (NenEndpointNotFound).
 - Receive-NenWebhook: the webhook receiver as a cmdlet (verified, de-duplicated, answered within 5 s, refuses oversized and unsigned posts, polls a run whose webhook is lost, ends when every run has finished and frees its port); the emulator can drop, duplicate, delay and reorder webhooks.
+- Every row-level message names its row (its -KeyProperty value and its number in the input): errors, warnings, -WhatIf and -Verbose lines, and downstream errors of the runs a row started. -SummaryVariable on Start-NenRun, Wait-NenRun, Get-NenRun, Get-NenRunResult and Receive-NenWebhook sets a NenAi.BatchSummary (counts, errors per id, HasProblems), whose one line also goes to the Information stream.
 '@
         }
     }

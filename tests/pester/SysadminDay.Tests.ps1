@@ -243,3 +243,45 @@ catch { $_.FullyQualifiedErrorId; $_.Exception.Message }
         $run.Output | Should -Match ([regex]::Escape("the usual base URL is $($script:baseUri.TrimEnd('/'))"))
     }
 }
+
+Describe 'Row-level messages name their row, and a script acts on a summary' {
+    BeforeAll {
+        # 500 rows; rows 37, 250 and 499 have a COUNT that is not a number.
+        $script:csv = Join-Path $TestDrive 'five-hundred.csv'
+        $lines = @('JobId,NAME,COUNT') + (1..500 | ForEach-Object { "J$(1000 + $_),row $_,$(if ($_ -in 37, 250, 499) { 'many' } else { $_ })" })
+        Set-Content -LiteralPath $script:csv -Value $lines
+    }
+
+    It 'writes 3 errors for 3 bad rows of 500, each naming its JobId (or its row number without -KeyProperty)' {
+        $run = Invoke-UserScript -Name 'named-rows' -Body @"
+`$PSDefaultParameterValues['Start-NenRun:BaseUri'] = `$baseUri
+`$PSDefaultParameterValues['Start-NenRun:ApiKey'] = `$apiKey
+Import-Csv '$script:csv' | Start-NenRun -WorkflowId $script:echo -KeyProperty JobId -ExcludeProperty JobId -ThrottleLimit 16 -ErrorVariable keyed -ErrorAction SilentlyContinue | Out-Null
+Import-Csv '$script:csv' | Start-NenRun -WorkflowId $script:echo -ExcludeProperty JobId -ThrottleLimit 16 -ErrorVariable numbered -ErrorAction SilentlyContinue | Out-Null
+'KEYED: ' + ((`$keyed | ForEach-Object { `$_.Exception.Message.Split(':')[0] } | Sort-Object) -join '|')
+'NUMBERED: ' + ((`$numbered | ForEach-Object { `$_.Exception.Message.Split(':')[0] } | Sort-Object) -join '|')
+"@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Text | Should -Match 'KEYED: Row 250 \(JobId J1250\)\|Row 37 \(JobId J1037\)\|Row 499 \(JobId J1499\)'
+        $run.Text | Should -Match 'NUMBERED: Row 250\|Row 37\|Row 499'
+    }
+
+    It 'names the row in what -WhatIf prints' {
+        $run = Invoke-UserScript -Name 'whatif' -Body "Import-Csv '$script:csv' | Select-Object -First 2 | Start-NenRun -WorkflowId $script:echo -KeyProperty JobId -ExcludeProperty JobId -WhatIf"
+        $run.Text | Should -Match 'What if: .*row 1 \(JobId J1001\)'
+        $run.Text | Should -Match 'What if: .*row 2 \(JobId J1002\)'
+    }
+
+    It 'sets -SummaryVariable and writes its line to the Information stream, so a script exits with what happened' {
+        $run = Invoke-UserScript -Name 'summary' -Body @"
+Import-Csv '$script:csv' | Select-Object -First 40 |
+    Start-NenRun -BaseUri `$baseUri -ApiKey `$apiKey -WorkflowId $script:echo -ExcludeProperty JobId -SummaryVariable started -ErrorAction SilentlyContinue -InformationAction Continue |
+    Out-Null
+'HASPROBLEMS: ' + `$started.HasProblems + ' ACCEPTED: ' + `$started.Outcomes.Accepted + ' FAILED: ' + `$started.Outcomes.Failed
+exit [int]`$started.HasProblems
+"@
+        $run.ExitCode | Should -Be 1 -Because $run.Text
+        $run.Text | Should -Match 'HASPROBLEMS: True ACCEPTED: 39 FAILED: 1'
+        $run.Text | Should -Match 'Start-NenRun: 40 rows, 39 accepted, .*1 failed.*errors: NenInvalidWorkflowParams 1'
+    }
+}
