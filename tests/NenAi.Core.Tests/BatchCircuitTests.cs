@@ -70,6 +70,30 @@ namespace NenAi.Core.Tests
             Assert.False(released.Probe);
         }
 
+        [Fact]
+        public async Task AnAnswerToARequestSentBeforeTheFailureResetsTheCountButDoesNotReopenTheBatch()
+        {
+            BatchCircuit circuit = Circuit(failureLimit: 2);
+            Admission sentBefore = await circuit.EnterAsync(CancellationToken.None); // still on the wire when the outage begins
+            Admission first = await circuit.EnterAsync(CancellationToken.None);
+            Assert.Null(circuit.Failed(first, ServerError));
+            Admission probe = await circuit.EnterAsync(CancellationToken.None);
+            Assert.True(probe.Probe);
+
+            circuit.Answered(sentBefore);
+            // It was sent before the failure: the batch stays closed to new rows until the probe has its answer
+            // (a new sender would get in at once if it reopened: EnterAsync then completes without waiting).
+            Task<Admission> next = circuit.EnterAsync(CancellationToken.None);
+            Assert.False(next.IsCompleted);
+            // But the service did answer it: the count of failures in a row starts again.
+            Assert.Null(circuit.Failed(probe, ServerError));
+            Assert.Equal(CircuitTrip.None, circuit.Trip);
+
+            Admission secondProbe = await next.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.True(secondProbe.Probe);
+            Assert.NotNull(circuit.Failed(secondProbe, ServerError)); // two in a row with no answer in between
+        }
+
         [Theory]
         [InlineData(NenErrorIds.Unauthorized, "API key")]
         [InlineData(NenErrorIds.InvalidSignature, "signing key")]

@@ -39,8 +39,6 @@ namespace NenAi.Core.Http
         private long _epoch;
         private TimeSpan _pausedUntil;
         private bool _probeNeeded, _probeOut;
-        /// <summary>The probe was asked for by an ambiguous failure, not a refusal: any answer at all ends it.</summary>
-        private bool _probeAfterFailure;
         private int _episodes, _refusedInARow, _failedInARow;
         private TimeSpan? _streakStart;
         private NenException? _closed;
@@ -136,7 +134,9 @@ namespace NenAi.Core.Http
                 _episodes = 0;
                 _streakStart = null;
                 _failedInARow = 0;
-                if (_probeNeeded && (admission.Epoch == _epoch || _probeAfterFailure)) EndProbeLocked();
+                // Only an answer to a request sent since the pause began (the probe) reopens the batch: an answer to one sent
+                // before (still on the wire when the outage began) shows the service served then, not that it serves now.
+                if (_probeNeeded && admission.Epoch == _epoch) EndProbeLocked();
             }
         }
 
@@ -170,7 +170,7 @@ namespace NenAi.Core.Http
                         + ", beyond the retry budget, so this batch stopped sending.";
                     return TripLocked(CircuitTrip.Refusals, cause, how);
                 }
-                StartProbeLocked(now + delay, afterFailure: false);
+                StartProbeLocked(now + delay);
                 return null;
             }
         }
@@ -193,7 +193,7 @@ namespace NenAi.Core.Http
                     return TripLocked(CircuitTrip.Failures, cause, how);
                 }
                 if (_failureLimit == int.MaxValue) return null; // failures are each caller's own business here
-                if (!_probeNeeded) StartProbeLocked(_pausedUntil, afterFailure: true);
+                if (!_probeNeeded) StartProbeLocked(_pausedUntil);
                 else if (admission.Probe && admission.Epoch == _epoch && _probeOut)
                 {
                     _probeOut = false; // the probe failed too: the next sender probes
@@ -248,13 +248,12 @@ namespace NenAi.Core.Http
             return _closed;
         }
 
-        private void StartProbeLocked(TimeSpan pausedUntil, bool afterFailure)
+        private void StartProbeLocked(TimeSpan pausedUntil)
         {
             _epoch++;
             _pausedUntil = pausedUntil;
             _probeNeeded = true;
             _probeOut = false;
-            _probeAfterFailure = afterFailure;
             Signal();
         }
 
@@ -262,7 +261,6 @@ namespace NenAi.Core.Http
         {
             _probeNeeded = false;
             _probeOut = false;
-            _probeAfterFailure = false;
             Signal();
         }
 
