@@ -28,6 +28,26 @@ namespace NenAi.Core.Tests
             Assert.Null(request.RowKey);
         }
 
+        [Theory]
+        [InlineData("not-a-guid")]
+        [InlineData("12345678-1234-1234-1234-123456789abc")]
+        public void ARowWhoseWorkflowIdColumnNamesAnotherWorkflowThanTheCommandsIsRefusedNotSentToIt(string cell)
+        {
+            var ex = Assert.Throws<NenException>(() => Factory().Create(TestEmulator.EchoWorkflow, Row(("WorkflowId", cell), ("NAME", "x")), null, null));
+
+            Assert.Equal(NenErrorIds.InvalidWorkflowId, ex.ErrorId);
+            Assert.Contains(cell, ex.Message);
+            Assert.Contains("-WorkflowId", ex.Message);
+        }
+
+        [Theory]
+        [InlineData("")]
+        [InlineData("  ")]
+        [InlineData(TestEmulator.EchoWorkflow)]
+        [InlineData("11111111-1111-1111-1111-111111111111 ")]
+        public void AnEmptyWorkflowIdCellOrOneThatAgreesGoesToTheCommandsWorkflow(string cell) =>
+            Assert.Equal(TestEmulator.EchoWorkflow, Factory().Create(TestEmulator.EchoWorkflow, Row(("WorkflowId", cell), ("NAME", "x")), null, null).WorkflowId);
+
         [Fact]
         public void KeyPropertyGivesAStableKeyAndIdempotencyKey()
         {

@@ -67,7 +67,16 @@ namespace NenAi.Core.Rows
                 throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
                     "The row has MessageId and Status columns: it looks like a run (Start-NenRun or Wait-NenRun output, or runs saved to CSV and read back), not a row of parameters; it was not sent. "
                     + "To follow runs, pipe them to Wait-NenRun or Get-NenRunResult. To send such rows anyway, choose their columns: -Property names the ones to send, -ExcludeProperty MessageId, Status drops those.");
-            if (string.IsNullOrWhiteSpace(workflowId) && row != null && TryFindCell(row, WorkflowIdColumn, out object? routed)) workflowId = routed?.ToString();
+            if (row != null && TryFindCell(row, WorkflowIdColumn, out object? routed) && !string.IsNullOrWhiteSpace(routed?.ToString()))
+            {
+                string cell = routed!.ToString()!.Trim();
+                // A row that names its workflow is routed there; one that names another than -WorkflowId is refused, never
+                // sent to the command's workflow in silence (the binder keeps -WorkflowId when it is given explicitly).
+                if (string.IsNullOrWhiteSpace(workflowId)) workflowId = cell;
+                else if (!string.Equals(cell, workflowId!.Trim(), StringComparison.OrdinalIgnoreCase))
+                    throw new NenException(NenErrorIds.InvalidWorkflowId, NenErrorCategory.InvalidArgument,
+                        $"The row's WorkflowId column says '{cell}' but -WorkflowId says '{workflowId.Trim()}'; it was not sent. Leave the column empty to use -WorkflowId, or leave out -WorkflowId so each row's column routes it.");
+            }
             RunRequestSerializer.ValidateWorkflowId(workflowId);
             string id = workflowId!.Trim();
             List<KeyValuePair<string, object?>> cells = row is null ? new List<KeyValuePair<string, object?>>() : new List<KeyValuePair<string, object?>>(row);

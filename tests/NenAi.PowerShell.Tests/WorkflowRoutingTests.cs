@@ -1,0 +1,40 @@
+using System.Linq;
+using NenAi.PowerShell.Tests.Infrastructure;
+using NenAi.TestSupport;
+using Xunit;
+
+namespace NenAi.PowerShell.Tests
+{
+    /// <summary>
+    /// A WorkflowId column routes rows; with -WorkflowId given too, a row whose column names another workflow (or
+    /// no GUID) is refused rather than sent to -WorkflowId's in silence (found by the acceptance run: all three went
+    /// to the default workflow).
+    /// </summary>
+    public class WorkflowRoutingTests : HostedTest
+    {
+        [Fact]
+        public void WithWorkflowIdGivenARowNamingAnotherWorkflowIsRefusedAndAnEmptyCellUsesTheCommandsOne()
+        {
+            var rows = CsvRows.Parse($"WorkflowId,NAME\nnot-a-guid,a\n{TestEmulator.SlowWorkflow},b\n,c\n{TestEmulator.EchoWorkflow},d");
+
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo", ("rows", rows));
+
+            Assert.Equal(new[] { "c", "d" }, r.Strings("InputObject.NAME").OrderBy(n => n));
+            Assert.Equal(2, r.Errors.Count);
+            Assert.All(r.Errors, e => Assert.Equal("NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand", e.FullyQualifiedErrorId));
+            Assert.Equal(new[] { "Row 1: The row's WorkflowId column says 'not-a-guid'", $"Row 2: The row's WorkflowId column says '{TestEmulator.SlowWorkflow}'" },
+                r.Errors.Select(e => e.Exception.Message.Substring(0, e.Exception.Message.IndexOf("' but") + 1)).OrderBy(m => m));
+            Assert.All(State.Ledger, e => Assert.Equal(TestEmulator.EchoWorkflow, e.WorkflowId));
+        }
+
+        [Fact]
+        public void WithoutWorkflowIdEachRowsColumnRoutesIt()
+        {
+            var rows = CsvRows.Parse($"WorkflowId,NAME\n{TestEmulator.SlowWorkflow},b\n{TestEmulator.EchoWorkflow},d");
+
+            Run("$rows | Start-NenRun", ("rows", rows)).AssertClean();
+
+            Assert.Equal(new[] { TestEmulator.EchoWorkflow, TestEmulator.SlowWorkflow }, State.Ledger.Select(e => e.WorkflowId).OrderBy(w => w));
+        }
+    }
+}
