@@ -101,7 +101,7 @@ namespace NenAi.Core.Tests
         [InlineData(NenErrorIds.ProxyAuthenticationRequired, "proxy credentials")]
         public async Task ARefusedCredentialTripsItAtOnceAndSaysWhichWithoutShowingIt(string errorId, string named)
         {
-            BatchCircuit circuit = BatchCircuit.PauseOnly(new Configuration.NenClientOptions()); // even a waiter's circuit
+            BatchCircuit circuit = BatchCircuit.ForWaiting(new Configuration.NenClientOptions()); // even a waiter's circuit
             NenException reason = circuit.Refused(new NenException(errorId, NenErrorCategory.AuthenticationError, "HTTP 401"));
 
             Assert.Equal(CircuitTrip.Credentials, circuit.Trip);
@@ -113,9 +113,38 @@ namespace NenAi.Core.Tests
         [Fact]
         public async Task AWaitersCircuitNeverTripsOnFailures()
         {
-            BatchCircuit circuit = BatchCircuit.PauseOnly(new Configuration.NenClientOptions());
+            BatchCircuit circuit = BatchCircuit.ForWaiting(new Configuration.NenClientOptions());
             for (int i = 0; i < 50; i++) Assert.Null(circuit.Failed(await circuit.EnterAsync(CancellationToken.None), ServerError));
             Assert.Equal(CircuitTrip.None, circuit.Trip);
+        }
+
+        [Fact]
+        public async Task AWaitersCircuitWaitsOutARateLimitStormButTripsWhenTheServiceCannotBeReached()
+        {
+            var options = new Configuration.NenClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1) };
+            var rateLimited = new NenException(NenErrorIds.RateLimited, NenErrorCategory.QuotaExceeded, "HTTP 429");
+            var unreachable = new NenTransportException("Connection refused.", provablyNotSent: true, null);
+
+            // Twelve polls refused at once, then a probe at a time: beyond the budget (5 pauses, 12 refusals in a row).
+            static async Task<NenException?> RefuseAll(BatchCircuit circuit, NenException cause)
+            {
+                var first = new List<Admission>();
+                for (int i = 0; i < 12; i++) first.Add(await circuit.EnterAsync(CancellationToken.None));
+                foreach (Admission a in first) if (circuit.Throttled(a, null, cause) is NenException tripped) return tripped;
+                for (int probe = 0; probe < 8; probe++)
+                    if (circuit.Throttled(await circuit.EnterAsync(CancellationToken.None), null, cause) is NenException tripped) return tripped;
+                return null;
+            }
+
+            BatchCircuit throttled = BatchCircuit.ForWaiting(options);
+            Assert.Null(await RefuseAll(throttled, rateLimited)); // the server answers: waiting on is right, -TimeoutSec bounds it
+            Assert.Equal(CircuitTrip.None, throttled.Trip);
+
+            BatchCircuit down = BatchCircuit.ForWaiting(options);
+            NenException? reason = await RefuseAll(down, unreachable);
+            Assert.NotNull(reason);
+            Assert.Equal(CircuitTrip.Refusals, down.Trip);
+            Assert.Equal(NenErrorIds.NetworkError, reason!.ErrorId);
         }
 
         [Fact]

@@ -104,11 +104,14 @@ namespace NenAi.Core.Tests
         {
             string other = TestEmulator.FilesWorkflow;
             RunRequest routed = Factory(false).Create(null, Requests.Cells(("WorkflowId", other), ("NAME", "x")), null, null);
-            RunRequest given = Factory(false).Create(TestEmulator.EchoWorkflow, Requests.Cells(("WorkflowId", other), ("NAME", "x")), null, null);
+            RunRequest agreeing = Factory(false).Create(TestEmulator.EchoWorkflow, Requests.Cells(("WorkflowId", TestEmulator.EchoWorkflow), ("NAME", "x")), null, null);
 
             Assert.Equal(other, routed.WorkflowId);
             Assert.DoesNotContain(routed.Parameters, p => p.Key == "WorkflowId");
-            Assert.Equal(TestEmulator.EchoWorkflow, given.WorkflowId); // the command's own -WorkflowId wins
+            Assert.DoesNotContain(agreeing.Parameters, p => p.Key == "WorkflowId");
+            // A key that names another workflow than the command's is refused, never sent to the command's in silence.
+            var refused = Assert.Throws<NenAi.Core.Errors.NenException>(() => Factory(false).Create(TestEmulator.EchoWorkflow, Requests.Cells(("WorkflowId", other), ("NAME", "x")), null, null));
+            Assert.Equal(NenAi.Core.Errors.NenErrorIds.InvalidWorkflowId, refused.ErrorId);
         }
 
         [Fact]

@@ -13,6 +13,23 @@ namespace NenAi.PowerShell.Tests
             Run($"$rows | Start-NenRun -WorkflowId {workflow}", ("rows", CsvRows.Parse("NAME\n" + string.Join("\n", names)))).AssertClean().Output.ToArray();
 
         [Fact]
+        public void AWaitOnAServiceThatCannotBeReachedEndsWithOneErrorWithinTheRetryBudget()
+        {
+            // Acceptance run: 3 runs against a closed port took 1,145 s (about 260 s a run), with no error until then.
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop(); // nothing listens there now
+            string[] ids = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid().ToString()).ToArray();
+
+            PsResult r = Run("Wait-NenRun -MessageId $ids -BaseUri $down -PollIntervalSec 0.2 -MaximumRetryCount 2", ("ids", ids), ("down", $"http://127.0.0.1:{port}"));
+
+            Assert.Equal("NenNetworkError,NenAi.Commands.WaitNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Empty(r.Errors); // one error for the wait, not one per run
+            Assert.Contains("3 were not followed", r.Terminating!.Exception.Message);
+        }
+
+        [Fact]
         public void TimeoutWritesEachUnfinishedRunWithItsCurrentStateAndOneErrorEach()
         {
             PSObject[] runs = Start("$slowWf", "slow 1", "slow 2", "slow 3").Concat(Start("$echo", "quick")).ToArray();

@@ -40,7 +40,13 @@ namespace NenAi.Core.Http
         private TimeSpan _pausedUntil;
         private bool _probeNeeded, _probeOut;
         private int _episodes, _refusedInARow, _failedInARow;
+        /// <summary>A request sent after the current streak of failures began has failed too.</summary>
+        private bool _probeFailedInStreak;
+        /// <summary>Pauses in a row whose probe found no server at all (connection refused, name not found).</summary>
+        private int _unreachableEpisodes;
         private TimeSpan? _streakStart;
+        /// <summary>429/503 pause the batch but never trip it (a waiter); a service that cannot be reached still does.</summary>
+        private bool _answersRefusalsForever;
         private NenException? _closed;
         private string? _closedHow;
         private CircuitTrip _trip;
@@ -69,11 +75,13 @@ namespace NenAi.Core.Http
             new BatchCircuit(options.MaximumRetryCount, options.MaximumRetryDuration, options.RetryBaseDelay);
 
         /// <summary>
-        /// A circuit that pauses but trips only on refused credentials (a waiter's polls: waiting costs nothing while
-        /// paused, and each run bounds its own retries).
+        /// A waiter's circuit: it pauses on 429/503 as long as the service asks (waiting costs nothing while paused, and
+        /// -TimeoutSec bounds it) and leaves ambiguous failures to each run's own retries, but trips on refused
+        /// credentials and on a service that cannot be reached at all beyond the retry budget, so a wait on a service
+        /// that is down ends with one error instead of minutes per run.
         /// </summary>
-        public static BatchCircuit PauseOnly(Configuration.NenClientOptions options) =>
-            new BatchCircuit(int.MaxValue, null, options.RetryBaseDelay, failureLimit: int.MaxValue);
+        public static BatchCircuit ForWaiting(Configuration.NenClientOptions options) =>
+            new BatchCircuit(options.MaximumRetryCount, options.MaximumRetryDuration, options.RetryBaseDelay, failureLimit: int.MaxValue) { _answersRefusalsForever = true };
 
         /// <summary>Why the circuit tripped, once it has: the cause's id and category, with what happened.</summary>
         public NenException? ClosedBecause { get { lock (_gate) return _closed; } }
@@ -132,8 +140,10 @@ namespace NenAi.Core.Http
                 // Any answer shows the service is serving: no storm, no outage.
                 _refusedInARow = 0;
                 _episodes = 0;
+                _unreachableEpisodes = 0;
                 _streakStart = null;
                 _failedInARow = 0;
+                _probeFailedInStreak = false;
                 // Only an answer to a request sent since the pause began (the probe) reopens the batch: an answer to one sent
                 // before (still on the wire when the outage began) shows the service served then, not that it serves now.
                 if (_probeNeeded && admission.Epoch == _epoch) EndProbeLocked();
@@ -161,9 +171,13 @@ namespace NenAi.Core.Http
                 _episodes++;
                 TimeSpan delay = retryAfter.HasValue ? WithJitter(retryAfter.Value) : Backoff.Delay(_baseDelay, _episodes - 1);
                 TimeSpan spent = now - _streakStart.Value;
-                bool storm = _episodes > _maxEpisodes && _refusedInARow >= _stormSize;
+                // A storm, not bad luck: many refusals in a row. A service that cannot be reached at all (every probe of the
+                // budget's pauses found no server) is no matter of luck: that is enough.
+                _unreachableEpisodes = cause is NenTransportException ? _unreachableEpisodes + 1 : 0;
+                bool storm = _episodes > _maxEpisodes && (_refusedInARow >= _stormSize || _unreachableEpisodes > _maxEpisodes);
                 bool tooLong = _maxDuration.HasValue && spent + delay > _maxDuration.Value;
-                if (storm || tooLong)
+                bool mayTrip = !_answersRefusalsForever || cause is NenTransportException; // the server answering 429 is still a server
+                if (mayTrip && (storm || tooLong))
                 {
                     string how = $"The service refused every request for {spent.TotalSeconds:0.#} s ({_refusedInARow} in a row, {_episodes - 1} pause(s))"
                         + (retryAfter.HasValue ? $" and asked to wait another {retryAfter.Value.TotalSeconds:0.#} s" : string.Empty)
@@ -186,8 +200,12 @@ namespace NenAi.Core.Http
                 if (_closed != null) return null;
                 _refusedInARow = 0;
                 _episodes = 0;
+                _unreachableEpisodes = 0;
                 _streakStart = null;
-                if (++_failedInARow >= _failureLimit)
+                // Requests on the wire together fail together (resets come back before slow successes do), so a streak
+                // trips only once a request sent after it began (the probe) has failed too: an outage, not a burst.
+                if (_probeNeeded && admission.Epoch == _epoch) _probeFailedInStreak = true;
+                if (++_failedInARow >= _failureLimit && _probeFailedInStreak)
                 {
                     string how = $"{_failedInARow} requests in a row failed this way with no answer in between: the service is not working, so this batch stopped sending.";
                     return TripLocked(CircuitTrip.Failures, cause, how);

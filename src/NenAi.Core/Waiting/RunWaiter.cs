@@ -93,7 +93,7 @@ namespace NenAi.Core.Waiting
                 throw new ArgumentOutOfRangeException(nameof(options), $"The timeout can be at most {RunWaiterOptions.MaxTimeoutSeconds} s: the timers that keep it take at most Int32.MaxValue ms.");
             _log = RedactingLog.Wrap(log);
             // Polls share the pause; each poll's own retries and MaxConsecutiveFailures bound a run, not the circuit.
-            Circuit = BatchCircuit.PauseOnly(client.Options);
+            Circuit = BatchCircuit.ForWaiting(client.Options);
         }
 
         /// <summary>The waiter's one circuit: pauses every query on 429/503; refused credentials stop the wait.</summary>

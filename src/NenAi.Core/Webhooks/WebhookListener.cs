@@ -231,8 +231,10 @@ namespace NenAi.Core.Webhooks
                 return;
             }
             _counters.CountAccepted();
-            Answer(context, 200, close: false);
+            // Taken in first, then acknowledged: a sender that has its 200 knows the update is in hand (and in order with
+            // the ones it sent after), and one that never gets it sends again, which the ledger de-duplicates.
             _onUpdate(status);
+            Answer(context, 200, close: false);
         }
 
         private static void Answer(HttpListenerContext context, int status, bool close)
