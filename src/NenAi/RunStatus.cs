@@ -29,6 +29,11 @@ namespace NenAi
         public string? Error => Core.Error;
         /// <summary>The workflow's inline result as JSON text (pipe to ConvertFrom-Json).</summary>
         public string? Result => Core.ResultJson;
+        /// <summary>
+        /// The result files with their presigned links, which are credentials: hidden (like Raw) from Export-Csv,
+        /// Format-List * and Get-Member, so a CSV or a log of statuses never carries them; $status.Results still reads them.
+        /// </summary>
+        [System.Management.Automation.Hidden]
         public CoreFile[] Results
         {
             get
@@ -40,7 +45,8 @@ namespace NenAi
         }
         public DateTimeOffset? ExpiresAt => Core.ExpiresAt;
         public DateTimeOffset RetrievedAt => Core.RetrievedAt;
-        /// <summary>The whole JSON the server sent. Contains presigned URLs: treat as a credential.</summary>
+        /// <summary>The whole JSON the server sent. Contains presigned URLs: a credential, hidden like Results.</summary>
+        [System.Management.Automation.Hidden]
         public string Raw => Core.RawJson;
         /// <summary>What was piped in for this run (a NenAi.Run with its input row, a CSV row, a message id), if anything.</summary>
         public object? InputObject { get; }

@@ -120,6 +120,9 @@ namespace NenAi.PowerShell.Tests
             Assert.NotEmpty(State.Ledger);
             Assert.Equal(State.Ledger.Select(e => e.MessageId).OrderBy(i => i), written.OrderBy(i => i)); // every started run, once
             Assert.True(Eventually.True(() => State.RequestsInFlight == 0, TimeSpan.FromSeconds(5)), "a request was left running");
+            // A script assigning the output ($runs = ...) loses it with the error: the warning names them (acceptance D11).
+            string warning = Assert.Single(r.Warning, w => w.Message.StartsWith("Stopping at an error")).Message;
+            Assert.All(State.Ledger.Take(20), e => Assert.Contains(e.MessageId, warning));
         }
 
         [Fact]

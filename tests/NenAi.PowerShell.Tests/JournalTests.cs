@@ -26,6 +26,20 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void AJournalWhoseFolderIsAFileSaysSoAndSendsNothing()
+        {
+            string file = System.IO.Path.Combine(TestDrive, "afile");
+            System.IO.File.WriteAllText(file, "not a folder");
+
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -JournalPath $journal", ("rows", CsvRows.Numbered(2)), ("journal", System.IO.Path.Combine(file, "j.jsonl")));
+
+            Assert.Equal("NenJournalWriteFailed,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Contains($"'{file}' is a file, where a folder must be", r.Terminating!.Exception.Message);
+            Assert.DoesNotContain(".lock", r.Terminating.Exception.Message);
+            Assert.Empty(State.Ledger);
+        }
+
+        [Fact]
         public void ARowAddedToTheCsvIsTheOnlyOneSentOnTheReRun()
         {
             string journal = Path.Combine(TestDrive, "nightly.jsonl");

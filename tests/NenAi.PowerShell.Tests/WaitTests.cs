@@ -30,6 +30,30 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void StatusesExportedToCsvOrListedCarryNoPresignedLinkYetStillHaveThem()
+        {
+            // Acceptance run: Wait-NenRun | Export-Csv wrote the Raw JSON, presigned signatures and all.
+            PSObject[] runs = Start("$filesWf", "one", "two");
+            string csv = System.IO.Path.Combine(TestDrive, "statuses.csv");
+
+            PsResult r = Run(@"
+                $statuses = $runs | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 60
+                $statuses | Export-Csv -LiteralPath $csv -NoTypeInformation
+                $statuses | Format-List * | Out-String -Width 300
+                @($statuses[0].Results).Count
+                $statuses[0].Raw.Length", ("runs", runs), ("csv", csv)).AssertClean();
+
+            string exported = System.IO.File.ReadAllText(csv);
+            Assert.DoesNotContain("sig=", exported);
+            Assert.DoesNotContain("http", exported);
+            Assert.DoesNotContain("Raw", exported.Split('\n')[0]);
+            object[] shown = r.BaseOutput.ToArray();
+            Assert.DoesNotContain("sig=", (string)shown[0]);
+            Assert.True((int)shown[1] >= 1, "the links are still there for Get-NenRunResult and scripts");
+            Assert.True((int)shown[2] > 0);
+        }
+
+        [Fact]
         public void TimeoutWritesEachUnfinishedRunWithItsCurrentStateAndOneErrorEach()
         {
             PSObject[] runs = Start("$slowWf", "slow 1", "slow 2", "slow 3").Concat(Start("$echo", "quick")).ToArray();

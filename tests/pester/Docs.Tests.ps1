@@ -175,16 +175,58 @@ Describe 'README, block by block, as a user runs it' {
         (Remove-Ansi "$($log.Output)$($log.Errors)") -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' ' | Should -Match 'Customer not found in the ERP'
     }
 
-    It 'the scheduled-task recipe, run again on the same input, starts no row twice and exits 0 once every row succeeds' {
-        $before = (Get-EmulatorLedger 'http://127.0.0.1:5080').accepted
-        $again = Invoke-FreshPwsh -File (Join-Path $script:scratch 'nightly-export.ps1') -WorkingDirectory $script:scratch -Environment $script:childEnvironment
-        (Get-EmulatorLedger 'http://127.0.0.1:5080').accepted | Should -Be $before
+    It 'the scheduled-task recipe exits non-zero when it is stopped (Ctrl+C) in the middle of its batch' -Skip:(-not $IsLinux) {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'stopped')
+        Copy-Item (Join-Path $script:scratch 'nightly-export.ps1'), (Join-Path $script:root 'docs/examples/jobs.csv') -Destination $folder
+        $command = @(Get-PwshCommand)
+        $psi = [System.Diagnostics.ProcessStartInfo]::new('env')
+        # A run started in the background inherits SIGINT as ignored; a console or a scheduler's stop does not.
+        foreach ($a in @('--default-signal=INT') + $command + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $folder 'nightly-export.ps1'))) { $psi.ArgumentList.Add($a) }
+        foreach ($name in $script:childEnvironment.Keys) {
+            if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
+        }
+        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
+        $process = [System.Diagnostics.Process]::Start($psi)
+        try {
+            $stdout = $process.StandardOutput.ReadToEndAsync(); $stderr = $process.StandardError.ReadToEndAsync()
+            # Stopped once its runs are started: Wait-NenRun is then polling every 5 s.
+            $journal = Join-Path $folder 'journals/jobs.jsonl'
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            while (-not ((Test-Path $journal) -and @(Get-Content $journal | Where-Object { $_ -match '"Accepted"' }).Count -ge 4)) {
+                if ($process.HasExited -or $clock.Elapsed.TotalSeconds -gt 60) { throw "The batch did not start its runs: $($stdout.Result)$($stderr.Result)" }
+                $null = $process.WaitForExit(100)
+            }
+            & kill -INT $process.Id
+            $process.WaitForExit(30000) | Should -BeTrue
+            $process.ExitCode | Should -Not -Be 0 -Because "a batch cut short is no success: $(Remove-Ansi "$($stdout.Result)$($stderr.Result)")"
+        }
+        finally { if (-not $process.HasExited) { $process.Kill($true) } }
+    }
+
+    It 'the scheduled-task recipe, run again, starts no row twice; a row fixed after a refusal is the only one sent; 0 once every row succeeds' {
+        $csv = Join-Path $script:scratch 'jobs.csv'
+        $nightly = Join-Path $script:scratch 'nightly-export.ps1'
+        function Started { @((Get-EmulatorLedger 'http://127.0.0.1:5080').runs).Count }
+        $before = Started
+
+        # The same input again (a task killed and started again): nothing is sent twice, the FAIL row fails again.
+        $again = Invoke-FreshPwsh -File $nightly -WorkingDirectory $script:scratch -Environment $script:childEnvironment
+        Started | Should -Be $before
         $again.ExitCode | Should -Be 1 -Because 'the FAIL row failed again (it was not started again)'
 
-        $csv = Join-Path $script:scratch 'jobs.csv'
-        (Import-Csv -LiteralPath $csv) | Where-Object CUSTOMER_NAME -NE 'FAIL' | Export-Csv -LiteralPath $csv -NoTypeInformation
-        $good = Invoke-FreshPwsh -File (Join-Path $script:scratch 'nightly-export.ps1') -WorkingDirectory $script:scratch -Environment $script:childEnvironment
+        # The admin drops the FAIL row and adds one the service refuses (a negative AMOUNT): refused, nothing started.
+        $rows = @(Import-Csv -LiteralPath $csv | Where-Object CUSTOMER_NAME -NE 'FAIL') + [pscustomobject]@{ JobId = '1005'; CUSTOMER_NAME = 'Edsger Dijkstra'; START_DATE = '2025-02-06'; AMOUNT = '-5'; RUSH = 'false' }
+        $rows | Export-Csv -LiteralPath $csv -NoTypeInformation
+        $refused = Invoke-FreshPwsh -File $nightly -WorkingDirectory $script:scratch -Environment $script:childEnvironment
+        $refused.ExitCode | Should -Be 1
+        (Remove-Ansi $refused.Errors) -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' ' | Should -Match 'Row 4 \(JobId 1005\)'
+        Started | Should -Be $before
+
+        # ... fixes it: that row alone is sent, and every row has succeeded.
+        $rows[-1].AMOUNT = '5'
+        $rows | Export-Csv -LiteralPath $csv -NoTypeInformation
+        $good = Invoke-FreshPwsh -File $nightly -WorkingDirectory $script:scratch -Environment $script:childEnvironment
         $good.ExitCode | Should -Be 0 -Because (Remove-Ansi "$($good.Output)`n$($good.Errors)")
-        (Get-EmulatorLedger 'http://127.0.0.1:5080').accepted | Should -BeGreaterThan $before   # a new input is a new batch
+        Started | Should -Be ($before + 1)
     }
 }

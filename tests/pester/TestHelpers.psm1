@@ -124,11 +124,12 @@ function Remove-Ansi {
 <#
 .SYNOPSIS
     How many error records pwsh showed in <Text> (its standard error): each starts, unindented, with the name of the
-    command (or exception) and a colon; the lines of its message are indented.
+    command (or exception) and a colon ("Start-NenRun: ..." in ConciseView, "Start-NenRun : ..." in NormalView); the
+    lines of its message are indented.
 #>
 function Measure-ShownError {
     param([string] $Text)
-    @((Remove-Ansi $Text) -split "`r?`n" | Where-Object { $_ -match '^[A-Za-z][\w.-]*: ' }).Count
+    @((Remove-Ansi $Text) -split "`r?`n" | Where-Object { $_ -match '^[A-Za-z][\w.-]* ?: ' }).Count
 }
 
 Export-ModuleMember -Function Get-EmulatorLedger, ConvertTo-SecretText, Get-PwshCommand, Invoke-FreshPwsh, Get-DocExample, Remove-Ansi, Measure-ShownError

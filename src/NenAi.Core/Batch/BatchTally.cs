@@ -25,7 +25,13 @@ namespace NenAi.Core.Batch
         public int AlreadyAccepted { get; private set; }
         public int Failed { get; private set; }
         public int Unknown { get; private set; }
-        public int NotSent { get; private set; }
+        /// <summary>Rows read that were never sent: the batch stopped before their turn, or before they were handed to it.</summary>
+        public int NotSent => Rows - Accepted - AlreadyAccepted - Failed - Unknown - Previewed;
+        /// <summary>Rows -WhatIf only showed.</summary>
+        public int Previewed { get; private set; }
+
+        /// <summary>A row -WhatIf showed and did not send.</summary>
+        public void Preview() => Previewed++;
 
         /// <summary>A row was read from the input; its number in the input (1-based).</summary>
         public int Read() => ++Rows;
@@ -44,18 +50,20 @@ namespace NenAi.Core.Batch
             }
             NenException error = outcome.Error!;
             bool stoppedIt = error is NenNotSentException || (circuit.TrippedByService && error.ErrorId == circuit.ClosedBecause!.ErrorId);
-            if (stoppedIt) { NotSent++; return OutcomeShown.Counted; }
+            if (stoppedIt) return OutcomeShown.Counted; // counted in NotSent
             Failed++;
             return OutcomeShown.Error;
         }
 
         /// <summary>What the one error that ends a batch the service stopped adds to the cause.</summary>
-        public string ServiceStopped(bool journaled) =>
-            $"The batch stopped after {Rows} row(s): {Accepted} run(s) started and written to the pipeline, {AlreadyAccepted} already accepted earlier, "
-            + $"{NotSent} not sent (nothing was started for them), {Unknown} with an unknown outcome (reported above with their Idempotency-Key), {Failed} failed. Rows after these were not read. "
-            + (journaled
-                ? "Run the same command again (with its -JournalPath) once the service works: it sends every row not yet sent, and none twice (-RetryUnknown resends the unknown ones with their Idempotency-Key)."
-                : "Without -JournalPath nothing records which rows were sent: the rows with a run above were; send the others again once the service works.");
+        public string ServiceStopped(bool journaled)
+        {
+            return $"The batch stopped after {Rows} row(s): {Accepted} run(s) started and written to the pipeline, {AlreadyAccepted} already accepted earlier, "
+                + $"{NotSent} not sent (nothing was started for them), {Unknown} with an unknown outcome{(Unknown > 0 ? " (reported above with their Idempotency-Key)" : string.Empty)}, {Failed} failed. Rows after these were not read. "
+                + (journaled
+                    ? "Run the same command again (with its -JournalPath) once the service works: it sends every row not yet sent, and none twice" + (Unknown > 0 ? " (-RetryUnknown resends the unknown ones with their Idempotency-Key)." : ".")
+                    : "Without -JournalPath nothing records which rows were sent: the rows with a run above were; send the others again once the service works.");
+        }
 
         /// <summary>The error that ends a batch whose journal cannot be written: which rows are where.</summary>
         public NenException JournalFailed(NenException failure, string unjournaled) =>

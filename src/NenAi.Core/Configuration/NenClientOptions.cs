@@ -92,7 +92,7 @@ namespace NenAi.Core.Configuration
             if (uri.Scheme == Uri.UriSchemeHttp && !uri.IsLoopback && !allowInsecureHttp)
             {
                 throw new NenException(NenErrorIds.InsecureBaseUri, NenErrorCategory.SecurityError,
-                    $"Refusing plain http:// to '{uri.Host}': credentials would travel unencrypted. Use https://, a loopback address, or allow insecure HTTP explicitly.");
+                    $"Refusing plain http:// to '{uri.Host}': credentials would travel unencrypted. Use https://, a loopback address, or -AllowInsecureHttp (Connect-NenService -AllowInsecureHttp) if you must.");
             }
             // A trailing slash makes relative paths append instead of replacing the last segment.
             string text = uri.GetLeftPart(UriPartial.Path);

@@ -230,7 +230,7 @@ namespace NenAi.Core.Http
             lock (_gate)
             {
                 if (_closed != null) return _closed;
-                string how = $"The {CredentialNames.Refused(cause.ErrorId)} was refused, so every request would be: this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}";
+                string how = $"The {CredentialNames.Refused(cause.ErrorId)} was refused, and every request would be refused too, so this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}";
                 return TripLocked(CircuitTrip.Credentials, cause, how);
             }
         }

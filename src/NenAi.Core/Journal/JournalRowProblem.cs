@@ -27,9 +27,15 @@ namespace NenAi.Core.Journal
                         $"The request for row {key} failed ambiguously ({row.ErrorId ?? "no error recorded"}), so it may or may not have started a run. " + WhatToDo(row));
                 default:
                     return new NenException(NenErrorIds.RunNotStarted, NenErrorCategory.ObjectNotFound,
-                        $"Row {key} has no run: the service provably did not start it ({row.ErrorId ?? "no error recorded"}). Run the same Start-NenRun command again to send it.");
+                        $"Row {key} has no run: the service provably did not start it ({row.ErrorId ?? "no error recorded"}). " + Resend(row.ErrorId));
             }
         }
+
+        /// <summary>A row the service refused (its own answer about the row) is sent again only once fixed; one not sent, as it is.</summary>
+        private static string Resend(string? errorId) => errorId is NenErrorIds.InvalidWorkflowParams or NenErrorIds.InvalidParameterValue or NenErrorIds.InvalidRequest
+            or NenErrorIds.WorkflowNotFound or NenErrorIds.InvalidWorkflowId or NenErrorIds.RequestTooLarge or NenErrorIds.MissingColumn
+            ? "The service (or the module) refused the row itself: fix it in the input, then run the same Start-NenRun command again to send it."
+            : "Run the same Start-NenRun command again to send it.";
 
         private static string WhatToDo(JournalEntry row) =>
             "Check with Nen, or run the same Start-NenRun command again with -RetryUnknown to resend it with its original Idempotency-Key"

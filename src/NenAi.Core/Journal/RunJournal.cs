@@ -157,8 +157,13 @@ namespace NenAi.Core.Journal
             }
         }
 
-        private static NenException CannotOpen(string full, Exception ex) =>
-            new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError, $"The journal '{full}' cannot be opened for writing ({ex.Message}). Nothing was sent.", ex);
+        /// <summary>Why the journal cannot be written, in the user's terms: a file where its folder must be, or the system's reason (about the journal, not its lock file).</summary>
+        private static NenException CannotOpen(string full, Exception ex)
+        {
+            string? file = Files.FolderCheck.FileInTheWay(System.IO.Path.GetDirectoryName(full) ?? full);
+            string reason = file != null ? $"'{file}' is a file, where a folder must be" : ex.Message.Replace(full + LockSuffix, full);
+            return new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError, $"The journal '{full}' cannot be opened for writing ({reason}). Nothing was sent.", ex);
+        }
 
         private static NenException InUse(string full, Exception ex) =>
             new NenException(NenErrorIds.JournalInUse, NenErrorCategory.ResourceUnavailable,

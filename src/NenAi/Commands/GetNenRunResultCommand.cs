@@ -68,6 +68,10 @@ namespace NenAi.Commands
             try
             {
                 if (Destination != null) destination = FileSystemPath(Destination, nameof(Destination));
+                // Every run would fail the same way: one error now, not one per run.
+                if (Core.Files.FolderCheck.FileInTheWay(destination) is string file)
+                    throw new NenException(NenErrorIds.InvalidPath, NenErrorCategory.InvalidArgument,
+                        $"-Destination '{destination}' cannot be a folder: '{file}' is a file. Give a folder (it is created if it does not exist).");
             }
             catch (NenException ex)
             {

@@ -192,7 +192,11 @@ namespace NenAi.Commands
             string description = $"Workflow {request.WorkflowId} with {request.Parameters.Count} parameter(s)"
                 + (request.SecureParameters.Count > 0 ? $" and {request.SecureParameters.Count} secure parameter(s)" : string.Empty)
                 + $", {label}";
-            if (!ShouldProcess(description, "Start Nen run")) return;
+            if (!ShouldProcess(description, "Start Nen run"))
+            {
+                _tally.Preview();
+                return;
+            }
             EnsureSubmitter();
 
             while (!_submitter!.HasFreeSlot) WriteOutcome(Await(_submitter.TakeAsync(Token))!);
@@ -221,6 +225,7 @@ namespace NenAi.Commands
             summary.Add("Failed", _tally.Failed, problem: true);
             summary.Add("Unknown", _tally.Unknown, problem: true);
             summary.Add("NotSent", _tally.NotSent, problem: true);
+            if (_tally.Previewed > 0) summary.Add("Previewed", _tally.Previewed);
         }
 
         protected override string? SummaryJournalPath => JournalPath;
@@ -268,7 +273,12 @@ namespace NenAi.Commands
             }
         }
 
-        private void WriteRun(SubmissionOutcome outcome) =>
+        private void WriteRun(SubmissionOutcome outcome)
+        {
+            // Without a journal, a script stopped at an error ($runs = ... -ErrorAction Stop) loses the output it was
+            // assigning: the runs are named in a warning then (the first ones; counts only beyond that, memory stays flat).
+            if (_journal is null && ErrorsStopTheCommand && outcome.Status == SubmissionStatus.Accepted && _startedRuns.Count < StartedRunsNamed)
+                _startedRuns.Add(outcome.Run!.MessageId);
             WriteOutput(new Run
             {
                 MessageId = outcome.Run!.MessageId,
@@ -281,6 +291,10 @@ namespace NenAi.Commands
                 InputObject = outcome.Request.Tag,
                 Label = outcome.Request.Label,
             });
+        }
+
+        private const int StartedRunsNamed = 20;
+        private readonly List<string> _startedRuns = new List<string>();
 
         /// <summary>
         /// Before the error that stops the command (-ErrorAction Stop): nothing more is sent, the requests on the wire
@@ -302,6 +316,10 @@ namespace NenAi.Commands
             });
             // A journal that failed is what stopped the batch; its error says which rows are where.
             if (_submitter.JournalFailure != null) EndWithError(JournalFailedRecord());
+            if (_journal is null && _tally.Accepted > 0)
+                WriteWarning($"Stopping at an error: this command started {_tally.Accepted} run(s), written to the pipeline before the error (output being assigned to a variable is lost with it): "
+                    + string.Join(", ", _startedRuns) + (_tally.Accepted > _startedRuns.Count ? $" and {_tally.Accepted - _startedRuns.Count} more" : string.Empty)
+                    + ". Follow them with Wait-NenRun -MessageId; with -JournalPath, Get-NenRun -JournalPath lists them all.");
         }
 
         /// <summary>

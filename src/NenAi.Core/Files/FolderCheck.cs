@@ -1,0 +1,21 @@
+using System.IO;
+
+namespace NenAi.Core.Files
+{
+    /// <summary>A folder path whose place a file takes (a -Destination or a journal's folder that is a file) is said as such.</summary>
+    public static class FolderCheck
+    {
+        /// <summary>The file standing where <paramref name="folder"/> or one of its parents must be a folder; null when none does.</summary>
+        public static string? FileInTheWay(string folder)
+        {
+            string? path = Path.GetFullPath(folder);
+            while (!string.IsNullOrEmpty(path))
+            {
+                if (File.Exists(path)) return path;
+                if (Directory.Exists(path)) return null;
+                path = Path.GetDirectoryName(path);
+            }
+            return null;
+        }
+    }
+}
