@@ -221,6 +221,7 @@ namespace NenAi.Core.Tests
         {
             BatchCircuit circuit = Circuit();
             var tally = new BatchTally();
+            for (int row = 0; row < 5; row++) tally.Read(); // five rows read: one of them never reached the batch
             var unauthorized = new NenException(NenErrorIds.Unauthorized, NenErrorCategory.AuthenticationError, "HTTP 401");
             var refusedRow = new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Failed, null, unauthorized);
             var badRow = new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Failed, null, new NenException(NenErrorIds.InvalidWorkflowParams, NenErrorCategory.InvalidData, "HTTP 422"));
@@ -233,7 +234,8 @@ namespace NenAi.Core.Tests
             Assert.Equal(OutcomeShown.Run, tally.Count(new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Accepted, new RunAccepted("m", TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), null), circuit));
 
             Assert.Equal((1, 2, 2), (tally.Accepted, tally.NotSent, tally.Failed));
-            Assert.Contains("2 not sent", tally.ServiceStopped(journaled: true));
+            Assert.Contains("stopped after 5 row(s): 1 run(s) started", tally.ServiceStopped(journaled: true));
+            Assert.Contains("2 not sent", tally.ServiceStopped(journaled: true)); // the counts add up to the rows read
             Assert.Contains("-JournalPath", tally.ServiceStopped(journaled: true));
             Assert.Null(BatchTally.NotWritten(Array.Empty<string>(), Array.Empty<string>(), journaled: false));
             Assert.Contains("m1, m2", BatchTally.NotWritten(new[] { "m1", "m2" }, Array.Empty<string>(), journaled: false));

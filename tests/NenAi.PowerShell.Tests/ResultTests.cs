@@ -54,23 +54,6 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
-        public void ADestinationThatIsAFileIsOneErrorBeforeAnyDownloadNotOnePerRun()
-        {
-            // Acceptance run: -Destination ./afile gave one "Could not find a part of the path" error per run.
-            PSObject[] done = Run("$rows | Start-NenRun -WorkflowId $filesWf | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 60", ("rows", CsvRows.Numbered(3))).AssertClean().Output.ToArray();
-            string file = System.IO.Path.Combine(TestDrive, "afile");
-            System.IO.File.WriteAllText(file, "not a folder");
-            int before = State.Downloads;
-
-            PsResult r = Run("$done | Get-NenRunResult -Destination $file", ("done", done), ("file", file));
-
-            Assert.Equal("NenInvalidPath,NenAi.Commands.GetNenRunResultCommand", r.Terminating?.FullyQualifiedErrorId);
-            Assert.Contains("is a file", r.Terminating!.Exception.Message);
-            Assert.Empty(r.Errors);
-            Assert.Equal(before, State.Downloads);
-        }
-
-        [Fact]
         public void ForceDownloadsAgain()
         {
             PSObject status = Finished("forced").Single();
