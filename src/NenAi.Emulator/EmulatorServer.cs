@@ -18,19 +18,6 @@ namespace NenAi.Emulator
     /// Hosts the emulator on Kestrel. Used by Program (the documented command) and, in-process on an
     /// ephemeral loopback port, by the tests and benchmarks.
     /// </summary>
-    /// <summary>HTTPS for the emulator: its certificate, and whether clients must present one.</summary>
-    public sealed class EmulatorTls
-    {
-        public EmulatorTls(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, bool requireClientCertificate = false)
-        {
-            Certificate = certificate;
-            RequireClientCertificate = requireClientCertificate;
-        }
-
-        public System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate { get; }
-        public bool RequireClientCertificate { get; }
-    }
-
     public sealed class EmulatorServer : IAsyncDisposable
     {
         private readonly WebApplication _app;

@@ -21,5 +21,30 @@ namespace NenAi
         internal string? Label { get; set; }
 
         public override string ToString() => MessageId;
+
+        /// <summary>A run a row of this command started (Accepted), or an earlier command of its batch did (AlreadyAccepted).</summary>
+        internal static Run Started(Core.Batch.SubmissionOutcome outcome) => new Run
+        {
+            MessageId = outcome.Run!.MessageId,
+            WorkflowId = outcome.Run.WorkflowId,
+            Status = outcome.Status.ToString(),
+            SubmittedAt = outcome.Run.SubmittedAt,
+            RowKey = outcome.Request.RowKey,
+            IdempotencyKey = outcome.Request.IdempotencyKey,
+            Row = outcome.Request.Row,
+            InputObject = outcome.Request.Tag,
+            Label = outcome.Request.Label,
+        };
+
+        /// <summary>A run a batch's journal records as started (Get-NenRun -JournalPath).</summary>
+        internal static Run Journaled(Core.Journal.JournalEntry row) => new Run
+        {
+            MessageId = row.MessageId!,
+            WorkflowId = row.WorkflowId ?? string.Empty,
+            Status = "Accepted",
+            SubmittedAt = row.At,
+            RowKey = row.Key,
+            IdempotencyKey = row.IdempotencyKey,
+        };
     }
 }

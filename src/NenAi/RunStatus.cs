@@ -1,20 +1,19 @@
 using System;
-using CoreStatus = NenAi.Core.Models.RunStatus;
-using CoreFile = NenAi.Core.Models.ResultFile;
+using NenAi.Core.Models;
 
 namespace NenAi
 {
     /// <summary>A run's status as Wait-NenRun writes it (type NenAi.RunStatus).</summary>
     public sealed class RunStatus
     {
-        internal RunStatus(CoreStatus status, bool timedOut, object? inputObject = null)
+        internal RunStatus(RunSnapshot status, bool timedOut, object? inputObject = null)
         {
             Core = status;
             TimedOut = timedOut;
             InputObject = inputObject;
         }
 
-        internal CoreStatus Core { get; }
+        internal RunSnapshot Core { get; }
         public string MessageId => Core.MessageId;
         /// <summary>The -KeyProperty value of the input row that started the run, when it had one.</summary>
         public string? RowKey => RunInput.RowKeyOf(InputObject);
@@ -34,11 +33,11 @@ namespace NenAi
         /// Format-List * and Get-Member, so a CSV or a log of statuses never carries them; $status.Results still reads them.
         /// </summary>
         [System.Management.Automation.Hidden]
-        public CoreFile[] Results
+        public ResultLink[] Results
         {
             get
             {
-                var files = new CoreFile[Core.Results.Count];
+                var files = new ResultLink[Core.Results.Count];
                 for (int i = 0; i < files.Length; i++) files[i] = Core.Results[i];
                 return files;
             }

@@ -60,7 +60,7 @@ namespace NenAi.Core.Tests
             File.WriteAllText(path, "{\"key\":\"col:1\",\"state\":\"Accepted\",\"messageId\":\"m-1\",\"idempotencyKey\":\"old-key\"}\n");
             using var journal = RunJournal.Open(path);
             Assert.NotEmpty(journal.BatchId);
-            Assert.Equal(0, journal.SkippedLines);
+            Assert.Equal(0, journal.UnreadableLines);
             Assert.Equal(JournalDecision.AlreadyAccepted, journal.Decide("col:1", retryUnknown: false));
         }
 

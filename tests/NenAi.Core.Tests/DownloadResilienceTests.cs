@@ -27,7 +27,7 @@ namespace NenAi.Core.Tests
 
         public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-        private static async Task<RunStatus> Finished(NenApiClient client)
+        private static async Task<RunSnapshot> Finished(NenApiClient client)
         {
             var request = new RunRequest(TestEmulator.FilesWorkflow);
             string id = (await client.StartRunAsync(request)).MessageId;
@@ -48,7 +48,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client(o => { o.Timeout = TimeSpan.FromSeconds(1); o.MaximumRetryCount = 0; });
-            RunStatus run = await Finished(client);
+            RunSnapshot run = await Finished(client);
             await emu.ScriptAsync(new ScriptedFault { Kind = "stall-download", Route = "GET /files", Count = 1 });
             var clock = Stopwatch.StartNew();
 
@@ -72,8 +72,8 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client(o => o.RetryBaseDelay = TimeSpan.FromMilliseconds(10));
-            RunStatus run = await Finished(client);
-            ResultFile data = run.Results.Single(f => f.Name == "data.bin");
+            RunSnapshot run = await Finished(client);
+            ResultLink data = run.Results.Single(f => f.Name == "data.bin");
             // Half the file, cut off; then a 206 that starts from 0 although the rest was asked for.
             await emu.ScriptAsync(new ScriptedFault { Kind = "truncate-download", Route = "GET /files", Count = 3 });
             await emu.ScriptAsync(new ScriptedFault { Kind = "bad-content-range", Route = "GET /files", Count = 1 });
@@ -92,7 +92,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client(o => o.RetryBaseDelay = TimeSpan.FromMilliseconds(10));
-            RunStatus run = await Finished(client);
+            RunSnapshot run = await Finished(client);
             await emu.ScriptAsync(new ScriptedFault { Kind = "truncate-download", Route = "GET /files", Count = 1 });
 
             RunDownloadResult result = await Downloader(client).DownloadAsync(run);
@@ -109,7 +109,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client(o => o.RetryBaseDelay = TimeSpan.FromMilliseconds(10));
-            RunStatus run = await Finished(client);
+            RunSnapshot run = await Finished(client);
             await emu.ScriptAsync(new ScriptedFault { Kind = "503", Route = "GET /files", Count = 1, RetryAfterSeconds = 1 });
             var clock = Stopwatch.StartNew();
 
@@ -124,7 +124,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
-            RunStatus run = await Finished(client);
+            RunSnapshot run = await Finished(client);
             await emu.ScriptAsync(new ScriptedFault { Kind = "redirect-download", Route = "GET /files", Count = 1 });
 
             RunDownloadResult result = await Downloader(client).DownloadAsync(run);

@@ -108,7 +108,7 @@ namespace NenAi.Core.Tests
             File.AppendAllText(JournalPath, "{\"key\":\"col:3\",\"state\":\"Acc");
             using (var journal = RunJournal.Open(JournalPath))
             {
-                Assert.Equal(1, journal.SkippedLines);
+                Assert.Equal(1, journal.UnreadableLines);
                 Assert.Equal(JournalDecision.OutcomeUnknown, journal.Decide("col:1", retryUnknown: false));
                 Assert.Equal(JournalDecision.AlreadyAccepted, journal.Decide("col:2", retryUnknown: false));
                 Assert.Equal(JournalDecision.Submit, journal.Decide("col:3", retryUnknown: false));
@@ -140,7 +140,7 @@ namespace NenAi.Core.Tests
 
             using (var journal = RunJournal.Open(JournalPath))
             {
-                Assert.Equal(0, journal.SkippedLines);
+                Assert.Equal(0, journal.UnreadableLines);
                 var started = emu.State.Ledger.Select(l => RowKey.FromColumn("Id", l.Params["NAME"]!.GetValue<string>().Substring(3))).ToHashSet();
                 // Every run the server started is remembered as accepted or unknown: a re-run cannot start it again.
                 foreach (string key in started)

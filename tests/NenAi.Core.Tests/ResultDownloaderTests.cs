@@ -21,7 +21,7 @@ namespace NenAi.Core.Tests
 
         public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-        private static async Task<RunStatus> FinishedRun(NenApiClient client, string workflowId, string name = "x")
+        private static async Task<RunSnapshot> FinishedRun(NenApiClient client, string workflowId, string name = "x")
         {
             var request = new RunRequest(workflowId);
             request.Parameters.Add(new("NAME", name));
@@ -36,7 +36,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             var downloader = new ResultDownloader(client, new ResultDownloadOptions(_dir));
             var result = await downloader.DownloadAsync(run);
             Assert.Empty(result.Errors);
@@ -60,7 +60,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             // A presigned URL with the API key stripped still works, and the client's request carries none:
             using var response = await client.OpenDownloadAsync(run.Results[1].Url, 0, null, default);
             Assert.False(response.RequestMessage!.Headers.Contains("x-api-key"));
@@ -74,7 +74,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync(c => c.PresignedUrlLifetimeSeconds = 60);
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             await emu.AdvanceClockAsync(3600); // every link in `run` is now expired (403)
             int getsBefore = emu.State.GetsFor(run.MessageId);
             var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run);
@@ -88,7 +88,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             await emu.ScriptAsync(new ScriptedFault { Kind = "truncate-download", Route = "GET /files", Count = 1 });
             var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run);
             Assert.Empty(result.Errors);
@@ -104,7 +104,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             await emu.ScriptAsync(new ScriptedFault { Kind = "oversize-download", Route = "GET /files", Count = 1 });
             var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run);
             var error = Assert.Single(result.Errors);
@@ -118,7 +118,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.EchoWorkflow, "FAIL");
+            RunSnapshot run = await FinishedRun(client, TestEmulator.EchoWorkflow, "FAIL");
             var ex = await Assert.ThrowsAsync<NenException>(() => new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run));
             Assert.Equal(NenErrorIds.RunFailed, ex.ErrorId);
             Assert.Contains("The echo workflow was asked to fail.", ex.Message);
@@ -130,7 +130,7 @@ namespace NenAi.Core.Tests
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
             string id = (await client.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId;
-            var ex = await Assert.ThrowsAsync<NenException>(() => new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(new RunStatus { MessageId = id, Status = "queued" }));
+            var ex = await Assert.ThrowsAsync<NenException>(() => new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(new RunSnapshot { MessageId = id, Status = "queued" }));
             Assert.Equal(NenErrorIds.RunNotComplete, ex.ErrorId);
         }
 
@@ -150,7 +150,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync(c => c.Workflows.Find(w => w.Id == TestEmulator.FilesWorkflow)!.Files.Add(new FileSpec { Name = name, Content = "evil" }));
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(run);
             var error = Assert.Single(result.Errors);
             Assert.Equal(NenErrorIds.UnsafeFileName, error.ErrorId);
@@ -163,7 +163,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir) { Expand = true }).DownloadAsync(run);
             Assert.Empty(result.Errors);
             Assert.Contains(result.Files, f => f.Expanded && f.Name == "result.json");
@@ -179,7 +179,7 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync(c => c.Workflows.Find(w => w.Id == TestEmulator.FilesWorkflow)!.ZipEntries.Add(new FileSpec { Name = entry, Content = "escaped" }));
             var client = emu.Client();
-            RunStatus run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
             var result = await new ResultDownloader(client, new ResultDownloadOptions(_dir) { Expand = true }).DownloadAsync(run);
             var error = Assert.Single(result.Errors);
             Assert.Equal(NenErrorIds.UnsafeZipEntry, error.ErrorId);

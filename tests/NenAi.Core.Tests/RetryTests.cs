@@ -125,7 +125,7 @@ namespace NenAi.Core.Tests
             await using var emu = await TestEmulator.StartAsync();
             RunAccepted run = await emu.Client().StartRunAsync(Requests.Echo());
             await emu.ScriptAsync(new ScriptedFault { Kind = kind, Route = "GET /runs", Count = 2, RetryAfterSeconds = 0 });
-            RunStatus status = await emu.Client().GetRunAsync(run.MessageId);
+            RunSnapshot status = await emu.Client().GetRunAsync(run.MessageId);
             Assert.Equal(run.MessageId, status.MessageId);
             Assert.Equal(3, emu.State.GetsFor(run.MessageId));
         }

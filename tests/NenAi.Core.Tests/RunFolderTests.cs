@@ -24,9 +24,9 @@ namespace NenAi.Core.Tests
 
         public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-        private string RunFolder(RunStatus run) => Path.Combine(_dir, run.MessageId);
+        private string RunFolder(RunSnapshot run) => Path.Combine(_dir, run.MessageId);
 
-        private static Task<RunDownloadResult> Download(RunStatus run, string destination, bool expand = false, bool force = false, PathLimit? paths = null, int retries = 5) =>
+        private static Task<RunDownloadResult> Download(RunSnapshot run, string destination, bool expand = false, bool force = false, PathLimit? paths = null, int retries = 5) =>
             new ResultDownloader(ResultServer.Client(retries), new ResultDownloadOptions(destination) { Expand = expand, Force = force, PathLimit = paths ?? PathLimit.None }).DownloadAsync(run);
 
         private string[] Entries(string folder) =>
@@ -41,7 +41,7 @@ namespace NenAi.Core.Tests
                 ("report", ResultServer.Text("the report")),
                 ("report.etag", ResultServer.Text("also a result")),
                 ("report.partial.etag", ResultServer.Text("and this one")));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
 
             RunDownloadResult first = await Download(run, _dir);
             RunDownloadResult again = await Download(run, _dir);
@@ -62,7 +62,7 @@ namespace NenAi.Core.Tests
             await using var server = await ResultServer.StartAsync(
                 ("a.txt", ResultServer.Text("keep me")),
                 (".zip", ResultServer.Zip(("inner.txt", "unpacked"))));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
 
             RunDownloadResult expanded = await Download(run, _dir, expand: true);
             RunDownloadResult forced = await Download(run, _dir, expand: true, force: true);
@@ -87,7 +87,7 @@ namespace NenAi.Core.Tests
                 ("a.zip", ResultServer.Zip(("x.txt", "x"))),
                 ("zip", ResultServer.Text("a result called zip")),
                 ("A (unpacked)", ResultServer.Text("a result with the first fallback name")));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
 
             RunDownloadResult result = await Download(run, _dir, expand: true);
 
@@ -105,7 +105,7 @@ namespace NenAi.Core.Tests
                 ("report.csv", ResultServer.Text("second")),
                 ("Report.csv", ResultServer.Text("listed twice")),
                 ("other.csv", ResultServer.Text("other")));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
 
             RunDownloadResult result = await Download(run, _dir);
             RunDownloadResult again = await Download(run, _dir);
@@ -128,7 +128,7 @@ namespace NenAi.Core.Tests
         {
             await using var server = await ResultServer.StartAsync(("x.zip", ResultServer.Zip(
                 ("a.txt", "lower"), ("A.txt", "upper"), ("Dir/one.txt", "1"), ("dir/two.txt", "2"), ("f", "a file"), ("f/g", "under a file"))));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
 
             RunDownloadResult result = await Download(run, _dir, expand: true);
 
@@ -148,7 +148,7 @@ namespace NenAi.Core.Tests
         public async Task AResultNamedLikeTheWorkingFolderIsRefused(string name)
         {
             await using var server = await ResultServer.StartAsync(("big.bin", new byte[1000]), (name, ResultServer.Text("evil")));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
 
             RunDownloadResult result = await Download(run, _dir);
 
@@ -179,7 +179,7 @@ namespace NenAi.Core.Tests
             // The run folder is 200 characters: "ok.txt" fits, a 70-character name does not (259 at most on 5.1).
             string longName = new string('n', 66) + ".txt";
             await using var server = await ResultServer.StartAsync(("ok.txt", ResultServer.Text("fits")), (longName, ResultServer.Text("too long")));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
             string destination = DestinationFor(run.MessageId, 200);
 
             RunDownloadResult limited = await Download(run, destination, paths: PathLimit.MaxPath);
@@ -200,7 +200,7 @@ namespace NenAi.Core.Tests
         public async Task ARunFolderOrArchiveEntryTooLongIsRefusedAndNothingOfTheArchiveIsUnpacked()
         {
             await using var server = await ResultServer.StartAsync(("x.zip", ResultServer.Zip(("short.txt", "s"), (new string('e', 50) + ".txt", "long"))));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
 
             NenException folder = await Assert.ThrowsAsync<NenException>(() => Download(run, DestinationFor(run.MessageId, 248), paths: PathLimit.MaxPath));
             RunDownloadResult entry = await Download(run, DestinationFor(run.MessageId, 200), expand: true, paths: PathLimit.MaxPath);
@@ -218,7 +218,7 @@ namespace NenAi.Core.Tests
         {
             using TmpfsMount disk = TmpfsMount.Create(sizeKiB: 64);
             await using var server = await ResultServer.StartAsync(("small.txt", ResultServer.Text("fits")), ("big.bin", new byte[300_000]));
-            RunStatus run = server.Run();
+            RunSnapshot run = server.Run();
 
             RunDownloadResult result = await Download(run, disk.Path, retries: 5);
 

@@ -179,7 +179,7 @@ namespace NenAi.Core.Tests
             Assert.True(System.Threading.SpinWait.SpinUntil(() => emu.State.GetsFor(id) == 1, TimeSpan.FromSeconds(20)));
             var sw = System.Diagnostics.Stopwatch.StartNew();
 
-            waiter.Report(id, new RunStatus { MessageId = id, Status = "success", State = RunState.Succeeded });
+            waiter.Report(id, new RunSnapshot { MessageId = id, Status = "success", State = RunState.Succeeded });
             var outcome = await waiter.TakeAsync();
 
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"the report took {sw.Elapsed}: it waited for the poll");
@@ -203,8 +203,8 @@ namespace NenAi.Core.Tests
             waiter.Add(reported);
             waiter.Add(polled);
             waiter.CompleteAdding();
-            waiter.Report(reported, new RunStatus { MessageId = reported, Status = "processing", State = RunState.Processing });
-            waiter.Report(reported, new RunStatus { MessageId = reported, Status = "failed", State = RunState.Failed });
+            waiter.Report(reported, new RunSnapshot { MessageId = reported, Status = "processing", State = RunState.Processing });
+            waiter.Report(reported, new RunSnapshot { MessageId = reported, Status = "failed", State = RunState.Failed });
 
             var first = await waiter.TakeAsync();
             var second = await waiter.TakeAsync();
@@ -223,7 +223,7 @@ namespace NenAi.Core.Tests
             using var waiter = new RunWaiter(emu.Client(), new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
             waiter.Start(default);
             var first = waiter.TakeAsync(); // waits while runs may still be added (a webhook receiver's pump does)
-            waiter.Add("known-run", null, new RunStatus { MessageId = "known-run", Status = "success", State = RunState.Succeeded });
+            waiter.Add("known-run", null, new RunSnapshot { MessageId = "known-run", Status = "success", State = RunState.Succeeded });
             Assert.Equal("known-run", (await first.WaitAsync(TimeSpan.FromSeconds(10)))!.MessageId);
             var next = waiter.TakeAsync();
 

@@ -51,7 +51,7 @@ namespace NenAi.Core.Tests
         [InlineData("{}")]
         public void AnUnreadableExpiresAtMeansNoExpiry(string value)
         {
-            RunStatus status = RunStatus.Parse($"{{\"message_id\":\"m\",\"status\":\"success\",\"expires_at\":{value},\"results\":[{{\"name\":\"a\",\"url\":\"https://x.test/a\",\"size\":-3}}]}}", null, DateTimeOffset.UtcNow);
+            RunSnapshot status = RunSnapshot.Parse($"{{\"message_id\":\"m\",\"status\":\"success\",\"expires_at\":{value},\"results\":[{{\"name\":\"a\",\"url\":\"https://x.test/a\",\"size\":-3}}]}}", null, DateTimeOffset.UtcNow);
 
             Assert.Null(status.ExpiresAt);
             Assert.Null(Assert.Single(status.Results).Size);

@@ -115,7 +115,7 @@ namespace NenAi.Core.Tests
             await using var emu = await TestEmulator.StartAsync();
             NenApiClient client = emu.Client();
             string id = (await Started(client, TestEmulator.FilesWorkflow, 1, "FAIL"))[0];
-            RunStatus failed = await FinishedAsync(client, id);
+            RunSnapshot failed = await FinishedAsync(client, id);
             Assert.Equal(RunState.Failed, failed.State);
             Assert.Equal("error.log", Assert.Single(failed.Results).Name); // the emulator offers a failed run's log (spec §11 Q3)
 
@@ -135,7 +135,7 @@ namespace NenAi.Core.Tests
             await using var emu = await TestEmulator.StartAsync();
             NenApiClient client = emu.Client();
             string id = (await Started(client, TestEmulator.EchoWorkflow, 1, "FAIL"))[0];
-            RunStatus failed = await FinishedAsync(client, id);
+            RunSnapshot failed = await FinishedAsync(client, id);
 
             var ex = await Assert.ThrowsAsync<NenException>(() => new ResultDownloader(client, new ResultDownloadOptions(_dir)).DownloadAsync(failed));
             Assert.Equal(NenErrorIds.RunFailed, ex.ErrorId);
@@ -148,7 +148,7 @@ namespace NenAi.Core.Tests
             await using var emu = await TestEmulator.StartAsync();
             NenApiClient client = emu.Client(o => o.MaximumRetryCount = 0);
             string id = (await Started(client, TestEmulator.FilesWorkflow, 1))[0];
-            RunStatus run = await FinishedAsync(client, id);
+            RunSnapshot run = await FinishedAsync(client, id);
             await emu.ScriptAsync(new ScriptedFault { Kind = "raw", Route = "GET /files", Count = 1, StatusCode = 404 });
 
             RunDownloadResult result = await new ResultDownloader(client, new ResultDownloadOptions(_dir) { StopAtFirstError = true }).DownloadAsync(run);
@@ -178,7 +178,7 @@ namespace NenAi.Core.Tests
             Assert.Contains("proxy.example", described);
         }
 
-        private static async Task<RunStatus> FinishedAsync(NenApiClient client, string id)
+        private static async Task<RunSnapshot> FinishedAsync(NenApiClient client, string id)
         {
             using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(20), Timeout = TimeSpan.FromSeconds(20) });
             await foreach (var o in waiter.WaitAllAsync(new[] { id })) return o.Status ?? throw o.Error!;

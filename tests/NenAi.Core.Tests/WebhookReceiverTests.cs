@@ -243,7 +243,7 @@ namespace NenAi.Core.Tests
             Assert.Empty(await batch.DrainAsync());
             Assert.Equal(0, batch.Emulator.State.GetRuns);
             // The torn line does not swallow the next record.
-            batch.Receiver.MarkHandled(new ReceivedItem(ReceivedItemKind.Update, "next-run", null, new RunStatus { MessageId = "next-run", Status = "success" }, null, false));
+            batch.Receiver.MarkHandled(new ReceivedItem(ReceivedItemKind.Update, "next-run", null, new RunSnapshot { MessageId = "next-run", Status = "success" }, null, false));
             Assert.Contains("{\"message_id\":\"next-run\"", System.IO.File.ReadAllLines(path).Last());
         }
 

@@ -98,7 +98,7 @@ namespace NenAi.PowerShell.Tests
 
             // Every file under its final name is complete (the size the service announced, and its bytes); what the
             // stop cut short is only ever a .partial. And the stop did cut something short, or this proves nothing.
-            var announced = Run("Get-NenRun -MessageId $id", ("id", id)).AssertClean().Output.Single().Properties["Results"].Value is NenAi.Core.Models.ResultFile[] files
+            var announced = Run("Get-NenRun -MessageId $id", ("id", id)).AssertClean().Output.Single().Properties["Results"].Value is NenAi.Core.Models.ResultLink[] files
                 ? files.ToDictionary(f => f.Name, f => f.Size!.Value) : throw new InvalidOperationException("no results");
             string folder = Path.Combine(TestDrive, id);
             var final = Directory.Exists(folder)

@@ -48,9 +48,9 @@ namespace NenAi.Core.Downloads
         /// <see cref="ResultDownloadOptions.StopAtFirstError"/>). A failed run's files are saved too, and its failure is
         /// the last error; a failed run without files throws it.
         /// </summary>
-        public async Task<RunDownloadResult> DownloadAsync(RunStatus run, CancellationToken cancellationToken = default)
+        public async Task<RunDownloadResult> DownloadAsync(RunSnapshot run, CancellationToken cancellationToken = default)
         {
-            RunStatus current = run;
+            RunSnapshot current = run;
             if (!current.IsTerminal || Expired(current)) current = await _client.GetRunAsync(run.MessageId, cancellationToken, Circuit).ConfigureAwait(false);
             if (!current.IsTerminal)
                 throw new NenException(NenErrorIds.RunNotComplete, NenErrorCategory.InvalidOperation,
@@ -78,7 +78,7 @@ namespace NenAi.Core.Downloads
             var result = new RunDownloadResult { Run = current, RunSucceeded = failed is null };
             var refresher = new UrlRefresher(_client, current, Circuit);
             var names = new List<string?>();
-            foreach (ResultFile file in current.Results) names.Add(file.Name);
+            foreach (ResultLink file in current.Results) names.Add(file.Name);
             var layout = new RunFolderLayout(runFolder, current.MessageId, names, paths);
             for (int i = 0; i < names.Count; i++)
             {
@@ -120,12 +120,12 @@ namespace NenAi.Core.Downloads
         private static bool IsFileSystemFailure(Exception ex) =>
             ex is IOException || ex is UnauthorizedAccessException || ex is InvalidDataException || ex is ArgumentException || ex is NotSupportedException;
 
-        private static bool Expired(RunStatus status) =>
+        private static bool Expired(RunSnapshot status) =>
             status.ExpiresAt.HasValue && status.ExpiresAt.Value <= DateTimeOffset.UtcNow + ExpiryMargin;
 
         private async Task<DownloadedFile> DownloadFileAsync(string messageId, string name, string target, RunFolderLayout layout, UrlRefresher refresher, CancellationToken ct)
         {
-            ResultFile file = refresher.Find(name);
+            ResultLink file = refresher.Find(name);
             if (File.Exists(target) && !_options.Force && (file.Size is null || new FileInfo(target).Length == file.Size))
             {
                 _log.Verbose($"{messageId}/{name}: already complete, skipped.");
@@ -376,13 +376,13 @@ namespace NenAi.Core.Downloads
         {
             private readonly NenApiClient _client;
             private readonly BatchCircuit _circuit;
-            private RunStatus _status;
+            private RunSnapshot _status;
 
-            public UrlRefresher(NenApiClient client, RunStatus status, BatchCircuit circuit) { _client = client; _status = status; _circuit = circuit; }
+            public UrlRefresher(NenApiClient client, RunSnapshot status, BatchCircuit circuit) { _client = client; _status = status; _circuit = circuit; }
 
-            public ResultFile Find(string name)
+            public ResultLink Find(string name)
             {
-                foreach (ResultFile f in _status.Results) if (f.Name == name) return f;
+                foreach (ResultLink f in _status.Results) if (f.Name == name) return f;
                 throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ObjectNotFound, $"Run {_status.MessageId} no longer lists the result '{name}'.");
             }
 

@@ -8,7 +8,7 @@ namespace NenAi.Core.Downloads
     public sealed class RunDownloadResult
     {
         /// <summary>The run's status the files were downloaded by (looked up, or refreshed, when the one given would not do).</summary>
-        public RunStatus? Run { get; set; }
+        public RunSnapshot? Run { get; set; }
         public List<DownloadedFile> Files { get; } = new List<DownloadedFile>();
         public List<NenException> Errors { get; } = new List<NenException>();
         /// <summary>False for a failed run's files (its logs or partial results): its failure is among <see cref="Errors"/>.</summary>

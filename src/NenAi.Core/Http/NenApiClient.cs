@@ -89,7 +89,7 @@ namespace NenAi.Core.Http
         /// GET /runs/{messageId}. 429/503 and unreachable servers pause through <paramref name="circuit"/> (shared by a
         /// command's queries); network errors, timeouts, 408 and 5xx are retried within this call's own budget.
         /// </summary>
-        public Task<RunStatus> GetRunAsync(string messageId, CancellationToken cancellationToken = default, BatchCircuit? circuit = null)
+        public Task<RunSnapshot> GetRunAsync(string messageId, CancellationToken cancellationToken = default, BatchCircuit? circuit = null)
         {
             string id = MessageIds.Check(messageId);
             ApiCall call = ApiCall.Read(RunUri(id), $"Getting run {id}", _keys);
@@ -216,11 +216,11 @@ namespace NenAi.Core.Http
         }
 
         /// <summary>Any value the server sends is parsed defensively: an unreadable status is a typed error, never a hang.</summary>
-        private RunStatus ParseStatus(string text, string messageId, TimeSpan? retryAfter, HttpStatusCode code)
+        private RunSnapshot ParseStatus(string text, string messageId, TimeSpan? retryAfter, HttpStatusCode code)
         {
             try
             {
-                RunStatus status = RunStatus.Parse(text, messageId, _clock());
+                RunSnapshot status = RunSnapshot.Parse(text, messageId, _clock());
                 status.PollAfter = retryAfter;
                 return status;
             }

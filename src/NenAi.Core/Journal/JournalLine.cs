@@ -26,6 +26,10 @@ namespace NenAi.Core.Journal
 
         private static readonly JournalLine Unreadable = new JournalLine(false, null, null);
 
+        /// <summary>The one warning for lines a reader skipped, whichever file of lines (a journal, a receiver's state file).</summary>
+        public static string? UnreadableWarning(string file, int count) =>
+            count > 0 ? $"The {file} had {count} unreadable line(s) (cut short by a crash, or still being written); they were ignored." : null;
+
         public static JournalLine Parse(string line)
         {
             try

@@ -43,7 +43,7 @@ namespace NenAi.Core.Journal
         /// <summary>The batch this journal records; part of every row's Idempotency-Key.</summary>
         public string BatchId { get; private set; } = string.Empty;
         /// <summary>Lines that could not be read (a line cut short by a crash, say); they are ignored.</summary>
-        public int SkippedLines { get; private set; }
+        public int UnreadableLines { get; private set; }
         /// <summary>Rows the journal knew when it was opened.</summary>
         public int Count { get { lock (_gate) return _entries.Count; } }
         /// <summary>Why the journal cannot be written any more, once a write has failed.</summary>
@@ -178,7 +178,7 @@ namespace NenAi.Core.Journal
             {
                 if (line.Length == 0) continue;
                 JournalLine parsed = JournalLine.Parse(line);
-                if (!parsed.IsReadable) SkippedLines++;
+                if (!parsed.IsReadable) UnreadableLines++;
                 else if (parsed.BatchId != null) { if (BatchId.Length == 0) BatchId = parsed.BatchId; }
                 else if (parsed.Entry != null) _entries[parsed.Entry.Key] = parsed.Entry;
             }

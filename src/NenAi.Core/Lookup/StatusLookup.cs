@@ -53,7 +53,7 @@ namespace NenAi.Core.Lookup
         {
             try
             {
-                RunStatus status = await _client.GetRunAsync(messageId, cancellationToken, Circuit).ConfigureAwait(false);
+                RunSnapshot status = await _client.GetRunAsync(messageId, cancellationToken, Circuit).ConfigureAwait(false);
                 return new LookupOutcome(messageId, tag, status, null);
             }
             catch (NenException ex)

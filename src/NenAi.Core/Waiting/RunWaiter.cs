@@ -36,7 +36,7 @@ namespace NenAi.Core.Waiting
             public TimeSpan JoinedAt { get; set; }
             public TimeSpan? Deadline { get; set; }
             public TimeSpan Due { get; set; }
-            public RunStatus? Last { get; set; }
+            public RunSnapshot? Last { get; set; }
             public int Polls { get; set; }
             public int ConsecutiveFailures { get; set; }
             public bool InFlight { get; set; }
@@ -65,8 +65,8 @@ namespace NenAi.Core.Waiting
         private bool _loopEnded;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly ConcurrentQueue<Tracked> _incoming = new ConcurrentQueue<Tracked>();
-        private readonly ConcurrentQueue<(Tracked Run, RunStatus? Status, NenException? Error)> _polled = new ConcurrentQueue<(Tracked, RunStatus?, NenException?)>();
-        private readonly ConcurrentQueue<(string MessageId, RunStatus Status)> _reports = new ConcurrentQueue<(string, RunStatus)>();
+        private readonly ConcurrentQueue<(Tracked Run, RunSnapshot? Status, NenException? Error)> _polled = new ConcurrentQueue<(Tracked, RunSnapshot?, NenException?)>();
+        private readonly ConcurrentQueue<(string MessageId, RunSnapshot Status)> _reports = new ConcurrentQueue<(string, RunSnapshot)>();
         private readonly SemaphoreSlim _wake = new SemaphoreSlim(0);
         private readonly ConcurrentQueue<WaitOutcome> _out = new ConcurrentQueue<WaitOutcome>();
         private readonly SemaphoreSlim _ready = new SemaphoreSlim(0);
@@ -113,7 +113,7 @@ namespace NenAi.Core.Waiting
 
         /// <summary>Adds a run to follow; a message id already added is ignored (returns false).</summary>
         /// <param name="known">A status the caller already holds: when it is terminal the run is reported without a request.</param>
-        public bool Add(string messageId, object? tag = null, RunStatus? known = null)
+        public bool Add(string messageId, object? tag = null, RunSnapshot? known = null)
         {
             if (string.IsNullOrWhiteSpace(messageId))
                 throw new NenException(NenErrorIds.InvalidMessageId, NenErrorCategory.InvalidArgument, "The message id is empty.");
@@ -140,7 +140,7 @@ namespace NenAi.Core.Waiting
         /// once (a poll in flight is then ignored), any other becomes its last known status. A run already reported,
         /// or never added, is left alone.
         /// </summary>
-        public void Report(string messageId, RunStatus status)
+        public void Report(string messageId, RunSnapshot status)
         {
             if (string.IsNullOrWhiteSpace(messageId) || status is null) return;
             _reports.Enqueue((messageId.Trim(), status));
@@ -308,7 +308,7 @@ namespace NenAi.Core.Waiting
 
         private async Task PollOnceAsync(Tracked run, TimeSpan? untilDeadline, CancellationToken ct)
         {
-            RunStatus? status = null;
+            RunSnapshot? status = null;
             NenException? error = null;
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (untilDeadline.HasValue) deadline.CancelAfter(Max(untilDeadline.Value, TimeSpan.FromMilliseconds(1)));
@@ -338,7 +338,7 @@ namespace NenAi.Core.Waiting
             _wake.Release();
         }
 
-        private void Handle(Tracked run, RunStatus? status, NenException? error, SortedSet<Tracked> schedule, TimeSpan now)
+        private void Handle(Tracked run, RunSnapshot? status, NenException? error, SortedSet<Tracked> schedule, TimeSpan now)
         {
             if (status != null)
             {

@@ -21,7 +21,7 @@ namespace NenAi.Core.Waiting
     /// <summary>What the waiter reports for one run: exactly one per run added.</summary>
     public sealed class WaitOutcome
     {
-        public WaitOutcome(string messageId, object? tag, WaitOutcomeKind kind, RunStatus? status, NenException? error)
+        public WaitOutcome(string messageId, object? tag, WaitOutcomeKind kind, RunSnapshot? status, NenException? error)
         {
             MessageId = messageId;
             Tag = tag;
@@ -33,7 +33,7 @@ namespace NenAi.Core.Waiting
         public string MessageId { get; }
         public object? Tag { get; }
         public WaitOutcomeKind Kind { get; }
-        public RunStatus? Status { get; }
+        public RunSnapshot? Status { get; }
         public NenException? Error { get; }
 
         public override string ToString() => $"{MessageId}: {Kind} {Status?.Status}";

@@ -16,7 +16,7 @@ namespace NenAi.Core.Webhooks
     /// <summary>One thing for the receiver's caller to write, in the order it became known.</summary>
     public sealed class ReceivedItem
     {
-        internal ReceivedItem(ReceivedItemKind kind, string? messageId, object? tag, RunStatus? status, NenException? error, bool byPolling)
+        internal ReceivedItem(ReceivedItemKind kind, string? messageId, object? tag, RunSnapshot? status, NenException? error, bool byPolling)
         {
             Kind = kind;
             MessageId = messageId;
@@ -30,7 +30,7 @@ namespace NenAi.Core.Webhooks
         public string? MessageId { get; }
         /// <summary>What the caller added with the run (the pipeline input), if the run was waited for.</summary>
         public object? Tag { get; }
-        public RunStatus? Status { get; }
+        public RunSnapshot? Status { get; }
         public NenException? Error { get; }
         /// <summary>The final status came from a status query because its webhook did not come in time.</summary>
         public bool ByPolling { get; }

@@ -25,7 +25,7 @@ namespace NenAi.Core.Webhooks
     public sealed class WebhookListener : IDisposable
     {
         private readonly WebhookListenerOptions _options;
-        private readonly Action<RunStatus> _onUpdate;
+        private readonly Action<RunSnapshot> _onUpdate;
         private readonly Action<NenException> _onProblem;
         private readonly WebhookCounters _counters;
         private readonly INenLog _log;
@@ -35,7 +35,7 @@ namespace NenAi.Core.Webhooks
         private int _stopped;
         private int _refusalWarned;
 
-        public WebhookListener(WebhookListenerOptions options, Action<RunStatus> onUpdate, Action<NenException> onProblem, WebhookCounters counters, INenLog? log = null)
+        public WebhookListener(WebhookListenerOptions options, Action<RunSnapshot> onUpdate, Action<NenException> onProblem, WebhookCounters counters, INenLog? log = null)
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
             if (options.Prefixes.Count == 0) throw new ArgumentException("At least one prefix is needed.", nameof(options));
@@ -216,10 +216,10 @@ namespace NenAi.Core.Webhooks
                 Answer(context, 401, close: false);
                 return;
             }
-            RunStatus status;
+            RunSnapshot status;
             try
             {
-                status = RunStatus.Parse(Encoding.UTF8.GetString(body), null, DateTimeOffset.UtcNow);
+                status = RunSnapshot.Parse(Encoding.UTF8.GetString(body), null, DateTimeOffset.UtcNow);
                 if (string.IsNullOrWhiteSpace(status.MessageId)) throw new JsonException("no message_id");
             }
             catch (Exception ex) when (ex is JsonException || ex is ArgumentException)

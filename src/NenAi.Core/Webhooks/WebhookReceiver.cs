@@ -48,7 +48,7 @@ namespace NenAi.Core.Webhooks
         // Guarded by _gate:
         private readonly Dictionary<string, object?> _following = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<string> _reported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        private readonly Dictionary<string, List<RunStatus>> _early = new Dictionary<string, List<RunStatus>>(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, List<RunSnapshot>> _early = new Dictionary<string, List<RunSnapshot>>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs whose final status came without polling (a webhook, or the input itself).</summary>
         private readonly HashSet<string> _finalInHand = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs whose final status came from polling.</summary>
@@ -116,7 +116,7 @@ namespace NenAi.Core.Webhooks
 
         /// <summary>Adds a run to wait for; updates that came for it before are used now.</summary>
         /// <param name="known">A status the caller already holds (a terminal one needs no webhook and no request).</param>
-        public AddResult Add(string messageId, object? tag = null, RunStatus? known = null)
+        public AddResult Add(string messageId, object? tag = null, RunSnapshot? known = null)
         {
             if (_waiter is null) throw new InvalidOperationException("This receiver waits for no runs.");
             if (string.IsNullOrWhiteSpace(messageId))
@@ -126,12 +126,12 @@ namespace NenAi.Core.Webhooks
             {
                 if (_following.ContainsKey(id) || _reported.Contains(id)) return AddResult.AlreadyAdded;
                 if (_ledger.FinishedBefore(id)) return AddResult.HandledBefore;
-                RunStatus? final = null, last = known;
+                RunSnapshot? final = null, last = known;
                 if (known?.IsTerminal == true) final = known;
-                if (_early.TryGetValue(id, out List<RunStatus>? early))
+                if (_early.TryGetValue(id, out List<RunSnapshot>? early))
                 {
                     _early.Remove(id);
-                    foreach (RunStatus update in early)
+                    foreach (RunSnapshot update in early)
                     {
                         if (update.IsTerminal) final ??= update;
                         else if (final is null)
@@ -160,7 +160,7 @@ namespace NenAi.Core.Webhooks
                 if (_early.Count > 0)
                 {
                     _log.Verbose($"{_early.Count} run(s) had updates but are not among the runs waited for; they were ignored.");
-                    foreach (List<RunStatus> updates in _early.Values) for (int i = 0; i < updates.Count; i++) Counters.CountIgnored();
+                    foreach (List<RunSnapshot> updates in _early.Values) for (int i = 0; i < updates.Count; i++) Counters.CountIgnored();
                     _early.Clear();
                 }
             }
@@ -199,7 +199,7 @@ namespace NenAi.Core.Webhooks
 
         // ---- Listener side (its threads) ----
 
-        private void OnUpdate(RunStatus status)
+        private void OnUpdate(RunSnapshot status)
         {
             string id = status.MessageId.Trim();
             lock (_gate)
@@ -234,7 +234,7 @@ namespace NenAi.Core.Webhooks
                 if (!_addingCompleted)
                 {
                     // Its run may still be on its way down the pipeline.
-                    if (!_early.TryGetValue(id, out List<RunStatus>? list)) _early[id] = list = new List<RunStatus>();
+                    if (!_early.TryGetValue(id, out List<RunSnapshot>? list)) _early[id] = list = new List<RunSnapshot>();
                     list.Add(status);
                     return;
                 }
@@ -242,7 +242,7 @@ namespace NenAi.Core.Webhooks
             }
         }
 
-        private void OnServiceUpdate(string id, RunStatus status)
+        private void OnServiceUpdate(string id, RunSnapshot status)
         {
             if (status.IsTerminal) _finalSeenInService.Add(id);
             else if (_finalSeenInService.Contains(id)) { Ignore(id, status, "came after its final update"); return; }
@@ -250,7 +250,7 @@ namespace NenAi.Core.Webhooks
             Hand(new ReceivedItem(ReceivedItemKind.Update, id, null, status, null, false));
         }
 
-        private void Ignore(string id, RunStatus status, string why)
+        private void Ignore(string id, RunSnapshot status, string why)
         {
             Counters.CountIgnored();
             _log.Verbose($"Run {id}: '{status.Status}' {why}; ignored.");

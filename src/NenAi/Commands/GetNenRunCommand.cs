@@ -157,8 +157,7 @@ namespace NenAi.Commands
                 EndWithError(ErrorRecords.From(ex, JournalPath));
                 return;
             }
-            if (journal.UnreadableLines > 0)
-                WriteWarning($"The journal had {journal.UnreadableLines} unreadable line(s) (cut short by a crash, or still being written); they were ignored.");
+            if (JournalLine.UnreadableWarning("journal", journal.UnreadableLines) is string unreadable) WriteWarning(unreadable);
             WriteVerbose($"The journal '{journal.Path}' records {journal.Rows.Count} row(s).");
             foreach (JournalEntry row in journal.Rows)
             {
@@ -168,15 +167,7 @@ namespace NenAi.Commands
                     WriteItemError(ErrorRecords.From(problem, row));
                     continue;
                 }
-                WriteOutput(new Run
-                {
-                    MessageId = row.MessageId!,
-                    WorkflowId = row.WorkflowId ?? string.Empty,
-                    Status = "Accepted",
-                    SubmittedAt = row.At,
-                    RowKey = row.Key,
-                    IdempotencyKey = row.IdempotencyKey,
-                });
+                WriteOutput(Run.Journaled(row));
             }
         }
 

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using NenAi.Core.Downloads;
 using NenAi.Core.Errors;
-using CoreStatus = NenAi.Core.Models.RunStatus;
+using NenAi.Core.Models;
 
 namespace NenAi.Commands
 {
@@ -100,7 +100,7 @@ namespace NenAi.Commands
                 // It writes files: -WhatIf shows where, and sends nothing.
                 if (!ShouldProcess($"run {run.MessageId} -> {System.IO.Path.Combine(_destination, run.MessageId)}", "Save result files")) continue;
                 // A status in hand (Wait-NenRun output) is used as is; a bare id is looked up first.
-                Download(run.Status?.Core ?? new CoreStatus { MessageId = run.MessageId, Status = string.Empty }, run.Target);
+                Download(run.Status?.Core ?? new RunSnapshot { MessageId = run.MessageId, Status = string.Empty }, run.Target);
             }
         }
 
@@ -117,7 +117,7 @@ namespace NenAi.Commands
             summary.Add("Failed", _failed, problem: true);
         }
 
-        private void Download(CoreStatus status, object target)
+        private void Download(RunSnapshot status, object target)
         {
             ResultDownloader downloader = Downloader();
             _runs++;

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using System.Security;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
+using NenAi.Core.Journal;
 using NenAi.Core.Logging;
 using NenAi.Core.Webhooks;
 
@@ -97,8 +98,7 @@ namespace NenAi.Commands
                 var prefixes = new List<string>();
                 foreach (string p in Prefix) prefixes.Add(WebhookPrefix.Check(p));
                 _ledger = StatePath is null ? UpdateLedger.InMemory() : UpdateLedger.Open(FileSystemPath(StatePath, nameof(StatePath)));
-                if (_ledger.UnreadableLines > 0)
-                    WriteWarning($"The state file had {_ledger.UnreadableLines} unreadable line(s) (cut short by a crash); they were ignored.");
+                if (JournalLine.UnreadableWarning("state file", _ledger.UnreadableLines) is string unreadable) WriteWarning(unreadable);
                 if (_ledger.Path != null) WriteVerbose($"The state file '{_ledger.Path}' records {_ledger.LoadedCount} update(s) acted on before.");
                 _receiver = new WebhookReceiver(new WebhookReceiverOptions
                 {

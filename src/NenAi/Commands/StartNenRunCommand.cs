@@ -120,7 +120,7 @@ namespace NenAi.Commands
                 // The journal is the batch: its id scopes every row's Idempotency-Key. Without one, each command is a new batch.
                 if (_journal != null) _factory!.BatchId = _journal.BatchId;
                 _submitter = new BatchSubmitter(Client, ThrottleLimit, _journal, RetryUnknown.IsPresent) { StopAtFirstFailure = ErrorsStopTheCommand };
-                if (_journal?.SkippedLines > 0) WriteWarning($"The journal had {_journal.SkippedLines} unreadable line(s) (a crash mid-write?); they were ignored.");
+                if (JournalLine.UnreadableWarning("journal", _journal?.UnreadableLines ?? 0) is string unreadable) WriteWarning(unreadable);
             }
             catch (NenException ex)
             {
@@ -279,18 +279,7 @@ namespace NenAi.Commands
             // assigning: the runs are named in a warning then (the first ones; counts only beyond that, memory stays flat).
             if (_journal is null && ErrorsStopTheCommand && outcome.Status == SubmissionStatus.Accepted && _startedRuns.Count < StartedRunsNamed)
                 _startedRuns.Add(outcome.Run!.MessageId);
-            WriteOutput(new Run
-            {
-                MessageId = outcome.Run!.MessageId,
-                WorkflowId = outcome.Run.WorkflowId,
-                Status = outcome.Status.ToString(),
-                SubmittedAt = outcome.Run.SubmittedAt,
-                RowKey = outcome.Request.RowKey,
-                IdempotencyKey = outcome.Request.IdempotencyKey,
-                Row = outcome.Request.Row,
-                InputObject = outcome.Request.Tag,
-                Label = outcome.Request.Label,
-            });
+            WriteOutput(Run.Started(outcome));
         }
 
         private const int StartedRunsNamed = 20;

@@ -8,7 +8,7 @@ using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
 using NenAi.Core.Logging;
 using NenAi.Core.Signing;
-using CoreStatus = NenAi.Core.Models.RunStatus;
+using NenAi.Core.Models;
 
 namespace NenAi.Commands
 {
@@ -97,10 +97,10 @@ namespace NenAi.Commands
         /// <summary>The verified body as the same NenAi.RunStatus Wait-NenRun writes, so it pipes into Get-NenRunResult.</summary>
         private void WriteUpdate(byte[] body)
         {
-            CoreStatus status;
+            RunSnapshot status;
             try
             {
-                status = CoreStatus.Parse(Encoding.UTF8.GetString(body), null, DateTimeOffset.UtcNow);
+                status = RunSnapshot.Parse(Encoding.UTF8.GetString(body), null, DateTimeOffset.UtcNow);
             }
             catch (Exception ex) when (ex is JsonException || ex is ArgumentException)
             {

@@ -40,13 +40,13 @@ namespace NenAi.Core.Tests.Infrastructure
         }
 
         /// <summary>The run as the retrieval endpoint would describe it: finished, one link per file.</summary>
-        public RunStatus Run(string messageId = "run-1") => new RunStatus
+        public RunSnapshot Run(string messageId = "run-1") => new RunSnapshot
         {
             MessageId = messageId,
             Status = "success",
             State = RunStates.Parse("success"),
             RetrievedAt = DateTimeOffset.UtcNow,
-            Results = _files.Select((f, i) => new ResultFile(f.Name, new Uri(_address, $"files/{i}"), null, f.Bytes.Length)).ToList(),
+            Results = _files.Select((f, i) => new ResultLink(f.Name, new Uri(_address, $"files/{i}"), null, f.Bytes.Length)).ToList(),
         };
 
         public int RequestsFor(int index) => _requests.TryGetValue(index, out int n) ? n : 0;

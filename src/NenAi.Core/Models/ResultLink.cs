@@ -3,9 +3,9 @@ using System;
 namespace NenAi.Core.Models
 {
     /// <summary>One presigned download of a finished run.</summary>
-    public sealed class ResultFile
+    public sealed class ResultLink
     {
-        public ResultFile(string name, Uri url, string? contentType, long? size)
+        public ResultLink(string name, Uri url, string? contentType, long? size)
         {
             Name = name;
             Url = url;

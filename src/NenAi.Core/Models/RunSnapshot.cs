@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace NenAi.Core.Models
 {
     /// <summary>A run as the retrieval endpoint (or a webhook) describes it. Tolerant: unknown fields stay in <see cref="RawJson"/>.</summary>
-    public sealed class RunStatus
+    public sealed class RunSnapshot
     {
         public string MessageId { get; set; } = string.Empty;
         public string? WorkflowId { get; set; }
@@ -16,7 +16,7 @@ namespace NenAi.Core.Models
         public string? Error { get; set; }
         /// <summary>The workflow's inline result object, as JSON text.</summary>
         public string? ResultJson { get; set; }
-        public IReadOnlyList<ResultFile> Results { get; set; } = Array.Empty<ResultFile>();
+        public IReadOnlyList<ResultLink> Results { get; set; } = Array.Empty<ResultLink>();
         public DateTimeOffset? ExpiresAt { get; set; }
         public DateTimeOffset RetrievedAt { get; set; }
         /// <summary>The server's Retry-After on a status answer: poll no sooner than this.</summary>
@@ -24,9 +24,9 @@ namespace NenAi.Core.Models
         public string RawJson { get; set; } = "{}";
 
         /// <summary>Parses the retrieval/webhook JSON; never throws on unknown shapes (spec §11 Q3).</summary>
-        public static RunStatus Parse(string json, string? fallbackMessageId, DateTimeOffset retrievedAt)
+        public static RunSnapshot Parse(string json, string? fallbackMessageId, DateTimeOffset retrievedAt)
         {
-            var status = new RunStatus { RawJson = json, RetrievedAt = retrievedAt, MessageId = fallbackMessageId ?? string.Empty };
+            var status = new RunSnapshot { RawJson = json, RetrievedAt = retrievedAt, MessageId = fallbackMessageId ?? string.Empty };
             using var doc = JsonDocument.Parse(json);
             JsonElement root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new JsonException("The run status is not a JSON object.");
@@ -44,9 +44,9 @@ namespace NenAi.Core.Models
             return status;
         }
 
-        private static IReadOnlyList<ResultFile> ParseResults(JsonElement root)
+        private static IReadOnlyList<ResultLink> ParseResults(JsonElement root)
         {
-            var files = new List<ResultFile>();
+            var files = new List<ResultLink>();
             if (root.TryGetProperty("results", out JsonElement results) && results.ValueKind == JsonValueKind.Array)
             {
                 foreach (JsonElement item in results.EnumerateArray())
@@ -55,29 +55,29 @@ namespace NenAi.Core.Models
                     string? url = Text(item, "url");
                     if (url is null || !Uri.TryCreate(url, UriKind.Absolute, out Uri? uri)) continue;
                     long? size = item.TryGetProperty("size", out JsonElement s) && s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out long n) && n >= 0 ? n : (long?)null;
-                    files.Add(new ResultFile(Text(item, "name") ?? NameFromUrl(uri), uri, Text(item, "content_type"), size));
+                    files.Add(new ResultLink(Text(item, "name") ?? NameFromUrl(uri), uri, Text(item, "content_type"), size));
                 }
             }
             // Other shapes the real service might use (spec §11 Q3).
             if (root.TryGetProperty("assets", out JsonElement assets) && assets.ValueKind == JsonValueKind.String &&
                 Uri.TryCreate(assets.GetString(), UriKind.Absolute, out Uri? assetsUri))
             {
-                AddIfNew(files, new ResultFile("assets.zip", assetsUri, "application/zip", null));
+                AddIfNew(files, new ResultLink("assets.zip", assetsUri, "application/zip", null));
             }
             if (root.TryGetProperty("presigned_urls", out JsonElement presigned) && presigned.ValueKind == JsonValueKind.Object)
             {
                 foreach (JsonProperty p in presigned.EnumerateObject())
                 {
                     if (p.Value.ValueKind == JsonValueKind.String && Uri.TryCreate(p.Value.GetString(), UriKind.Absolute, out Uri? u))
-                        AddIfNew(files, new ResultFile(p.Name, u, null, null));
+                        AddIfNew(files, new ResultLink(p.Name, u, null, null));
                 }
             }
             return files;
         }
 
-        private static void AddIfNew(List<ResultFile> files, ResultFile file)
+        private static void AddIfNew(List<ResultLink> files, ResultLink file)
         {
-            foreach (ResultFile f in files) if (string.Equals(f.Name, file.Name, StringComparison.OrdinalIgnoreCase)) return;
+            foreach (ResultLink f in files) if (string.Equals(f.Name, file.Name, StringComparison.OrdinalIgnoreCase)) return;
             files.Add(file);
         }
 
