@@ -72,7 +72,7 @@ Text.
         [Fact]
         public void AboutNenAiComesOutAsPlainTextWithinEightyColumns()
         {
-            string text = AboutTopicWriter.Write(File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "docs", "en-US", "about_NenAi.md")));
+            string text = AboutTopicWriter.Write(File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "en-US", "about_NenAi.md")));
             string[] lines = Lines(text);
 
             Assert.Equal("TOPIC", lines[0]);

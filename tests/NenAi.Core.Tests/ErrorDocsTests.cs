@@ -16,8 +16,8 @@ namespace NenAi.Core.Tests
     /// </summary>
     public class ErrorDocsTests
     {
-        private static readonly string About = Path.Combine(CmdletMetadata.RepoRoot, "docs", "en-US", "about_NenAi.md");
-        private static readonly string[] Sources = { Path.Combine(CmdletMetadata.RepoRoot, "src", "NenAi"), Path.Combine(CmdletMetadata.RepoRoot, "src", "NenAi.Core") };
+        private static readonly string About = Path.Combine(RepoPaths.Root, "docs", "en-US", "about_NenAi.md");
+        private static readonly string[] Sources = { Path.Combine(RepoPaths.Root, "src", "NenAi"), Path.Combine(RepoPaths.Root, "src", "NenAi.Core") };
 
         private static IEnumerable<string> SourceFiles() =>
             Sources.SelectMany(d => Directory.GetFiles(d, "*.cs", SearchOption.AllDirectories))

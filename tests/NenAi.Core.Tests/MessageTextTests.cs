@@ -16,7 +16,7 @@ namespace NenAi.Core.Tests
     /// </summary>
     public class MessageTextTests
     {
-        private static readonly string[] Sources = { Path.Combine(CmdletMetadata.RepoRoot, "src", "NenAi"), Path.Combine(CmdletMetadata.RepoRoot, "src", "NenAi.Core") };
+        private static readonly string[] Sources = { Path.Combine(RepoPaths.Root, "src", "NenAi"), Path.Combine(RepoPaths.Root, "src", "NenAi.Core") };
 
         private static IEnumerable<string> SourceFiles() =>
             Sources.SelectMany(d => Directory.GetFiles(d, "*.cs", SearchOption.AllDirectories))
@@ -45,7 +45,7 @@ namespace NenAi.Core.Tests
         [InlineData("NenAi.Requirements.ps1")]
         public void TheLoaderScriptsAreAscii(string file)
         {
-            string text = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, file));
+            string text = File.ReadAllText(Path.Combine(RepoPaths.Root, file));
             Assert.DoesNotContain(text, c => c > 127);
         }
 

@@ -14,7 +14,7 @@ namespace NenAi.Core.Tests
     /// </summary>
     public class VersionSourceTests
     {
-        private static string Manifest => File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "NenAi.psd1"));
+        private static string Manifest => File.ReadAllText(Path.Combine(RepoPaths.Root, "NenAi.psd1"));
 
         private static string ManifestVersion => Regex.Match(Manifest, @"ModuleVersion\s*=\s*'([0-9.]+)'").Groups[1].Value;
 
@@ -28,7 +28,7 @@ namespace NenAi.Core.Tests
             Directory.CreateDirectory(dir);
             try
             {
-                File.Copy(Path.Combine(CmdletMetadata.RepoRoot, "Directory.Build.props"), Path.Combine(dir, "Directory.Build.props"));
+                File.Copy(Path.Combine(RepoPaths.Root, "Directory.Build.props"), Path.Combine(dir, "Directory.Build.props"));
                 File.WriteAllText(Path.Combine(dir, "NenAi.psd1"), Regex.Replace(Manifest, @"ModuleVersion\s*=\s*'[0-9.]+'", "ModuleVersion = '9.8.7'"));
                 File.WriteAllText(Path.Combine(dir, "Probe.csproj"), "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup></Project>");
 
@@ -51,7 +51,7 @@ namespace NenAi.Core.Tests
         [Fact]
         public void TheLatestChangelogEntryIsThisVersionAndItsReleaseNotes()
         {
-            string changelog = File.ReadAllText(Path.Combine(CmdletMetadata.RepoRoot, "CHANGELOG.md")).Replace("\r\n", "\n");
+            string changelog = File.ReadAllText(Path.Combine(RepoPaths.Root, "CHANGELOG.md")).Replace("\r\n", "\n");
             Match latest = Regex.Match(changelog, @"^## (?<version>[0-9.]+)[^\n]*\n(?<notes>.*?)(?=^## |\z)", RegexOptions.Multiline | RegexOptions.Singleline);
             Assert.True(latest.Success, "CHANGELOG.md has no '## <version>' entry");
             Assert.Equal(ManifestVersion, latest.Groups["version"].Value);

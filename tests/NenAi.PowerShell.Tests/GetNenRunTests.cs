@@ -167,10 +167,11 @@ namespace NenAi.PowerShell.Tests
                 "{\"key\":\"col:5\",\"sta"));   // the process died mid-line
             int requestsBefore = State.PostRuns + State.GetRuns;
 
-            PsResult r = Run("Get-NenRun -JournalPath $journal", ("journal", journal));
+            PsResult r = Run("Get-NenRun -JournalPath $journal -SummaryVariable listed; $listed.Outcomes.Listed; $listed.Outcomes.WithoutRun", ("journal", journal));
 
             Assert.Null(r.Terminating);
-            PSObject run = Assert.Single(r.Output);
+            Assert.Equal(new object[] { 1, 3 }, r.BaseOutput.Skip(1).ToArray());   // the summary counts what was listed and what has no run
+            PSObject run = r.Output[0];
             Assert.Equal("NenAi.Run", run.TypeNames[0]);
             Assert.Equal(messageId, PsResult.Prop(run, "MessageId"));
             Assert.Equal("Accepted", PsResult.Prop(run, "Status"));

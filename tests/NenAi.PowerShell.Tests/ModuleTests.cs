@@ -90,6 +90,25 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void GetHelpGetNenRunOffersNoConnectionParameterOnTheJournalSyntax()
+        {
+            // Listing a journal sends nothing, so -ApiKey, -Proxy and the rest are neither offered nor bound there.
+            PsResult r = Run(@"
+                $syntax = (Get-Help Get-NenRun).Syntax.SyntaxItem | Where-Object { $_.Parameter.Name -contains 'JournalPath' }
+                @($syntax).Count
+                @($syntax.Parameter.Name) -join ','
+                @((Get-Help Get-NenRun).Syntax.SyntaxItem | Where-Object { $_.Parameter.Name -contains 'MessageId' }).Parameter.Name -contains 'ApiKey'
+                try { Get-NenRun -JournalPath nothing.jsonl -ApiKey $key } catch { $_.FullyQualifiedErrorId }",
+                ("key", PsSession.Secure("k"))).AssertClean();
+
+            object[] said = r.BaseOutput.ToArray();
+            Assert.Equal(1, said[0]);
+            Assert.Equal("JournalPath,SummaryVariable", said[1]);
+            Assert.Equal(true, said[2]);
+            Assert.StartsWith("AmbiguousParameterSet", (string)said[3]);
+        }
+
+        [Fact]
         public void AboutNenAiIsFoundByGetHelp()
         {
             PsResult r = Run("Get-Help about_NenAi | ForEach-Object { \"$_\" }").AssertClean();

@@ -16,13 +16,13 @@ namespace NenAi.Commands
     [Cmdlet(VerbsCommon.Get, "NenRun", DefaultParameterSetName = ByInput)]
     [OutputType(typeof(RunStatus), ParameterSetName = new[] { ByInput, ById })]
     [OutputType(typeof(Run), ParameterSetName = new[] { ByJournal })]
-    public sealed class GetNenRunCommand : NenCmdletBase
+    public sealed partial class GetNenRunCommand : NenCmdletBase
     {
         private const string ByInput = "ByInput";
         private const string ById = "ById";
         private const string ByJournal = "ByJournal";
         private StatusLookup? _lookup;
-        private int _asked, _answered, _failed, _notAsked;
+        private int _asked, _answered, _failed, _notAsked, _listed, _withoutRun;
 
         /// <summary>Runs to look up: message ids, Start-NenRun/Wait-NenRun output, or rows with a MessageId column.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
@@ -85,6 +85,12 @@ namespace NenAi.Commands
 
         protected override void AddOutcomes(BatchSummary summary)
         {
+            if (ParameterSetName == ByJournal)
+            {
+                summary.Add("Listed", _listed);
+                summary.Add("WithoutRun", _withoutRun, problem: true);
+                return;
+            }
             summary.Add("Asked", _asked);
             summary.Add("Answered", _answered);
             summary.Add("Failed", _failed, problem: true);
@@ -164,9 +170,11 @@ namespace NenAi.Commands
                 NenException? problem = JournalRowProblem.Of(row);
                 if (problem != null)
                 {
+                    _withoutRun++;
                     WriteItemError(ErrorRecords.From(problem, row));
                     continue;
                 }
+                _listed++;
                 WriteOutput(Run.Journaled(row));
             }
         }

@@ -37,59 +37,63 @@ namespace NenAi.Commands
         private readonly Stopwatch _summaryClock = Stopwatch.StartNew();
         private bool _summaryPublished;
 
+        // The connection parameters are virtual so that a cmdlet with a parameter set that sends nothing
+        // (Get-NenRun -JournalPath) can pin them to the sets that do: its Get-Help syntax then offers only
+        // what each set honours. An override restates [Parameter] and validation (attributes are not inherited).
+
         /// <summary>The API's base URL; falls back to the session's (Connect-NenService), NEN_BASE_URL, then https://api.getnen.ai.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string? BaseUri { get; set; }
+        public virtual string? BaseUri { get; set; }
 
         /// <summary>The API key; falls back to the session's (Connect-NenService), then NEN_API_KEY.</summary>
         [Parameter]
         [SecureStringTransformation]
-        public SecureString? ApiKey { get; set; }
+        public virtual SecureString? ApiKey { get; set; }
 
         /// <summary>The HMAC signing key; falls back to the session's, then NEN_SIGNING_KEY. When set, every request is signed.</summary>
         [Parameter]
         [SecureStringTransformation]
-        public SecureString? SigningKey { get; set; }
+        public virtual SecureString? SigningKey { get; set; }
 
         /// <summary>An explicit proxy; without it the system proxy is used.</summary>
         [Parameter]
-        public Uri? Proxy { get; set; }
+        public virtual Uri? Proxy { get; set; }
 
         /// <summary>Credentials for the proxy: -Proxy's, or the system proxy's when -Proxy is not given.</summary>
         [Parameter]
         [Credential]
-        public PSCredential? ProxyCredential { get; set; }
+        public virtual PSCredential? ProxyCredential { get; set; }
 
         /// <summary>Authenticate to the proxy (-Proxy's or the system's) as the current user (integrated authentication).</summary>
         [Parameter]
-        public SwitchParameter ProxyUseDefaultCredentials { get; set; }
+        public virtual SwitchParameter ProxyUseDefaultCredentials { get; set; }
 
         /// <summary>Connect directly, ignoring any system proxy.</summary>
         [Parameter]
-        public SwitchParameter NoProxy { get; set; }
+        public virtual SwitchParameter NoProxy { get; set; }
 
         /// <summary>Accept any server certificate (a test server, a TLS-inspecting proxy). The connection is then not authenticated.</summary>
         [Parameter]
-        public SwitchParameter SkipCertificateCheck { get; set; }
+        public virtual SwitchParameter SkipCertificateCheck { get; set; }
 
         /// <summary>A client certificate for TLS client authentication (with its private key).</summary>
         [Parameter]
         [ValidateNotNull]
-        public X509Certificate? Certificate { get; set; }
+        public virtual X509Certificate? Certificate { get; set; }
 
         /// <summary>How often a request that provably failed (or a status query) is retried.</summary>
         [Parameter]
         [ValidateRange(0, 20)]
-        public int MaximumRetryCount { get; set; } = NenClientOptions.DefaultMaximumRetryCount;
+        public virtual int MaximumRetryCount { get; set; } = NenClientOptions.DefaultMaximumRetryCount;
 
         /// <summary>Allows plain http:// to a host other than loopback (credentials would travel unencrypted).</summary>
         [Parameter]
-        public SwitchParameter AllowInsecureHttp { get; set; }
+        public virtual SwitchParameter AllowInsecureHttp { get; set; }
 
         /// <summary>Do not show the progress bar (it is also off when $ProgressPreference is SilentlyContinue).</summary>
         [Parameter]
-        public SwitchParameter NoProgress { get; set; }
+        public virtual SwitchParameter NoProgress { get; set; }
 
         protected NenCmdletBase()
         {
@@ -115,7 +119,7 @@ namespace NenAi.Commands
         /// </summary>
         [Parameter]
         [ValidateRange(1, 86400)]
-        public int RequestTimeoutSec
+        public virtual int RequestTimeoutSec
         {
             get => _requestTimeoutSec ?? DefaultRequestTimeoutSec;
             set => _requestTimeoutSec = value;
