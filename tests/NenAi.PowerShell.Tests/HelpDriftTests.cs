@@ -74,6 +74,28 @@ namespace NenAi.PowerShell.Tests
 
         [Theory]
         [MemberData(nameof(Cmdlets))]
+        public void EveryNumericDefaultInTheHelpIsTheOneTheCmdletHas(string name)
+        {
+            // The help's "Default value" of a number is the property's value on a new cmdlet (one default per
+            // parameter, wherever the base class declares it: -ThrottleLimit is 8 on Start-NenRun, 16 on the status queriers).
+            CmdletInfo cmdlet = Commands.Value[name];
+            object fresh = Activator.CreateInstance(cmdlet.ImplementingType)!;
+            CommandHelp help = PlatyMarkdownReader.ReadFile(Path.Combine(Docs, name + ".md"));
+            int checkedCount = 0;
+            foreach (ParameterMetadata p in cmdlet.Parameters.Values.Where(p => p.ParameterType == typeof(int) || p.ParameterType == typeof(double)))
+            {
+                if (CommonParameters.Contains(p.Name)) continue;
+                string documented = help.Parameters.Single(d => d.Name == p.Name).Field("Default value");
+                object actual = cmdlet.ImplementingType.GetProperty(p.Name)!.GetValue(fresh)!;
+                Assert.True(documented == "None" ? Convert.ToDouble(actual) == 0 : double.Parse(documented, System.Globalization.CultureInfo.InvariantCulture) == Convert.ToDouble(actual),
+                    $"{name} -{p.Name}: the help says {documented}, the cmdlet has {actual}");
+                checkedCount++;
+            }
+            if (name == "Start-NenRun" || name == "Wait-NenRun") Assert.True(checkedCount >= 3);
+        }
+
+        [Theory]
+        [MemberData(nameof(Cmdlets))]
         public void EverySyntaxOfThePageOffersOnlyWhatItsParameterSetHas(string name)
         {
             // Get-Help prints these blocks: a parameter the set does not take must not be offered (issue 20:

@@ -6,7 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace NenAi.Commands
 {
     /// <summary>
-    /// The base cmdlet's connection parameters, pinned to the sets that send requests: listing a journal
+    /// The base cmdlets' connection parameters and -ThrottleLimit, pinned to the sets that send requests: listing a journal
     /// (-JournalPath) sends none, so its syntax offers none of them. Each forwards to the base property,
     /// which keeps the one default and the one meaning.
     /// </summary>
@@ -66,6 +66,11 @@ namespace NenAi.Commands
         [Parameter(ParameterSetName = ById)]
         [ValidateRange(1, 86400)]
         public override int RequestTimeoutSec { get => base.RequestTimeoutSec; set => base.RequestTimeoutSec = value; }
+
+        [Parameter(ParameterSetName = ByInput)]
+        [Parameter(ParameterSetName = ById)]
+        [ValidateRange(1, 64)]
+        public override int ThrottleLimit { get => base.ThrottleLimit; set => base.ThrottleLimit = value; }
 
         [Parameter(ParameterSetName = ByInput)]
         [Parameter(ParameterSetName = ById)]

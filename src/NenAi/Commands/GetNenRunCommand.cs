@@ -16,35 +16,18 @@ namespace NenAi.Commands
     [Cmdlet(VerbsCommon.Get, "NenRun", DefaultParameterSetName = ByInput)]
     [OutputType(typeof(RunStatus), ParameterSetName = new[] { ByInput, ById })]
     [OutputType(typeof(Run), ParameterSetName = new[] { ByJournal })]
-    public sealed partial class GetNenRunCommand : NenCmdletBase
+    public sealed partial class GetNenRunCommand : StatusQueryCmdletBase
     {
-        private const string ByInput = "ByInput";
-        private const string ById = "ById";
         private const string ByJournal = "ByJournal";
         private StatusLookup? _lookup;
         private int _asked, _answered, _failed, _notAsked, _listed, _withoutRun;
 
-        /// <summary>Runs to look up: message ids, Start-NenRun/Wait-NenRun output, or rows with a MessageId column.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
-        [AllowNull] // a $null among the runs is that item's NenInvalidMessageId error, like any other input that is not a run
-        public PSObject?[]? InputObject { get; set; } = Array.Empty<PSObject>();
-
-        /// <summary>Message ids of the runs to look up.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ById)]
-        [Alias("Id")]
-        [ValidateNotNullOrEmpty]
-        public string[] MessageId { get; set; } = Array.Empty<string>();
 
         /// <summary>A Start-NenRun journal whose runs to list (no request is made).</summary>
         [Parameter(Mandatory = true, ParameterSetName = ByJournal)]
         [ValidateNotNullOrEmpty]
         public string JournalPath { get; set; } = string.Empty;
 
-        /// <summary>Status queries in flight at once.</summary>
-        [Parameter(ParameterSetName = ByInput)]
-        [Parameter(ParameterSetName = ById)]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 16;
 
         protected override void BeginProcessing()
         {
@@ -61,7 +44,7 @@ namespace NenAi.Commands
                 ListJournal();
                 return;
             }
-            foreach (RunInput run in RunInput.ReadEach(ParameterSetName == ById ? MessageId : RunInput.Each(InputObject), WriteItemError))
+            foreach (RunInput run in Runs())
             {
                 while (!_lookup!.HasFreeSlot) WriteOutcome(Await(_lookup.TakeAsync(Token))!);
                 EndIfTheServiceStopped();

@@ -13,27 +13,12 @@ namespace NenAi.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "NenRunResult", DefaultParameterSetName = ByInput, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(ResultFile))]
-    public sealed class GetNenRunResultCommand : NenCmdletBase
+    public sealed class GetNenRunResultCommand : RunsInputCmdletBase
     {
-        private const string ByInput = "ByInput";
-        private const string ById = "ById";
         private ResultDownloader? _downloader;
         private string _destination = string.Empty;
         private int _runs, _files, _failed;
 
-        /// <summary>
-        /// Runs whose results to get: Wait-NenRun output (its links are used directly, and refreshed when
-        /// expired), message ids, Start-NenRun/Get-NenRun output, or rows with a MessageId column.
-        /// </summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
-        [AllowNull] // a $null among the runs is that item's NenInvalidMessageId error, like any other input that is not a run
-        public PSObject?[]? InputObject { get; set; } = Array.Empty<PSObject>();
-
-        /// <summary>Message ids of the runs whose results to get.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ById)]
-        [Alias("Id")]
-        [ValidateNotNullOrEmpty]
-        public string[] MessageId { get; set; } = Array.Empty<string>();
 
         /// <summary>Folder under which each run gets a subfolder named by its message id (default: the current folder).</summary>
         [Parameter]
@@ -94,8 +79,7 @@ namespace NenAi.Commands
 
         protected override void ProcessRecord()
         {
-            IEnumerable<object> items = ParameterSetName == ById ? MessageId : RunInput.Each(InputObject);
-            foreach (RunInput run in RunInput.ReadEach(items, WriteItemError))
+            foreach (RunInput run in Runs())
             {
                 // It writes files: -WhatIf shows where, and sends nothing.
                 if (!ShouldProcess($"run {run.MessageId} -> {System.IO.Path.Combine(_destination, run.MessageId)}", "Save result files")) continue;

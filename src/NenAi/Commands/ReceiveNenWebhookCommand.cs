@@ -17,10 +17,8 @@ namespace NenAi.Commands
     /// </summary>
     [Cmdlet(VerbsCommunications.Receive, "NenWebhook", DefaultParameterSetName = ByInput)]
     [OutputType(typeof(RunStatus))]
-    public sealed class ReceiveNenWebhookCommand : NenCmdletBase
+    public sealed class ReceiveNenWebhookCommand : StatusQueryCmdletBase
     {
-        private const string ByInput = "ByInput";
-        private const string ById = "ById";
         private const string Activity = "Receive-NenWebhook";
         private const int ActivityId = 5;
         private static readonly TimeSpan TakeWait = TimeSpan.FromSeconds(1);
@@ -36,16 +34,10 @@ namespace NenAi.Commands
         [ValidateNotNullOrEmpty]
         public string[] Prefix { get; set; } = Array.Empty<string>();
 
-        /// <summary>Runs to wait for: Start-NenRun output, message ids, Get-NenRun or Wait-NenRun output, or rows with a MessageId column.</summary>
+        /// <summary>Runs to wait for. Not mandatory: without runs the receiver listens as a service until stopped.</summary>
         [Parameter(ParameterSetName = ByInput, ValueFromPipeline = true)]
         [AllowNull] // a $null among the runs is that item's NenInvalidMessageId error, like any other input that is not a run
-        public PSObject?[]? InputObject { get; set; }
-
-        /// <summary>Message ids of the runs to wait for.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ById)]
-        [Alias("Id")]
-        [ValidateNotNullOrEmpty]
-        public string[] MessageId { get; set; } = Array.Empty<string>();
+        public override PSObject?[]? InputObject { get => base.InputObject; set => base.InputObject = value; }
 
         /// <summary>The webhook secret(s); a delivery verifies when any one matches (rotation). Falls back to NEN_WEBHOOK_SECRET.</summary>
         [Parameter]
@@ -67,11 +59,6 @@ namespace NenAi.Commands
         [Parameter]
         [ValidateRange(0.05, 3600)]
         public double PollIntervalSec { get; set; } = 15;
-
-        /// <summary>Status queries in flight at once.</summary>
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 16;
 
         /// <summary>Largest body accepted, in bytes; a larger one is answered 413 without being read.</summary>
         [Parameter]
@@ -130,7 +117,7 @@ namespace NenAi.Commands
         protected override void ProcessRecord()
         {
             if (!_waitForRuns) return;
-            foreach (RunInput run in RunInput.ReadEach(ParameterSetName == ById ? MessageId : RunInput.Each(InputObject), WriteItemError))
+            foreach (RunInput run in Runs())
             {
                 switch (_receiver!.Add(run.MessageId, run.Target, run.Status?.Core))
                 {

@@ -13,24 +13,12 @@ namespace NenAi.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Wait, "NenRun", DefaultParameterSetName = ByInput)]
     [OutputType(typeof(RunStatus))]
-    public sealed class WaitNenRunCommand : NenCmdletBase
+    public sealed class WaitNenRunCommand : StatusQueryCmdletBase
     {
-        private const string ByInput = "ByInput";
-        private const string ById = "ById";
         private RunWaiter? _waiter;
         private bool _stopAfterFirst;
         private int _written, _failed, _notFollowed;
 
-        /// <summary>Runs to follow: message ids, Start-NenRun/Get-NenRun output, or rows with a MessageId column.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByInput, ValueFromPipeline = true)]
-        [AllowNull] // a $null among the runs is that item's NenInvalidMessageId error, like any other input that is not a run
-        public PSObject?[]? InputObject { get; set; } = Array.Empty<PSObject>();
-
-        /// <summary>Message ids of the runs to follow.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ById)]
-        [Alias("Id")]
-        [ValidateNotNullOrEmpty]
-        public string[] MessageId { get; set; } = Array.Empty<string>();
 
         /// <summary>Seconds between two status queries of the same run.</summary>
         [Parameter]
@@ -46,10 +34,6 @@ namespace NenAi.Commands
         [Parameter]
         public SwitchParameter Any { get; set; }
 
-        /// <summary>Status queries in flight at once.</summary>
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 16;
 
         protected override void BeginProcessing()
         {
@@ -69,7 +53,7 @@ namespace NenAi.Commands
         protected override void ProcessRecord()
         {
             if (_stopAfterFirst) return;
-            foreach (RunInput run in RunInput.ReadEach(Inputs(), WriteItemError))
+            foreach (RunInput run in Runs())
             {
                 if (!_waiter!.Add(run.MessageId, run.Target, run.Status?.Core)) WriteVerbose($"Run {run.MessageId} is already being followed.");
             }
@@ -78,8 +62,6 @@ namespace NenAi.Commands
             EndIfTheServiceStopped();
             ShowProgress();
         }
-
-        private IEnumerable<object> Inputs() => ParameterSetName == ById ? MessageId : RunInput.Each(InputObject);
 
         protected override void EndProcessing()
         {
