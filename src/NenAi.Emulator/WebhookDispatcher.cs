@@ -81,7 +81,7 @@ namespace NenAi.Emulator
 
         private async Task SendAsync(EmulatedRun run, string status, byte[] body, string signature, int copy)
         {
-            WebhookConfig config = _state.WebhookFaults.Config;
+            WebhookConfig config = _state.WebhookFaults.Settings;
             for (int attempt = 1; attempt <= Math.Max(1, config.MaxAttempts); attempt++)
             {
                 int? code = null;

@@ -23,38 +23,17 @@ namespace NenAi.Emulator
     /// Webhook delivery faults (spec §6.5): drop, duplicate, delay and reorder, per run (scripted, by message id or
     /// for the next runs accepted) or by rate (<see cref="WebhookConfig"/>, replaceable at run time).
     /// </summary>
-    public sealed class WebhookFaults
+    public sealed class WebhookFaults : SeededFaults<WebhookConfig, ScriptedWebhookFault>
     {
-        private readonly object _gate = new object();
-        private readonly List<ScriptedWebhookFault> _scripted = new List<ScriptedWebhookFault>();
         private readonly Dictionary<string, ScriptedWebhookFault> _assigned = new Dictionary<string, ScriptedWebhookFault>(StringComparer.OrdinalIgnoreCase);
-        private WebhookConfig _config;
-        private Random _random;
 
-        public WebhookFaults(WebhookConfig config)
-        {
-            _config = config;
-            _random = SeededRandom.For(config.Seed);
-        }
-
-        public WebhookConfig Config { get { lock (_gate) return _config; } }
-
-        public void Replace(WebhookConfig config)
-        {
-            lock (_gate)
-            {
-                _config = config;
-                _random = SeededRandom.For(config.Seed);
-            }
-        }
-
-        public void Script(ScriptedWebhookFault fault) { lock (_gate) _scripted.Add(fault); }
+        public WebhookFaults(WebhookConfig config) : base(config, c => c.Seed) { }
 
         public void Clear(WebhookConfig config)
         {
-            lock (_gate)
+            lock (Gate)
             {
-                _scripted.Clear();
+                Scripted.Clear();
                 _assigned.Clear();
             }
             Replace(config);
@@ -63,12 +42,12 @@ namespace NenAi.Emulator
         /// <summary>Called once when a run is accepted: a scripted fault for "the next runs" is taken by it.</summary>
         public void Assign(string messageId)
         {
-            lock (_gate)
+            lock (Gate)
             {
-                int i = _scripted.FindIndex(s => string.IsNullOrEmpty(s.MessageId));
+                int i = Scripted.FindIndex(s => string.IsNullOrEmpty(s.MessageId));
                 if (i < 0) return;
-                ScriptedWebhookFault fault = _scripted[i];
-                if (--fault.Count <= 0) _scripted.RemoveAt(i);
+                ScriptedWebhookFault fault = Scripted[i];
+                if (--fault.Count <= 0) Scripted.RemoveAt(i);
                 _assigned[messageId] = fault;
             }
         }
@@ -76,17 +55,17 @@ namespace NenAi.Emulator
         /// <summary>Whether the run's final update goes before its processing one.</summary>
         public bool Reorder(string messageId)
         {
-            lock (_gate)
+            lock (Gate)
             {
                 ScriptedWebhookFault? fault = Find(messageId);
-                return fault != null ? fault.Reorder : _config.ReorderRate > 0 && _random.NextDouble() < _config.ReorderRate;
+                return fault != null ? fault.Reorder : Current.ReorderRate > 0 && Draw.NextDouble() < Current.ReorderRate;
             }
         }
 
         /// <summary>The plan for one update ("processing", "success" or "failed") of a run.</summary>
         public DeliveryPlan Plan(string messageId, string status)
         {
-            lock (_gate)
+            lock (Gate)
             {
                 ScriptedWebhookFault? fault = Find(messageId);
                 if (fault != null)
@@ -96,16 +75,16 @@ namespace NenAi.Emulator
                         (string.Equals(d, "final", StringComparison.OrdinalIgnoreCase) && status != "processing"));
                     return new DeliveryPlan(dropped, fault.Copies, fault.DelayMs);
                 }
-                bool drop = _config.DropRate > 0 && _random.NextDouble() < _config.DropRate;
-                bool twice = _config.Duplicate || (_config.DuplicateRate > 0 && _random.NextDouble() < _config.DuplicateRate);
-                int delay = _config.DelayMs + (_config.DelayJitterMs > 0 ? _random.Next(0, _config.DelayJitterMs + 1) : 0);
+                bool drop = Current.DropRate > 0 && Draw.NextDouble() < Current.DropRate;
+                bool twice = Current.Duplicate || (Current.DuplicateRate > 0 && Draw.NextDouble() < Current.DuplicateRate);
+                int delay = Current.DelayMs + (Current.DelayJitterMs > 0 ? Draw.Next(0, Current.DelayJitterMs + 1) : 0);
                 return new DeliveryPlan(drop, twice ? 2 : 1, delay);
             }
         }
 
         private ScriptedWebhookFault? Find(string messageId)
         {
-            ScriptedWebhookFault? byId = _scripted.FirstOrDefault(s => string.Equals(s.MessageId, messageId, StringComparison.OrdinalIgnoreCase));
+            ScriptedWebhookFault? byId = Scripted.FirstOrDefault(s => string.Equals(s.MessageId, messageId, StringComparison.OrdinalIgnoreCase));
             return byId ?? (_assigned.TryGetValue(messageId, out ScriptedWebhookFault? next) ? next : null);
         }
     }

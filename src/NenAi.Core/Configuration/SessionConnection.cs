@@ -7,26 +7,16 @@ namespace NenAi.Core.Configuration
     /// parameters say nothing, before the NEN_* environment variables. Secrets are held only as SecureStrings and
     /// handed out as copies; <see cref="Dispose"/> (Disconnect-NenService) destroys them.
     /// </summary>
-    public sealed class SessionConnection : IDisposable
+    public sealed class SessionConnection(Uri? baseUri, SessionSecret? apiKey, SessionSecret? signingKey, SessionSecret? webhookSecret, bool allowInsecureHttp, DateTimeOffset connectedAt) : IDisposable
     {
-        public SessionConnection(Uri? baseUri, SessionSecret? apiKey, SessionSecret? signingKey, SessionSecret? webhookSecret, bool allowInsecureHttp, DateTimeOffset connectedAt)
-        {
-            BaseUri = baseUri;
-            ApiKey = apiKey;
-            SigningKey = signingKey;
-            WebhookSecret = webhookSecret;
-            AllowInsecureHttp = allowInsecureHttp;
-            ConnectedAt = connectedAt;
-        }
-
         /// <summary>Already validated (<see cref="NenClientOptions.ValidateBaseUri"/>).</summary>
-        public Uri? BaseUri { get; }
-        public SessionSecret? ApiKey { get; }
-        public SessionSecret? SigningKey { get; }
-        public SessionSecret? WebhookSecret { get; }
+        public Uri? BaseUri { get; } = baseUri;
+        public SessionSecret? ApiKey { get; } = apiKey;
+        public SessionSecret? SigningKey { get; } = signingKey;
+        public SessionSecret? WebhookSecret { get; } = webhookSecret;
         /// <summary>Plain http:// to a host other than loopback was allowed when connecting.</summary>
-        public bool AllowInsecureHttp { get; }
-        public DateTimeOffset ConnectedAt { get; }
+        public bool AllowInsecureHttp { get; } = allowInsecureHttp;
+        public DateTimeOffset ConnectedAt { get; } = connectedAt;
 
         public void Dispose()
         {

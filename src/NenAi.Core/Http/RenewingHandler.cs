@@ -110,20 +110,12 @@ namespace NenAi.Core.Http
             base.Dispose(disposing);
         }
 
-        private sealed class Generation
+        private sealed class Generation(HttpMessageHandler handler, TimeSpan born, int number = 1)
         {
-            public Generation(HttpMessageHandler handler, TimeSpan born, int number = 1)
-            {
-                Handler = handler;
-                Invoker = new HttpMessageInvoker(handler, disposeHandler: false);
-                Born = born;
-                Number = number;
-            }
-
-            public HttpMessageHandler Handler { get; }
-            public HttpMessageInvoker Invoker { get; }
-            public TimeSpan Born { get; }
-            public int Number { get; }
+            public HttpMessageHandler Handler { get; } = handler;
+            public HttpMessageInvoker Invoker { get; } = new HttpMessageInvoker(handler, disposeHandler: false);
+            public TimeSpan Born { get; } = born;
+            public int Number { get; } = number;
             public int InFlight { get; set; }
             public bool Retired { get; set; }
 

@@ -5,19 +5,12 @@ using NenAi.Core.Configuration;
 namespace NenAi.Core.Signing
 {
     /// <summary>The answer of a webhook check, with a reason fit for -Verbose (never a secret).</summary>
-    public readonly struct WebhookVerification
+    public readonly struct WebhookVerification(bool isValid, string reason, int matchedSecretIndex = -1)
     {
-        public WebhookVerification(bool isValid, string reason, int matchedSecretIndex = -1)
-        {
-            IsValid = isValid;
-            Reason = reason;
-            MatchedSecretIndex = matchedSecretIndex;
-        }
-
-        public bool IsValid { get; }
-        public string Reason { get; }
+        public bool IsValid { get; } = isValid;
+        public string Reason { get; } = reason;
         /// <summary>Which of several rotated secrets matched, or -1.</summary>
-        public int MatchedSecretIndex { get; }
+        public int MatchedSecretIndex { get; } = matchedSecretIndex;
     }
 
     /// <summary>

@@ -19,22 +19,13 @@ namespace NenAi.Core.Waiting
     }
 
     /// <summary>What the waiter reports for one run: exactly one per run added.</summary>
-    public sealed class WaitOutcome
+    public sealed class WaitOutcome(string messageId, object? tag, WaitOutcomeKind kind, RunSnapshot? status, NenException? error)
     {
-        public WaitOutcome(string messageId, object? tag, WaitOutcomeKind kind, RunSnapshot? status, NenException? error)
-        {
-            MessageId = messageId;
-            Tag = tag;
-            Kind = kind;
-            Status = status;
-            Error = error;
-        }
-
-        public string MessageId { get; }
-        public object? Tag { get; }
-        public WaitOutcomeKind Kind { get; }
-        public RunSnapshot? Status { get; }
-        public NenException? Error { get; }
+        public string MessageId { get; } = messageId;
+        public object? Tag { get; } = tag;
+        public WaitOutcomeKind Kind { get; } = kind;
+        public RunSnapshot? Status { get; } = status;
+        public NenException? Error { get; } = error;
 
         public override string ToString() => $"{MessageId}: {Kind} {Status?.Status}";
     }

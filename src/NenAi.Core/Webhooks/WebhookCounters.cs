@@ -1,53 +1,46 @@
+using System;
 using System.Threading;
 
 namespace NenAi.Core.Webhooks
 {
+    /// <summary>What a receiver counts: one counter each.</summary>
+    internal enum WebhookEvent { Request, Accepted, Refused, TooLarge, NotAllowed, Malformed, Busy, Abandoned, Duplicate, Ignored, Written, ByPolling, Late }
+
     /// <summary>What a receiver has seen so far, for progress, -Verbose and the figures tests report. Thread-safe.</summary>
     public sealed class WebhookCounters
     {
-        private int _requests, _accepted, _refused, _tooLarge, _notAllowed, _malformed, _busy, _abandoned;
-        private int _duplicates, _ignored, _written, _byPolling, _late;
+        private readonly int[] _counts = new int[Enum.GetValues(typeof(WebhookEvent)).Length];
 
         /// <summary>Requests of any kind that reached the listener.</summary>
-        public int Requests => Volatile.Read(ref _requests);
+        public int Requests => Read(WebhookEvent.Request);
         /// <summary>Verified updates answered 200 (duplicates included).</summary>
-        public int Accepted => Volatile.Read(ref _accepted);
+        public int Accepted => Read(WebhookEvent.Accepted);
         /// <summary>401: missing or wrong signature.</summary>
-        public int Refused => Volatile.Read(ref _refused);
+        public int Refused => Read(WebhookEvent.Refused);
         /// <summary>413: a body past the size limit.</summary>
-        public int TooLarge => Volatile.Read(ref _tooLarge);
+        public int TooLarge => Read(WebhookEvent.TooLarge);
         /// <summary>405: not a POST.</summary>
-        public int NotAllowed => Volatile.Read(ref _notAllowed);
+        public int NotAllowed => Read(WebhookEvent.NotAllowed);
         /// <summary>400: correctly signed, but not a run status.</summary>
-        public int Malformed => Volatile.Read(ref _malformed);
+        public int Malformed => Read(WebhookEvent.Malformed);
         /// <summary>503: every delivery slot was taken.</summary>
-        public int Busy => Volatile.Read(ref _busy);
+        public int Busy => Read(WebhookEvent.Busy);
         /// <summary>Requests whose body did not arrive in time (408, connection closed), or whose client went away.</summary>
-        public int Abandoned => Volatile.Read(ref _abandoned);
+        public int Abandoned => Read(WebhookEvent.Abandoned);
         /// <summary>Verified updates already seen: (message_id, status) came before.</summary>
-        public int Duplicates => Volatile.Read(ref _duplicates);
+        public int Duplicates => Read(WebhookEvent.Duplicate);
         /// <summary>Verified updates not acted on: for a run not waited for, or for a run already reported.</summary>
-        public int Ignored => Volatile.Read(ref _ignored);
+        public int Ignored => Read(WebhookEvent.Ignored);
         /// <summary>Updates handed out to be written.</summary>
-        public int Written => Volatile.Read(ref _written);
+        public int Written => Read(WebhookEvent.Written);
         /// <summary>Runs whose final status came from a status query, not a webhook.</summary>
-        public int CompletedByPolling => Volatile.Read(ref _byPolling);
+        public int CompletedByPolling => Read(WebhookEvent.ByPolling);
         /// <summary>Runs whose final webhook had not come within the fallback time.</summary>
-        public int Late => Volatile.Read(ref _late);
+        public int Late => Read(WebhookEvent.Late);
 
-        internal void CountRequest() => Interlocked.Increment(ref _requests);
-        internal void CountAccepted() => Interlocked.Increment(ref _accepted);
-        internal void CountRefused() => Interlocked.Increment(ref _refused);
-        internal void CountTooLarge() => Interlocked.Increment(ref _tooLarge);
-        internal void CountNotAllowed() => Interlocked.Increment(ref _notAllowed);
-        internal void CountMalformed() => Interlocked.Increment(ref _malformed);
-        internal void CountBusy() => Interlocked.Increment(ref _busy);
-        internal void CountAbandoned() => Interlocked.Increment(ref _abandoned);
-        internal void CountDuplicate() => Interlocked.Increment(ref _duplicates);
-        internal void CountIgnored() => Interlocked.Increment(ref _ignored);
-        internal void CountWritten() => Interlocked.Increment(ref _written);
-        internal void CountByPolling() => Interlocked.Increment(ref _byPolling);
-        internal void CountLate(int runs) => Interlocked.Add(ref _late, runs);
+        private int Read(WebhookEvent what) => Volatile.Read(ref _counts[(int)what]);
+
+        internal void Count(WebhookEvent what, int times = 1) => Interlocked.Add(ref _counts[(int)what], times);
 
         public override string ToString() =>
             $"{Requests} request(s): {Accepted} accepted ({Duplicates} duplicate(s), {Ignored} ignored), {Refused} refused (401), " +

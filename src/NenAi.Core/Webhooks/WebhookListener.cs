@@ -108,10 +108,10 @@ namespace NenAi.Core.Webhooks
                     _log.Debug($"Taking a request failed ({ex.GetType().Name}: {ex.Message}); listening on.");
                     continue;
                 }
-                _counters.CountRequest();
+                _counters.Count(WebhookEvent.Request);
                 if (!_slots.Wait(0))
                 {
-                    _counters.CountBusy();
+                    _counters.Count(WebhookEvent.Busy);
                     context.Response.AddHeader("Retry-After", "1");
                     Answer(context, 503, close: true);
                     continue;
@@ -129,7 +129,7 @@ namespace NenAi.Core.Webhooks
                 string from = request.RemoteEndPoint?.ToString() ?? "an unknown client";
                 if (!string.Equals(request.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase))
                 {
-                    _counters.CountNotAllowed();
+                    _counters.Count(WebhookEvent.NotAllowed);
                     context.Response.AddHeader("Allow", "POST");
                     Answer(context, 405, close: true);
                     return;
@@ -146,7 +146,7 @@ namespace NenAi.Core.Webhooks
             catch (Exception ex) when (ex is HttpListenerException || ex is IOException || ex is ObjectDisposedException || ex is InvalidOperationException)
             {
                 // The client went away, or the receiver stopped: nothing to answer.
-                _counters.CountAbandoned();
+                _counters.Count(WebhookEvent.Abandoned);
                 Abort(context);
             }
             finally
@@ -168,7 +168,7 @@ namespace NenAi.Core.Webhooks
                 Task expired = Task.Delay(_options.BodyTimeout, timeout.Token);
                 if (await Task.WhenAny(read, expired).ConfigureAwait(false) != read)
                 {
-                    _counters.CountAbandoned();
+                    _counters.Count(WebhookEvent.Abandoned);
                     _log.Verbose($"Dropped a delivery from {from}: its body did not arrive within {_options.BodyTimeout.TotalSeconds:0.#} s (408).");
                     Answer(context, 408, close: true); // closing the connection ends the pending read
                     _ = read.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
@@ -199,7 +199,7 @@ namespace NenAi.Core.Webhooks
 
         private void TooLarge(HttpListenerContext context, string from, long? declared)
         {
-            _counters.CountTooLarge();
+            _counters.Count(WebhookEvent.TooLarge);
             _log.Verbose($"Refused a delivery from {from}: its body {(declared.HasValue ? $"of {declared.Value} bytes " : string.Empty)}is larger than {_options.MaxBodyBytes} bytes (413).");
             Answer(context, 413, close: true); // closing the connection: the rest of the body is never read
         }
@@ -209,7 +209,7 @@ namespace NenAi.Core.Webhooks
             WebhookVerification check = WebhookSignature.Verify(body, context.Request.Headers[WebhookSignature.HeaderName], _options.Secrets);
             if (!check.IsValid)
             {
-                _counters.CountRefused();
+                _counters.Count(WebhookEvent.Refused);
                 _log.Verbose($"Refused a delivery from {from}: {check.Reason} (401).");
                 if (Interlocked.Exchange(ref _refusalWarned, 1) == 0)
                     _log.Warning($"A delivery from {from} was refused (401): {check.Reason} If every delivery is refused, check the webhook secret (-WebhookSecret or NEN_WEBHOOK_SECRET).");
@@ -224,13 +224,13 @@ namespace NenAi.Core.Webhooks
             }
             catch (Exception ex) when (ex is JsonException || ex is ArgumentException)
             {
-                _counters.CountMalformed();
+                _counters.Count(WebhookEvent.Malformed);
                 Answer(context, 400, close: false);
                 _onProblem(new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult,
                     $"A correctly signed webhook from {from} is not the JSON run status expected (it needs a message_id); it was answered 400 and not acted on.", ex));
                 return;
             }
-            _counters.CountAccepted();
+            _counters.Count(WebhookEvent.Accepted);
             // Taken in first, then acknowledged: a sender that has its 200 knows the update is in hand (and in order with
             // the ones it sent after), and one that never gets it sends again, which the ledger de-duplicates.
             _onUpdate(status);

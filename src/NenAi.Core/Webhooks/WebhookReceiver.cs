@@ -160,7 +160,7 @@ namespace NenAi.Core.Webhooks
                 if (_early.Count > 0)
                 {
                     _log.Verbose($"{_early.Count} run(s) had updates but are not among the runs waited for; they were ignored.");
-                    foreach (List<RunSnapshot> updates in _early.Values) for (int i = 0; i < updates.Count; i++) Counters.CountIgnored();
+                    foreach (List<RunSnapshot> updates in _early.Values) for (int i = 0; i < updates.Count; i++) Counters.Count(WebhookEvent.Ignored);
                     _early.Clear();
                 }
             }
@@ -207,7 +207,7 @@ namespace NenAi.Core.Webhooks
                 if (_finished) return;
                 if (!_ledger.TryClaim(id, status.Status))
                 {
-                    Counters.CountDuplicate();
+                    Counters.Count(WebhookEvent.Duplicate);
                     _log.Verbose($"Run {id}: '{status.Status}' again (a duplicate delivery); not written twice.");
                     return;
                 }
@@ -252,7 +252,7 @@ namespace NenAi.Core.Webhooks
 
         private void Ignore(string id, RunSnapshot status, string why)
         {
-            Counters.CountIgnored();
+            Counters.Count(WebhookEvent.Ignored);
             _log.Verbose($"Run {id}: '{status.Status}' {why}; ignored.");
         }
 
@@ -260,7 +260,7 @@ namespace NenAi.Core.Webhooks
 
         private void Hand(ReceivedItem item)
         {
-            if (item.Kind == ReceivedItemKind.Update) Counters.CountWritten();
+            if (item.Kind == ReceivedItemKind.Update) Counters.Count(WebhookEvent.Written);
             _out.Enqueue(item);
             _ready.Release();
         }
@@ -304,7 +304,7 @@ namespace NenAi.Core.Webhooks
                         if (byPolling)
                         {
                             _byPolling.Add(outcome.MessageId);
-                            Counters.CountByPolling();
+                            Counters.Count(WebhookEvent.ByPolling);
                         }
                         Hand(new ReceivedItem(ReceivedItemKind.Update, outcome.MessageId, outcome.Tag, outcome.Status, null, byPolling));
                         break;
@@ -346,7 +346,7 @@ namespace NenAi.Core.Webhooks
                 }
             }
             if (late.Count == 0) return;
-            Counters.CountLate(late.Count);
+            Counters.Count(WebhookEvent.Late, late.Count);
             string names = string.Join(", ", late.Take(NamesPerWarning)) + (late.Count > NamesPerWarning ? $" and {late.Count - NamesPerWarning} more" : string.Empty);
             _log.Warning($"No final webhook for {late.Count} run(s) within {_options.FallbackAfter.TotalSeconds:0.#} s; their status is polled (GET /runs/{{id}}) instead: {names}. If this goes on, check that the webhook URL reaches this receiver.");
         }
