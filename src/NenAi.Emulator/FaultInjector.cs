@@ -28,8 +28,11 @@ namespace NenAi.Emulator
 
         public void Clear()
         {
-            lock (Gate) Scripted.Clear();
-            Replace(new FaultSettings());
+            lock (Gate)
+            {
+                Scripted.Clear();
+                Replace(new FaultSettings());
+            }
         }
 
         /// <param name="route">"POST /runs", "GET /runs" or "GET /files".</param>

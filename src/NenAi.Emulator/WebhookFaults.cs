@@ -35,8 +35,8 @@ namespace NenAi.Emulator
             {
                 Scripted.Clear();
                 _assigned.Clear();
+                Replace(config);
             }
-            Replace(config);
         }
 
         /// <summary>Called once when a run is accepted: a scripted fault for "the next runs" is taken by it.</summary>

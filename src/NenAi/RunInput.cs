@@ -11,13 +11,20 @@ namespace NenAi
     /// MessageId or message_id property. Anything else is refused with an error naming the object, before any
     /// request is made.
     /// </summary>
-    internal sealed class RunInput(string messageId, RunStatus? status, object target)
+    internal sealed class RunInput
     {
-        public string MessageId { get; } = messageId;
+        private RunInput(string messageId, RunStatus? status, object target)
+        {
+            MessageId = messageId;
+            Status = status;
+            Target = target;
+        }
+
+        public string MessageId { get; }
         /// <summary>The status the input already carries (Wait-NenRun output, a verified webhook), if any.</summary>
-        public RunStatus? Status { get; } = status;
+        public RunStatus? Status { get; }
         /// <summary>The object as it came in, for error records.</summary>
-        public object Target { get; } = target;
+        public object Target { get; }
 
         /// <summary>The items of an -InputObject that may be $null itself (then one null item, refused like any other).</summary>
         public static System.Collections.Generic.IEnumerable<object?> Each(PSObject?[]? inputs) => inputs ?? new object?[] { null };

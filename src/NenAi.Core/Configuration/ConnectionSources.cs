@@ -8,14 +8,23 @@ namespace NenAi.Core.Configuration
     /// place that order is decided: <see cref="NenClientOptions.Resolve"/>, Get-NenConnection and the webhook secret
     /// of Test-NenWebhookSignature all ask here. Nothing is validated, so a bad value can still be shown.
     /// </summary>
-    public sealed class ConnectionSources(string baseUrl, SettingSource baseUrlSource, SettingSource apiKey, SettingSource signingKey, SettingSource webhookSecret)
+    public sealed class ConnectionSources
     {
+        private ConnectionSources(string baseUrl, SettingSource baseUrlSource, SettingSource apiKey, SettingSource signingKey, SettingSource webhookSecret)
+        {
+            BaseUrl = baseUrl;
+            BaseUrlSource = baseUrlSource;
+            ApiKey = apiKey;
+            SigningKey = signingKey;
+            WebhookSecret = webhookSecret;
+        }
+
         /// <summary>The base URL as found (not validated).</summary>
-        public string BaseUrl { get; } = baseUrl;
-        public SettingSource BaseUrlSource { get; } = baseUrlSource;
-        public SettingSource ApiKey { get; } = apiKey;
-        public SettingSource SigningKey { get; } = signingKey;
-        public SettingSource WebhookSecret { get; } = webhookSecret;
+        public string BaseUrl { get; }
+        public SettingSource BaseUrlSource { get; }
+        public SettingSource ApiKey { get; }
+        public SettingSource SigningKey { get; }
+        public SettingSource WebhookSecret { get; }
 
         /// <param name="baseUrl">The command's -BaseUri, if given.</param>
         /// <param name="apiKeyGiven">The command has its own API key (and likewise for the other secrets).</param>

@@ -11,11 +11,18 @@ namespace NenAi.Core.Journal
     /// record ({"key":...,"state":...}), some other JSON object (written by a later version: passed over), or an
     /// unreadable line (torn by a crash, or still being written), which readers count and skip.
     /// </summary>
-    public readonly struct JournalLine(bool readable, string? batchId, JournalEntry? entry)
+    public readonly struct JournalLine
     {
-        public bool IsReadable { get; } = readable;
-        public string? BatchId { get; } = batchId;
-        public JournalEntry? Entry { get; } = entry;
+        private JournalLine(bool readable, string? batchId, JournalEntry? entry)
+        {
+            IsReadable = readable;
+            BatchId = batchId;
+            Entry = entry;
+        }
+
+        public bool IsReadable { get; }
+        public string? BatchId { get; }
+        public JournalEntry? Entry { get; }
 
         private static readonly JournalLine Unreadable = new JournalLine(false, null, null);
 

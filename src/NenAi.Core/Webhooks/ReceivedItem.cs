@@ -14,16 +14,26 @@ namespace NenAi.Core.Webhooks
     }
 
     /// <summary>One thing for the receiver's caller to write, in the order it became known.</summary>
-    public sealed class ReceivedItem(ReceivedItemKind kind, string? messageId, object? tag, RunSnapshot? status, NenException? error, bool byPolling)
+    public sealed class ReceivedItem
     {
-        public ReceivedItemKind Kind { get; } = kind;
-        public string? MessageId { get; } = messageId;
+        internal ReceivedItem(ReceivedItemKind kind, string? messageId, object? tag, RunSnapshot? status, NenException? error, bool byPolling)
+        {
+            Kind = kind;
+            MessageId = messageId;
+            Tag = tag;
+            Status = status;
+            Error = error;
+            ByPolling = byPolling;
+        }
+
+        public ReceivedItemKind Kind { get; }
+        public string? MessageId { get; }
         /// <summary>What the caller added with the run (the pipeline input), if the run was waited for.</summary>
-        public object? Tag { get; } = tag;
-        public RunSnapshot? Status { get; } = status;
-        public NenException? Error { get; } = error;
+        public object? Tag { get; }
+        public RunSnapshot? Status { get; }
+        public NenException? Error { get; }
         /// <summary>The final status came from a status query because its webhook did not come in time.</summary>
-        public bool ByPolling { get; } = byPolling;
+        public bool ByPolling { get; }
 
         public override string ToString() => $"{Kind} {MessageId} {Status?.Status}{(ByPolling ? " (polled)" : string.Empty)}";
     }
