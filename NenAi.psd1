@@ -32,6 +32,7 @@
 - Receive-NenWebhook: the webhook receiver as a cmdlet (verified, de-duplicated, answered within 5 s, refuses oversized and unsigned posts, polls a run whose webhook is lost, ends when every run has finished and frees its port); the emulator can drop, duplicate, delay and reorder webhooks.
 - Every row-level message names its row (its -KeyProperty value and its number in the input): errors, warnings, -WhatIf and -Verbose lines, and downstream errors of the runs a row started. -SummaryVariable on Start-NenRun, Wait-NenRun, Get-NenRun, Get-NenRunResult and Receive-NenWebhook sets a NenAi.BatchSummary (counts, errors per id, HasProblems), whose one line also goes to the Information stream.
 - Get-Help offers only what each syntax honours: `Get-NenRun -JournalPath` takes no connection parameter (it sends nothing) and its summary counts Listed and WithoutRun; the help says why -ThrottleLimit is 8 on Start-NenRun and 16 on the status queries.
+- One error, not one per row or file, in three more cases: a base URL that is not the API's (NenEndpointNotFound), no -WorkflowId and no WorkflowId column, and storage that no connection reaches (downloads share the batch's circuit). A proxy that refuses an https tunnel's credentials is NenProxyAuthenticationRequired at once, not a network error after retries. The scheduled-task recipe logs the error that stopped its batch.
 '@
         }
     }

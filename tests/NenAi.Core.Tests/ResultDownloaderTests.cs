@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.IO;
 using System.IO.Compression;
@@ -53,6 +54,33 @@ namespace NenAi.Core.Tests
 
             var forced = await new ResultDownloader(client, new ResultDownloadOptions(_dir) { Force = true }).DownloadAsync(run);
             Assert.All(forced.Files, f => Assert.False(f.Skipped));
+        }
+
+        [Fact]
+        public async Task StorageThatNoConnectionReachesStopsTheDownloadsWithOneError()
+        {
+            // Acceptance: with the service gone mid-batch, Get-NenRunResult wrote one NenDownloadFailed per file, each
+            // after its own retries (68 errors in 13.5 min). The downloads now share the batch's circuit.
+            var emu = await TestEmulator.StartAsync();
+            var client = emu.Client(o => o.MaximumRetryCount = 2);
+            var runs = new List<RunSnapshot>();
+            for (int i = 0; i < 4; i++) runs.Add(await FinishedRun(client, TestEmulator.FilesWorkflow, "n" + i));
+            await emu.DisposeAsync();   // the service (and its storage) is gone; the runs carry their links
+            var downloader = new ResultDownloader(client, new ResultDownloadOptions(_dir));
+
+            var errors = new List<NenException>();
+            foreach (RunSnapshot run in runs)
+            {
+                var result = await downloader.DownloadAsync(run);
+                errors.AddRange(result.Errors);
+                if (downloader.Circuit.TrippedByService) break;
+            }
+
+            Assert.True(downloader.Circuit.TrippedByService, string.Join("\n", errors.Select(e => e.ErrorId + ": " + e.Message)));
+            Assert.Equal(NenErrorIds.NetworkError, downloader.Circuit.ClosedBecause!.ErrorId);
+            // Files before the trip failed once each, at most the first run's three; the rest were never tried.
+            Assert.InRange(errors.Count(e => e is not NenNotSentException), 1, 3);
+            Assert.Empty(Directory.GetFiles(_dir, "*", SearchOption.AllDirectories).Where(f => !f.Contains(".nenai")));
         }
 
         [Fact]

@@ -79,9 +79,22 @@ namespace NenAi.Core.Tests
         [InlineData("{11111111-1111-1111-1111-111111111111}")]
         public void BadWorkflowIdsAreRefusedPerRow(string? id)
         {
-            var ex = Assert.Throws<NenException>(() => Factory().Create(id, Row(("NAME", "x")), null, null));
+            // The row has a WorkflowId column (blank here), so another row may route itself: this row's own error.
+            var ex = Assert.Throws<NenException>(() => Factory().Create(id, Row(("NAME", "x"), ("WorkflowId", "")), null, null));
             Assert.Equal(NenErrorIds.InvalidWorkflowId, ex.ErrorId);
             Assert.Equal(NenErrorCategory.InvalidArgument, ex.Category);
+        }
+
+        [Theory]
+        [InlineData(null)]
+        [InlineData("")]
+        [InlineData("   ")]
+        public void NoWorkflowIdAndNoWorkflowIdColumnIsOneErrorForTheInput(string? id)
+        {
+            // No row of such input could be sent: the command ends with one error (acceptance: 50 rows, 50 errors).
+            var ex = Assert.Throws<NoWorkflowException>(() => Factory().Create(id, Row(("NAME", "x")), null, null));
+            Assert.Equal(NenErrorIds.InvalidWorkflowId, ex.ErrorId);
+            Assert.Contains("Give -WorkflowId", ex.Message);
         }
 
         [Fact]

@@ -36,5 +36,20 @@ namespace NenAi.PowerShell.Tests
 
             Assert.Equal(new[] { TestEmulator.EchoWorkflow, TestEmulator.SlowWorkflow }, State.Ledger.Select(e => e.WorkflowId).OrderBy(w => w));
         }
+
+        [Fact]
+        public void WithoutWorkflowIdAndWithoutAWorkflowIdColumnTheBatchEndsWithOneErrorNamingTheFirstRow()
+        {
+            // Acceptance: 50 rows gave 50 "The workflow id is empty." errors; no row of such input can ever be sent.
+            PsResult r = Run("$rows | Start-NenRun -SummaryVariable s; 'not reached'", ("rows", CsvRows.Numbered(50)));
+
+            var error = Assert.Single(r.AllErrors);
+            Assert.Equal("NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(System.Management.Automation.ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+            Assert.StartsWith("Row 1", error.Exception.Message);
+            Assert.Contains("Give -WorkflowId, or add a WorkflowId column", error.Exception.Message);
+            Assert.Empty(r.Output);
+            Assert.Empty(State.Ledger);
+        }
     }
 }

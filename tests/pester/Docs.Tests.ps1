@@ -175,6 +175,26 @@ Describe 'README, block by block, as a user runs it' {
         (Remove-Ansi "$($log.Output)$($log.Errors)") -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' ' | Should -Match 'Customer not found in the ERP'
     }
 
+    It 'the scheduled-task recipe logs the one error that stopped its batch (a refused key), and exits 1' {
+        # Acceptance: with a revoked key the log was empty: the exit in finally ended the script before the error was written.
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'refused')
+        Copy-Item (Join-Path $script:scratch 'nightly-export.ps1'), (Join-Path $script:root 'docs/examples/jobs.csv') -Destination $folder
+        $environment = @{} + $script:childEnvironment
+        $environment['NEN_API_KEY'] = 'nen_demo_this-key-was-revoked'
+        # The same home (the module installed as the README says) without the vault, so the key comes from NEN_API_KEY.
+        Copy-Item -LiteralPath $script:childEnvironment.HOME -Destination (Join-Path $folder 'home') -Recurse
+        Remove-Item -LiteralPath (Join-Path $folder 'home/.local/share/powershell/Modules/Microsoft.PowerShell.SecretManagement') -Recurse
+        $environment['HOME'] = Join-Path $folder 'home'
+        $run = Invoke-FreshPwsh -File (Join-Path $folder 'nightly-export.ps1') -WorkingDirectory $folder -Environment $environment
+        $log = (Remove-Ansi "$($run.Output)`n$($run.Errors)") -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' '
+        $run.ExitCode | Should -Be 1
+        $log | Should -Match 'NenUnauthorized' -Because $log
+        $log | Should -Match 'API key was refused'
+        $log | Should -Match 'stopped'
+        ([regex]::Matches($log, 'NenUnauthorized,')).Count | Should -Be 1 -Because 'one error for the batch, not one per row'
+        $log | Should -Not -Match 'this-key-was-revoked'
+    }
+
     It 'the scheduled-task recipe exits non-zero when it is stopped (Ctrl+C) in the middle of its batch' -Skip:(-not $IsLinux) {
         $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'stopped')
         Copy-Item (Join-Path $script:scratch 'nightly-export.ps1'), (Join-Path $script:root 'docs/examples/jobs.csv') -Destination $folder

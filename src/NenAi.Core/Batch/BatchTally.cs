@@ -80,7 +80,7 @@ namespace NenAi.Core.Batch
         public static string? NotWritten(IReadOnlyList<string> startedRuns, IReadOnlyList<string> unknownRows, bool journaled)
         {
             if (startedRuns.Count == 0 && unknownRows.Count == 0) return null;
-            return "The pipeline took no more output, so Start-NenRun stopped sending; the rows already on the wire finished."
+            return "A command after Start-NenRun stopped the pipeline (Select-Object -First, or an error that ended it), so Start-NenRun stopped sending; the rows already on the wire finished."
                 + (startedRuns.Count > 0 ? $" {startedRuns.Count} of them started a run that was not written to the pipeline: {string.Join(", ", startedRuns)}." : string.Empty)
                 + (unknownRows.Count > 0 ? $" {unknownRows.Count} may have started one (outcome unknown): {string.Join(", ", unknownRows)}." : string.Empty)
                 + (journaled

@@ -21,8 +21,9 @@ namespace NenAi.Core.Downloads
     /// the network had failed. Every wait is bounded by the request timeout: for the headers, and between any two
     /// reads of the body, so a server that stalls mid-file ends in an error, never a hang. Attempts per file are
     /// bounded by the retry count, with back-off that honours Retry-After. A failed run's files (its logs, partial
-    /// assets: spec §11 Q3) are saved the same way, and its failure is reported after them. The run lookups share one
-    /// <see cref="BatchCircuit"/>, so refused credentials stop every later lookup.
+    /// assets: spec §11 Q3) are saved the same way, and its failure is reported after them. The run lookups and the
+    /// downloads share one <see cref="BatchCircuit"/>, so refused credentials stop every later lookup, and storage that no
+    /// connection reaches beyond the retry budget stops every later download.
     /// </summary>
     public sealed class ResultDownloader
     {
@@ -40,7 +41,7 @@ namespace NenAi.Core.Downloads
             Circuit = BatchCircuit.For(client.Options);
         }
 
-        /// <summary>The run lookups' one circuit (downloads themselves carry no Nen credentials).</summary>
+        /// <summary>The one circuit of the run lookups and the downloads (which carry no Nen credentials, but can find no server).</summary>
         public BatchCircuit Circuit { get; }
 
         /// <summary>
@@ -149,14 +150,30 @@ namespace NenAi.Core.Downloads
 
                 NenException retry;
                 HttpResponseMessage? response = null;
+                // Downloads go through the batch's one circuit like its API requests: storage that no connection
+                // reaches (an outage, a host gone) stops the command with one error instead of one per file.
+                Admission admission = await Circuit.EnterAsync(ct).ConfigureAwait(false);
                 try
                 {
                     response = await _client.OpenDownloadAsync(file.Url, have, have > 0 ? validator : null, ct).ConfigureAwait(false);
+                    Circuit.Answered(admission);
+                }
+                catch (NenTransportException ex) when (ex.ProvablyNotSent && !ct.IsCancellationRequested)
+                {
+                    if (Circuit.Throttled(admission, null, ex) is NenException tripped) throw tripped;
+                    retry = ex;
+                    goto Retry;
                 }
                 catch (NenTransportException ex)
                 {
+                    Circuit.Abandoned(admission);
                     retry = ex;
                     goto Retry;
+                }
+                catch
+                {
+                    Circuit.Abandoned(admission);
+                    throw;
                 }
                 using (response)
                 {

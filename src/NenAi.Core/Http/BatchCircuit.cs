@@ -18,7 +18,8 @@ namespace NenAi.Core.Http
     /// <item>An ambiguous failure (5xx, a reset or timeout after sending): new requests wait while one probes; a few in
     /// a row (<see cref="DefaultFailureLimit"/>, counting the requests already on the wire) trip the circuit, so an
     /// outage costs a handful of requests, not one per row.</item>
-    /// <item>Refused credentials (401, 403, 407): the first trips the circuit at once; every request would be refused.</item>
+    /// <item>Refused credentials (401, 403, 407) or a base URL that is not the API's (a bare 404): the first trips the
+    /// circuit at once; every request would be answered the same way.</item>
     /// </list>
     /// Once tripped, nothing more is sent: every waiting sender learns its request was not sent (so a re-run may send
     /// it), and <see cref="ClosedBecause"/> says why.
@@ -89,10 +90,10 @@ namespace NenAi.Core.Http
         /// <summary>What tripped the circuit (<see cref="CircuitTrip.None"/> while it sends).</summary>
         public CircuitTrip Trip { get { lock (_gate) return _trip; } }
 
-        /// <summary>True once the service itself stopped the batch (refusals, failures or credentials), not the caller.</summary>
+        /// <summary>True once the service itself stopped the batch (refusals, failures, credentials or a wrong address), not the caller.</summary>
         public bool TrippedByService
         {
-            get { lock (_gate) return _trip == CircuitTrip.Refusals || _trip == CircuitTrip.Failures || _trip == CircuitTrip.Credentials; }
+            get { lock (_gate) return _trip != CircuitTrip.None && _trip != CircuitTrip.Stopped; }
         }
 
         /// <summary>Pauses started so far (for diagnostics and tests).</summary>
@@ -232,6 +233,19 @@ namespace NenAi.Core.Http
                 if (_closed != null) return _closed;
                 string how = $"The {CredentialNames.Refused(cause.ErrorId)} was refused, and every request would be refused too, so this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}";
                 return TripLocked(CircuitTrip.Credentials, cause, how);
+            }
+        }
+
+        /// <summary>
+        /// The base URL does not lead to the Nen API (NenEndpointNotFound: a 404 that is not the API's own). Every
+        /// request would be answered alike, so the circuit trips at once.
+        /// </summary>
+        public NenException Misaddressed(NenException cause)
+        {
+            lock (_gate)
+            {
+                if (_closed != null) return _closed;
+                return TripLocked(CircuitTrip.Address, cause, "Every request would go to the same wrong address, so this batch stopped sending. Correct -BaseUri (or NEN_BASE_URL, or the session's), then run the same command again.");
             }
         }
 

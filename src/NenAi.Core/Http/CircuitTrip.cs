@@ -11,6 +11,8 @@ namespace NenAi.Core.Http
         Failures,
         /// <summary>The service (or the proxy) refused the credentials (401, 403, 407): every request would be refused.</summary>
         Credentials,
+        /// <summary>The base URL leads to something that is not the Nen API (a bare 404): every request would fail alike.</summary>
+        Address,
         /// <summary>The caller stopped sending (a journal that cannot be written, an error that stops the command, a downstream stop).</summary>
         Stopped,
     }

@@ -163,6 +163,11 @@ namespace NenAi.Core.Http
                     circuit.Refused(error);
                     throw error;
                 }
+                if (error.ErrorId == NenErrorIds.EndpointNotFound)
+                {
+                    circuit.Misaddressed(error);
+                    throw error;
+                }
                 if (code >= 500 && !call.Resendable)
                 {
                     throw Unknown(call, admission, circuit, error,
@@ -351,6 +356,13 @@ namespace NenAi.Core.Http
             {
                 throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} timed out after {Options.Timeout.TotalSeconds:0.#} s.", provablyNotSent: false, ex,
                     NenErrorIds.Timeout, NenErrorCategory.OperationTimeout);
+            }
+            catch (HttpRequestException ex) when (TransportFailure.TunnelRefusal(ex) is HttpStatusCode tunnel)
+            {
+                // The proxy answered the CONNECT itself (407: wrong or missing proxy credentials): that answer, as a
+                // response, so it is judged like any other (a refusal trips the batch's circuit at once).
+                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)}{For(label)} -> the proxy answered {(int)tunnel} to the tunnel request in {sw.ElapsedMilliseconds} ms");
+                return new HttpResponseMessage(tunnel) { RequestMessage = request, Content = new ByteArrayContent(EmptyBody) };
             }
             catch (HttpRequestException ex)
             {

@@ -46,6 +46,24 @@ namespace NenAi.Core.Http
         }
 
         /// <summary>
+        /// The status a proxy answered a CONNECT with when it would not open the tunnel (an https request through a
+        /// proxy), if that is what <paramref name="ex"/> is. .NET reports it as an exception (ProxyTunnelError), while
+        /// .NET Framework's HttpClientHandler hands the proxy's answer back as the response it is
+        /// (TryGetExceptionResponse), so the caller can treat both alike: a 407 is refused proxy credentials.
+        /// </summary>
+        public static HttpStatusCode? TunnelRefusal(Exception ex)
+        {
+#if NET
+            for (Exception? e = ex; e != null; e = e.InnerException)
+            {
+                if (e is HttpRequestException h && h.HttpRequestError == HttpRequestError.ProxyTunnelError && h.StatusCode is HttpStatusCode status)
+                    return status;
+            }
+#endif
+            return null;
+        }
+
+        /// <summary>
         /// What went wrong, in words that name TLS, certificates, proxies or connecting; never a URL query, user
         /// information (a proxy URL's password) or header.
         /// </summary>

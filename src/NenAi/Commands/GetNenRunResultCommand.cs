@@ -132,13 +132,13 @@ namespace NenAi.Commands
             }
         }
 
-        /// <summary>A refused key stops every later lookup: one error for all the runs, not one each.</summary>
+        /// <summary>A refused key, or a service or storage that cannot be reached, stops every later lookup and download: one error for all the runs, not one each.</summary>
         private void EndIfTheServiceStopped(ResultDownloader downloader, object target)
         {
             if (!downloader.Circuit.TrippedByService) return;
             StopForService(downloader.Circuit,
                 $"{_runs - 1} run(s) before this one were handled ({_files} file(s) saved, {_failed} failed); this run's other files and the runs after it were not. "
-                + "Run the same command again once the service takes the credentials: complete files are skipped.", target);
+                + "Run the same command again once what stopped it is fixed: complete files are skipped.", target);
         }
 
         private void ShowProgress(string messageId)

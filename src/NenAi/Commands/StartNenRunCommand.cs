@@ -182,6 +182,12 @@ namespace NenAi.Commands
                 request = _factory.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target, label);
                 request.Row = rowNumber;
             }
+            catch (NoWorkflowException ex)
+            {
+                _tally.Refused();
+                EndWithError(ErrorRecords.From(ex, target, label));
+                return;
+            }
             catch (NenException ex)
             {
                 _tally.Refused();
@@ -320,7 +326,7 @@ namespace NenAi.Commands
         {
             if (_submitter is null) return;
             _submitter.StopSending(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped,
-                "The pipeline took no more output (a command after Start-NenRun, such as Select-Object -First, stopped it)."));
+                "The pipeline took no more output: a command after Start-NenRun stopped it (Select-Object -First, or an error that ended that command)."));
             var started = new List<string>();
             var unknown = new List<string>();
             Drain(outcome =>

@@ -94,14 +94,14 @@ namespace NenAi.Commands
             }
         }
 
-        /// <summary>A refused key stops the wait for every run: one error for all, once the runs that finished are written.</summary>
+        /// <summary>A service that refuses the key or cannot be reached stops the wait for every run: one error for all, once the runs that finished are written.</summary>
         private void EndIfTheServiceStopped()
         {
             if (_waiter is null || !_waiter.Circuit.TrippedByService) return;
             Drain(WriteOutcome);
             StopForService(_waiter.Circuit,
                 $"{_written} run(s) finished and were written, {_notFollowed} were not followed to the end, {_failed} failed; runs after these were not read. "
-                + "The runs themselves are not affected: follow them again with Wait-NenRun once the service takes the credentials.",
+                + "The runs themselves are not affected: follow them again with Wait-NenRun once what stopped it is fixed.",
                 null);
         }
 
