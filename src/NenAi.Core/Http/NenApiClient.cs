@@ -357,12 +357,12 @@ namespace NenAi.Core.Http
                 throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} timed out after {Options.Timeout.TotalSeconds:0.#} s.", provablyNotSent: false, ex,
                     NenErrorIds.Timeout, NenErrorCategory.OperationTimeout);
             }
-            catch (HttpRequestException ex) when (TransportFailure.TunnelRefusal(ex) is HttpStatusCode tunnel)
+            catch (HttpRequestException ex) when (TransportFailure.IsTunnelCredentialRefusal(ex))
             {
-                // The proxy answered the CONNECT itself (407: wrong or missing proxy credentials): that answer, as a
-                // response, so it is judged like any other (a refusal trips the batch's circuit at once).
-                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)}{For(label)} -> the proxy answered {(int)tunnel} to the tunnel request in {sw.ElapsedMilliseconds} ms");
-                return new HttpResponseMessage(tunnel) { RequestMessage = request, Content = new ByteArrayContent(EmptyBody) };
+                // The proxy refused the tunnel's credentials (407 to the CONNECT): that answer, as the response it is, so
+                // it is judged like a 407 to a plain request (refused credentials trip the batch's circuit at once).
+                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)}{For(label)} -> the proxy answered 407 to the tunnel request in {sw.ElapsedMilliseconds} ms");
+                return new HttpResponseMessage(HttpStatusCode.ProxyAuthenticationRequired) { RequestMessage = request, Content = new ByteArrayContent(EmptyBody) };
             }
             catch (HttpRequestException ex)
             {

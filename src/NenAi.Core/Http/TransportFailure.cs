@@ -46,21 +46,21 @@ namespace NenAi.Core.Http
         }
 
         /// <summary>
-        /// The status a proxy answered a CONNECT with when it would not open the tunnel (an https request through a
-        /// proxy), if that is what <paramref name="ex"/> is. .NET reports it as an exception (ProxyTunnelError), while
-        /// .NET Framework's HttpClientHandler hands the proxy's answer back as the response it is
-        /// (TryGetExceptionResponse), so the caller can treat both alike: a 407 is refused proxy credentials.
+        /// True when a proxy refused to open an https tunnel for want of credentials (407 to the CONNECT). .NET reports
+        /// it as an exception (ProxyTunnelError), while .NET Framework's HttpClientHandler hands the proxy's answer back
+        /// as the 407 response it is (TryGetExceptionResponse), so the caller can treat both alike: refused proxy
+        /// credentials. Any other refusal of the tunnel stays a request that was provably not sent.
         /// </summary>
-        public static HttpStatusCode? TunnelRefusal(Exception ex)
+        public static bool IsTunnelCredentialRefusal(Exception ex)
         {
 #if NET
             for (Exception? e = ex; e != null; e = e.InnerException)
             {
-                if (e is HttpRequestException h && h.HttpRequestError == HttpRequestError.ProxyTunnelError && h.StatusCode is HttpStatusCode status)
-                    return status;
+                if (e is HttpRequestException h && h.HttpRequestError == HttpRequestError.ProxyTunnelError && h.StatusCode == HttpStatusCode.ProxyAuthenticationRequired)
+                    return true;
             }
 #endif
-            return null;
+            return false;
         }
 
         /// <summary>
