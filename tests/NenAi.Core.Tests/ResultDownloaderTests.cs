@@ -78,9 +78,33 @@ namespace NenAi.Core.Tests
 
             Assert.True(downloader.Circuit.TrippedByService, string.Join("\n", errors.Select(e => e.ErrorId + ": " + e.Message)));
             Assert.Equal(NenErrorIds.NetworkError, downloader.Circuit.ClosedBecause!.ErrorId);
-            // Files before the trip failed once each, at most the first run's three; the rest were never tried.
-            Assert.InRange(errors.Count(e => e is not NenNotSentException), 1, 3);
+            // Two files in a row found no server (each after its retries); the rest were never tried.
+            Assert.Equal(2, errors.Count(e => e is not NenNotSentException));
+            Assert.Contains("No connection reached the storage for 2 files in a row", downloader.Circuit.ClosedBecause!.Message);
             Assert.Empty(Directory.GetFiles(_dir, "*", SearchOption.AllDirectories).Where(f => !f.Contains(".nenai")));
+        }
+
+        [Fact]
+        public async Task OneLinkWhoseHostIsGoneFailsAloneAndTheOtherFilesAreSaved()
+        {
+            // One file's host unreachable (a retired bucket) is that file's error, not the end of the command.
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client(o => o.MaximumRetryCount = 1);
+            RunSnapshot run = await FinishedRun(client, TestEmulator.FilesWorkflow);
+            var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            closed.Start();
+            int port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+            closed.Stop();   // nothing listens there now: every connect is refused
+            var links = run.Results.ToList();
+            links[0] = new ResultLink(links[0].Name, new Uri($"http://127.0.0.1:{port}/files/gone?sig=x"), links[0].ContentType, links[0].Size);
+            run.Results = links;
+            var downloader = new ResultDownloader(client, new ResultDownloadOptions(_dir));
+
+            var result = await downloader.DownloadAsync(run);
+
+            Assert.False(downloader.Circuit.TrippedByService);
+            Assert.Equal(NenErrorIds.NetworkError, Assert.Single(result.Errors).ErrorId);
+            Assert.Equal(links.Count - 1, result.Files.Count);
         }
 
         [Fact]

@@ -66,6 +66,19 @@ namespace NenAi.Core.Tests
             await NotSent(ClientFor(silent.Uri, o => { o.Timeout = TimeSpan.FromSeconds(1); o.MaximumRetryCount = 0; }), "connect");
         }
 
+        [Theory]
+        [InlineData(407, true, true)]    // .NET 9 and later: the tunnel's status is set
+        [InlineData(null, true, true)]   // .NET 8 (PowerShell 7.4): only the message names it
+        [InlineData(502, false, false)]
+        [InlineData(null, false, false)]
+        public void OnlyA407ToTheTunnelIsRefusedProxyCredentials(int? status, bool says407, bool refused)
+        {
+            var failure = new System.Net.Http.HttpRequestException(System.Net.Http.HttpRequestError.ProxyTunnelError,
+                $"The proxy tunnel request to proxy 'http://proxy.example:3128/' failed with status code '{(says407 ? 407 : 502)}'.", null, (System.Net.HttpStatusCode?)status);
+            Assert.Equal(refused, TransportFailure.IsTunnelCredentialRefusal(failure));
+            Assert.True(TransportFailure.IsProvablyNotSent(failure));
+        }
+
         [Fact]
         public async Task AProxyThatWillNotOpenATunnelIsNotSentAndSaysProxy()
         {

@@ -51,5 +51,18 @@ namespace NenAi.PowerShell.Tests
             Assert.Empty(r.Output);
             Assert.Empty(State.Ledger);
         }
+
+        [Fact]
+        public void ALaterRowWithoutTheColumnAmongMixedShapesIsThatRowsOwnError()
+        {
+            // Objects of mixed shape: the first row routes itself, so the input does have workflows; the second is refused alone.
+            PsResult r = Run("[pscustomobject]@{ WorkflowId = $echo; NAME = 'a' }, [pscustomobject]@{ NAME = 'b' }, [pscustomobject]@{ WorkflowId = $echo; NAME = 'c' } | Start-NenRun");
+
+            Assert.Null(r.Terminating);
+            var error = Assert.Single(r.Errors);
+            Assert.Equal("NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.StartsWith("Row 2", error.Exception.Message);
+            Assert.Equal(new[] { "a", "c" }, r.Strings("InputObject.NAME").OrderBy(n => n));
+        }
     }
 }

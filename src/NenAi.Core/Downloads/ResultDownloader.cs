@@ -28,6 +28,9 @@ namespace NenAi.Core.Downloads
     public sealed class ResultDownloader
     {
         private const int MaxLinkRefreshes = 2;
+        /// <summary>Files in a row that no connection reached (each after its retries) that stop the downloads.</summary>
+        private const int UnreachableFilesToStop = 2;
+        private int _unreachableFilesInARow;
         private static readonly TimeSpan ExpiryMargin = TimeSpan.FromSeconds(5);
         private readonly NenApiClient _client;
         private readonly ResultDownloadOptions _options;
@@ -89,6 +92,7 @@ namespace NenAi.Core.Downloads
                 {
                     string target = layout.TargetOf(i);
                     DownloadedFile local = await DownloadFileAsync(current.MessageId, name!, target, layout, refresher, cancellationToken).ConfigureAwait(false);
+                    Volatile.Write(ref _unreachableFilesInARow, 0);
                     result.Files.Add(local);
                     if (_options.Expand && local.Name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
                     {
@@ -150,19 +154,13 @@ namespace NenAi.Core.Downloads
 
                 NenException retry;
                 HttpResponseMessage? response = null;
-                // Downloads go through the batch's one circuit like its API requests: storage that no connection
-                // reaches (an outage, a host gone) stops the command with one error instead of one per file.
+                // Downloads go through the batch's one circuit like its API requests, so they stop when it trips; and
+                // storage that no connection reaches for several files in a row trips it (one error, not one per file).
                 Admission admission = await Circuit.EnterAsync(ct).ConfigureAwait(false);
                 try
                 {
                     response = await _client.OpenDownloadAsync(file.Url, have, have > 0 ? validator : null, ct).ConfigureAwait(false);
                     Circuit.Answered(admission);
-                }
-                catch (NenTransportException ex) when (ex.ProvablyNotSent && !ct.IsCancellationRequested)
-                {
-                    if (Circuit.Throttled(admission, null, ex) is NenException tripped) throw tripped;
-                    retry = ex;
-                    goto Retry;
                 }
                 catch (NenTransportException ex)
                 {
@@ -270,9 +268,13 @@ namespace NenAi.Core.Downloads
             Retry:
                 if (!budget.TryNext(retry.RetryAfter, out TimeSpan delay))
                 {
-                    throw new NenException(retry.ErrorId, retry.Category,
+                    var gaveUp = new NenException(retry.ErrorId, retry.Category,
                         $"{retry.Message} Gave up after {budget.RetriesUsed + 1} attempt(s); what arrived is kept and a later call resumes it.", retry)
                     { StatusCode = retry.StatusCode };
+                    // One file's host may be gone (its link alone); several files in a row mean the storage is.
+                    if (retry is NenTransportException { ProvablyNotSent: true } && Interlocked.Increment(ref _unreachableFilesInARow) >= UnreachableFilesToStop)
+                        throw Circuit.Unreachable(gaveUp, UnreachableFilesToStop);
+                    throw gaveUp;
                 }
                 _log.Verbose($"{messageId}/{name}: {retry.ErrorId}, trying again in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
                 await Task.Delay(delay, ct).ConfigureAwait(false);

@@ -249,6 +249,19 @@ namespace NenAi.Core.Http
             }
         }
 
+        /// <summary>
+        /// No connection reached the storage for <paramref name="files"/> files in a row, each after its own retries:
+        /// every later download would end the same way, so the circuit trips. Returns the reason.
+        /// </summary>
+        public NenException Unreachable(NenException cause, int files)
+        {
+            lock (_gate)
+            {
+                if (_closed != null) return _closed;
+                return TripLocked(CircuitTrip.Refusals, cause, $"No connection reached the storage for {files} files in a row, so the downloads stopped. Run the same command again once it can be reached: complete files are skipped.");
+            }
+        }
+
         /// <summary>The attempt ended without an answer (a cancellation): let another probe.</summary>
         public void Abandoned(Admission admission)
         {

@@ -56,7 +56,9 @@ namespace NenAi.Core.Http
 #if NET
             for (Exception? e = ex; e != null; e = e.InnerException)
             {
-                if (e is HttpRequestException h && h.HttpRequestError == HttpRequestError.ProxyTunnelError && h.StatusCode == HttpStatusCode.ProxyAuthenticationRequired)
+                // .NET 9 and later set StatusCode; .NET 8 (PowerShell 7.4) only names the status in the message.
+                if (e is HttpRequestException h && h.HttpRequestError == HttpRequestError.ProxyTunnelError
+                    && (h.StatusCode == HttpStatusCode.ProxyAuthenticationRequired || (h.StatusCode is null && h.Message.Contains("'407'"))))
                     return true;
             }
 #endif

@@ -3,8 +3,9 @@ using NenAi.Core.Errors;
 namespace NenAi.Core.Rows
 {
     /// <summary>
-    /// No -WorkflowId and an input with no WorkflowId column at all: no row of such input can be sent, so the command
-    /// ends with this one error instead of refusing every row the same way (a blank WorkflowId cell stays that row's own error).
+    /// No -WorkflowId and a row with no WorkflowId column at all. On the first row no row of such input can be sent,
+    /// so Start-NenRun ends with this one error instead of refusing every row the same way (a blank WorkflowId cell,
+    /// or a later row of mixed-shape input, stays that row's own error).
     /// </summary>
     public sealed class NoWorkflowException : NenException
     {

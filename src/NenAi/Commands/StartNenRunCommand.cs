@@ -182,8 +182,10 @@ namespace NenAi.Commands
                 request = _factory.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target, label);
                 request.Row = rowNumber;
             }
-            catch (NoWorkflowException ex)
+            catch (NoWorkflowException ex) when (rowNumber == 1)
             {
+                // The first row shows the input's shape: nothing is in flight yet, and no row after it could be sent.
+                // (A later row without the column, among objects of mixed shape, is that row's own error.)
                 _tally.Refused();
                 EndWithError(ErrorRecords.From(ex, target, label));
                 return;
