@@ -96,29 +96,24 @@ namespace NenAi.TestSupport
         public static SecretValue Secret(string value) => SecretValue.FromChars(value.AsSpan());
 
         /// <summary>Scripts a fault for the next matching requests through the emulator's HTTP admin API.</summary>
-        public async Task ScriptAsync(ScriptedFault fault)
-        {
-            using var r = await Admin.PostAsJsonAsync(new Uri(BaseUri, "_emulator/faults/next"), fault, EmulatorConfig.JsonOptions);
-            r.EnsureSuccessStatusCode();
-        }
+        public Task ScriptAsync(ScriptedFault fault) =>
+            PostAdminAsync("_emulator/faults/next", fault);
 
-        public async Task SetFaultsAsync(FaultSettings faults)
-        {
-            using var r = await Admin.PostAsJsonAsync(new Uri(BaseUri, "_emulator/faults"), faults, EmulatorConfig.JsonOptions);
-            r.EnsureSuccessStatusCode();
-        }
+        public Task SetFaultsAsync(FaultSettings faults) =>
+            PostAdminAsync("_emulator/faults", faults);
 
         /// <summary>Scripts what happens to particular runs' webhooks (by message id, or the next runs accepted).</summary>
-        public async Task ScriptWebhooksAsync(ScriptedWebhookFault fault)
-        {
-            using var r = await Admin.PostAsJsonAsync(new Uri(BaseUri, "_emulator/webhooks/next"), fault, EmulatorConfig.JsonOptions);
-            r.EnsureSuccessStatusCode();
-        }
+        public Task ScriptWebhooksAsync(ScriptedWebhookFault fault) =>
+            PostAdminAsync("_emulator/webhooks/next", fault);
 
         /// <summary>Replaces the webhook delivery settings (rates of drops, duplicates, delays, reordering; retries).</summary>
-        public async Task SetWebhooksAsync(WebhookConfig webhooks)
+        public Task SetWebhooksAsync(WebhookConfig webhooks) =>
+            PostAdminAsync("_emulator/webhooks", webhooks);
+
+        /// <summary>Posts <paramref name="body"/> as JSON to an admin endpoint of the emulator (its own options).</summary>
+        private async Task PostAdminAsync<T>(string path, T body)
         {
-            using var r = await Admin.PostAsJsonAsync(new Uri(BaseUri, "_emulator/webhooks"), webhooks, EmulatorConfig.JsonOptions);
+            using var r = await Admin.PostAsJsonAsync(new Uri(BaseUri, path), body, EmulatorConfig.JsonOptions);
             r.EnsureSuccessStatusCode();
         }
 

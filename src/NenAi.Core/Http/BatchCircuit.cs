@@ -223,43 +223,35 @@ namespace NenAi.Core.Http
         }
 
         /// <summary>
-        /// The service (or the proxy) refused the credentials: 401, 403 or 407. Every request would be refused, so the
-        /// circuit trips at once; returns the reason, which names the credential refused and never shows it.
+        /// True for an answer every request of the batch would get too: refused credentials (401, 403, 407), or a base
+        /// URL that is not the API's (NenEndpointNotFound: a 404 that is not the API's own).
+        /// </summary>
+        public static bool RefusesEveryRequest(string errorId) =>
+            CredentialNames.IsRefusal(errorId) || errorId == NenErrorIds.EndpointNotFound;
+
+        /// <summary>
+        /// An answer every request would get too (<see cref="RefusesEveryRequest"/>), so the circuit trips at once;
+        /// returns the reason, which names the credential refused (never its value) or the address to correct.
         /// </summary>
         public NenException Refused(NenException cause)
         {
-            lock (_gate)
-            {
-                if (_closed != null) return _closed;
-                string how = $"The {CredentialNames.Refused(cause.ErrorId)} was refused, and every request would be refused too, so this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}";
-                return TripLocked(CircuitTrip.Credentials, cause, how);
-            }
-        }
-
-        /// <summary>
-        /// The base URL does not lead to the Nen API (NenEndpointNotFound: a 404 that is not the API's own). Every
-        /// request would be answered alike, so the circuit trips at once.
-        /// </summary>
-        public NenException Misaddressed(NenException cause)
-        {
-            lock (_gate)
-            {
-                if (_closed != null) return _closed;
-                return TripLocked(CircuitTrip.Address, cause, "Every request would go to the same wrong address, so this batch stopped sending. Correct -BaseUri (or NEN_BASE_URL, or the session's), then run the same command again.");
-            }
+            if (cause.ErrorId == NenErrorIds.EndpointNotFound)
+                return TripNow(CircuitTrip.Address, cause, "Every request would go to the same wrong address, so this batch stopped sending. Correct -BaseUri (or NEN_BASE_URL, or the session's), then run the same command again.");
+            return TripNow(CircuitTrip.Credentials, cause,
+                $"The {CredentialNames.Refused(cause.ErrorId)} was refused, and every request would be refused too, so this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}");
         }
 
         /// <summary>
         /// No connection reached the storage for <paramref name="files"/> files in a row, each after its own retries:
         /// every later download would end the same way, so the circuit trips. Returns the reason.
         /// </summary>
-        public NenException Unreachable(NenException cause, int files)
+        public NenException Unreachable(NenException cause, int files) =>
+            TripNow(CircuitTrip.Refusals, cause, $"No connection reached the storage for {files} files in a row, so the downloads stopped. Run the same command again once it can be reached: complete files are skipped.");
+
+        /// <summary>Trips the circuit for <paramref name="cause"/>, unless it has tripped already (then the first reason stands).</summary>
+        private NenException TripNow(CircuitTrip trip, NenException cause, string how)
         {
-            lock (_gate)
-            {
-                if (_closed != null) return _closed;
-                return TripLocked(CircuitTrip.Refusals, cause, $"No connection reached the storage for {files} files in a row, so the downloads stopped. Run the same command again once it can be reached: complete files are skipped.");
-            }
+            lock (_gate) return _closed ?? TripLocked(trip, cause, how);
         }
 
         /// <summary>The attempt ended without an answer (a cancellation): let another probe.</summary>

@@ -158,14 +158,9 @@ namespace NenAi.Core.Http
                 }
                 NenException error = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, call.Operation, call.Scrubber, Options.BaseUri);
                 if (code == 429 || code == 503) return (false, default!, error, null);
-                if (CredentialNames.IsRefusal(error.ErrorId))
+                if (BatchCircuit.RefusesEveryRequest(error.ErrorId))
                 {
                     circuit.Refused(error);
-                    throw error;
-                }
-                if (error.ErrorId == NenErrorIds.EndpointNotFound)
-                {
-                    circuit.Misaddressed(error);
                     throw error;
                 }
                 if (code >= 500 && !call.Resendable)

@@ -67,9 +67,10 @@ namespace NenAi.Core.Rows
                 throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
                     "The row has MessageId and Status columns: it looks like a run (Start-NenRun or Wait-NenRun output, or runs saved to CSV and read back), not a row of parameters; it was not sent. "
                     + "To follow runs, pipe them to Wait-NenRun or Get-NenRunResult. To send such rows anyway, choose their columns: -Property names the ones to send, -ExcludeProperty MessageId, Status drops those.");
-            bool hasColumn = row != null && TryFindCell(row, WorkflowIdColumn, out _);
+            object? routed = null;
+            bool hasColumn = row != null && TryFindCell(row, WorkflowIdColumn, out routed);
             if (string.IsNullOrWhiteSpace(workflowId) && !hasColumn) throw new NoWorkflowException();
-            if (row != null && TryFindCell(row, WorkflowIdColumn, out object? routed) && !string.IsNullOrWhiteSpace(routed?.ToString()))
+            if (hasColumn && !string.IsNullOrWhiteSpace(routed?.ToString()))
             {
                 string cell = routed!.ToString()!.Trim();
                 // A row that names its workflow is routed there; one that names another than -WorkflowId is refused, never
