@@ -132,4 +132,52 @@ function Measure-ShownError {
     @((Remove-Ansi $Text) -split "`r?`n" | Where-Object { $_ -match '^[A-Za-z][\w.-]* ?: ' }).Count
 }
 
-Export-ModuleMember -Function Get-EmulatorLedger, ConvertTo-SecretText, Get-PwshCommand, Invoke-FreshPwsh, Get-DocExample, Remove-Ansi, Measure-ShownError
+<#
+.SYNOPSIS
+    Starts tests/fakes/fake_nen.py, the independent fake of the Nen API (Python standard library, no code shared with
+    the module or the emulator), on a free loopback port. Returns Process, BaseUri and ApiKey; the extra arguments go
+    to the fake (--files, --file-size, --run-seconds, --workflow). Its key is fake-api-key.
+#>
+function Start-FakeNen {
+    param([string[]] $ArgumentList = @())
+    $script_ = Join-Path $PSScriptRoot '../fakes/fake_nen.py'
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('python3')
+    foreach ($a in @('-u', $script_, '--port', '0', '--api-key', 'fake-api-key') + $ArgumentList) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notmatch 'listening on (\S+)') {
+        $process.Kill()
+        throw "The fake Nen server did not start: $line"
+    }
+    # ApiKey as the cmdlets take it (a SecureString); ApiKeyText for raw requests.
+    [pscustomobject]@{ Process = $process; BaseUri = $Matches[1]; ApiKey = (ConvertTo-SecretText 'fake-api-key'); ApiKeyText = 'fake-api-key' }
+}
+
+function Stop-FakeNen {
+    param($Fake)
+    if ($Fake -and -not $Fake.Process.HasExited) {
+        $Fake.Process.Kill()
+        $Fake.Process.WaitForExit(10000) | Out-Null
+    }
+}
+
+<# Sets the fake's faults: @{ post = @{ status = 429; retryAfter = 1; forSeconds = 20 }; get = ...; files = ... }. #>
+function Set-FakeNenFault {
+    param($Fake, [hashtable] $Faults = @{})
+    Invoke-RestMethod -Method Post -Uri "$($Fake.BaseUri)/_fake/faults" -ContentType 'application/json' -Body ($Faults | ConvertTo-Json -Depth 5) | Out-Null
+}
+
+<# The fake's ledger: requests.post/get/files, runs (id, workflow, params, idempotencyKey), maxFilesInFlight. #>
+function Get-FakeNenLedger {
+    param($Fake)
+    Invoke-RestMethod -Uri "$($Fake.BaseUri)/_fake/ledger"
+}
+
+function Reset-FakeNen {
+    param($Fake)
+    Invoke-RestMethod -Method Post -Uri "$($Fake.BaseUri)/_fake/reset" | Out-Null
+}
+
+Export-ModuleMember -Function Start-FakeNen, Stop-FakeNen, Set-FakeNenFault, Get-FakeNenLedger, Reset-FakeNen, Get-EmulatorLedger, ConvertTo-SecretText, Get-PwshCommand, Invoke-FreshPwsh, Get-DocExample, Remove-Ansi, Measure-ShownError
