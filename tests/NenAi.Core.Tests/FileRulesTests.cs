@@ -69,11 +69,13 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
-        public void TheLimitFollowsDotNetFrameworksBlockLongPathsSwitch()
+        public void TheLimitFollowsBothOfDotNetFrameworksPathSwitches()
         {
-            Assert.Same(PathLimit.MaxPath, PathLimit.For(longPathsBlocked: true));  // powershell.exe: no target framework, so 4.0 behaviour
-            Assert.Same(PathLimit.None, PathLimit.For(longPathsBlocked: false));    // a host that targets 4.6.2+ or sets the switch off
-            Assert.Same(PathLimit.None, PathLimit.ForThisProcess());                // .NET 10
+            // Before: BlockLongPaths alone; a host with only UseLegacyPathHandling on still cannot write 260 (FrameworkPathTests has each case).
+            Assert.Same(PathLimit.MaxPath, PathLimit.For(blockLongPaths: true, useLegacyPathHandling: true));  // powershell.exe: no target framework, so 4.0 behaviour
+            Assert.Same(PathLimit.MaxPath, PathLimit.For(blockLongPaths: false, useLegacyPathHandling: true));
+            Assert.Same(PathLimit.None, PathLimit.For(blockLongPaths: false, useLegacyPathHandling: false));   // a host that targets 4.6.2+ or sets both off
+            Assert.Same(PathLimit.None, PathLimit.ForThisProcess());                                           // .NET 10
         }
 
         [Theory]
