@@ -112,6 +112,23 @@ namespace NenAi.Core.Tests
             Assert.Equal("disk full", full.Message);
         }
 
+        [Theory]
+        [InlineData(unchecked((int)0x80070497))] // ERROR_UNABLE_TO_REMOVE_REPLACED (1175)
+        [InlineData(unchecked((int)0x80070498))] // ERROR_UNABLE_TO_MOVE_REPLACEMENT (1176): a scanner holds the file just written
+        [InlineData(unchecked((int)0x80070499))] // ERROR_UNABLE_TO_MOVE_REPLACEMENT_2 (1177)
+        public void AFileReplaceHeldUpByAScannerIsTriedAgainLikeASharingViolation(int hresult)
+        {
+            var waits = new List<TimeSpan>();
+            int calls = 0;
+
+            FileRetry.Run(() => { if (++calls == 1) throw new IOException("Unable to move the replacement file to the file to be replaced.", hresult); }, waits.Add);
+
+            Assert.True(FileErrors.IsBriefLock(new IOException("x", hresult)));
+            Assert.Equal(2, calls); // before, 1176 and 1177 were thrown at once
+            Assert.Single(waits);
+            Assert.False(FileErrors.IsBriefLock(new IOException("x", unchecked((int)0x8007049A)))); // 1178, ERROR_JOURNAL_DELETE_IN_PROGRESS: not ours to wait for
+        }
+
         [Fact]
         public void AFinishedFileReplacesTheOldOneInOneStep()
         {
