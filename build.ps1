@@ -14,6 +14,11 @@
     ./build.ps1 -Task Build            # lays out out/NenAi (both builds, help, format views) and out/emulator
 .EXAMPLE
     ./build.ps1 -Task Package          # out/packages/NenAi.<version>.nupkg (Install-PSResource) and out/NenAi.<version>.zip
+.EXAMPLE
+    ./build.ps1 -Task Package -CertificatePath .\codesign.pfx -CertificatePassword (Read-Host -AsSecureString) -TimestampServer http://timestamp.digicert.com
+    # the same, with every script file and the module's own DLLs Authenticode-signed (osslsigncode 2.8+ off Windows)
+.EXAMPLE
+    ./build.ps1 -Task Package -CertificateThumbprint 0123456789ABCDEF0123456789ABCDEF01234567   # Windows: a certificate of Cert:\CurrentUser\My or Cert:\LocalMachine\My
 #>
 [CmdletBinding()]
 param(
@@ -21,7 +26,16 @@ param(
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Package: sign with this code-signing certificate (a .pfx with its private key) ...
+    [string] $CertificatePath,
+    # ... whose password this is (none for a .pfx without one).
+    [securestring] $CertificatePassword,
+    # Package, on Windows: sign with this certificate of Cert:\CurrentUser\My or Cert:\LocalMachine\My instead.
+    [string] $CertificateThumbprint,
+    # Package: an RFC 3161 timestamp server, so the signatures outlive the certificate (http://timestamp.digicert.com).
+    [string] $TimestampServer
 )
 
 $ErrorActionPreference = 'Stop'
@@ -32,6 +46,8 @@ $moduleOut = Join-Path $outRoot 'NenAi'
 $emulatorOut = Join-Path $outRoot 'emulator'
 $packagesOut = Join-Path $outRoot 'packages'
 $testResults = Join-Path $outRoot 'test-results'
+$signingCheck = Join-Path $outRoot 'signing-check'
+Import-Module (Join-Path $root 'tools/ModuleSigning.psm1') -Force
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -99,6 +115,7 @@ function Get-PesterModulePath {
 function Invoke-TestTask {
     Invoke-BuildTask
     Invoke-PackageTask -AlreadyBuilt
+    Invoke-SigningCheck
     if (Test-Path -LiteralPath $testResults) { Remove-Item -LiteralPath $testResults -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $testResults
     Get-ChildItem -Path (Join-Path $root 'tests/*/TestResults/results.trx') -ErrorAction SilentlyContinue | Remove-Item -Force
@@ -119,6 +136,7 @@ function Invoke-TestTask {
     if ($LASTEXITCODE -ne 0) { $failures.Add("the Pester suite exited with code $LASTEXITCODE") }
 
     Write-Host (Get-TestSummary)
+    if (Test-Path -LiteralPath (Join-Path $signingCheck 'SKIPPED.txt')) { Write-Warning "The signing check did not run: $(Get-Content -LiteralPath (Join-Path $signingCheck 'SKIPPED.txt') -Raw)" }
     if ($failures.Count -gt 0) { throw "Tests failed: $($failures -join '; ')." }
 }
 
@@ -135,30 +153,89 @@ function Get-TestSummary {
         $results = $doc.'test-results'
         $parts += 'Pester: {0} passed, {1} failed' -f ([int]$results.total - [int]$results.failures - [int]$results.errors - [int]$results.'not-run' - [int]$results.skipped), ([int]$results.failures + [int]$results.errors)
     }
+    $skipped = Join-Path $signingCheck 'SKIPPED.txt'
+    $parts += if (Test-Path -LiteralPath $skipped) { "signing check: NOT RUN ($((Get-Content -LiteralPath $skipped -Raw).Trim()))" } else { 'signing check: ran (Signing.Tests)' }
     'Test summary: ' + ($parts -join '; ')
 }
 
+<#
+    The signing check of the Test task: a copy of the module signed with a throwaway self-signed certificate made here,
+    packaged as Package packages (out/signing-check/packages), for tests/pester/Signing.Tests.ps1 to verify every
+    signature and install and import. Where no signing tool is (osslsigncode 2.8+ off Windows), it says so in
+    out/signing-check/SKIPPED.txt, which the Pester file and the summary line report.
+#>
+function Invoke-SigningCheck {
+    if (Test-Path -LiteralPath $signingCheck) { Remove-Item -LiteralPath $signingCheck -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $signingCheck
+    $tool = Get-SigningTool
+    if ($tool.Problem) {
+        Set-Content -LiteralPath (Join-Path $signingCheck 'SKIPPED.txt') -Value $tool.Problem
+        Write-Warning "Signing check SKIPPED: $($tool.Problem)."
+        return
+    }
+    $certificate = New-ThrowawayCodeSigningCertificate -Folder $signingCheck
+    $copy = Join-Path $signingCheck 'NenAi'
+    Copy-Item -LiteralPath $moduleOut -Destination $copy -Recurse
+    Write-Host "Signing check: signing a copy of the module with $($tool.Name) and a throwaway certificate ($($certificate.Subject))."
+    Invoke-PackageTask -AlreadyBuilt -ModuleFolder $copy -Destination (Join-Path $signingCheck 'packages') -ZipPath (Join-Path $signingCheck 'NenAi.zip') `
+        -Signing @{ CertificatePath = $certificate.PfxPath; CertificatePassword = $certificate.Password; TrustedCertificate = $certificate.PemPath }
+}
+
 function Invoke-PackageTask {
-    param([switch] $AlreadyBuilt)
+    param(
+        [switch] $AlreadyBuilt,
+        [string] $ModuleFolder = $moduleOut,
+        [string] $Destination = $packagesOut,
+        [string] $ZipPath,
+        # CertificatePath/CertificatePassword or CertificateThumbprint, TimestampServer; TrustedCertificate (a PEM) for
+        # the check after signing when the certificate's root is not one the machine trusts (the throwaway one).
+        [hashtable] $Signing = (Get-SigningParameter)
+    )
     if (-not $AlreadyBuilt) { Invoke-BuildTask }
     $version = (Import-PowerShellDataFile -LiteralPath (Join-Path $root 'NenAi.psd1')).ModuleVersion
-    $null = New-Item -ItemType Directory -Path $packagesOut -Force
-    Get-ChildItem -LiteralPath $packagesOut -Filter 'NenAi.*.nupkg' | Remove-Item -Force
+    if (-not $ZipPath) { $ZipPath = Join-Path $outRoot "NenAi.$version.zip" }
+    if ($Signing) {
+        $sign = @{} + $Signing
+        $trusted = $sign['TrustedCertificate']
+        $sign.Remove('TrustedCertificate')
+        $signed = @(Invoke-ModuleSigning -ModuleFolder $ModuleFolder @sign)
+        # Each signature checked before anything is packaged: a package with one broken signature is never written.
+        $by = Get-SigningCertificate -CertificatePath $sign['CertificatePath'] -CertificatePassword $sign['CertificatePassword'] -CertificateThumbprint $sign['CertificateThumbprint']
+        $checked = @(Test-ModuleSignature -ModuleFolder $ModuleFolder -TrustedCertificate $trusted -SignedBy $by)
+        $broken = @($checked | Where-Object { -not $_.Valid })
+        if ($broken) { throw "Signed, but these signatures do not hold: $(($broken | ForEach-Object { "$($_.Path) ($($_.Detail))" }) -join '; ')" }
+        Write-Host "Signed $($signed.Count) file(s) (scripts and the module's own DLLs); $(@($checked | Where-Object Kind -EQ 'ThirdPartyDll').Count) Microsoft DLL(s) keep Microsoft's signature."
+    }
+    $null = New-Item -ItemType Directory -Path $Destination -Force
+    Get-ChildItem -LiteralPath $Destination -Filter 'NenAi.*.nupkg' | Remove-Item -Force
     # A package PSResourceGet installs by name: publish into a folder repository registered only for this step.
     $repository = "NenAiBuild-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
-    Register-PSResourceRepository -Name $repository -Uri $packagesOut -Trusted
+    Register-PSResourceRepository -Name $repository -Uri $Destination -Trusted
     try {
-        Publish-PSResource -Path $moduleOut -Repository $repository
+        Publish-PSResource -Path $ModuleFolder -Repository $repository
     }
     finally {
         Unregister-PSResourceRepository -Name $repository
     }
     # A zip for copying by hand: its top folder is NenAi, so it unpacks into any $env:PSModulePath folder as a module.
-    $zip = Join-Path $outRoot "NenAi.$version.zip"
-    if (Test-Path -LiteralPath $zip) { Remove-Item -LiteralPath $zip -Force }
-    Compress-Archive -LiteralPath $moduleOut -DestinationPath $zip
-    Write-Host "Packaged $(Join-Path $packagesOut "NenAi.$version.nupkg") and $zip."
-    Write-Host "Install by name: Register-PSResourceRepository -Name NenAiLocal -Uri '$packagesOut' -Trusted; Install-PSResource NenAi -Repository NenAiLocal"
+    if (Test-Path -LiteralPath $ZipPath) { Remove-Item -LiteralPath $ZipPath -Force }
+    Compress-Archive -LiteralPath $ModuleFolder -DestinationPath $ZipPath
+    Write-Host "Packaged $(Join-Path $Destination "NenAi.$version.nupkg") and $ZipPath."
+    Write-Host "Install by name: Register-PSResourceRepository -Name NenAiLocal -Uri '$Destination' -Trusted; Install-PSResource NenAi -Repository NenAiLocal"
+}
+
+<# The signing the command line asks for (-CertificatePath or -CertificateThumbprint, -TimestampServer), or $null. #>
+function Get-SigningParameter {
+    if (-not $CertificatePath -and -not $CertificateThumbprint) {
+        if ($CertificatePassword -or $TimestampServer) { throw '-CertificatePassword and -TimestampServer go with -CertificatePath or -CertificateThumbprint.' }
+        return $null
+    }
+    $signing = @{}
+    if ($CertificatePath) { $signing.CertificatePath = (Resolve-Path -LiteralPath $CertificatePath).ProviderPath }
+    if ($CertificatePassword) { $signing.CertificatePassword = $CertificatePassword }
+    if ($CertificateThumbprint) { $signing.CertificateThumbprint = $CertificateThumbprint }
+    if ($TimestampServer) { $signing.TimestampServer = $TimestampServer }
+    $signing
 }
 
 function Invoke-DemoTask {

@@ -9,8 +9,9 @@ namespace NenAi
 {
     /// <summary>
     /// Windows PowerShell 5.1 has no load contexts: resolve this module's own dependency DLLs (System.Text.Json and
-    /// friends) from its folder, only for binds our own assemblies make, so other modules are untouched. Which requests
-    /// are answered is decided by <see cref="BundledAssemblyResolver"/>.
+    /// friends) from its folder, only for binds our own assemblies make (told by identity, not folder), so other modules
+    /// are untouched. Which requests are answered is decided by <see cref="BundledAssemblyResolver"/>. Each NenAi
+    /// version imported into the process has its own copy of this class, so each registers a resolver for its own folder.
     /// </summary>
     public sealed class ModuleInitAndCleanup : IModuleAssemblyInitializer
     {
@@ -36,8 +37,9 @@ namespace NenAi
         private static Assembly? Resolve(object? sender, ResolveEventArgs args)
         {
             Assembly? requesting = args.RequestingAssembly;
-            // A dynamic assembly has no file (its Location throws), so it is never one of ours.
-            string? path = _bundled?.Resolve(args.Name, requesting is null || requesting.IsDynamic ? null : requesting.Location);
+            // By identity, wherever the requester was loaded from (another module's or the GAC's identical System.Memory
+            // is answered too); a dynamic assembly is never one of ours.
+            string? path = _bundled?.Resolve(args.Name, requesting is null || requesting.IsDynamic ? null : requesting.FullName);
             return path is null ? null : Assembly.LoadFrom(path);
         }
     }

@@ -69,11 +69,13 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
-        public void TheLimitFollowsDotNetFrameworksBlockLongPathsSwitch()
+        public void TheLimitFollowsBothOfDotNetFrameworksPathSwitches()
         {
-            Assert.Same(PathLimit.MaxPath, PathLimit.For(longPathsBlocked: true));  // powershell.exe: no target framework, so 4.0 behaviour
-            Assert.Same(PathLimit.None, PathLimit.For(longPathsBlocked: false));    // a host that targets 4.6.2+ or sets the switch off
-            Assert.Same(PathLimit.None, PathLimit.ForThisProcess());                // .NET 10
+            // Before: BlockLongPaths alone; a host with only UseLegacyPathHandling on still cannot write 260 (FrameworkPathTests has each case).
+            Assert.Same(PathLimit.MaxPath, PathLimit.For(blockLongPaths: true, useLegacyPathHandling: true));  // powershell.exe: no target framework, so 4.0 behaviour
+            Assert.Same(PathLimit.MaxPath, PathLimit.For(blockLongPaths: false, useLegacyPathHandling: true));
+            Assert.Same(PathLimit.None, PathLimit.For(blockLongPaths: false, useLegacyPathHandling: false));   // a host that targets 4.6.2+ or sets both off
+            Assert.Same(PathLimit.None, PathLimit.ForThisProcess());                                           // .NET 10
         }
 
         [Theory]
@@ -108,6 +110,23 @@ namespace NenAi.Core.Tests
             Assert.Equal(FileRetry.MaxAttempts, calls); // bounded
             Assert.InRange(waits.Sum(w => w.TotalSeconds), 2, 5);
             Assert.Equal("disk full", full.Message);
+        }
+
+        [Theory]
+        [InlineData(unchecked((int)0x80070497))] // ERROR_UNABLE_TO_REMOVE_REPLACED (1175)
+        [InlineData(unchecked((int)0x80070498))] // ERROR_UNABLE_TO_MOVE_REPLACEMENT (1176): a scanner holds the file just written
+        [InlineData(unchecked((int)0x80070499))] // ERROR_UNABLE_TO_MOVE_REPLACEMENT_2 (1177)
+        public void AFileReplaceHeldUpByAScannerIsTriedAgainLikeASharingViolation(int hresult)
+        {
+            var waits = new List<TimeSpan>();
+            int calls = 0;
+
+            FileRetry.Run(() => { if (++calls == 1) throw new IOException("Unable to move the replacement file to the file to be replaced.", hresult); }, waits.Add);
+
+            Assert.True(FileErrors.IsBriefLock(new IOException("x", hresult)));
+            Assert.Equal(2, calls); // before, 1176 and 1177 were thrown at once
+            Assert.Single(waits);
+            Assert.False(FileErrors.IsBriefLock(new IOException("x", unchecked((int)0x8007049A)))); // 1178, ERROR_JOURNAL_DELETE_IN_PROGRESS: not ours to wait for
         }
 
         [Fact]

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Http;
+using System.Net.Security;
 using System.Security.Authentication;
 using System.Threading;
 using System.Threading.Tasks;
@@ -11,6 +12,7 @@ using Microsoft.AspNetCore.Http;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
 using NenAi.Core.Http;
+using NenAi.Emulator;
 using NenAi.TestSupport;
 using Xunit;
 
@@ -48,7 +50,118 @@ namespace NenAi.Core.Tests
         [InlineData(true, null, SslProtocols.Tls12)]
         public void TlsThirteenIsAskedForOnlyWhereTheRuntimeNamesItAndTheOsHasIt(bool runtimeNamesTls13, int? windowsBuild, SslProtocols expected)
         {
-            Assert.Equal(expected, TlsProtocolChoice.For(runtimeNamesTls13, windowsBuild));
+            Assert.Equal(expected, TlsProtocolChoice.ToPin(runtimeNamesTls13, windowsBuild));
+            // Pinned only for a process whose default lacks TLS 1.2: powershell.exe without SchUseStrongCrypto (SSL 3 | TLS 1.0).
+            Assert.Equal(expected, TlsProtocolChoice.For(SecurityProtocolType.Ssl3 | SecurityProtocolType.Tls, runtimeNamesTls13, windowsBuild));
+        }
+
+        [Theory]
+        [InlineData(SecurityProtocolType.SystemDefault)]                                                    // .NET Framework 4.7+ target, or SystemDefaultTlsVersions=1
+        [InlineData(SecurityProtocolType.Tls | SecurityProtocolType.Tls11 | SecurityProtocolType.Tls12)]    // SchUseStrongCrypto=1
+        [InlineData(SecurityProtocolType.Tls12)]                                                            // a script's [Net.ServicePointManager]::SecurityProtocol = 'Tls12'
+        [InlineData(SecurityProtocolType.Tls12 | SecurityProtocolType.Tls13)]
+        public void AProcessDefaultWithTlsTwelveOrTheSystemsIsLeftToChoose(SecurityProtocolType processDefault)
+        {
+            // None: HttpClientHandler sets no SslProtocols on the request, which keeps ServicePointManager.SecurityProtocol
+            // (HttpClientHandler.cs 529-532, HttpWebRequest.cs 5136), and with SystemDefault, Windows's (an admin's TLS policy).
+            // Before: TLS 1.2 (| 1.3) pinned on every handler, overriding it.
+            foreach (bool runtimeNamesTls13 in new[] { false, true })
+                foreach (int? build in new int?[] { 14393, 17763, 20348, null })
+                    Assert.Equal(SslProtocols.None, TlsProtocolChoice.For(processDefault, runtimeNamesTls13, build));
+        }
+
+        [Theory]
+        [InlineData(SecurityProtocolType.Ssl3 | SecurityProtocolType.Tls)]   // powershell.exe's default without the registry keys
+        [InlineData(SecurityProtocolType.Tls)]
+        [InlineData(SecurityProtocolType.Tls | SecurityProtocolType.Tls11)]
+        public void AProcessDefaultWithoutTlsTwelveGetsItPinnedOnTheModulesOwnHandler(SecurityProtocolType processDefault)
+        {
+            Assert.Equal(SslProtocols.Tls12, TlsProtocolChoice.For(processDefault, runtimeNamesTls13: true, windowsBuild: 17763));
+            Assert.Equal(SslProtocols.Tls12 | SslProtocols.Tls13, TlsProtocolChoice.For(processDefault, runtimeNamesTls13: true, windowsBuild: 20348));
+            Assert.Equal(SslProtocols.Tls12, TlsProtocolChoice.For(processDefault, runtimeNamesTls13: false, windowsBuild: 20348));
+        }
+
+        [Fact]
+        public void EveryHandlerChecksTheServerCertificateItselfSoNoProcessWideCallbackIsConsulted()
+        {
+            using HttpClientHandler checking = FrameworkHandlerFactory.Create(Options(), SslProtocols.None, () => null);
+            using HttpClientHandler skipping = FrameworkHandlerFactory.Create(Options(o => o.SkipCertificateCheck = true), SslProtocols.None, () => null);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "https://api.example.test/runs/x");
+
+            // Before: no callback without -SkipCertificateCheck, so .NET Framework went on to ServicePointManager's
+            // (ServicePoint.cs 1092-1098). A request's own callback comes first and is the only one asked (1061-1070).
+            Assert.NotNull(checking.ServerCertificateCustomValidationCallback);
+            Assert.True(checking.ServerCertificateCustomValidationCallback!(request, null!, null!, SslPolicyErrors.None));
+            Assert.False(checking.ServerCertificateCustomValidationCallback(request, null!, null!, SslPolicyErrors.RemoteCertificateChainErrors));
+            Assert.False(checking.ServerCertificateCustomValidationCallback(request, null!, null!, SslPolicyErrors.RemoteCertificateNameMismatch));
+            Assert.True(skipping.ServerCertificateCustomValidationCallback!(request, null!, null!, SslPolicyErrors.RemoteCertificateChainErrors));
+            Assert.Equal(SslProtocols.None, checking.SslProtocols);
+        }
+
+        [Fact]
+        public async Task AProcessWideCertificateCallbackIsNeverConsultedByTheModulesRequests()
+        {
+            await using var https = await TestEmulator.StartAsync(tls: new EmulatorTls(TestCertificates.Server()));
+            var status = new Uri(https.BaseUri, "runs/nope");
+            int consulted = 0;
+#pragma warning disable SYSLIB0014
+            RemoteCertificateValidationCallback? before = ServicePointManager.ServerCertificateValidationCallback;
+            // What a 5.1 script sets: accept everything (here it also counts, and throws as a scriptblock without a runspace would).
+            ServicePointManager.ServerCertificateValidationCallback = (_, _, _, _) => { Interlocked.Increment(ref consulted); throw new InvalidOperationException("There is no Runspace available to run scripts in this thread."); };
+            try
+            {
+                using var checking = new HttpClient(FrameworkHandlerFactory.CreatePipeline(Options(), SslProtocols.None, () => null));
+                using var skipping = new HttpClient(FrameworkHandlerFactory.CreatePipeline(Options(o => o.SkipCertificateCheck = true), SslProtocols.None, () => null));
+
+                HttpRequestException refused = await Assert.ThrowsAsync<HttpRequestException>(() => checking.GetAsync(status));
+                using HttpResponseMessage answered = await skipping.GetAsync(status);
+
+                Assert.IsAssignableFrom<AuthenticationException>(refused.InnerException); // the test server's self-signed certificate: refused by the system's check
+                Assert.NotEqual(0, (int)answered.StatusCode);
+                Assert.Equal(0, consulted);
+            }
+            finally
+            {
+                ServicePointManager.ServerCertificateValidationCallback = before;
+            }
+#pragma warning restore SYSLIB0014
+        }
+
+        [Fact]
+        public async Task EveryRequestTurnsNagleOffOnItsServicePointBeforeItIsSent()
+        {
+            var order = new List<string>();
+            var handler = new NoDelayHandler(new Recording(r => order.Add("sent " + r.RequestUri)), address => order.Add("no delay " + address));
+            using var client = new HttpClient(handler);
+
+            using (await client.GetAsync("https://api.example.test/runs/1")) { }
+            using (await client.GetAsync("https://storage.example.test/f")) { }
+
+            Assert.Equal(new[] { "no delay https://api.example.test/runs/1", "sent https://api.example.test/runs/1", "no delay https://storage.example.test/f", "sent https://storage.example.test/f" }, order);
+        }
+
+        [Fact]
+        public async Task NagleIsTurnedOffOnTheServicePointTheRequestUses()
+        {
+            var system = new WebProxy("http://proxy.corp.test:8080");
+            using HttpClientHandler direct = FrameworkHandlerFactory.Create(Options(o => o.ProxyMode = ProxyMode.None), SslProtocols.None, () => system);
+            using HttpClientHandler viaSystem = FrameworkHandlerFactory.Create(Options(), SslProtocols.None, () => system);
+            using HttpClientHandler own = FrameworkHandlerFactory.Create(Options(o => { o.ProxyMode = ProxyMode.Explicit; o.ProxyUri = new Uri("http://other.corp.test:3128"); }), SslProtocols.None, () => system);
+
+            Assert.Null(FrameworkHandlerFactory.ServicePointProxy(direct, () => system));
+            Assert.Same(system, FrameworkHandlerFactory.ServicePointProxy(viaSystem, () => system));
+            Assert.Same(own.Proxy, FrameworkHandlerFactory.ServicePointProxy(own, () => system));
+#pragma warning disable SYSLIB0014
+            // The setting itself, as the pipeline makes it (ServicePoint.UseNagleAlgorithm; .NET Framework reads it as it connects, ServicePoint.cs 319).
+            var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var address = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/runs");
+            listener.Stop(); // nothing listens: the request is refused at once, after the setting was made
+            ServicePointManager.FindServicePoint(address, null).UseNagleAlgorithm = true; // .NET Framework's default (ServicePointManager.UseNagleAlgorithm)
+            using var client = new HttpClient(FrameworkHandlerFactory.CreatePipeline(Options(o => o.ProxyMode = ProxyMode.None), SslProtocols.None, () => null));
+            await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(address));
+            Assert.False(ServicePointManager.FindServicePoint(address, null).UseNagleAlgorithm);
+#pragma warning restore SYSLIB0014
         }
 
         [Fact]

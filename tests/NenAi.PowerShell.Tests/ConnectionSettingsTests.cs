@@ -31,10 +31,18 @@ namespace NenAi.PowerShell.Tests
 
             Assert.Equal("NenAi.Core.Http.RenewingHandler", handler.GetType().FullName);
             Assert.Equal(TimeSpan.FromMinutes(5), Net472Build.Get(handler, "Lease"));
-            var clientHandler = Assert.IsType<HttpClientHandler>(Net472Build.Get(handler, "Current"));
-            // TlsProtocolChoice here: the runtime names TLS 1.3 but this is not Windows, so TLS 1.2 alone (on Server 2019 too;
-            // 1.2 and 1.3 only on .NET Framework 4.8 on Server 2022 or later).
-            Assert.Equal(SslProtocols.Tls12, clientHandler.SslProtocols);
+            // Nagle off on each request's ServicePoint, in front of the HttpClientHandler.
+            object current = Net472Build.Get(handler, "Current")!;
+            Assert.Equal("NenAi.Core.Http.NoDelayHandler", current.GetType().FullName);
+            var clientHandler = Assert.IsType<HttpClientHandler>(((DelegatingHandler)current).InnerHandler);
+            // TlsProtocolChoice here: this process's default is SystemDefault, so nothing is pinned and the system chooses
+            // (before: TLS 1.2 pinned whatever the process default; now only where it lacks TLS 1.2, FrameworkConnectionTests).
+#pragma warning disable SYSLIB0014
+            Assert.Equal(SecurityProtocolType.SystemDefault, ServicePointManager.SecurityProtocol);
+#pragma warning restore SYSLIB0014
+            Assert.Equal(SslProtocols.None, clientHandler.SslProtocols);
+            // Its own certificate check, so ServicePointManager.ServerCertificateValidationCallback is never consulted.
+            Assert.NotNull(clientHandler.ServerCertificateCustomValidationCallback);
             Assert.False(clientHandler.AllowAutoRedirect);
             Assert.Equal(64, clientHandler.MaxConnectionsPerServer);
             Assert.Null(clientHandler.DefaultProxyCredentials);

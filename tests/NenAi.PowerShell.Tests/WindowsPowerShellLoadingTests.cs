@@ -30,8 +30,10 @@ namespace NenAi.PowerShell.Tests
 
         private sealed record Reference(string Name, Version Version, string ReferencedBy);
 
-        /// <summary>A DLL of the module's own folder, standing for the assembly whose reference failed to bind.</summary>
-        private static string Ours(string name = "NenAi.Core") => Path.Combine(Net472Bin, name + ".dll");
+        /// <summary>The full name of a DLL of the module's own folder, standing for the assembly whose reference failed to bind.</summary>
+        private static string Ours(string name = "NenAi.Core") => FullNameOf(Path.Combine(Net472Bin, name + ".dll"));
+
+        private static string FullNameOf(string dll) => AssemblyName.GetAssemblyName(dll).FullName;
 
         /// <summary>Name → version of every assembly .NET Framework 4.7.2 provides (its reference assemblies and facades).</summary>
         private static Dictionary<string, Version> Framework()
@@ -175,7 +177,7 @@ namespace NenAi.PowerShell.Tests
             foreach (string stray in new[] { "System.Management.Automation", "System.Net.Http", "mscorlib", "Newtonsoft.Json", "System.Text.Json.resources" })
                 File.Copy(Path.Combine(bin, "System.Text.Json.dll"), Path.Combine(bin, stray + ".dll"));
 
-            Assert.Null(new BundledAssemblyResolver(bin).Resolve(requested, Path.Combine(bin, "NenAi.Core.dll")));
+            Assert.Null(new BundledAssemblyResolver(bin).Resolve(requested, FullNameOf(Path.Combine(bin, "NenAi.Core.dll"))));
         }
 
         /// <summary>Every reference one shipped DLL makes to another: (requesting DLL, requested name and version).</summary>
@@ -201,7 +203,7 @@ namespace NenAi.PowerShell.Tests
 
             foreach (var (requesting, name, version) in edges)
             {
-                string? answer = resolver.Resolve($"{name}, Version={version}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", requesting);
+                string? answer = resolver.Resolve($"{name}, Version={version}, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", FullNameOf(requesting));
                 Assert.True(answer != null, $"{Path.GetFileName(requesting)} asks for {name} {version}: not answered");
                 Assert.True(Identity(answer!).Version >= version, $"{name} {version} answered with {Identity(answer!).Version}");
             }
@@ -216,15 +218,77 @@ namespace NenAi.PowerShell.Tests
 
         [Theory]
         [InlineData(null)]
-        [InlineData("/opt/other-module/bin/OtherModule.dll")]
-        [InlineData("/opt/other-module/bin/System.Memory.dll")]
-        public void ABindAnotherModuleMakesIsNeverAnsweredEvenForANameWeShip(string? requesting)
+        [InlineData("OtherModule, Version=1.0.0.0, Culture=neutral, PublicKeyToken=null")]
+        [InlineData("System.Memory, Version=4.0.1.1, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51")] // another module's older System.Memory: not the file we ship
+        [InlineData("NenAi.Core, Version=0.1.0.0, Culture=neutral, PublicKeyToken=null")]                 // another NenAi version's core
+        [InlineData("System.Memory, Version=4.0.1.2, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a")]  // our version, another publisher's key
+        public void ABindOfAnAssemblyThatIsNotOneOfOurFilesIsNeverAnsweredEvenForANameWeShip(string? requesting)
         {
             var resolver = new BundledAssemblyResolver(Net472Bin);
 
-            // Before: answered for any requester, so another module's System.Memory 4.0.1.1 bind got ours.
+            // Before the resolver answered for any requester, another module's System.Memory 4.0.1.1 bind got ours.
             Assert.Null(resolver.Resolve("System.Memory, Version=4.0.1.1, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", requesting));
             Assert.NotNull(resolver.Resolve("System.Memory, Version=4.0.1.1, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51", Ours()));
+        }
+
+        [Fact]
+        public void ABindOfOurOwnDependencyLoadedFromAnotherFolderIsAnsweredFromOurs()
+        {
+            // Another module (or the GAC) loaded the very System.Memory 4.0.1.2 we ship, from its own folder: the runtime
+            // unified ours with it, so its request for Unsafe 4.0.4.1 is the one our JSON parsing needs answered (the
+            // folder has 6.0.0.0). Before, by folder, it was declined and the first JSON parse threw FileLoadException.
+            string other = Path.Combine(_scratch, "OtherModule", "bin");
+            Directory.CreateDirectory(other);
+            File.Copy(Path.Combine(Net472Bin, "System.Memory.dll"), Path.Combine(other, "System.Memory.dll"));
+            var context = new AssemblyLoadContext("other-module", isCollectible: true);
+            try
+            {
+                Assembly requester = context.LoadFromAssemblyPath(Path.Combine(other, "System.Memory.dll"));
+                Assert.Equal(other, Path.GetDirectoryName(requester.Location)); // loaded from the other folder
+                Assert.Equal(Ours("System.Memory"), requester.FullName);
+
+                string? answer = new BundledAssemblyResolver(Net472Bin).Resolve("System.Runtime.CompilerServices.Unsafe, Version=4.0.4.1, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a", requester.FullName);
+
+                Assert.Equal(Path.Combine(Net472Bin, "System.Runtime.CompilerServices.Unsafe.dll"), answer);
+            }
+            finally
+            {
+                context.Unload();
+            }
+        }
+
+        /// <summary>Writes an empty assembly named <paramref name="name"/> at <paramref name="version"/> (a stand-in for another NenAi version's DLL).</summary>
+        private static void EmitAssembly(string path, string name, Version version)
+        {
+            var builder = new System.Reflection.Emit.PersistedAssemblyBuilder(new AssemblyName(name) { Version = version }, typeof(object).Assembly);
+            builder.DefineDynamicModule(name).DefineType(name.Replace('.', '_') + "Marker", TypeAttributes.Public).CreateType();
+            builder.Save(path);
+        }
+
+        [Fact]
+        public void TwoNenAiVersionsInOneProcessEachAnswerTheirOwnAssembliesFromTheirOwnFolder()
+        {
+            // 0.2 (the build) in one folder, a later NenAi in another: its NenAi and NenAi.Core are 9.9.0.0.
+            string later = CopyOfBin();
+            File.Delete(Path.Combine(later, "NenAi.Core.dll"));
+            File.Delete(Path.Combine(later, "NenAi.dll"));
+            EmitAssembly(Path.Combine(later, "NenAi.Core.dll"), "NenAi.Core", new Version(9, 9, 0, 0));
+            EmitAssembly(Path.Combine(later, "NenAi.dll"), "NenAi", new Version(9, 9, 0, 0));
+            var first = new BundledAssemblyResolver(Net472Bin);
+            var second = new BundledAssemblyResolver(later);
+            string laterCore = FullNameOf(Path.Combine(later, "NenAi.Core.dll"));
+            const string json = "System.Text.Json, Version=8.0.0.0, Culture=neutral, PublicKeyToken=cc7b13ffcd2ddd51";
+
+            Assert.NotEqual(Ours(), laterCore);
+            Assert.Equal(Path.Combine(Net472Bin, "System.Text.Json.dll"), first.Resolve(json, Ours()));
+            Assert.Null(second.Resolve(json, Ours()));
+            Assert.Equal(Path.Combine(later, "System.Text.Json.dll"), second.Resolve(json, laterCore));
+            Assert.Null(first.Resolve(json, laterCore));
+            Assert.Equal(Path.Combine(later, "System.Text.Json.dll"), second.Resolve(json, FullNameOf(Path.Combine(later, "NenAi.dll"))));
+            // A dependency both ship identically is one assembly in the process: either folder's copy is the same file.
+            const string unsafe4041 = "System.Runtime.CompilerServices.Unsafe, Version=4.0.4.1, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a";
+            Assert.Equal(Path.Combine(Net472Bin, "System.Runtime.CompilerServices.Unsafe.dll"), first.Resolve(unsafe4041, Ours("System.Memory")));
+            Assert.Equal(Path.Combine(later, "System.Runtime.CompilerServices.Unsafe.dll"), second.Resolve(unsafe4041, Ours("System.Memory")));
         }
 
         /// <summary>The handlers the net472 ModuleInitAndCleanup has on AppDomain.AssemblyResolve (.NET keeps them in AssemblyLoadContext).</summary>

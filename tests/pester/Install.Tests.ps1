@@ -97,4 +97,54 @@ Import-Module NenAi
         $lines | Should -Contain 'saved invoice.txt'
         $lines | Should -Contain 'saved assets.zip'
     }
+
+    It 'installs for every account (-Scope AllUsers) and imports by name for another account, its own HOME' {
+        # A scheduled task runs as SYSTEM or a gMSA, not as whoever installed: the module must be in the all-users
+        # path. On Linux that is /usr/local/share/powershell/Modules, shared by the machine: here it is a folder of
+        # the test's own, bound over /usr/local/share in a mount namespace of each process (unshare), so the real
+        # machine's is never touched. Two HOMEs stand for the two accounts.
+        if (-not $IsLinux -or (& id -u) -ne '0' -or -not (Get-Command unshare -CommandType Application -ErrorAction Ignore)) {
+            Set-ItResult -Skipped -Because 'it binds a folder over /usr/local/share in a mount namespace: Linux, as root, with unshare'
+            return
+        }
+        $share = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'usr-local-share')).FullName
+        $wrapper = @('unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /usr/local/share && exec "$@"', $share)
+        $admin = $script:environment.Clone()
+        $admin.HOME = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'home-admin')).FullName
+        $account = $script:environment.Clone()
+        $account.HOME = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'home-task-account')).FullName
+        $install = Join-Path $script:work 'install-allusers.ps1'
+        Set-Content -LiteralPath $install -Value @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name NenAiLocal -Uri '$(Split-Path $script:nupkg)' -Trusted
+Install-PSResource -Name NenAi -Repository NenAiLocal -Scope AllUsers
+(Get-InstalledPSResource -Name NenAi -Scope AllUsers).InstalledLocation
+"@
+        $use = Join-Path $script:work 'use-as-another-account.ps1'
+        Set-Content -LiteralPath $use -Value @"
+`$ErrorActionPreference = 'Stop'
+Import-Module NenAi
+'base ' + (Get-Module NenAi).ModuleBase
+`$env:NEN_BASE_URL = '$($script:emulator.BaseUri)'
+`$env:NEN_API_KEY = 'nen-demo-api-key'
+`$env:NEN_SIGNING_KEY = 'nen-demo-signing-key'
+[pscustomobject]@{ CUSTOMER_NAME = 'Grace Hopper' } | Start-NenRun -WorkflowId '0f6a1f7e-9a55-4c55-8d7e-3b1b2a6f4c21' |
+    Wait-NenRun -PollIntervalSec 1 | Get-NenRunResult -Destination ./allusers-results | ForEach-Object { 'saved ' + `$_.Name }
+"@
+
+        $installed = Invoke-FreshPwsh -File $install -WorkingDirectory $script:work -Environment $admin -Wrapper $wrapper
+        $installed.ExitCode | Should -Be 0 -Because (Remove-Ansi "$($installed.Output)$($installed.Errors)")
+        $installed.Errors | Should -BeNullOrEmpty
+        Test-Path -LiteralPath (Join-Path $share "powershell/Modules/NenAi/$($script:version)/NenAi.psd1") | Should -BeTrue -Because 'AllUsers is /usr/local/share/powershell/Modules'
+        Test-Path -LiteralPath (Join-Path $admin.HOME '.local/share/powershell/Modules/NenAi') | Should -BeFalse -Because 'nothing went to the installing account''s own modules'
+        Test-Path -LiteralPath '/usr/local/share/powershell/Modules/NenAi' | Should -BeFalse -Because 'the machine''s own all-users folder is never touched'
+
+        $used = Invoke-FreshPwsh -File $use -WorkingDirectory $script:work -Environment $account -Wrapper $wrapper
+        $used.ExitCode | Should -Be 0 -Because (Remove-Ansi "$($used.Output)$($used.Errors)")
+        $used.Errors | Should -BeNullOrEmpty
+        $lines = $used.Output -split "`r?`n" | Where-Object { $_ }
+        $lines | Should -Contain "base /usr/local/share/powershell/Modules/NenAi/$($script:version)"
+        $lines | Should -Contain 'saved invoice.txt'
+        Test-Path -LiteralPath (Join-Path $account.HOME '.local/share/powershell/Modules/NenAi') | Should -BeFalse
+    }
 }

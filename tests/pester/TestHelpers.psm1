@@ -36,9 +36,11 @@ function Invoke-FreshPwsh {
         [string] $WorkingDirectory = (Get-Location).ProviderPath,
         [hashtable] $Environment = @{},
         [switch] $Interactive,
-        [int] $TimeoutSec = 300
+        [int] $TimeoutSec = 300,
+        # A command line the pwsh command runs under (unshare, say), before its own program.
+        [string[]] $Wrapper = @()
     )
-    $command = @(Get-PwshCommand)
+    $command = @($Wrapper) + @(Get-PwshCommand)
     $psi = [System.Diagnostics.ProcessStartInfo]::new($command[0])
     foreach ($a in @($command | Select-Object -Skip 1)) { $psi.ArgumentList.Add($a) }
     foreach ($a in @('-NoProfile') + $(if ($Interactive) { @() } else { @('-NonInteractive') }) + @('-File', $File) + $ArgumentList) { $psi.ArgumentList.Add($a) }

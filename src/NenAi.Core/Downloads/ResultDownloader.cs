@@ -67,8 +67,8 @@ namespace NenAi.Core.Downloads
                 : null;
             if (failed != null && current.Results.Count == 0) throw failed;
 
-            string runFolder = SafeFileName.Combine(_options.Destination, SafeFileName.Validate(current.MessageId, "run"));
             PathLimit paths = _options.PathLimit ?? PathLimit.ForThisProcess();
+            string runFolder = SafeFileName.Combine(_options.Destination, SafeFileName.Validate(current.MessageId, "run"), paths, $"the folder of run {current.MessageId}", folder: true);
             paths.Check(runFolder, folder: true, $"the folder of run {current.MessageId}");
             try
             {

@@ -36,7 +36,7 @@ namespace NenAi.Core.Downloads
         /// <param name="resultNames">Every result of the run, in the order the service listed them.</param>
         public RunFolderLayout(string runFolder, string messageId, IReadOnlyList<string?> resultNames, PathLimit paths)
         {
-            RunFolder = Path.GetFullPath(runFolder);
+            RunFolder = paths.FullPath(runFolder, folder: true, $"the folder of run {messageId}");
             WorkFolder = Path.Combine(RunFolder, WorkFolderName);
             _messageId = messageId;
             _paths = paths;
@@ -61,7 +61,6 @@ namespace NenAi.Core.Downloads
         public string TargetOf(int index)
         {
             string name = SafeFileName.Validate(_names[index]);
-            string target = SafeFileName.Combine(RunFolder, name);
             if (string.Equals(name, WorkFolderName, StringComparison.OrdinalIgnoreCase))
                 throw new NenException(NenErrorIds.UnsafeFileName, NenErrorCategory.SecurityError,
                     $"Refusing the file name '{SafeFileName.Printable(name)}': the module keeps its working files under that name.");
@@ -73,7 +72,7 @@ namespace NenAi.Core.Downloads
                         : $"The result '{SafeFileName.Printable(name)}' of run {_messageId} was not saved: its name differs from the result '{SafeFileName.Printable(first)}' only in case, and on Windows both would be one file.");
             string what = $"the result '{SafeFileName.Printable(name)}' of run {_messageId}";
             _paths.Check(RunFolder, folder: true, $"the folder of run {_messageId}");
-            _paths.Check(target, folder: false, what);
+            string target = SafeFileName.Combine(RunFolder, name, _paths, what);
             _paths.Check(PartialOf(name), folder: false, what);
             _paths.Check(ValidatorOf(name), folder: false, what);
             return target;

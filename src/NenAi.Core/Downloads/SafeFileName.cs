@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using NenAi.Core.Errors;
+using NenAi.Core.Files;
 
 namespace NenAi.Core.Downloads
 {
@@ -33,13 +34,18 @@ namespace NenAi.Core.Downloads
         private const string ForbiddenChars = "<>:\"/\\|?*";
         public const int MaxLength = 255;
 
-        /// <summary>Returns the reason a name is unsafe, or null when it is fine.</summary>
+        /// <summary>
+        /// Returns the reason a name is unsafe, or null when it is fine. A function of the string alone, calling no path
+        /// method: .NET Framework's Path.IsPathRooted, Combine and GetFullPath throw ArgumentException for '"', '&lt;',
+        /// '&gt;', '|' and control characters (<see cref="FrameworkPathRules.InvalidPathChars"/>), which would pre-empt
+        /// this check on Windows PowerShell 5.1 with an error that is not <see cref="NenErrorIds.UnsafeFileName"/>.
+        /// </summary>
         public static string? Problem(string? name)
         {
             if (string.IsNullOrWhiteSpace(name)) return "the name is empty";
             if (name == "." || name == "..") return "the name is a relative directory reference";
             if (name!.Length > MaxLength) return $"the name is longer than {MaxLength} characters";
-            if (Path.IsPathRooted(name) || name.StartsWith("/", StringComparison.Ordinal) || name.StartsWith("\\", StringComparison.Ordinal) || (name.Length >= 2 && name[1] == ':'))
+            if (name.StartsWith("/", StringComparison.Ordinal) || name.StartsWith("\\", StringComparison.Ordinal) || (name.Length >= 2 && name[1] == ':'))
                 return "the name is an absolute path";
             foreach (char c in name)
             {
@@ -63,12 +69,25 @@ namespace NenAi.Core.Downloads
             return name!;
         }
 
-        /// <summary>Joins a validated name under <paramref name="directory"/>, and checks the result stays inside it.</summary>
-        public static string Combine(string directory, string name)
+        /// <summary>
+        /// Joins a validated name under <paramref name="directory"/>, and checks the result stays inside it. The name's
+        /// characters are checked first, and the joined path's length before any path method normalises it, so on
+        /// Windows PowerShell 5.1 a bad name is <see cref="NenErrorIds.UnsafeFileName"/> and a long path
+        /// <see cref="NenErrorIds.PathTooLong"/>, never .NET Framework's own ArgumentException or PathTooLongException.
+        /// </summary>
+        /// <param name="paths">The longest paths this process can write; null: <see cref="PathLimit.ForThisProcess"/>.</param>
+        /// <param name="what">What the joined path is, as an error names it; null: the file's name.</param>
+        /// <param name="folder">The joined path is a folder (.NET Framework's limit for folders is lower).</param>
+        public static string Combine(string directory, string name, PathLimit? paths = null, string? what = null, bool folder = false)
         {
             Validate(name);
-            string root = Path.GetFullPath(directory);
-            string full = Path.GetFullPath(Path.Combine(root, name));
+            PathLimit limit = paths ?? PathLimit.ForThisProcess();
+            what ??= $"the file '{Printable(name)}'";
+            string root = limit.FullPath(directory, folder: true, $"the folder '{directory}'");
+            // A name without separators, dots of its own or illegal characters: Path.Combine neither throws nor normalises.
+            string joined = Path.Combine(root, name);
+            limit.Check(joined, folder, what);
+            string full = limit.FullPath(joined, folder, what, NenErrorIds.UnsafeFileName);
             if (!IsInside(root, full))
                 throw new NenException(NenErrorIds.UnsafeFileName, NenErrorCategory.SecurityError, $"Refusing the file name '{Printable(name)}': it leaves the destination folder.");
             return full;

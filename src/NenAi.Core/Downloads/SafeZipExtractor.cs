@@ -37,8 +37,8 @@ namespace NenAi.Core.Downloads
         /// </summary>
         public ExtractedArchive Extract(string zipPath, string targetDirectory, string stagingDirectory, bool overwrite)
         {
-            string root = Path.GetFullPath(targetDirectory);
-            string staging = Path.GetFullPath(stagingDirectory);
+            string root = FullPath(targetDirectory, $"the folder '{Path.GetFileName(targetDirectory)}' that '{Path.GetFileName(zipPath)}' unpacks into");
+            string staging = FullPath(stagingDirectory, $"the folder '{Path.GetFileName(zipPath)}' is unpacked in first");
             if (Directory.Exists(root) && !overwrite) return new ExtractedArchive(Directory.GetFiles(root, "*", SearchOption.AllDirectories), alreadyThere: true);
 
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true); // left by an earlier crash
@@ -56,12 +56,13 @@ namespace NenAi.Core.Downloads
                 string[] segments = name.Split('/', '\\');
                 if (name.StartsWith("/", StringComparison.Ordinal) || name.StartsWith("\\", StringComparison.Ordinal) || (name.Length > 1 && name[1] == ':'))
                     throw Unsafe(zipPath, name, "it is an absolute path");
+                // Each segment's characters first: on .NET Framework, Path.Combine and GetFullPath throw for '"', '<', '>',
+                // '|' and control characters, which would fail the download instead of refusing the entry.
                 foreach (string segment in segments)
                 {
                     string? problem = SafeFileName.Problem(segment);
                     if (problem != null) throw Unsafe(zipPath, name, problem);
                 }
-                if (!SafeFileName.IsInside(root, Path.GetFullPath(Path.Combine(root, Path.Combine(segments))))) throw Unsafe(zipPath, name, "it leaves the target folder");
                 string? clash = layout.Add(segments);
                 string relative = Path.Combine(segments);
                 string final = Path.Combine(root, relative);
@@ -71,8 +72,11 @@ namespace NenAi.Core.Downloads
                         $"The entry '{SafeFileName.Printable(name)}' of '{Path.GetFileName(zipPath)}' was not unpacked: {clash}. The archive's other entries were unpacked."));
                     continue;
                 }
+                // The lengths before any path method normalises the path (on .NET Framework, GetFullPath and
+                // GetDirectoryName throw PathTooLongException at 260).
                 CheckLength(final, name);
                 CheckLength(Path.Combine(staging, relative), name);
+                if (!SafeFileName.IsInside(root, FullPath(final, $"the entry '{SafeFileName.Printable(name)}' of '{Path.GetFileName(zipPath)}'", folder: false))) throw Unsafe(zipPath, name, "it leaves the target folder");
                 declared += entry.Length;
                 if (declared > _maxBytes) throw TooBig(zipPath, $"it unpacks to more than {_maxBytes:N0} bytes");
                 plan.Add((entry, relative));
@@ -105,17 +109,33 @@ namespace NenAi.Core.Downloads
 
             void CheckLength(string path, string entry)
             {
+                string what = $"the entry '{SafeFileName.Printable(entry)}' of '{Path.GetFileName(zipPath)}'";
                 try
                 {
-                    _paths.Check(Path.GetDirectoryName(path)!, folder: true, $"the entry '{SafeFileName.Printable(entry)}' of '{Path.GetFileName(zipPath)}'");
-                    _paths.Check(path, folder: false, $"the entry '{SafeFileName.Printable(entry)}' of '{Path.GetFileName(zipPath)}'");
+                    _paths.Check(path, folder: false, what);
+                    _paths.Check(_paths.FolderOf(path, what, NenErrorIds.UnsafeZipEntry)!, folder: true, what);
                 }
                 catch (NenException ex)
                 {
-                    throw new NenException(ex.ErrorId, ex.Category, ex.Message + " Nothing was unpacked; the archive itself is kept.", ex);
+                    throw NothingUnpacked(ex);
+                }
+            }
+
+            string FullPath(string path, string what, bool folder = true)
+            {
+                try
+                {
+                    return _paths.FullPath(path, folder, what, NenErrorIds.UnsafeZipEntry);
+                }
+                catch (NenException ex)
+                {
+                    throw NothingUnpacked(ex);
                 }
             }
         }
+
+        private static NenException NothingUnpacked(NenException ex) =>
+            new NenException(ex.ErrorId, ex.Category, ex.Message + " Nothing was unpacked; the archive itself is kept.", ex);
 
         /// <summary>Copies an entry, refusing it when it unpacks to more than it declared or than the budget left.</summary>
         private static long CopyAtMost(Stream input, Stream output, long declared, long budget, string zipPath, string entry)

@@ -13,6 +13,8 @@ namespace NenAi.Core.Files
         private const int SharingViolation = 32;        // ERROR_SHARING_VIOLATION
         private const int LockViolation = 33;           // ERROR_LOCK_VIOLATION
         private const int UnableToRemoveReplaced = 1175; // ERROR_UNABLE_TO_REMOVE_REPLACED: File.Replace met an open target
+        private const int UnableToMoveReplacement = 1176;  // ERROR_UNABLE_TO_MOVE_REPLACEMENT: the new file is held (a scanner)
+        private const int UnableToMoveReplacement2 = 1177; // ERROR_UNABLE_TO_MOVE_REPLACEMENT_2: likewise, the old one renamed aside
         private const int LinuxWouldBlock = 11;         // EWOULDBLOCK: flock() of a file another process holds
         private const int MacWouldBlock = 35;
 
@@ -24,11 +26,17 @@ namespace NenAi.Core.Files
 
         /// <summary>
         /// Held only for a moment by someone else, as an antivirus scanner or the search indexer holds a file it has just
-        /// seen: a sharing violation, a File.Replace that could not remove the file it replaces, or access denied (what
-        /// Windows answers for a file whose deletion is pending until the last handle to it closes).
+        /// seen: a sharing violation, a File.Replace that could not remove the file it replaces (1175) or move the new one
+        /// into its place (1176, 1177: the scanner holds the file just written), or access denied (what Windows answers
+        /// for a file whose deletion is pending until the last handle to it closes). After 1176 or 1177 without a backup
+        /// name the old file is gone from its name and the new one keeps its own, so the next attempt of
+        /// <see cref="FileRetry.MoveIntoPlace"/> is a plain move.
         /// </summary>
         public static bool IsBriefLock(Exception ex) =>
-            IsSharingViolation(ex) || ex is UnauthorizedAccessException || (ex is IOException && ex.HResult == Win32(UnableToRemoveReplaced));
+            IsSharingViolation(ex) || ex is UnauthorizedAccessException || (ex is IOException && IsReplaceHeldUp(ex.HResult));
+
+        private static bool IsReplaceHeldUp(int hresult) =>
+            hresult == Win32(UnableToRemoveReplaced) || hresult == Win32(UnableToMoveReplacement) || hresult == Win32(UnableToMoveReplacement2);
 
         private static int Win32(int error) => Win32Facility | error;
     }

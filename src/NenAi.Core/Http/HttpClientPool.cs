@@ -26,8 +26,8 @@ namespace NenAi.Core.Http
         internal static HttpMessageHandler CreateHandler(NenClientOptions options)
         {
 #if NETFRAMEWORK
-            SslProtocols tls = TlsProtocolChoice.ForThisProcess();
-            return new RenewingHandler(() => FrameworkHandlerFactory.Create(options, tls, () => WebRequest.DefaultWebProxy), ConnectionLease);
+            // The TLS choice is read again for each handler: a script that sets SecurityProtocol later is heard at the next lease.
+            return new RenewingHandler(() => FrameworkHandlerFactory.CreatePipeline(options, TlsProtocolChoice.ForThisProcess(), () => WebRequest.DefaultWebProxy), ConnectionLease);
 #else
             var handler = new SocketsHttpHandler
             {

@@ -15,7 +15,7 @@ namespace NenAi.Core.Journal
     {
         public static JournalSnapshot Read(string path)
         {
-            string full = System.IO.Path.GetFullPath(path);
+            string full = Files.PathLimit.ForThisProcess().FullPath(path, folder: false, $"the journal '{path}'");
             var rows = new List<JournalEntry>();
             var index = new Dictionary<string, int>(StringComparer.Ordinal);
             int unreadable = 0;

@@ -55,7 +55,8 @@ namespace NenAi.Core.Journal
         /// <param name="beforeRetry">Called before each new attempt at the lock file (tests use it to let go of it).</param>
         internal static RunJournal Open(string path, PathLimit paths, Action<int>? beforeRetry)
         {
-            string full = System.IO.Path.GetFullPath(path);
+            // Its length before .NET Framework's GetFullPath can throw PathTooLongException for it.
+            string full = paths.FullPath(path, folder: false, $"the journal '{path}'");
             if (Directory.Exists(full))
                 throw new NenException(NenErrorIds.InvalidPath, NenErrorCategory.InvalidArgument, $"The journal '{full}' is a folder; give a file name, such as '{System.IO.Path.Combine(full, "batch.jsonl")}'.");
             paths.Check(full + LockSuffix, folder: false, $"the journal '{full}' (and its {LockSuffix} file)");

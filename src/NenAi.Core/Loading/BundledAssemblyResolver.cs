@@ -1,17 +1,22 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Reflection;
 
 namespace NenAi.Core.Loading
 {
     /// <summary>
     /// The decision behind the module's assembly resolver on Windows PowerShell 5.1, which has no load contexts:
-    /// answer a request from the module's own folder only when one of the module's own assemblies (a DLL in that
-    /// folder) asks, only for a dependency the module ships, and only with a file at least as new as the version
-    /// asked for. Never for another module's binds, System.Management.Automation (the host's), a framework assembly,
-    /// or a stray DLL that happens to sit in the folder, so other modules keep their own copies. Pure and built for
-    /// both editions, so tests run exactly what the resolver runs.
+    /// answer a request from the module's own folder only when one of the module's own assemblies asks, only for a
+    /// dependency the module ships, and only with a file at least as new as the version asked for. "One of ours" is told
+    /// by identity, not by folder: the requester's full name (name, version, culture, public key token) is that of a
+    /// file the module ships. So a dependency that another module or the GAC loaded first, identical to ours (System.Memory
+    /// 4.0.1.2 from elsewhere, asking for System.Runtime.CompilerServices.Unsafe 4.0.4.1, of which the module ships
+    /// 6.0.0.0), is answered too; and two NenAi versions in one process each answer for their own NenAi and NenAi.Core,
+    /// whose versions differ. Never for another module's own binds, System.Management.Automation (the host's), a
+    /// framework assembly, or a stray DLL that happens to sit in the folder, so other modules keep their own copies. Pure
+    /// and built for both editions, so tests run exactly what the resolver runs.
     /// </summary>
     public sealed class BundledAssemblyResolver
     {
@@ -33,8 +38,13 @@ namespace NenAi.Core.Loading
             "System.ValueTuple",
         };
 
+        /// <summary>The cmdlet assembly, which asks but is never asked for (PowerShell loads it by path).</summary>
+        private const string CmdletAssembly = "NenAi";
+
         private static readonly HashSet<string> Shipped = new HashSet<string>(ShippedNames, StringComparer.OrdinalIgnoreCase);
         private readonly string _directory;
+        private readonly object _gate = new object();
+        private List<AssemblyName>? _identities;
 
         /// <param name="directory">The folder the module's net472 DLLs are in.</param>
         public BundledAssemblyResolver(string directory)
@@ -46,11 +56,12 @@ namespace NenAi.Core.Loading
         /// The file to load for <paramref name="requestedAssembly"/> (a full assembly name), or null to let the runtime go
         /// on looking.
         /// </summary>
-        /// <param name="requestingAssemblyPath">Where the assembly whose reference failed to bind was loaded from
-        /// (ResolveEventArgs.RequestingAssembly); null when the runtime does not say, which is never one of ours.</param>
-        public string? Resolve(string requestedAssembly, string? requestingAssemblyPath)
+        /// <param name="requestingAssembly">The full name of the assembly whose reference failed to bind
+        /// (ResolveEventArgs.RequestingAssembly.FullName), wherever it was loaded from; null when the runtime does not
+        /// say, which is never one of ours.</param>
+        public string? Resolve(string requestedAssembly, string? requestingAssembly)
         {
-            if (!IsOurs(requestingAssemblyPath)) return null;
+            if (!IsOurs(requestingAssembly)) return null;
             AssemblyName requested;
             try
             {
@@ -62,35 +73,57 @@ namespace NenAi.Core.Loading
             }
             if (requested.Name is null || !Shipped.Contains(requested.Name)) return null;
             string candidate = Path.Combine(_directory, requested.Name + ".dll");
-            Version? shipped = VersionOf(candidate);
+            Version? shipped = IdentityOf(candidate)?.Version;
             if (shipped is null) return null;
             return requested.Version is null || shipped >= requested.Version ? candidate : null;
         }
 
-        /// <summary>A DLL loaded from the module's own folder: NenAi, NenAi.Core or a dependency shipped with them.</summary>
-        private bool IsOurs(string? assemblyPath)
+        /// <summary>The requester is, by full name, NenAi, NenAi.Core or a dependency as this folder ships them.</summary>
+        private bool IsOurs(string? requestingAssembly)
         {
-            if (string.IsNullOrEmpty(assemblyPath)) return false;
-            string? folder;
+            if (string.IsNullOrEmpty(requestingAssembly)) return false;
+            AssemblyName requester;
             try
             {
-                folder = Path.GetDirectoryName(Path.GetFullPath(assemblyPath));
+                requester = new AssemblyName(requestingAssembly);
             }
-            catch (Exception ex) when (ex is ArgumentException || ex is NotSupportedException || ex is PathTooLongException)
+            catch (Exception ex) when (ex is ArgumentException || ex is FileLoadException)
             {
                 return false;
             }
-            return string.Equals(Trimmed(folder), Trimmed(_directory), StringComparison.OrdinalIgnoreCase);
+            foreach (AssemblyName own in Identities())
+                if (SameIdentity(own, requester)) return true;
+            return false;
         }
 
-        private static string Trimmed(string? folder) => (folder ?? string.Empty).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        /// <summary>The identities of the module's own files in the folder, read once (their metadata only; nothing is loaded).</summary>
+        private List<AssemblyName> Identities()
+        {
+            lock (_gate)
+            {
+                if (_identities != null) return _identities;
+                var identities = new List<AssemblyName>();
+                foreach (string name in new[] { CmdletAssembly }.Concat(ShippedNames))
+                {
+                    if (IdentityOf(Path.Combine(_directory, name + ".dll")) is AssemblyName identity) identities.Add(identity);
+                }
+                return _identities = identities;
+            }
+        }
 
-        private static Version? VersionOf(string path)
+        /// <summary>Name (ignoring case, as the binder does), version, culture and public key token all equal.</summary>
+        public static bool SameIdentity(AssemblyName a, AssemblyName b) =>
+            string.Equals(a.Name, b.Name, StringComparison.OrdinalIgnoreCase)
+            && Equals(a.Version, b.Version)
+            && string.Equals(a.CultureName ?? string.Empty, b.CultureName ?? string.Empty, StringComparison.OrdinalIgnoreCase)
+            && (a.GetPublicKeyToken() ?? Array.Empty<byte>()).SequenceEqual(b.GetPublicKeyToken() ?? Array.Empty<byte>());
+
+        private static AssemblyName? IdentityOf(string path)
         {
             if (!File.Exists(path)) return null;
             try
             {
-                return AssemblyName.GetAssemblyName(path).Version;
+                return AssemblyName.GetAssemblyName(path);
             }
             catch (Exception ex) when (ex is BadImageFormatException || ex is IOException)
             {
