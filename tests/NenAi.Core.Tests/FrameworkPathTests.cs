@@ -10,6 +10,7 @@ using NenAi.Core.Files;
 using NenAi.Core.Journal;
 using NenAi.Core.Models;
 using NenAi.Core.Tests.Infrastructure;
+using NenAi.TestSupport;
 using Xunit;
 
 namespace NenAi.Core.Tests
