@@ -16,7 +16,7 @@
     ./build.ps1 -Task Package          # out/packages/NenAi.<version>.nupkg (Install-PSResource) and out/NenAi.<version>.zip
 .EXAMPLE
     ./build.ps1 -Task Package -CertificatePath .\codesign.pfx -CertificatePassword (Read-Host -AsSecureString) -TimestampServer http://timestamp.digicert.com
-    # the same, with every script file and the module's own DLLs Authenticode-signed (osslsigncode 2.8+ off Windows)
+    # the same, with every script file and the module's own DLLs Authenticode-signed (osslsigncode 2.9+ off Windows)
 .EXAMPLE
     ./build.ps1 -Task Package -CertificateThumbprint 0123456789ABCDEF0123456789ABCDEF01234567   # Windows: a certificate of Cert:\CurrentUser\My or Cert:\LocalMachine\My
 #>
@@ -161,7 +161,7 @@ function Get-TestSummary {
 <#
     The signing check of the Test task: a copy of the module signed with a throwaway self-signed certificate made here,
     packaged as Package packages (out/signing-check/packages), for tests/pester/Signing.Tests.ps1 to verify every
-    signature and install and import. Where no signing tool is (osslsigncode 2.8+ off Windows), it says so in
+    signature and install and import. Where no signing tool is (osslsigncode 2.9+ off Windows), it says so in
     out/signing-check/SKIPPED.txt, which the Pester file and the summary line report.
 #>
 function Invoke-SigningCheck {

@@ -1,14 +1,15 @@
 # Authenticode for the NenAi module folder: which files are signed, with which tool, and the check that each signature
 # holds. build.ps1 -Task Package signs with the certificate it is given (-CertificatePath, or -CertificateThumbprint on
 # Windows); its Test task signs a copy with a throwaway certificate (New-ThrowawayCodeSigningCertificate) for the
-# signing check. Windows: Set-AuthenticodeSignature. Elsewhere: osslsigncode 2.8 or later (2.8 added PowerShell
-# scripts; Debian 12's own package is 2.5, bookworm-backports has 2.9).
+# signing check. Windows: Set-AuthenticodeSignature. Elsewhere: osslsigncode 2.9 or later (2.8 added PowerShell
+# scripts, 2.9 '-readpass -', which reads the PFX password from standard input; Debian 12's own package is 2.5,
+# bookworm-backports has 2.9, Debian 13 2.9; Ubuntu 24.04's 2.8 is too old).
 
 Set-StrictMode -Version Latest
 
 $script:ScriptExtensions = @('.psd1', '.psm1', '.ps1', '.ps1xml')
 $script:OwnAssemblies = @('NenAi.dll', 'NenAi.Core.dll')
-$script:MinimumOsslsigncode = [version]'2.8'
+$script:MinimumOsslsigncode = [version]'2.9'
 
 <#
 .SYNOPSIS
@@ -29,7 +30,7 @@ function Get-ModuleSigningFile {
 
 <#
 .SYNOPSIS
-    The tool that signs here: Set-AuthenticodeSignature on Windows, else osslsigncode 2.8+. Problem says why there is
+    The tool that signs here: Set-AuthenticodeSignature on Windows, else osslsigncode 2.9+. Problem says why there is
     none (missing, or too old for PowerShell scripts), in words a build log can show.
 #>
 function Get-SigningTool {
@@ -38,12 +39,12 @@ function Get-SigningTool {
     }
     $command = Get-Command -Name osslsigncode -CommandType Application -ErrorAction Ignore | Select-Object -First 1
     if (-not $command) {
-        return [pscustomobject]@{ Name = 'osslsigncode'; Version = $null; Problem = 'osslsigncode is not installed (Debian: apt-get install osslsigncode, 2.8 or later; bookworm: from bookworm-backports)' }
+        return [pscustomobject]@{ Name = 'osslsigncode'; Version = $null; Problem = 'osslsigncode is not installed (Debian: apt-get install osslsigncode, 2.9 or later; bookworm: from bookworm-backports)' }
     }
     $first = "$(& $command.Source --version 2>&1 | Select-Object -First 1)"
     $version = if ($first -match 'osslsigncode\s+(\d+\.\d+)') { [version]$Matches[1] } else { $null }
     $problem = if (-not $version) { "'$($command.Source) --version' said '$first', not a version" }
-    elseif ($version -lt $script:MinimumOsslsigncode) { "osslsigncode $version cannot sign PowerShell scripts (2.8 added them; Debian bookworm: install it from bookworm-backports)" }
+    elseif ($version -lt $script:MinimumOsslsigncode) { "osslsigncode $version is too old: 2.9 or later is needed (2.8 added PowerShell scripts, 2.9 reading the PFX password from standard input; Debian bookworm: install it from bookworm-backports)" }
     else { $null }
     [pscustomobject]@{ Name = 'osslsigncode'; Path = $command.Source; Version = $version; Problem = $problem }
 }

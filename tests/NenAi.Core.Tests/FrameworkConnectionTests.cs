@@ -99,8 +99,13 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
-        public async Task AProcessWideCertificateCallbackIsNeverConsultedByTheModulesRequests()
+        public async Task TheHandlersOwnCertificateCheckDecidesEndToEnd()
         {
+            // The handler's own check, over a real TLS connection: the system's verdict refuses the test server's
+            // self-signed certificate, -SkipCertificateCheck accepts it. The count of ServicePointManager's callback
+            // cannot fail here (.NET's HttpClient never consults it, whatever the handler has); that .NET Framework does
+            // not either rests on EveryHandlerChecksTheServerCertificateItselfSoNoProcessWideCallbackIsConsulted (the
+            // callback is set on every handler) and ServicePoint.cs 1061-1070 (a request's own callback comes first).
             await using var https = await TestEmulator.StartAsync(tls: new EmulatorTls(TestCertificates.Server()));
             var status = new Uri(https.BaseUri, "runs/nope");
             int consulted = 0;

@@ -9,7 +9,9 @@ using NenAi.Core.Errors;
 using NenAi.Core.Files;
 using NenAi.Core.Journal;
 using NenAi.Core.Models;
+using NenAi.Core.Webhooks;
 using NenAi.Core.Tests.Infrastructure;
+using NenAi.TestSupport;
 using Xunit;
 
 namespace NenAi.Core.Tests
@@ -105,6 +107,7 @@ namespace NenAi.Core.Tests
         [InlineData(typeof(RunJournal))]
         [InlineData(typeof(JournalReader))]
         [InlineData(typeof(FolderCheck))]
+        [InlineData(typeof(UpdateLedger))] // Receive-NenWebhook -StatePath: before, GetFullPath ran first and its PathTooLongException escaped raw
         public void NoPathCodeCallsAFrameworkPathMethodThatThrowsForTheNameOrLengthExceptThroughPathLimit(Type type)
         {
             // Path.IsPathRooted throws ArgumentException for an illegal character on .NET Framework (path.cs 1186-1188), and
@@ -299,6 +302,45 @@ namespace NenAi.Core.Tests
             Assert.False(File.Exists(journal));
             Assert.Empty(_thrown); // before: GetFullPath ran first and its PathTooLongException escaped as it was
             using RunJournal fine = RunJournal.Open(journal, AsOn(FrameworkPathRules.For(false, false)), null);
+        }
+
+        [Theory]
+        [MemberData(nameof(Switches))]
+        public void AWebhookStateFileTooLongIsNenPathTooLongUnderEitherSwitch(bool blockLongPaths, bool useLegacyPathHandling)
+        {
+            PathLimit limit = AsOn(FrameworkPathRules.For(blockLongPaths, useLegacyPathHandling));
+            string state = Path.Combine(FolderOfLength(250), "webhooks.jsonl");
+
+            NenException ex = Assert.Throws<NenException>(() => UpdateLedger.Open(state, limit));
+
+            Assert.Equal((NenErrorIds.PathTooLong, NenErrorCategory.LimitsExceeded), (ex.ErrorId, ex.Category));
+            Assert.False(File.Exists(state));
+            Assert.Empty(_thrown);
+            using UpdateLedger fine = UpdateLedger.Open(state, AsOn(FrameworkPathRules.For(false, false)));
+        }
+
+        [Fact]
+        public void AJournalOrStateFileInAFolderTooLongToCreateIsNenPathTooLongAndFineWhereTheFolderIsThere()
+        {
+            // .NET Framework's Directory.CreateDirectory refuses a folder of 248 or more it must create (directory.cs
+            // 326-327; CreateDirectoryW's own limit without the \\?\ prefix), though a file of up to 259 in it opens.
+            // Before: that PathTooLongException was NenJournalWriteFailed (the state file: NenWebhookStateWriteFailed).
+            FrameworkPathRules rules = FrameworkPathRules.WindowsPowerShell;
+            string folder = FolderOfLength(249);
+            Assert.IsType<PathTooLongException>(rules.CreateDirectoryThrows(folder));
+            string journal = Path.Combine(folder, "j"), state = Path.Combine(folder, "s");
+
+            NenException journalError = Assert.Throws<NenException>(() => RunJournal.Open(journal, AsOn(rules), null));
+            NenException stateError = Assert.Throws<NenException>(() => UpdateLedger.Open(state, AsOn(rules)));
+
+            Assert.Equal((NenErrorIds.PathTooLong, NenErrorCategory.LimitsExceeded), (journalError.ErrorId, journalError.Category));
+            Assert.Contains("249 characters", journalError.Message);
+            Assert.Equal(NenErrorIds.PathTooLong, stateError.ErrorId);
+            Assert.False(Directory.Exists(folder));
+            Directory.CreateDirectory(folder); // made some other way: nothing to create, and the files themselves fit
+            using (RunJournal.Open(journal, AsOn(rules), null)) { }
+            using (UpdateLedger.Open(state, AsOn(rules))) { }
+            Assert.Empty(_thrown);
         }
 
         [Fact]

@@ -4,7 +4,7 @@
 # own DLLs carry a signature that osslsigncode verifies, Microsoft's DLLs keep Microsoft's, a changed file fails the
 # same check, a timestamp server is asked when one is given, and the signed package installs by name and imports in a
 # new pwsh (so PowerShell on Linux reads modules whose .psd1/.psm1 end in signature blocks). Where the check could not
-# run (no osslsigncode 2.8+), every test here is skipped with the reason the build wrote.
+# run (no osslsigncode 2.9+), every test here is skipped with the reason the build wrote.
 
 BeforeAll {
     $script:root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).ProviderPath
@@ -177,5 +177,28 @@ Import-Module NenAi
             if (-not $tsa.HasExited) { $tsa.Kill(); $tsa.WaitForExit(5000) }
             $tsa.Dispose()
         }
+    }
+}
+
+Describe 'The signing tool' {
+    It 'takes osslsigncode 2.9 or later, whose -readpass - reads the PFX password from standard input, and says why not 2.8' {
+        if (-not $IsLinux -and -not $IsMacOS) { Set-ItResult -Skipped -Because 'Windows signs with Set-AuthenticodeSignature'; return }
+        # osslsigncode 2.8 (Ubuntu 24.04's) signs PowerShell scripts but has no "-" for -readpass (2.9 added it, NEWS.md),
+        # so signing with it failed on every file, and the Test task with it. Before: 2.8 was taken.
+        $bin = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'fake-bin')).FullName
+        $fake = Join-Path $bin 'osslsigncode'
+        $path = $env:PATH
+        try {
+            $env:PATH = $bin + [System.IO.Path]::PathSeparator + $path
+            foreach ($case in @{ Said = 'osslsigncode 2.8, using:'; Taken = $false }, @{ Said = 'osslsigncode 2.9, using:'; Taken = $true }, @{ Said = 'osslsigncode 2.14, using:'; Taken = $true }) {
+                Set-Content -LiteralPath $fake -Value "#!/bin/sh`necho '$($case.Said)'`necho '	OpenSSL 3.0.13 30 Jan 2024'"
+                & chmod +x $fake
+                $tool = Get-SigningTool
+                $tool.Path | Should -Be $fake
+                if ($case.Taken) { $tool.Problem | Should -BeNullOrEmpty -Because $case.Said }
+                else { $tool.Problem | Should -Match '2\.9' -Because $case.Said }
+            }
+        }
+        finally { $env:PATH = $path }
     }
 }

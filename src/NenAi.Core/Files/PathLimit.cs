@@ -95,6 +95,16 @@ namespace NenAi.Core.Files
         }
 
         /// <summary>
+        /// Throws <see cref="NenErrorIds.PathTooLong"/> when the folder <paramref name="fullPath"/> must be created and is
+        /// too long for that: .NET Framework's Directory.CreateDirectory refuses a folder of 248 or more that is not there
+        /// yet (directory.cs 326-327), though files of up to 259 characters open in one that is.
+        /// </summary>
+        public void CheckFolderToCreate(string fullPath, string what)
+        {
+            if (fullPath.Length > MaxFolder && !Directory.Exists(fullPath)) Check(fullPath, folder: true, what);
+        }
+
+        /// <summary>
         /// The full path of <paramref name="path"/>: a path that is already rooted is checked against the limit first;
         /// then Path.GetFullPath, whose refusals (too long, an illegal character) become the module's errors
         /// (<see cref="Refusal"/>), and the result is checked too.
@@ -151,7 +161,7 @@ namespace NenAi.Core.Files
         {
             if (max == int.MaxValue) max = folder ? MaxPath.MaxFolder : MaxPath.MaxFile; // the runtime refused a path this limit allows: say .NET Framework's
             return new NenException(NenErrorIds.PathTooLong, NenErrorCategory.LimitsExceeded,
-                $"Cannot write {what}: its path is {path.Length} characters and Windows PowerShell 5.1 (.NET Framework) allows at most {max} for a {(folder ? "folder" : "file")} ('{Shortened(path)}'). Choose a shorter -Destination or -JournalPath (such as C:\\nen), or use PowerShell 7.", inner);
+                $"Cannot write {what}: its path is {path.Length} characters and Windows PowerShell 5.1 (.NET Framework) allows at most {max} for a {(folder ? "folder" : "file")} ('{Shortened(path)}'). Choose a shorter -Destination, -JournalPath or -StatePath (such as C:\\nen), or use PowerShell 7.", inner);
         }
 
         /// <summary>Rooted as Windows and Unix both read it: a separator first, or a drive letter and colon.</summary>

@@ -61,9 +61,10 @@ namespace NenAi.Core.Journal
                 throw new NenException(NenErrorIds.InvalidPath, NenErrorCategory.InvalidArgument, $"The journal '{full}' is a folder; give a file name, such as '{System.IO.Path.Combine(full, "batch.jsonl")}'.");
             paths.Check(full + LockSuffix, folder: false, $"the journal '{full}' (and its {LockSuffix} file)");
             FileStream lockFile, stream;
+            string? dir = System.IO.Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(dir)) paths.CheckFolderToCreate(dir!, $"the folder of the journal '{full}'");
             try
             {
-                string? dir = System.IO.Path.GetDirectoryName(full);
                 if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)

@@ -5,6 +5,7 @@ using System.IO;
 using System.Text;
 using System.Text.Json;
 using NenAi.Core.Errors;
+using NenAi.Core.Files;
 using NenAi.Core.Models;
 
 namespace NenAi.Core.Webhooks
@@ -41,15 +42,21 @@ namespace NenAi.Core.Webhooks
         public static UpdateLedger InMemory() => new UpdateLedger(null, null, null);
 
         /// <summary>Opens (or creates) the file and reads what it records; the file is held until disposed.</summary>
-        public static UpdateLedger Open(string path)
+        public static UpdateLedger Open(string path) => Open(path, PathLimit.ForThisProcess());
+
+        /// <param name="paths">The longest paths this process can write (tests give .NET Framework's).</param>
+        internal static UpdateLedger Open(string path, PathLimit paths)
         {
-            string full = System.IO.Path.GetFullPath(path);
+            // Its length before .NET Framework's GetFullPath can throw PathTooLongException for it.
+            string full = paths.FullPath(path, folder: false, $"the state file '{path}'");
+            paths.Check(full + ".lock", folder: false, $"the state file '{full}' (and its .lock file)");
             if (Directory.Exists(full))
                 throw Failed($"The state file '{full}' is a folder; give a file name, such as '{System.IO.Path.Combine(full, "webhooks.jsonl")}'.", null);
             FileStream? lockFile = null;
+            string? folder = System.IO.Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(folder)) paths.CheckFolderToCreate(folder!, $"the folder of the state file '{full}'");
             try
             {
-                string? folder = System.IO.Path.GetDirectoryName(full);
                 if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
                 // A lock file held exclusively: FileShare is only advisory on Unix.
                 try

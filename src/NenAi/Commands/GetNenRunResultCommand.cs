@@ -80,8 +80,10 @@ namespace NenAi.Commands
         {
             foreach (RunInput run in Runs())
             {
-                // It writes files: -WhatIf shows where, and sends nothing.
-                if (!ShouldProcess($"run {run.MessageId} -> {System.IO.Path.Combine(_destination, run.MessageId)}", "Save result files")) continue;
+                // It writes files: -WhatIf shows where, and sends nothing. Joined as text: .NET Framework's Path.Combine
+                // throws ArgumentException for a '|' or '"' in the id, before the download refuses that run alone.
+                string folder = _destination.TrimEnd(System.IO.Path.DirectorySeparatorChar, System.IO.Path.AltDirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar + run.MessageId;
+                if (!ShouldProcess($"run {run.MessageId} -> {folder}", "Save result files")) continue;
                 // A status in hand (Wait-NenRun output) is used as is; a bare id is looked up first.
                 Download(run.Status?.Core ?? new RunSnapshot { MessageId = run.MessageId, Status = string.Empty }, run.Target);
             }
