@@ -29,7 +29,7 @@ namespace NenAi.Core.Journal
                         $"The request for row {key} failed ambiguously ({row.ErrorId ?? "no error recorded"}), so it may or may not have started a run. " + WhatToDo(row.IdempotencyKey, journalPath));
                 default:
                     return new NenException(NenErrorIds.RunNotStarted, NenErrorCategory.ObjectNotFound,
-                        $"Row {key} has no run: the service provably did not start it ({row.ErrorId ?? "no error recorded"}). " + Resend(row.ErrorId));
+                        $"Row {key} has no run: it provably started none ({row.ErrorId ?? "no error recorded"}). " + Resend(row.ErrorId));
             }
         }
 
