@@ -18,8 +18,9 @@ namespace NenAi.Core.Http
     /// <item>An ambiguous failure (5xx, a reset or timeout after sending): new requests wait while one probes; a few in
     /// a row (<see cref="DefaultFailureLimit"/>, counting the requests already on the wire) trip the circuit, so an
     /// outage costs a handful of requests, not one per row.</item>
-    /// <item>Refused credentials (401, 403, 407) or a base URL that is not the API's (a bare 404): the first trips the
-    /// circuit at once; every request would be answered the same way.</item>
+    /// <item>Refused credentials (401, 403, 407), a base URL that is not the API's (a bare 404) or a proxy that turns the
+    /// request away (<see cref="ProxyRefusedException"/>): the first trips the circuit at once; every request would be
+    /// answered the same way.</item>
     /// </list>
     /// Once tripped, nothing more is sent: every waiting sender learns its request was not sent (so a re-run may send
     /// it), and <see cref="ClosedBecause"/> says why.
@@ -246,7 +247,7 @@ namespace NenAi.Core.Http
             if (cause.ErrorId == NenErrorIds.EndpointNotFound)
                 return TripNow(CircuitTrip.Address, cause, "Every request would go to the same wrong address, so this batch stopped sending. Correct -BaseUri (or NEN_BASE_URL, or the session's), then run the same command again.");
             if (cause is ProxyRefusedException && cause.ErrorId != NenErrorIds.ProxyAuthenticationRequired)
-                return TripNow(CircuitTrip.Address, cause, "Every request would be turned away by the proxy the same way, so this batch stopped sending. Check -Proxy (or the system proxy setting) and what the proxy allows, then run the same command again.");
+                return TripNow(CircuitTrip.Proxy, cause, "Every request would be turned away by the proxy the same way, so this batch stopped sending. Check -Proxy (or the system proxy setting) and what the proxy allows, then run the same command again.");
             return TripNow(CircuitTrip.Credentials, cause,
                 $"{CredentialNames.Refused(cause.ErrorId)}, and every request would be refused too, so this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}");
         }
