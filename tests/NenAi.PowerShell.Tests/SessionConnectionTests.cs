@@ -205,7 +205,7 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal("Session (Connect-NenService -BaseUri)", PsResult.Prop(connection, "BaseUriSource"));
             Assert.Equal("Session (Connect-NenService -SigningKey)", PsResult.Prop(connection, "SigningKeySource"));
             Assert.Equal("Session (Connect-NenService -WebhookSecret)", PsResult.Prop(connection, "WebhookSecretSource"));
-            Assert.Single(r.Output.Where(o => o.TypeNames[0] == "NenAi.Run"));   // signed with the kept signing key, sent with the new API key
+            Assert.Single(r.Output, o => o.TypeNames[0] == "NenAi.Run");   // signed with the kept signing key, sent with the new API key
             Assert.Single(State.Ledger);
             string verbose = string.Join("\n", r.Verbose.Select(v => v.Message));
             Assert.Contains("signing key (set, kept)", verbose);
