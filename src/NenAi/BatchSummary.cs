@@ -26,9 +26,14 @@ namespace NenAi
         public TimeSpan Elapsed { get; internal set; }
         /// <summary>Counts per outcome, in the command's own order ($s.Outcomes.Accepted, $s.Outcomes['NotSent']).</summary>
         public OrderedDictionary Outcomes { get; } = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
-        /// <summary>Error records written, per error id ($s.Errors.NenRunFailed), the one that ended the command included.</summary>
+        /// <summary>
+        /// How many error records were written, per error id ($s.Errors.NenRunFailed is a count), the one that ended the
+        /// command included. The records themselves are in -ErrorVariable.
+        /// </summary>
         public OrderedDictionary Errors { get; } = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+        /// <summary>All error records written: the sum of <see cref="Errors"/>.</summary>
         public int ErrorCount => Errors.Values.Cast<int>().Sum();
+        /// <summary>The journal the command used (Start-NenRun -JournalPath, Get-NenRun -JournalPath); none without one.</summary>
         public string? JournalPath { get; internal set; }
         /// <summary>True when the command ended with an error of its own (not a row's): a refused key, an outage, a journal that failed.</summary>
         public bool Stopped { get; internal set; }
@@ -51,7 +56,7 @@ namespace NenAi
             foreach (System.Collections.DictionaryEntry e in Outcomes) parts.Add($"{e.Value} {Words((string)e.Key)}");
             string errors = ErrorCount == 0 ? "no errors" : "errors: " + string.Join(", ", Errors.Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key} {e.Value}"));
             return $"{Command}: {string.Join(", ", parts)}; {errors}; {Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s"
-                + (JournalPath != null ? $"; journal {JournalPath}" : string.Empty)
+                + (!string.IsNullOrEmpty(JournalPath) ? $"; journal {JournalPath}" : string.Empty)
                 + (Stopped ? "; stopped early" : string.Empty);
         }
 

@@ -29,10 +29,10 @@ namespace NenAi
             ConnectedAt = session?.ConnectedAt;
         }
 
-        /// <summary>What the current session's commands would use when given no connection parameters.</summary>
-        internal static Connection OfCurrentSession()
+        /// <summary>What the commands of the session <paramref name="state"/> belongs to would use when given no connection parameters.</summary>
+        internal static Connection OfSession(System.Management.Automation.SessionState state)
         {
-            SessionConnection? session = SessionConnections.Current;
+            SessionConnection? session = SessionConnections.Current(state);
             return new Connection(ConnectionSources.Find(session: session), session);
         }
 
@@ -47,7 +47,7 @@ namespace NenAi
         public string WebhookSecretSource { get; }
         /// <summary>Connect-NenService -AllowInsecureHttp: plain http:// to a host other than loopback is allowed.</summary>
         public bool AllowInsecureHttp { get; }
-        /// <summary>When Connect-NenService ran in this session; none when it has not (or Disconnect-NenService ran since).</summary>
+        /// <summary>When Connect-NenService last ran in this session; none when it has not (or Disconnect-NenService ran since).</summary>
         public DateTimeOffset? ConnectedAt { get; }
 
         private static string Describe(SettingSource source, string? sessionOrigin, string variable) => source switch

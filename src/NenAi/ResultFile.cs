@@ -31,11 +31,12 @@ namespace NenAi
             ContentType = file.ContentType;
             Skipped = file.Skipped;
             Expanded = file.Expanded;
+            Saved = file.Expanded ? SaveAction.Unpacked : file.Skipped ? SaveAction.Skipped : SaveAction.Downloaded;
         }
 
         /// <summary>The run the file belongs to.</summary>
         public string MessageId { get; }
-        /// <summary>The -KeyProperty value of the input row that started the run, when it had one.</summary>
+        /// <summary>The row that started the run, as Start-NenRun's output named it: its -KeyProperty value, or "row 3".</summary>
         public string? RowKey { get; }
         public string? WorkflowId { get; }
         /// <summary>The file's name (for a file unpacked with -Expand, its name inside the archive's folder).</summary>
@@ -52,6 +53,8 @@ namespace NenAi
         public bool Expanded { get; }
         /// <summary>False for the files a failed run left (logs, partial results), saved before its NenRunFailed error.</summary>
         public bool RunSucceeded { get; }
+        /// <summary>How the file came to be on disk: Downloaded, Skipped (already complete) or Unpacked (-Expand).</summary>
+        public SaveAction Saved { get; }
 
         /// <summary>Binds to -LiteralPath of the provider cmdlets (its alias PSPath); hidden from Export-Csv and Get-Member.</summary>
         [Hidden]

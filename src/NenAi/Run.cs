@@ -10,7 +10,15 @@ namespace NenAi
         /// <summary>"Accepted", or "AlreadyAccepted" when the journal shows an earlier run of the batch started it.</summary>
         public string Status { get; set; } = "Accepted";
         public DateTimeOffset SubmittedAt { get; set; }
-        /// <summary>The journal key of the input row (column value or row hash), if any.</summary>
+        /// <summary>
+        /// When the run was submitted, in this machine's local time (the Submitted column of the default table;
+        /// SubmittedAt keeps the offset). A time, not text: Sort-Object and Where-Object compare it as one.
+        /// </summary>
+        public DateTime Submitted => SubmittedAt.LocalDateTime;
+        /// <summary>
+        /// The row the run came from, as a person knows it: its -KeyProperty value ("2001"), else its number in
+        /// Start-NenRun's input ("row 3"). Wait-NenRun, Get-NenRun and Get-NenRunResult carry the same value.
+        /// </summary>
         public string? RowKey { get; set; }
         public string? IdempotencyKey { get; set; }
         /// <summary>The input row's number in Start-NenRun's input (1-based).</summary>
@@ -29,7 +37,7 @@ namespace NenAi
             WorkflowId = outcome.Run.WorkflowId,
             Status = outcome.Status.ToString(),
             SubmittedAt = outcome.Run.SubmittedAt,
-            RowKey = outcome.Request.RowKey,
+            RowKey = Core.Rows.RowKey.Readable(outcome.Request.RowKey, outcome.Request.Row),
             IdempotencyKey = outcome.Request.IdempotencyKey,
             Row = outcome.Request.Row,
             InputObject = outcome.Request.Tag,
@@ -43,7 +51,7 @@ namespace NenAi
             WorkflowId = row.WorkflowId ?? string.Empty,
             Status = "Accepted",
             SubmittedAt = row.At,
-            RowKey = row.Key,
+            RowKey = Core.Rows.RowKey.Readable(row.Key, row.Row),
             IdempotencyKey = row.IdempotencyKey,
         };
     }

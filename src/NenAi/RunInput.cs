@@ -80,8 +80,9 @@ namespace NenAi
         }
 
         /// <summary>
-        /// The -KeyProperty value of the row behind a run that came in as <paramref name="input"/>: a NenAi.Run's, a
-        /// NenAi.RunStatus's, or a RowKey column of runs or result files saved to CSV and read back; else null.
+        /// The readable key of the row behind a run that came in as <paramref name="input"/> (its -KeyProperty value, or
+        /// "row 3"): a NenAi.Run's, a NenAi.RunStatus's, or a RowKey column of runs or result files saved to CSV and
+        /// read back (an older export's "col:2001" read as "2001"); else null.
         /// </summary>
         public static string? RowKeyOf(object? input)
         {
@@ -89,7 +90,7 @@ namespace NenAi
             switch (value)
             {
                 case null: return null;
-                case Run run: return Core.Rows.RowKey.ValueOf(run.RowKey);
+                case Run run: return run.RowKey;
                 case RunStatus status: return status.RowKey;
                 case ResultFile file: return file.RowKey;
                 case string _: return null;
@@ -114,7 +115,7 @@ namespace NenAi
             object? value = input is PSObject ps ? ps.BaseObject : input;
             return value switch
             {
-                Run run => run.Label ?? Core.Rows.RowLabel.ForKey(Core.Rows.RowKey.ValueOf(run.RowKey)),
+                Run run => run.Label ?? Core.Rows.RowLabel.ForKey(run.RowKey),
                 RunStatus status => LabelOf(status.InputObject) ?? Core.Rows.RowLabel.ForKey(status.RowKey),
                 _ => null,
             };

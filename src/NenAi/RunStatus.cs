@@ -15,7 +15,10 @@ namespace NenAi
 
         internal RunSnapshot Core { get; }
         public string MessageId => Core.MessageId;
-        /// <summary>The -KeyProperty value of the input row that started the run, when it had one.</summary>
+        /// <summary>
+        /// The row that started the run, as Start-NenRun's output named it (its -KeyProperty value, or "row 3"), when
+        /// the run came in with it (a NenAi.Run, a journal's run, a CSV of runs with a RowKey column).
+        /// </summary>
         public string? RowKey => RunInput.RowKeyOf(InputObject);
         public string? WorkflowId => Core.WorkflowId;
         /// <summary>The server's status string (success, failed, processing, …).</summary>
@@ -42,6 +45,8 @@ namespace NenAi
                 return files;
             }
         }
+        /// <summary>How many result files the run has (their links stay hidden in Results).</summary>
+        public int Files => Core.Results.Count;
         public DateTimeOffset? ExpiresAt => Core.ExpiresAt;
         public DateTimeOffset RetrievedAt => Core.RetrievedAt;
         /// <summary>The whole JSON the server sent. Contains presigned URLs: a credential, hidden like Results.</summary>

@@ -13,7 +13,7 @@ namespace NenAi
     internal static class WebhookSecrets
     {
         /// <summary>Never empty: without a secret nothing can be verified, which must not look like a forged webhook.</summary>
-        public static List<SecretValue> Resolve(SecureString[]? given, string parameterName)
+        public static List<SecretValue> Resolve(System.Management.Automation.SessionState state, SecureString[]? given, string parameterName)
         {
             var secrets = new List<SecretValue>();
             if (given != null)
@@ -25,7 +25,7 @@ namespace NenAi
             }
             else
             {
-                SessionConnection? session = SessionConnections.Current;
+                SessionConnection? session = SessionConnections.Current(state);
                 ConnectionSources sources = ConnectionSources.Find(session: session);
                 if (ConnectionSources.Take(sources.WebhookSecret, null, session?.WebhookSecret, EnvironmentVariables.WebhookSecret) is SecretValue secret) secrets.Add(secret);
             }

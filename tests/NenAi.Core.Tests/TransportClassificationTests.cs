@@ -67,14 +67,16 @@ namespace NenAi.Core.Tests
         }
 
         [Theory]
-        [InlineData(407, true, true)]    // .NET 9 and later: the tunnel's status is set
-        [InlineData(null, true, true)]   // .NET 8 (PowerShell 7.4): only the message names it
-        [InlineData(502, false, false)]
-        [InlineData(null, false, false)]
-        public void OnlyA407ToTheTunnelIsRefusedProxyCredentials(int? status, bool says407, bool refused)
+        [InlineData(407, 407, true)]    // .NET 9 and later: the tunnel's status is set
+        [InlineData(null, 407, true)]   // .NET 8 (PowerShell 7.4): only the message names it
+        [InlineData(401, 401, true)]    // tinyproxy's answer to wrong credentials
+        [InlineData(null, 401, true)]
+        [InlineData(502, 502, false)]
+        [InlineData(null, 502, false)]
+        public void OnlyA401Or407ToTheTunnelIsRefusedProxyCredentials(int? status, int said, bool refused)
         {
             var failure = new System.Net.Http.HttpRequestException(System.Net.Http.HttpRequestError.ProxyTunnelError,
-                $"The proxy tunnel request to proxy 'http://proxy.example:3128/' failed with status code '{(says407 ? 407 : 502)}'.", null, (System.Net.HttpStatusCode?)status);
+                $"The proxy tunnel request to proxy 'http://proxy.example:3128/' failed with status code '{said}'.", null, (System.Net.HttpStatusCode?)status);
             Assert.Equal(refused, TransportFailure.IsTunnelCredentialRefusal(failure));
             Assert.True(TransportFailure.IsProvablyNotSent(failure));
         }

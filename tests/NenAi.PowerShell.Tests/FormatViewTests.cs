@@ -81,9 +81,9 @@ namespace NenAi.PowerShell.Tests
             Assert.All(lines, l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
             string[] rows = Rows(lines);
             Assert.All(rows, l => Assert.StartsWith("INV-2024-0001 ", l));
-            Assert.Contains(rows, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^INV-2024-0001\s+\d+ downloaded report\.txt "));
-            Assert.Contains(rows, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^INV-2024-0001\s+\d+ skipped\s+assets\.zip "));
-            Assert.Contains(rows, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^INV-2024-0001\s+\d+ unpacked\s+result\.json "));
+            Assert.Contains(rows, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^INV-2024-0001\s+\d+ Downloaded report\.txt "));
+            Assert.Contains(rows, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^INV-2024-0001\s+\d+ Skipped\s+assets\.zip "));
+            Assert.Contains(rows, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^INV-2024-0001\s+\d+ Unpacked\s+result\.json "));
         }
 
         [Fact]

@@ -176,7 +176,7 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal(messageId, PsResult.Prop(run, "MessageId"));
             Assert.Equal("Accepted", PsResult.Prop(run, "Status"));
             Assert.Equal(TestEmulator.EchoWorkflow, PsResult.Prop(run, "WorkflowId"));
-            Assert.Equal("col:1", PsResult.Prop(run, "RowKey"));
+            Assert.Equal("1", PsResult.Prop(run, "RowKey"));   // the -KeyProperty value, as Start-NenRun wrote it
             Assert.Equal("nenai-1", PsResult.Prop(run, "IdempotencyKey"));
             Assert.Equal(new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero), PsResult.Prop(run, "SubmittedAt"));
             Assert.Equal(new[] { "col:2", "col:3", "col:4" }, r.Errors.Select(e => ((JournalEntry)e.TargetObject).Key));

@@ -34,7 +34,7 @@ namespace NenAi.PowerShell.Tests
 
             string[] header = File.ReadLines(csv).First().Split(',').Select(c => c.Trim('"')).ToArray();
             Assert.True(header.Length <= 12, $"{header.Length} columns: {string.Join(", ", header)}");
-            Assert.Equal(new[] { "MessageId", "RowKey", "WorkflowId", "Name", "FullName", "Length", "LastWriteTime", "ContentType", "Skipped", "Expanded", "RunSucceeded" }, header);
+            Assert.Equal(new[] { "MessageId", "RowKey", "WorkflowId", "Name", "FullName", "Length", "LastWriteTime", "ContentType", "Skipped", "Expanded", "RunSucceeded", "Saved" }, header);
             Assert.DoesNotContain(File.ReadAllLines(csv), l => l.Contains("VersionInfo") || l.Contains("Microsoft.PowerShell.Core\\FileSystem::"));
             Assert.Equal(10, r.Output.Count); // assets.zip, report.txt, data.bin, report[1].txt, report1.txt for each row
             foreach (var entry in State.Ledger)
@@ -98,7 +98,7 @@ namespace NenAi.PowerShell.Tests
             Assert.All(resumed.Output.Concat(fromCsv.Output), o => Assert.Equal("INV-7", PsResult.Prop(o, "RowKey")));
             Assert.NotEmpty(resumed.Output);
             Assert.NotEmpty(fromCsv.Output);
-            Assert.All(unkeyed.Output, o => Assert.Null(PsResult.Prop(o, "RowKey")));
+            Assert.All(unkeyed.Output, o => Assert.Equal("row 1", PsResult.Prop(o, "RowKey")));   // without -KeyProperty: the row's number
         }
 
         [Fact]
@@ -113,6 +113,36 @@ namespace NenAi.PowerShell.Tests
             Assert.All(again.Output.Where(o => !(bool)PsResult.Prop(o, "Expanded")!), o => Assert.True((bool)PsResult.Prop(o, "Skipped")!));
             Assert.Contains(again.Output, o => (bool)PsResult.Prop(o, "Expanded")! && !(bool)PsResult.Prop(o, "Skipped")!);
             Assert.All(again.Output.Where(o => (bool)PsResult.Prop(o, "Expanded")!), o => Assert.Null(PsResult.Prop(o, "ContentType")));
+            // Saved says the same in one typed column, the one the default table shows.
+            Assert.All(first.Output, o => Assert.Equal("Downloaded", PsResult.Prop(o, "Saved")?.ToString()));
+            Assert.All(again.Output, o => Assert.Equal((bool)PsResult.Prop(o, "Expanded")! ? "Unpacked" : "Skipped", PsResult.Prop(o, "Saved")?.ToString()));
+            Assert.All(again.Output, o => Assert.True(PsResult.Prop(o, "Saved")!.GetType().IsEnum));
+        }
+
+        [Fact]
+        public void TheTablesColumnsAreRealPropertiesThatFormatTableAndExportCsvSee()
+        {
+            string csv = Path.Combine(TestDrive, "columns.csv");
+            PsResult r = Run(@"
+                $runs = $rows | Start-NenRun -WorkflowId $filesWf
+                $statuses = $runs | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 60
+                $files = $statuses | Get-NenRunResult -Destination $TestDrive
+                $runs | Format-Table RowKey, Submitted -HideTableHeaders | Out-String
+                $statuses | Format-Table RowKey, Files -HideTableHeaders | Out-String
+                $files | Sort-Object Name | Format-Table RowKey, Saved, Name -HideTableHeaders | Out-String -Width 120
+                $runs[0].Submitted.GetType().FullName
+                $runs | Select-Object RowKey, Submitted | Export-Csv -LiteralPath $csv -NoTypeInformation
+                Import-Csv -LiteralPath $csv",
+                ("rows", CsvRows.Parse("NAME\nAda")), ("csv", csv)).AssertClean();
+
+            string[] text = r.BaseOutput.OfType<string>().ToArray();
+            Assert.Matches(@"row 1\s+\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}", text[0]);                 // Submitted: a local date and time
+            Assert.Matches(@"row 1\s+5\s*$", text[1].Trim());                                    // Files: the run's five result files
+            Assert.Matches(@"row 1\s+Downloaded\s+assets\.zip", text[2]);                         // Saved
+            PSObject exported = r.Output.Last();
+            Assert.Equal("row 1", PsResult.Prop(exported, "RowKey"));
+            Assert.False(string.IsNullOrEmpty((string?)PsResult.Prop(exported, "Submitted")));
+            Assert.Equal("System.DateTime", text[3]);   // a time, which Sort-Object and Where-Object compare as one
         }
     }
 }

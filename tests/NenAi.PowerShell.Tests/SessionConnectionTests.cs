@@ -188,19 +188,73 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
-        public void ConnectingAgainReplacesEverythingAndInsecureHttpNeedsItsSwitch()
+        public void ConnectingAgainWithOneKeyKeepsTheBaseUrlAndTheOtherKeys()
+        {
+            using IDisposable env = ProcessEnvironment.Scope(("NEN_BASE_URL", "http://127.0.0.1:1/"), ("NEN_SIGNING_KEY", "wrong-signing-key-from-the-environment"));
+
+            // A rotated API key: the base URL and signing key of the first connect stay (not the environment's).
+            PsResult r = Run(@"
+                Connect-NenService -BaseUri $baseUri -ApiKey $wrong -SigningKey $signingKey -WebhookSecret $signingKey
+                Connect-NenService -ApiKey $apiKey -Verbose
+                Get-NenConnection
+                [pscustomobject]@{ USER = 'jane' } | Start-NenRun -WorkflowId $secureWf -SecureParameter @{ password = $password }",
+                ("wrong", PsSession.Secure("the-old-key")), ("password", PsSession.Secure("correct horse battery"))).AssertClean();
+
+            PSObject connection = r.Output.Single(o => o.TypeNames[0] == "NenAi.Connection");
+            Assert.Equal(Emulator.BaseUri.ToString(), PsResult.Prop(connection, "BaseUri"));
+            Assert.Equal("Session (Connect-NenService -BaseUri)", PsResult.Prop(connection, "BaseUriSource"));
+            Assert.Equal("Session (Connect-NenService -SigningKey)", PsResult.Prop(connection, "SigningKeySource"));
+            Assert.Equal("Session (Connect-NenService -WebhookSecret)", PsResult.Prop(connection, "WebhookSecretSource"));
+            Assert.Single(r.Output, o => o.TypeNames[0] == "NenAi.Run");   // signed with the kept signing key, sent with the new API key
+            Assert.Single(State.Ledger);
+            string verbose = string.Join("\n", r.Verbose.Select(v => v.Message));
+            Assert.Contains("signing key (set, kept)", verbose);
+            Assert.Contains("Disconnect-NenService first starts clean", verbose);
+        }
+
+        [Fact]
+        public void DisconnectFirstStartsCleanAndInsecureHttpGoesWithItsBaseUrl()
         {
             using IDisposable env = ProcessEnvironment.Scope();
 
             PsResult r = Run(@"
-                Connect-NenService -BaseUri $baseUri -ApiKey $apiKey -WebhookSecret $apiKey
-                Connect-NenService -BaseUri 'http://nen.internal.example' -AllowInsecureHttp -ApiKey $apiKey
-                Get-NenConnection").AssertClean();
+                Connect-NenService -BaseUri 'http://nen.internal.example' -AllowInsecureHttp -ApiKey $apiKey -WebhookSecret $apiKey
+                Connect-NenService -SigningKey $signingKey
+                $kept = Get-NenConnection
+                try { Connect-NenService -BaseUri 'http://other.internal.example' } catch { $_.FullyQualifiedErrorId }
+                Disconnect-NenService
+                Connect-NenService -ApiKey $apiKey
+                $clean = Get-NenConnection
+                $kept; $clean").AssertClean();
 
-            PSObject connection = r.Output.Single();
-            Assert.Equal("http://nen.internal.example/", PsResult.Prop(connection, "BaseUri"));
-            Assert.Equal(true, PsResult.Prop(connection, "AllowInsecureHttp"));
-            Assert.Equal("Not set", PsResult.Prop(connection, "WebhookSecretSource"));
+            Assert.Equal("NenInsecureBaseUri,NenAi.Commands.ConnectNenServiceCommand", r.BaseOutput.OfType<string>().Single());
+            PSObject kept = r.Output.Where(o => o.TypeNames[0] == "NenAi.Connection").First();
+            PSObject clean = r.Output.Where(o => o.TypeNames[0] == "NenAi.Connection").Last();
+            Assert.Equal(("http://nen.internal.example/", true), ((string)PsResult.Prop(kept, "BaseUri")!, (bool)PsResult.Prop(kept, "AllowInsecureHttp")!));
+            Assert.Equal("Session (Connect-NenService -WebhookSecret)", PsResult.Prop(kept, "WebhookSecretSource"));
+            Assert.Equal(("https://api.getnen.ai/", "Default"), ((string)PsResult.Prop(clean, "BaseUri")!, (string)PsResult.Prop(clean, "BaseUriSource")!));
+            Assert.Equal(("Not set", "Not set", false), ((string)PsResult.Prop(clean, "WebhookSecretSource")!, (string)PsResult.Prop(clean, "SigningKeySource")!, (bool)PsResult.Prop(clean, "AllowInsecureHttp")!));
+        }
+
+        [Fact]
+        public void APooledRunspaceReusedByForEachObjectParallelStartsWithoutTheEarlierIterationsConnection()
+        {
+            using IDisposable env = ProcessEnvironment.Scope();
+
+            // -ThrottleLimit 1 hands every iteration the same pooled runspace, reset in between.
+            PsResult r = Run(@"
+                1..3 | ForEach-Object -ThrottleLimit 1 -Parallel {
+                    Import-Module $using:manifest
+                    if ($_ -eq 1) { Connect-NenService -BaseUri $using:baseUri -ApiKey $using:apiKey }
+                    '{0} {1} {2}' -f $_, [runspace]::DefaultRunspace.Id, (Get-NenConnection).ApiKeySource
+                }", ("manifest", PsSession.Manifest)).AssertClean();
+
+            string[] lines = r.BaseOutput.Cast<string>().ToArray();
+            Assert.Equal(3, lines.Length);
+            Assert.Single(lines.Select(l => l.Split(' ')[1]).Distinct());   // one runspace served all three
+            Assert.EndsWith("Session (Connect-NenService -ApiKey)", lines[0]);
+            Assert.EndsWith("Not set", lines[1]);
+            Assert.EndsWith("Not set", lines[2]);
         }
 
         [Fact]

@@ -136,6 +136,46 @@ Describe 'README, block by block, as a user runs it' {
             throw "'$script:emulatorCommand' did not start the emulator on port 5080 (is the port taken?): $($first.Result)"
         }
         $script:ran = @{}
+
+        <#
+        .SYNOPSIS
+            What the nightly recipe's header says of its log, checked on <Bytes> (the log file, or what the script
+            printed): plain ASCII with no escape codes, no blank line, every line led by the time it was logged
+            (Get-Date -Format o) and in time order, starting with "batch <name> started" and ending with
+            "batch <name> ended". Returns the lines.
+        #>
+        function Assert-NightlyLog([byte[]] $Bytes) {
+            @($Bytes | Where-Object { $_ -gt 0x7E -or ($_ -lt 0x20 -and $_ -notin 0x0A, 0x0D) }) | Should -BeNullOrEmpty -Because 'the log is plain ASCII, without escape codes'
+            $text = [System.Text.Encoding]::ASCII.GetString($Bytes)
+            $lines = @($text.TrimEnd("`r", "`n") -split "`r?`n")
+            $lines | Where-Object { $_.Trim() -eq '' } | Should -BeNullOrEmpty -Because "the log has no blank lines: $text"
+            $previous = [DateTimeOffset]::MinValue
+            foreach ($line in $lines) {
+                $line | Should -Match '^(?<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+[+-]\d\d:\d\d) \S' -Because "each line starts with the time: $text"
+                $at = [DateTimeOffset]::Parse(($line -split ' ')[0], [cultureinfo]::InvariantCulture)
+                $at | Should -BeGreaterOrEqual $previous -Because "the lines are in time order: $text"
+                $previous = $at
+            }
+            $lines[0] | Should -Match ' batch \S+ started$'
+            $lines[-1] | Should -Match ' batch \S+ ended$'
+            $lines
+        }
+
+        <# The README recipe's header line after "<Label>:" (the cron line, the Task Scheduler arguments). #>
+        function Get-RecipeHeaderLine([string] $Pattern) {
+            $recipe = (Get-DocExample -Root $script:root | Where-Object { $_.Kind -eq 'readme' -and $_.File -eq 'nightly-export.ps1' }).Code
+            $line = @($recipe -split "`n" | Where-Object { $_ -match $Pattern })
+            $line | Should -HaveCount 1 -Because "the recipe's header has one line matching $Pattern"
+            $line[0]
+        }
+
+        <# A copy of the recipe as written, with the demo CSV (or <Csv>), in a folder of its own. #>
+        function New-NightlyFolder([string] $Name, [string] $Csv = (Join-Path $script:root 'docs/examples/jobs.csv')) {
+            $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive $Name)
+            Copy-Item (Join-Path $script:scratch 'nightly-export.ps1') -Destination $folder
+            Copy-Item -LiteralPath $Csv -Destination (Join-Path $folder 'jobs.csv')
+            $folder.FullName
+        }
     }
 
     AfterAll {
@@ -168,11 +208,68 @@ Describe 'README, block by block, as a user runs it' {
         $script:ran['A CSV batch'].Output | Should -Match '(?m)^NenRunFailed,.*Customer not found in the ERP'
     }
 
-    It 'the scheduled-task recipe writes a plain-text log: no escape codes, no progress' {
+    It 'the scheduled-task recipe prints its log as its header says: ASCII, one timestamped line per event, in order, nothing on stderr' {
         $log = $script:ran['nightly-export.ps1']
         $log | Should -Not -BeNullOrEmpty
-        "$($log.Output)$($log.Errors)" | Should -Not -Match "`e"
-        (Remove-Ansi "$($log.Output)$($log.Errors)") -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' ' | Should -Match 'Customer not found in the ERP'
+        $log.Errors | Should -BeNullOrEmpty
+        $lines = Assert-NightlyLog ([System.Text.Encoding]::UTF8.GetBytes($log.Output))
+        $lines | Where-Object { $_ -match ' error NenRunFailed,NenAi\.Commands\.GetNenRunResultCommand: Row 4 \(JobId 1004\): .*Customer not found in the ERP' } | Should -HaveCount 1 -Because ($lines -join "`n")
+        foreach ($command in 'Start-NenRun', 'Wait-NenRun', 'Get-NenRunResult') { $lines | Where-Object { $_ -match " $command`: " } | Should -HaveCount 1 }
+    }
+
+    It 'the cron line of the recipe''s header, run by sh -c as cron runs it, writes a log that is ASCII and in order, and exits 1 for the failed row' {
+        $cron = Get-RecipeHeaderLine '^#\s+cron \(sh\):'
+        $cron -match '^#\s+cron \(sh\):\s+(\S+\s+){5}(?<command>.+)$' | Should -BeTrue -Because "a cron line is five time fields and a command: $cron"
+        # The user's own data: keys beyond ASCII, a CSV with a BOM. The log shows them as ?, the export keeps them.
+        $csv = Join-Path $TestDrive 'cron-jobs.csv'
+        $rows = Import-Csv -LiteralPath (Join-Path $script:root 'docs/examples/jobs.csv')
+        foreach ($r in $rows) { $r.JobId = "東京-$($r.JobId)-✓" }
+        $rows | Export-Csv -LiteralPath $csv -NoTypeInformation -Encoding utf8BOM
+        $folder = New-NightlyFolder cron $csv
+        $command = $Matches['command'].Replace('/jobs/', "$folder/")
+        # cron's sh finds pwsh on its PATH; here pwsh is a dotnet tool, so a one-line pwsh stands in for it there.
+        $bin = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'cron-bin')
+        $pwsh = @(Get-PwshCommand)
+        Set-Content -LiteralPath (Join-Path $bin 'pwsh') -Value ("#!/bin/sh`nexec " + (($pwsh | ForEach-Object { "'$_'" }) -join ' ') + ' "$@"') -NoNewline
+        & chmod +x (Join-Path $bin 'pwsh')
+        $psi = [System.Diagnostics.ProcessStartInfo]::new('sh')
+        $psi.ArgumentList.Add('-c'); $psi.ArgumentList.Add($command)
+        $psi.WorkingDirectory = $TestDrive          # not the script's folder: the recipe finds its files from its own
+        foreach ($name in $script:childEnvironment.Keys) {
+            if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
+        }
+        $psi.Environment['PATH'] = "$bin$([System.IO.Path]::PathSeparator)$env:PATH"
+        $psi.UseShellExecute = $false
+        $process = [System.Diagnostics.Process]::Start($psi)
+        $process.WaitForExit(300000) | Should -BeTrue
+        $process.ExitCode | Should -Be 1 -Because 'the FAIL row failed'
+
+        $logFile = Join-Path $folder 'nightly-export.log'
+        $logFile | Should -Exist
+        $lines = Assert-NightlyLog ([System.IO.File]::ReadAllBytes($logFile))
+        $lines | Where-Object { $_ -match ' error NenRunFailed,.*Row 4 \(JobId \?\?-1004-\?\): .*Customer not found in the ERP' } | Should -HaveCount 1 -Because ($lines -join "`n")
+        (Import-Csv -LiteralPath (Join-Path $folder 'nightly-files.csv')).RowKey | Sort-Object -Unique | Should -Be @('東京-1001-✓', '東京-1002-✓', '東京-1003-✓')
+    }
+
+    It 'the Task Scheduler action of the recipe''s header writes a log that is ASCII and in order, and passes the exit code on' {
+        $arguments = Get-RecipeHeaderLine '^#\s+-NoProfile .*-Command '
+        $arguments -match '-Command "(?<command>.+)"\s*$' | Should -BeTrue -Because "the action runs one -Command: $arguments"
+        $folder = New-NightlyFolder taskscheduler
+        $command = $Matches['command'].Replace('C:\jobs\', "$folder/")
+        $pwsh = @(Get-PwshCommand)
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+        foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) { $psi.ArgumentList.Add($a) }
+        $psi.WorkingDirectory = $TestDrive
+        foreach ($name in $script:childEnvironment.Keys) {
+            if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
+        }
+        $psi.UseShellExecute = $false
+        $process = [System.Diagnostics.Process]::Start($psi)
+        $process.WaitForExit(300000) | Should -BeTrue
+        $process.ExitCode | Should -Be 1 -Because 'the script''s exit code reaches the scheduler'
+
+        $lines = Assert-NightlyLog ([System.IO.File]::ReadAllBytes((Join-Path $folder 'nightly-export.log')))
+        $lines | Where-Object { $_ -match ' error NenRunFailed,.*Customer not found in the ERP' } | Should -HaveCount 1 -Because ($lines -join "`n")
     }
 
     It 'the scheduled-task recipe logs the one error that stopped its batch (a refused key), and exits 1' {
@@ -188,6 +285,10 @@ Describe 'README, block by block, as a user runs it' {
         $run = Invoke-FreshPwsh -File (Join-Path $folder 'nightly-export.ps1') -WorkingDirectory $folder -Environment $environment
         $log = (Remove-Ansi "$($run.Output)`n$($run.Errors)") -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' '
         $run.ExitCode | Should -Be 1
+        # In order, no blank line where the summaries of the commands that never ended would be: only Start-NenRun's.
+        $lines = Assert-NightlyLog ([System.Text.Encoding]::UTF8.GetBytes($run.Output))
+        $lines | Where-Object { $_ -match ' stopped by NenUnauthorized,' } | Should -HaveCount 1 -Because ($lines -join "`n")
+        $lines | Where-Object { $_ -match ' (Wait-NenRun|Get-NenRunResult): ' } | Should -BeNullOrEmpty
         $log | Should -Match 'NenUnauthorized' -Because $log
         $log | Should -Match 'API key was refused'
         $log | Should -Match 'stopped'
@@ -239,7 +340,7 @@ Describe 'README, block by block, as a user runs it' {
         $rows | Export-Csv -LiteralPath $csv -NoTypeInformation
         $refused = Invoke-FreshPwsh -File $nightly -WorkingDirectory $script:scratch -Environment $script:childEnvironment
         $refused.ExitCode | Should -Be 1
-        (Remove-Ansi $refused.Errors) -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' ' | Should -Match 'Row 4 \(JobId 1005\)'
+        $refused.Output | Should -Match 'Row 4 \(JobId 1005\)'
         Started | Should -Be $before
 
         # ... fixes it: that row alone is sent, and every row has succeeded.

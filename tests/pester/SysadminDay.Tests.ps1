@@ -152,9 +152,9 @@ $files | Format-Table | Out-String -Width 80
     It 'shows how each NenAi.ResultFile was saved, with the row key' {
         $rows = Get-TableRow $script:tables.Output '=== ResultFile'
         $rows | Should -Not -BeNullOrEmpty
-        $rows | ForEach-Object { $_ | Should -Match '^INV-2024-000[12]\s+\d+ (downloaded|unpacked  ) ' }
-        $rows -match ' downloaded report\.txt ' | Should -HaveCount 2
-        $rows -match ' unpacked   result\.json ' | Should -HaveCount 2
+        $rows | ForEach-Object { $_ | Should -MatchExactly '^INV-2024-000[12]\s+\d+ (Downloaded|Unpacked  ) ' }
+        $rows -cmatch ' Downloaded report\.txt ' | Should -HaveCount 2
+        $rows -cmatch ' Unpacked   result\.json ' | Should -HaveCount 2
     }
 }
 
@@ -283,5 +283,113 @@ exit [int]`$started.HasProblems
         $run.ExitCode | Should -Be 1 -Because $run.Text
         $run.Text | Should -Match 'HASPROBLEMS: True ACCEPTED: 39 FAILED: 1'
         $run.Text | Should -Match 'Start-NenRun: 40 rows, 39 accepted, .*1 failed.*errors: NenInvalidWorkflowParams 1'
+    }
+}
+
+Describe 'Rows you can recognise: one RowKey in every output and export' {
+    It 'gives each row of the headline pipeline, without -KeyProperty, the same non-empty RowKey in Start-NenRun, Wait-NenRun and Get-NenRunResult output and their CSV exports' {
+        $run = Invoke-UserScript rowkeys @'
+Connect-NenService -BaseUri $baseUri -ApiKey $apiKey -SigningKey $signingKey
+'JobId,NAME', '2001,Ada', '2002,Grace', '2003,Alan' | ConvertFrom-Csv |
+    Start-NenRun -WorkflowId 11111111-1111-1111-1111-111111111111 -ExcludeProperty JobId -NoProgress | Tee-Object -Variable runs |
+    Wait-NenRun -PollIntervalSec 0.2 -TimeoutSec 60 -NoProgress | Tee-Object -Variable statuses |
+    Get-NenRunResult -Destination ./rowkeys -NoProgress | Tee-Object -Variable files |
+    Export-Csv ./rowkeys-files.csv -NoTypeInformation
+$runs | Export-Csv ./rowkeys-runs.csv -NoTypeInformation
+$statuses | Export-Csv ./rowkeys-statuses.csv -NoTypeInformation
+'=== tables'
+$runs | Format-Table | Out-String -Width 80
+$statuses | Format-Table | Out-String -Width 80
+$files | Format-Table | Out-String -Width 80
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Errors | Should -BeNullOrEmpty
+        $runs = Import-Csv -LiteralPath (Join-Path $TestDrive 'rowkeys-runs.csv')
+        $statuses = Import-Csv -LiteralPath (Join-Path $TestDrive 'rowkeys-statuses.csv')
+        $files = Import-Csv -LiteralPath (Join-Path $TestDrive 'rowkeys-files.csv')
+        @($runs).Count | Should -Be 3
+        ($runs.RowKey | Sort-Object) | Should -Be @('row 1', 'row 2', 'row 3')
+        foreach ($r in $runs) {
+            ($statuses | Where-Object MessageId -EQ $r.MessageId).RowKey | Should -Be $r.RowKey
+            $mine = @($files | Where-Object MessageId -EQ $r.MessageId)
+            $mine.Count | Should -BeGreaterThan 0
+            $mine.RowKey | Sort-Object -Unique | Should -Be $r.RowKey
+        }
+        foreach ($table in 'row 1', 'row 2', 'row 3') {
+            @($run.Output -split "`r?`n" | Where-Object { $_ -like "$table *" }).Count | Should -BeGreaterOrEqual 3 -Because "every table shows '$table': $($run.Output)"
+        }
+    }
+
+    It 'writes the -KeyProperty value as the RowKey, the same in Start-NenRun''s export as in Wait-NenRun''s and Get-NenRunResult''s' {
+        $run = Invoke-UserScript keyed-rowkeys @'
+Connect-NenService -BaseUri $baseUri -ApiKey $apiKey
+'JobId,NAME', '2001,Ada' | ConvertFrom-Csv |
+    Start-NenRun -WorkflowId 11111111-1111-1111-1111-111111111111 -KeyProperty JobId -ExcludeProperty JobId -JournalPath ./keyed.jsonl -NoProgress | Tee-Object -Variable runs |
+    Wait-NenRun -PollIntervalSec 0.2 -TimeoutSec 60 -NoProgress | Tee-Object -Variable statuses |
+    Get-NenRunResult -Destination ./keyed -NoProgress | Tee-Object -Variable files | Out-Null
+$listed = Get-NenRun -JournalPath ./keyed.jsonl
+'KEYS: ' + (@($runs.RowKey) + @($statuses.RowKey) + @($files.RowKey | Sort-Object -Unique) + @($listed.RowKey) -join '|')
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Output | Should -Match 'KEYS: 2001\|2001\|2001\|2001\s*$'
+    }
+}
+
+Describe 'See what would be sent' {
+    It '-WhatIf names the parameters of each row; -WhatIf -Verbose shows the JSON body with secure values masked' {
+        $run = Invoke-UserScript preview @'
+$password = ConvertTo-SecureString 'canary-secure-value-7d1' -AsPlainText -Force
+'JobId,CUSTOMER_NAME,AMOUNT', '2001,Ada Lovelace,12.5', '2002,Grace Hopper,7' | ConvertFrom-Csv |
+    Start-NenRun -WorkflowId 11111111-1111-1111-1111-111111111111 -KeyProperty JobId -ExcludeProperty JobId -SecureParameter @{ password = $password } -WhatIf -Verbose
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Text | Should -Match 'What if: .*with 2 parameter\(s\) \(CUSTOMER_NAME, AMOUNT\) and 1 secure parameter\(s\) \(password\), row 1 \(JobId 2001\)'
+        $run.Text | Should -Match 'What if: .*\(CUSTOMER_NAME, AMOUNT\).*row 2 \(JobId 2002\)'
+        $run.Text | Should -Match ([regex]::Escape('VERBOSE: Row 1 (JobId 2001) would send POST /runs: {"workflow_id":"11111111-1111-1111-1111-111111111111","workflow_params":{"CUSTOMER_NAME":"Ada Lovelace","AMOUNT":"12.5"},"secure_workflow_params":{"password":"***"}}'))
+        $run.Text | Should -Not -Match 'canary-secure-value'
+    }
+}
+
+Describe 'Connections you can rotate, each in its own session' {
+    It 'Connect-NenService -ApiKey alone keeps the base URL and signing key of the session' {
+        $run = Invoke-UserScript rotate @'
+$old = ConvertTo-SecureString 'the-revoked-key' -AsPlainText -Force
+Connect-NenService -BaseUri $baseUri -ApiKey $old -SigningKey $signingKey
+Connect-NenService -ApiKey $apiKey
+Get-NenConnection | Format-List BaseUri, BaseUriSource, ApiKeySource, SigningKeySource | Out-String -Width 200
+# Signed with the kept signing key, sent to the kept base URL with the new key: the secure workflow accepts only that.
+$secret = ConvertTo-SecureString 'correct horse battery' -AsPlainText -Force
+[pscustomobject]@{ USER = 'jane' } | Start-NenRun -WorkflowId 22222222-2222-2222-2222-222222222222 -SecureParameter @{ password = $secret } -NoProgress | ForEach-Object { 'STARTED ' + $_.Status }
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Output | Should -Match ("BaseUri\s+: " + [regex]::Escape("$($script:baseUri.TrimEnd('/'))/"))
+        $run.Output | Should -Match 'BaseUriSource\s+: Session \(Connect-NenService -BaseUri\)'
+        $run.Output | Should -Match 'SigningKeySource\s+: Session \(Connect-NenService -SigningKey\)'
+        $run.Output | Should -Match 'STARTED Accepted'
+    }
+
+    It 'three ForEach-Object -Parallel -ThrottleLimit 1 iterations: the first connects, the others see no connection' {
+        $run = Invoke-UserScript parallel @"
+1..3 | ForEach-Object -ThrottleLimit 1 -Parallel {
+    Import-Module '$script:manifest'
+    if (`$_ -eq 1) { Connect-NenService -BaseUri `$using:baseUri -ApiKey `$using:apiKey }
+    `$c = Get-NenConnection
+    'ITERATION {0} runspace {1}: {2} / {3}' -f `$_, [runspace]::DefaultRunspace.Id, `$c.ApiKeySource, `$c.BaseUriSource
+    if (`$_ -gt 1) {
+        try { [pscustomobject]@{ NAME = 'x' } | Start-NenRun -BaseUri `$using:baseUri -WorkflowId 11111111-1111-1111-1111-111111111111 -NoProgress -ErrorAction Stop | Out-Null; 'SENT' }
+        catch { 'REFUSED ' + `$_.FullyQualifiedErrorId }
+    }
+}
+"@
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $lines = @($run.Output -split "`r?`n" | Where-Object { $_ -like 'ITERATION *' })
+        $lines | Should -HaveCount 3
+        @($lines | ForEach-Object { ($_ -split ' ')[3] } | Sort-Object -Unique) | Should -HaveCount 1 -Because 'one pooled runspace served all three'
+        $lines[0] | Should -Match ': Session \(Connect-NenService -ApiKey\) / Session \(Connect-NenService -BaseUri\)$'
+        $lines[1] | Should -Match ': Not set / Default$'
+        $lines[2] | Should -Match ': Not set / Default$'
+        @($run.Output -split "`r?`n" | Where-Object { $_ -eq 'REFUSED NenMissingApiKey,NenAi.Commands.StartNenRunCommand' }) | Should -HaveCount 2
+        $run.Output | Should -Not -Match '^SENT'
     }
 }

@@ -182,4 +182,46 @@ function Reset-FakeNen {
     Invoke-RestMethod -Method Post -Uri "$($Fake.BaseUri)/_fake/reset" | Out-Null
 }
 
-Export-ModuleMember -Function Start-FakeNen, Stop-FakeNen, Set-FakeNenFault, Get-FakeNenLedger, Reset-FakeNen, Get-EmulatorLedger, ConvertTo-SecretText, Get-PwshCommand, Invoke-FreshPwsh, Get-DocExample, Remove-Ansi, Measure-ShownError
+<#
+.SYNOPSIS
+    Starts tests/fakes/fake_proxy.py, a forwarding HTTP proxy (Python standard library) on a free loopback port, with
+    its arguments (--user, --password, --wrong-credentials 401|407, --refuse-connect STATUS). Returns Process and Uri.
+#>
+function Start-FakeProxy {
+    param([string[]] $ArgumentList = @())
+    $script_ = Join-Path $PSScriptRoot '../fakes/fake_proxy.py'
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('python3')
+    foreach ($a in @('-u', $script_, '--port', '0') + $ArgumentList) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notmatch 'listening on (\S+)') {
+        $process.Kill()
+        throw "The fake proxy did not start: $line"
+    }
+    [pscustomobject]@{ Process = $process; Uri = $Matches[1] }
+}
+
+function Stop-FakeProxy {
+    param($Proxy)
+    if ($Proxy -and -not $Proxy.Process.HasExited) {
+        $Proxy.Process.Kill()
+        $Proxy.Process.WaitForExit(10000) | Out-Null
+    }
+}
+
+<# The fake proxy's counts: forwarded, tunnels, challenged (407), refused (wrong credentials), tunnelsRefused. #>
+function Get-FakeProxyLedger {
+    param($Proxy)
+    Invoke-RestMethod -Uri "$($Proxy.Uri)/_proxy/ledger" -NoProxy
+}
+
+<# An http:// address on loopback where nothing listens (a proxy that is down): a port the system just gave out and took back. #>
+function Get-DownLoopbackUri {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { "http://127.0.0.1:$($listener.LocalEndpoint.Port)" } finally { $listener.Stop() }
+}
+
+Export-ModuleMember -Function Start-FakeNen, Stop-FakeNen, Set-FakeNenFault, Get-FakeNenLedger, Reset-FakeNen, Start-FakeProxy, Stop-FakeProxy, Get-FakeProxyLedger, Get-DownLoopbackUri, Get-EmulatorLedger, ConvertTo-SecretText, Get-PwshCommand, Invoke-FreshPwsh, Get-DocExample, Remove-Ansi, Measure-ShownError

@@ -131,7 +131,8 @@ namespace NenAi.Core.Batch
                 case JournalDecision.OutcomeUnknown:
                     Complete(new SubmissionOutcome(request, SubmissionStatus.OutcomeUnknown, null,
                         new NenException(NenErrorIds.PreviousOutcomeUnknown, NenErrorCategory.InvalidResult,
-                            $"An earlier run of this batch may already have started this row ({RowKey.Describe(key)}); it is not resubmitted. Check it with Nen, or use -RetryUnknown to resend it with its original Idempotency-Key.")));
+                            $"An earlier run of this batch may already have started this row ({RowKey.Describe(key)}); it is not resubmitted. "
+                            + JournalRowProblem.WhatToDo(entry?.IdempotencyKey, _journal.Path))));
                     return false;
                 case JournalDecision.RetryWithSameKey:
                     if (!string.IsNullOrEmpty(entry?.IdempotencyKey)) request.IdempotencyKey = entry!.IdempotencyKey!;
@@ -188,7 +189,7 @@ namespace NenAi.Core.Batch
                 // whose line cannot be written is not sent at all.
                 try
                 {
-                    await _journal.RecordSubmittingAsync(request.RowKey, request.WorkflowId, request.IdempotencyKey).ConfigureAwait(false);
+                    await _journal.RecordSubmittingAsync(request.RowKey, request.WorkflowId, request.IdempotencyKey, request.Row).ConfigureAwait(false);
                 }
                 catch (NenException ex) when (ex.ErrorId == NenErrorIds.JournalWriteFailed)
                 {
@@ -234,11 +235,11 @@ namespace NenAi.Core.Batch
             switch (outcome.Status)
             {
                 case SubmissionStatus.Accepted:
-                    return JournalAsync(j => j.RecordAcceptedAsync(key, outcome.Run!, idempotencyKey), outcome);
+                    return JournalAsync(j => j.RecordAcceptedAsync(key, outcome.Run!, idempotencyKey, request.Row), outcome);
                 case SubmissionStatus.OutcomeUnknown:
-                    return JournalAsync(j => j.RecordUnknownAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId), outcome);
+                    return JournalAsync(j => j.RecordUnknownAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId, request.Row), outcome);
                 default:
-                    return JournalAsync(j => j.RecordFailedAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId), outcome);
+                    return JournalAsync(j => j.RecordFailedAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId, request.Row), outcome);
             }
         }
 

@@ -61,8 +61,8 @@ namespace NenAi.Core.Batch
             return $"The batch stopped after {Rows} row(s): {Accepted} run(s) started and written to the pipeline, {AlreadyAccepted} already accepted earlier, "
                 + $"{NotSent} not sent (nothing was started for them), {Unknown} with an unknown outcome{(Unknown > 0 ? " (reported above with their Idempotency-Key)" : string.Empty)}, {Failed} failed. Rows after these were not read. "
                 + (journaled
-                    ? "Run the same command again (with its -JournalPath) once the service works: it sends every row not yet sent, and none twice" + (Unknown > 0 ? " (-RetryUnknown resends the unknown ones with their Idempotency-Key)." : ".")
-                    : "Without -JournalPath nothing records which rows were sent: the rows with a run above were; send the others again once the service works.");
+                    ? "Run the same command again (with its -JournalPath) once what stopped it is fixed: it sends every row not yet sent, and none twice" + (Unknown > 0 ? " (-RetryUnknown resends the unknown ones with their Idempotency-Key)." : ".")
+                    : "Without -JournalPath nothing records which rows were sent: the rows with a run above were; send the others again once what stopped it is fixed.");
         }
 
         /// <summary>The error that ends a batch whose journal cannot be written: which rows are where.</summary>

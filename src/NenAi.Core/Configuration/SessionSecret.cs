@@ -23,6 +23,9 @@ namespace NenAi.Core.Configuration
         /// </summary>
         public SecretValue Copy() => _value.Copy();
 
+        /// <summary>A session secret of its own with the same value and origin (a connection kept across Connect-NenService).</summary>
+        public SessionSecret Duplicate() => new SessionSecret(_value.Copy(), Origin);
+
         public void Dispose() => _value.Dispose();
 
         public override string ToString() => Origin;

@@ -162,6 +162,11 @@ namespace NenAi.Core.Downloads
                     response = await _client.OpenDownloadAsync(file.Url, have, have > 0 ? validator : null, ct).ConfigureAwait(false);
                     Circuit.Answered(admission);
                 }
+                catch (ProxyRefusedException ex)
+                {
+                    // A proxy that turns the storage's address away turns every file away: one error stops them all.
+                    throw Circuit.Refused(ex);
+                }
                 catch (NenTransportException ex)
                 {
                     Circuit.Abandoned(admission);

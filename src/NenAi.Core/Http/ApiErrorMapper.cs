@@ -89,6 +89,25 @@ namespace NenAi.Core.Http
                 + $"the base URL directly, so the usual base URL is {root}. Keep such a path only if a gateway in front of the API adds it. {where}";
         }
 
+        /// <summary>
+        /// True when <paramref name="body"/> is the API's own error: a JSON object with an "error" code (spec section 11).
+        /// A proxy's page, or an empty body, is not.
+        /// </summary>
+        public static bool IsApiError(string? body)
+        {
+            if (string.IsNullOrWhiteSpace(body)) return false;
+            try
+            {
+                using var doc = JsonDocument.Parse(body!);
+                return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out JsonElement error)
+                    && error.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(error.GetString());
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+
         /// <summary>Server text loses the client's secrets (by value), echoed credential headers and URL query strings.</summary>
         private static string? Clean(SecretScrubber scrubber, string? text) => text is null ? null : Redactor.RedactServerText(scrubber.Scrub(text));
 

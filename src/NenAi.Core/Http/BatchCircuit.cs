@@ -18,8 +18,9 @@ namespace NenAi.Core.Http
     /// <item>An ambiguous failure (5xx, a reset or timeout after sending): new requests wait while one probes; a few in
     /// a row (<see cref="DefaultFailureLimit"/>, counting the requests already on the wire) trip the circuit, so an
     /// outage costs a handful of requests, not one per row.</item>
-    /// <item>Refused credentials (401, 403, 407) or a base URL that is not the API's (a bare 404): the first trips the
-    /// circuit at once; every request would be answered the same way.</item>
+    /// <item>Refused credentials (401, 403, 407), a base URL that is not the API's (a bare 404) or a proxy that turns the
+    /// request away (<see cref="ProxyRefusedException"/>): the first trips the circuit at once; every request would be
+    /// answered the same way.</item>
     /// </list>
     /// Once tripped, nothing more is sent: every waiting sender learns its request was not sent (so a re-run may send
     /// it), and <see cref="ClosedBecause"/> says why.
@@ -180,7 +181,10 @@ namespace NenAi.Core.Http
                 bool mayTrip = !_answersRefusalsForever || cause is NenTransportException; // the server answering 429 is still a server
                 if (mayTrip && (storm || tooLong))
                 {
-                    string how = $"The service refused every request for {spent.TotalSeconds:0.#} s ({_refusedInARow} in a row, {_episodes - 1} pause(s))"
+                    // "The service" only when it answered: a request that found no server (or no proxy) got no answer at all.
+                    string how = (cause is NenTransportException
+                            ? $"No request got through for {spent.TotalSeconds:0.#} s ({_refusedInARow} attempts in a row, {_episodes - 1} pause(s))"
+                            : $"The service refused every request for {spent.TotalSeconds:0.#} s ({_refusedInARow} in a row, {_episodes - 1} pause(s))")
                         + (retryAfter.HasValue ? $" and asked to wait another {retryAfter.Value.TotalSeconds:0.#} s" : string.Empty)
                         + ", beyond the retry budget, so this batch stopped sending.";
                     return TripLocked(CircuitTrip.Refusals, cause, how);
@@ -208,7 +212,9 @@ namespace NenAi.Core.Http
                 if (_probeNeeded && admission.Epoch == _epoch) _probeFailedInStreak = true;
                 if (++_failedInARow >= _failureLimit && _probeFailedInStreak)
                 {
-                    string how = $"{_failedInARow} requests in a row failed this way with no answer in between: the service is not working, so this batch stopped sending.";
+                    string how = cause is NenTransportException
+                        ? $"{_failedInARow} requests in a row failed this way with no answer: the service, or the network or proxy on the way to it, is not working, so this batch stopped sending."
+                        : $"{_failedInARow} requests in a row failed this way with no answer in between: the service is not working, so this batch stopped sending.";
                     return TripLocked(CircuitTrip.Failures, cause, how);
                 }
                 if (_failureLimit == int.MaxValue) return null; // failures are each caller's own business here
@@ -229,6 +235,9 @@ namespace NenAi.Core.Http
         public static bool RefusesEveryRequest(string errorId) =>
             CredentialNames.IsRefusal(errorId) || errorId == NenErrorIds.EndpointNotFound;
 
+        /// <summary><see cref="RefusesEveryRequest(string)"/>, and a proxy that turned the request away (<see cref="ProxyRefusedException"/>).</summary>
+        public static bool RefusesEveryRequest(NenException error) => error is ProxyRefusedException || RefusesEveryRequest(error.ErrorId);
+
         /// <summary>
         /// An answer every request would get too (<see cref="RefusesEveryRequest"/>), so the circuit trips at once;
         /// returns the reason, which names the credential refused (never its value) or the address to correct.
@@ -237,8 +246,10 @@ namespace NenAi.Core.Http
         {
             if (cause.ErrorId == NenErrorIds.EndpointNotFound)
                 return TripNow(CircuitTrip.Address, cause, "Every request would go to the same wrong address, so this batch stopped sending. Correct -BaseUri (or NEN_BASE_URL, or the session's), then run the same command again.");
+            if (cause is ProxyRefusedException && cause.ErrorId != NenErrorIds.ProxyAuthenticationRequired)
+                return TripNow(CircuitTrip.Proxy, cause, "Every request would be turned away by the proxy the same way, so this batch stopped sending. Check -Proxy (or the system proxy setting) and what the proxy allows, then run the same command again.");
             return TripNow(CircuitTrip.Credentials, cause,
-                $"The {CredentialNames.Refused(cause.ErrorId)} was refused, and every request would be refused too, so this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}");
+                $"{CredentialNames.Refused(cause.ErrorId)}, and every request would be refused too, so this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}");
         }
 
         /// <summary>

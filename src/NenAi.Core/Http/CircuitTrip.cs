@@ -13,6 +13,8 @@ namespace NenAi.Core.Http
         Credentials,
         /// <summary>The base URL leads to something that is not the Nen API (a bare 404): every request would fail alike.</summary>
         Address,
+        /// <summary>A proxy turns every request away (it will not open a tunnel to the service, by its policy).</summary>
+        Proxy,
         /// <summary>The caller stopped sending (a journal that cannot be written, an error that stops the command, a downstream stop).</summary>
         Stopped,
     }

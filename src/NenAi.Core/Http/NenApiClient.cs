@@ -36,6 +36,8 @@ namespace NenAi.Core.Http
         private Uri? _runsUri;
         /// <summary>Scrubs the keys from any text the server sends back.</summary>
         private readonly SecretScrubber _keys;
+        /// <summary>Which proxy a request goes through, so what the proxy answers (or a proxy that cannot be reached) is told as the proxy's.</summary>
+        private readonly ProxyRoute _route;
 
         public NenApiClient(NenClientOptions options, INenLog? log = null, Func<DateTimeOffset>? clock = null)
         {
@@ -47,7 +49,15 @@ namespace NenAi.Core.Http
             _logging = !(log is null || log is NullLog);
             _clock = clock ?? (() => DateTimeOffset.UtcNow);
             _keys = new SecretScrubber(new[] { options.ApiKey, options.SigningKey });
+#if NETFRAMEWORK
+            _route = ProxyRoute.For(options, () => WebRequest.DefaultWebProxy);
+#else
+            _route = ProxyRoute.For(options, () => HttpClient.DefaultProxy);
+#endif
         }
+
+        /// <summary>-ProxyCredential or -ProxyUseDefaultCredentials was given: a proxy's refusal is then of those.</summary>
+        private bool ProxyCredentialsGiven => Options.ProxyCredential != null || Options.ProxyUseDefaultCredentials;
 
         public NenClientOptions Options { get; }
 
@@ -156,12 +166,14 @@ namespace NenAi.Core.Http
                     circuit.Answered(admission);
                     return (true, parse(text, retryAfter, response.StatusCode), null, null);
                 }
-                NenException error = ApiErrorMapper.Map(response.StatusCode, text, retryAfter, call.Operation, call.Scrubber, Options.BaseUri);
+                NenException error = ProxyAnswer(response, text, call.Uri, call.Operation, call.Scrubber)
+                    ?? ApiErrorMapper.Map(response.StatusCode, text, retryAfter, call.Operation, call.Scrubber, Options.BaseUri);
                 if (code == 429 || code == 503) return (false, default!, error, null);
-                if (BatchCircuit.RefusesEveryRequest(error.ErrorId))
+                if (BatchCircuit.RefusesEveryRequest(error))
                 {
-                    circuit.Refused(error);
-                    throw error;
+                    NenException stopped = circuit.Refused(error);
+                    // A proxy's refusal is told with what to check (-Proxy, -ProxyCredential) even to a lone caller.
+                    throw error is ProxyRefusedException && stopped is ProxyRefusedException ? stopped : error;
                 }
                 if (code >= 500 && !call.Resendable)
                 {
@@ -171,6 +183,12 @@ namespace NenAi.Core.Http
                 circuit.Answered(admission);
                 if (call.Resendable && error.IsTransient) return (false, default!, null, error);
                 throw error;
+            }
+            catch (ProxyRefusedException ex) when (!answered)
+            {
+                // The proxy would not open the tunnel: nothing reached the service, and every request would meet the same.
+                NenException stopped = circuit.Refused(ex);
+                throw stopped is ProxyRefusedException ? stopped : ex;
             }
             catch (NenTransportException ex) when (!answered && (ex.ProvablyNotSent || (content != null && !content.Written)))
             {
@@ -206,6 +224,21 @@ namespace NenAi.Core.Http
                 circuit.Abandoned(admission);
                 throw;
             }
+        }
+
+        /// <summary>
+        /// The proxy's refusal of its credentials, when the answer is one (<see cref="ProxyAnswers.IsCredentialRefusal"/>);
+        /// null for an answer of the service's.
+        /// </summary>
+        private ProxyRefusedException? ProxyAnswer(HttpResponseMessage response, string? text, Uri uri, string operation, SecretScrubber scrubber)
+        {
+            int code = (int)response.StatusCode;
+            if (code != 401 && code != 407) return null;
+            Uri? proxy = _route.Of(uri);
+            bool challenge = response.Headers.ProxyAuthenticate.Count > 0;
+            return ProxyAnswers.IsCredentialRefusal(code, challenge, text, proxy)
+                ? ProxyAnswers.CredentialsRefused(operation, proxy, code, text, scrubber, ProxyCredentialsGiven)
+                : null;
         }
 
         /// <summary>A POST that failed ambiguously: the circuit counts it, and the row's outcome is unknown.</summary>
@@ -279,13 +312,28 @@ namespace NenAi.Core.Http
                         throw new NenTransportException($"Downloading {Redactor.Url(current)} timed out after {Options.Timeout.TotalSeconds:0.#} s waiting for an answer.", provablyNotSent: false, ex,
                             NenErrorIds.Timeout, NenErrorCategory.OperationTimeout);
                     }
+                    catch (HttpRequestException ex) when (TransportFailure.TunnelStatus(ex) is int status)
+                    {
+                        throw TunnelRefused($"Downloading {Redactor.Url(current)}", current, status, ex);
+                    }
                     catch (HttpRequestException ex)
                     {
-                        throw new NenTransportException($"Downloading {Redactor.Url(current)} failed: {TransportFailure.Describe(ex)}.", TransportFailure.IsProvablyNotSent(ex), ex);
+                        throw new NenTransportException($"Downloading {Redactor.Url(current)} failed: {TransportFailure.Describe(ex, _route.Of(current))}.", TransportFailure.IsProvablyNotSent(ex), ex);
                     }
                 }
                 if (_logging) _log.Verbose($"GET {Redactor.Url(current)} -> {(int)response.StatusCode} in {sw.ElapsedMilliseconds} ms");
                 int code = (int)response.StatusCode;
+                if (code == 401 || code == 407)
+                {
+                    // A proxy in the way of the storage refuses its credentials: that, not the link, is the problem.
+                    string page = await ReadTextAsync(response, cancellationToken).ConfigureAwait(false);
+                    ProxyRefusedException? refusal = ProxyAnswer(response, page, current, $"Downloading {Redactor.Url(current)}", _keys);
+                    if (refusal != null)
+                    {
+                        response.Dispose();
+                        throw refusal;
+                    }
+                }
                 if (code < 300 || code > 308 || code == 304 || response.Headers.Location is null) return response;
 
                 Uri next = response.Headers.Location.IsAbsoluteUri ? response.Headers.Location : new Uri(current, response.Headers.Location);
@@ -317,6 +365,13 @@ namespace NenAi.Core.Http
             {
                 request.Content = content;
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+#if !NETFRAMEWORK
+                // Through a proxy to plain http, the proxy reads the request itself and may refuse it (407, or tinyproxy's
+                // 401) before the body, closing the connection with the body unread: a reset that would make the row's
+                // outcome unknown. With Expect: 100-continue the body waits for the go-ahead, so a refusal arrives as the
+                // clean answer it is. (Not on .NET Framework, where it is a setting of the process-wide ServicePoint.)
+                if (uri.Scheme == Uri.UriSchemeHttp && _route.Of(uri) != null) request.Headers.ExpectContinue = true;
+#endif
             }
             if (Options.SigningKey != null)
             {
@@ -344,7 +399,7 @@ namespace NenAi.Core.Http
             catch (OperationCanceledException ex) when (TransportFailure.IsProvablyNotSent(ex))
             {
                 // Our timeout struck while still connecting: nothing left.
-                throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} failed: {TransportFailure.Describe(ex)}. Nothing was sent.", provablyNotSent: true, ex,
+                throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} failed: {TransportFailure.Describe(ex, _route.Of(uri))}. Nothing was sent.", provablyNotSent: true, ex,
                     NenErrorIds.Timeout, NenErrorCategory.OperationTimeout);
             }
             catch (OperationCanceledException ex)
@@ -352,18 +407,27 @@ namespace NenAi.Core.Http
                 throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} timed out after {Options.Timeout.TotalSeconds:0.#} s.", provablyNotSent: false, ex,
                     NenErrorIds.Timeout, NenErrorCategory.OperationTimeout);
             }
-            catch (HttpRequestException ex) when (TransportFailure.IsTunnelCredentialRefusal(ex))
+            catch (HttpRequestException ex) when (TransportFailure.TunnelStatus(ex) is int status)
             {
-                // The proxy refused the tunnel's credentials (407 to the CONNECT): that answer, as the response it is, so
-                // it is judged like a 407 to a plain request (refused credentials trip the batch's circuit at once).
-                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)}{For(label)} -> the proxy answered 407 to the tunnel request in {sw.ElapsedMilliseconds} ms");
-                return new HttpResponseMessage(HttpStatusCode.ProxyAuthenticationRequired) { RequestMessage = request, Content = new ByteArrayContent(EmptyBody) };
+                // The proxy would not open the tunnel (https): its answer, told as the proxy's. Refused credentials (407, or
+                // the 401 tinyproxy answers) and a refusal by policy stop the batch at once; a 5xx is a server it cannot reach.
+                if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)}{For(label)} -> the proxy answered {status} to the tunnel request in {sw.ElapsedMilliseconds} ms");
+                throw TunnelRefused($"{method.Method} {Redactor.Url(uri)}", uri, status, ex);
             }
             catch (HttpRequestException ex)
             {
                 bool notSent = TransportFailure.IsProvablyNotSent(ex);
-                throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} failed: {TransportFailure.Describe(ex)}.{(notSent ? " Nothing was sent." : string.Empty)}", notSent, ex);
+                throw new NenTransportException($"{method.Method} {Redactor.Url(uri)} failed: {TransportFailure.Describe(ex, _route.Of(uri))}.{(notSent ? " Nothing was sent." : string.Empty)}", notSent, ex);
             }
+        }
+
+        /// <summary>A proxy's refusal to open a tunnel to <paramref name="target"/>, as the error it is (see <see cref="ProxyAnswers"/>).</summary>
+        private NenException TunnelRefused(string request, Uri target, int status, Exception ex)
+        {
+            Uri? proxy = _route.Of(target);
+            return status is 401 or 407
+                ? ProxyAnswers.CredentialsRefused(request, proxy, status, null, null, ProxyCredentialsGiven, ex)
+                : ProxyAnswers.TunnelRefused(request, target, proxy, status, ex);
         }
 
         /// <summary>" (row 3 (JobId 1003))" after a request line, so -Verbose names the row each request is for.</summary>

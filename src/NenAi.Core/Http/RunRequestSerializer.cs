@@ -24,8 +24,20 @@ namespace NenAi.Core.Http
             Indented = false,
         };
 
+        /// <summary>What every secure parameter's value is replaced with in <see cref="SerializeMasked"/>.</summary>
+        public const string MaskedValue = "***";
+
         /// <summary>Validates before anything is sent: GUID workflow id, sane names, encodable values, size.</summary>
-        public static ZeroingBufferWriter Serialize(RunRequest request)
+        public static ZeroingBufferWriter Serialize(RunRequest request) => Serialize(request, maskSecure: false);
+
+        /// <summary>
+        /// The body <see cref="Serialize"/> would send, with each secure parameter's value replaced by
+        /// <see cref="MaskedValue"/> (its name stays): for a preview (-WhatIf -Verbose), never for sending. The same checks
+        /// apply, so a row the preview shows is a row that would be sent.
+        /// </summary>
+        public static ZeroingBufferWriter SerializeMasked(RunRequest request) => Serialize(request, maskSecure: true);
+
+        private static ZeroingBufferWriter Serialize(RunRequest request, bool maskSecure)
         {
             ValidateWorkflowId(request.WorkflowId);
             var buffer = new ZeroingBufferWriter(256);
@@ -59,7 +71,8 @@ namespace NenAi.Core.Http
                                 pair.Value.UseChars(chars =>
                                 {
                                     if (!IsWellFormedUtf16(chars)) throw new ArgumentException("lone surrogate");
-                                    writer.WriteString(name, chars.AsSpan());
+                                    if (maskSecure) writer.WriteString(name, MaskedValue);
+                                    else writer.WriteString(name, chars.AsSpan());
                                     return 0;
                                 });
                             }
@@ -75,7 +88,8 @@ namespace NenAi.Core.Http
 
                     if (request.WebhookCallback != null)
                     {
-                        writer.WriteString("webhook_callback", request.WebhookCallback.AbsoluteUri);
+                        // A callback's query string may carry a token of the receiver's: masked in a preview, as in logs.
+                        writer.WriteString("webhook_callback", maskSecure ? Logging.Redactor.Url(request.WebhookCallback) : request.WebhookCallback.AbsoluteUri);
                     }
                     writer.WriteEndObject();
                     writer.Flush();

@@ -12,5 +12,7 @@ namespace NenAi.Core.Journal
         public string? IdempotencyKey { get; set; }
         public string? ErrorId { get; set; }
         public DateTimeOffset At { get; set; }
+        /// <summary>The row's number in the input of the command that wrote the record; 0 when not recorded (older journals).</summary>
+        public int Row { get; set; }
     }
 }

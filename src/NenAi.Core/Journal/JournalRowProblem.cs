@@ -9,9 +9,11 @@ namespace NenAi.Core.Journal
     /// </summary>
     public static class JournalRowProblem
     {
-        public static NenException? Of(JournalEntry row)
+        /// <param name="journalPath">The journal the row is in, named in the command to run.</param>
+        public static NenException? Of(JournalEntry row, string? journalPath = null)
         {
-            string key = RowKey.Describe(row.Key);
+            // "row 3" when the journal numbered it and its key is a hash; else the key ("key '2001'", "row hash ...").
+            string key = RowKey.ValueOf(row.Key) is null && row.Row > 0 ? row.Row.ToString(System.Globalization.CultureInfo.InvariantCulture) : RowKey.Describe(row.Key);
             switch (row.State)
             {
                 case JournalState.Accepted when !string.IsNullOrWhiteSpace(row.MessageId):
@@ -21,13 +23,13 @@ namespace NenAi.Core.Journal
                         $"The journal records row {key} as accepted but without its message id; the line is damaged.");
                 case JournalState.Submitting:
                     return new NenException(NenErrorIds.PreviousOutcomeUnknown, NenErrorCategory.InvalidResult,
-                        $"The batch ended while row {key} was being sent (was it killed?), so it may or may not have started a run. " + WhatToDo(row));
+                        $"The batch ended while row {key} was being sent (was it killed?), so it may or may not have started a run. " + WhatToDo(row.IdempotencyKey, journalPath));
                 case JournalState.Unknown:
                     return new NenException(NenErrorIds.PreviousOutcomeUnknown, NenErrorCategory.InvalidResult,
-                        $"The request for row {key} failed ambiguously ({row.ErrorId ?? "no error recorded"}), so it may or may not have started a run. " + WhatToDo(row));
+                        $"The request for row {key} failed ambiguously ({row.ErrorId ?? "no error recorded"}), so it may or may not have started a run. " + WhatToDo(row.IdempotencyKey, journalPath));
                 default:
                     return new NenException(NenErrorIds.RunNotStarted, NenErrorCategory.ObjectNotFound,
-                        $"Row {key} has no run: the service provably did not start it ({row.ErrorId ?? "no error recorded"}). " + Resend(row.ErrorId));
+                        $"Row {key} has no run: it provably started none ({row.ErrorId ?? "no error recorded"}). " + Resend(row.ErrorId));
             }
         }
 
@@ -37,8 +39,14 @@ namespace NenAi.Core.Journal
             ? "The service (or the module) refused the row itself: fix it in the input, then run the same Start-NenRun command again to send it."
             : "Run the same Start-NenRun command again to send it.";
 
-        private static string WhatToDo(JournalEntry row) =>
-            "Check with Nen, or run the same Start-NenRun command again with -RetryUnknown to resend it with its original Idempotency-Key"
-            + (row.IdempotencyKey is null ? "." : $" ({row.IdempotencyKey}).");
+        /// <summary>
+        /// What to do about a row whose outcome is unknown, naming the commands: look for its run in the Nen Dashboard
+        /// first (the service may not honour Idempotency-Keys: spec section 11), then resend it with -RetryUnknown.
+        /// </summary>
+        public static string WhatToDo(string? idempotencyKey, string? journalPath) =>
+            "Look for its run in the Nen Dashboard; if it has none, run the same Start-NenRun command again with -RetryUnknown, which resends it with its original Idempotency-Key"
+            + (idempotencyKey is null ? "" : $" ({idempotencyKey})")
+            + " (a service that honours the key starts it only if the earlier request did not)."
+            + (journalPath is null ? string.Empty : $" Get-NenRun -JournalPath '{journalPath}' lists every such row of the batch.");
     }
 }

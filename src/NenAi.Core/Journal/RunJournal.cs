@@ -222,18 +222,21 @@ namespace NenAi.Core.Journal
             return retryUnknown ? JournalDecision.RetryWithSameKey : JournalDecision.OutcomeUnknown;
         }
 
+        // Each record carries the row's number in the input (row > 0), so a run listed from the journal has a readable
+        // RowKey ("row 3") even when its key is a row hash.
+
         /// <summary>Completes once the line is on disk: only then may the row's request leave.</summary>
-        public Task RecordSubmittingAsync(string key, string workflowId, string idempotencyKey) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Submitting, WorkflowId = workflowId, IdempotencyKey = idempotencyKey });
+        public Task RecordSubmittingAsync(string key, string workflowId, string idempotencyKey, int row = 0) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Submitting, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, Row = row });
 
-        public Task RecordAcceptedAsync(string key, RunAccepted accepted, string idempotencyKey) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Accepted, WorkflowId = accepted.WorkflowId, MessageId = accepted.MessageId, IdempotencyKey = idempotencyKey });
+        public Task RecordAcceptedAsync(string key, RunAccepted accepted, string idempotencyKey, int row = 0) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Accepted, WorkflowId = accepted.WorkflowId, MessageId = accepted.MessageId, IdempotencyKey = idempotencyKey, Row = row });
 
-        public Task RecordFailedAsync(string key, string workflowId, string idempotencyKey, string errorId) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Failed, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId });
+        public Task RecordFailedAsync(string key, string workflowId, string idempotencyKey, string errorId, int row = 0) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Failed, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId, Row = row });
 
-        public Task RecordUnknownAsync(string key, string workflowId, string idempotencyKey, string errorId) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Unknown, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId });
+        public Task RecordUnknownAsync(string key, string workflowId, string idempotencyKey, string errorId, int row = 0) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Unknown, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId, Row = row });
 
         /// <summary>Queues a line; the returned task completes when it is on disk, or fails with the write error.</summary>
         private Task Append(JournalEntry entry)

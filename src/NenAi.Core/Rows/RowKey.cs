@@ -55,6 +55,14 @@ namespace NenAi.Core.Rows
             return key.StartsWith("col:", StringComparison.Ordinal) ? key.Substring(4) : key;
         }
 
+        /// <summary>
+        /// The one form of the RowKey every output object and export shows: the -KeyProperty value ("2001"), else the
+        /// row's number in the command's input ("row 3", as messages name it); null when neither is known (a journal
+        /// written before rows were numbered, a run that came from no row).
+        /// </summary>
+        public static string? Readable(string? journalKey, int rowNumber) =>
+            ValueOf(journalKey) ?? (rowNumber > 0 ? RowLabel.For(rowNumber, null, null) : null);
+
         /// <summary>A row key as a message shows it: the column value, or the start of the row hash.</summary>
         public static string Describe(string key) =>
             key.StartsWith("col:", StringComparison.Ordinal) ? "key '" + key.Substring(4) + "'" : "row hash " + key.Substring(0, Math.Min(key.Length, 19));

@@ -18,8 +18,26 @@ namespace NenAi.Core.Rows
             return value is null ? label : $"{label} ({keyProperty} {value})";
         }
 
-        /// <summary>The label of a run known only by its key (a run saved to CSV and read back): "key 1003".</summary>
-        public static string? ForKey(string? keyValue) => Printable(keyValue) is string value ? "key " + value : null;
+        /// <summary>
+        /// The label of a run known only by its readable key (a run saved to CSV and read back): "key 1003", or "row 3"
+        /// for a row known by its number (<see cref="RowKey.Readable"/>).
+        /// </summary>
+        public static string? ForKey(string? keyValue)
+        {
+            if (Printable(keyValue) is not string value) return null;
+            return IsRowNumber(value) ? value : "key " + value;
+        }
+
+        /// <summary>"row 3": the readable key of a row that had no -KeyProperty value.</summary>
+        private static bool IsRowNumber(string value)
+        {
+            if (!value.StartsWith("row ", StringComparison.Ordinal) || value.Length == 4) return false;
+            for (int i = 4; i < value.Length; i++)
+            {
+                if (value[i] < '0' || value[i] > '9') return false;
+            }
+            return true;
+        }
 
         /// <summary><paramref name="message"/> led by the row it is about: "Row 3 (JobId 1003): ...".</summary>
         public static string Prefix(string label, string message) =>

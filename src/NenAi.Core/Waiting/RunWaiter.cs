@@ -54,6 +54,10 @@ namespace NenAi.Core.Waiting
         }
 
         /// <summary>A poll that ran into its run's deadline.</summary>
+        /// <summary>How to go on with a run whose wait ran out: the command that does it.</summary>
+        private const string Resume = "The run itself goes on: follow it again with Wait-NenRun (pipe the run, the status written with it, or -MessageId; "
+            + "Get-NenRun -JournalPath lists a journaled batch's runs), then Get-NenRunResult.";
+
         private static readonly NenException DeadlineReached = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout, "deadline") { IsTransient = true };
 
         private readonly NenApiClient _client;
@@ -386,8 +390,8 @@ namespace NenAi.Core.Waiting
             Interlocked.Increment(ref _timedOut);
             var error = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout,
                 run.Last != null
-                    ? $"Run {run.MessageId} had not finished when its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out; its last status was '{run.Last.Status}'."
-                    : $"Run {run.MessageId}: its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out before its status could be read.");
+                    ? $"Run {run.MessageId} had not finished when its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out; its last status was '{run.Last.Status}'. {Resume}"
+                    : $"Run {run.MessageId}: its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out before its status could be read. {Resume}");
             Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.TimedOut, run.Last, error));
         }
 

@@ -9,10 +9,11 @@ using NenAi.Core.Errors;
 namespace NenAi.Commands
 {
     /// <summary>
-    /// Keeps the base URL and secrets for the rest of the session (this runspace only, in memory, secrets as
+    /// Keeps the base URL and secrets for the rest of the session (this session only, in memory, secrets as
     /// SecureStrings): every NenAi command then uses them where its own parameters say nothing, before the NEN_*
     /// environment variables. Secrets come as SecureString/PSCredential, or by name from SecretManagement (the
-    /// Get-Secret command found when this runs).
+    /// Get-Secret command found when this runs). Connecting again changes what it is given and keeps the rest, so one
+    /// key can be rotated; Disconnect-NenService first starts clean.
     /// </summary>
     [Cmdlet(VerbsCommunications.Connect, "NenService")]
     [OutputType(typeof(Connection))]
@@ -70,22 +71,26 @@ namespace NenAi.Commands
         {
             var taken = new List<SessionSecret>();
             SessionConnection connection;
+            // What an earlier Connect-NenService of this session kept: each setting not given now stays.
+            SessionConnection? earlier = SessionConnections.Current(SessionState);
             try
             {
                 if (BaseUri is null && ApiKey is null && SigningKey is null && WebhookSecret is null && ApiKeySecretName is null && SigningKeySecretName is null && WebhookSecretName is null)
                     throw Invalid("Connect-NenService needs something to keep: -BaseUri, -ApiKey, -SigningKey or -WebhookSecret, or the name of a secret (-ApiKeySecretName, ...).");
-                Uri? baseUri = BaseUri is null ? null : NenClientOptions.ValidateBaseUri(BaseUri.Trim(), AllowInsecureHttp.IsPresent);
-                SessionSecret? Keep(SecureString? given, string parameter, string? secretName, string nameParameter)
+                // -AllowInsecureHttp goes with the base URL it was given for: a new base URL needs it again.
+                bool allowInsecure = AllowInsecureHttp.IsPresent || (BaseUri is null && earlier?.AllowInsecureHttp == true);
+                Uri? baseUri = BaseUri is null ? earlier?.BaseUri : NenClientOptions.ValidateBaseUri(BaseUri.Trim(), allowInsecure);
+                SessionSecret? Keep(SecureString? given, string parameter, string? secretName, string nameParameter, SessionSecret? kept)
                 {
-                    SessionSecret? secret = Secret(given, parameter, secretName, nameParameter);
+                    SessionSecret? secret = Secret(given, parameter, secretName, nameParameter) ?? kept?.Duplicate();
                     if (secret != null) taken.Add(secret);
                     return secret;
                 }
                 connection = new SessionConnection(baseUri,
-                    Keep(ApiKey, nameof(ApiKey), ApiKeySecretName, nameof(ApiKeySecretName)),
-                    Keep(SigningKey, nameof(SigningKey), SigningKeySecretName, nameof(SigningKeySecretName)),
-                    Keep(WebhookSecret, nameof(WebhookSecret), WebhookSecretName, nameof(WebhookSecretName)),
-                    AllowInsecureHttp.IsPresent, DateTimeOffset.Now);
+                    Keep(ApiKey, nameof(ApiKey), ApiKeySecretName, nameof(ApiKeySecretName), earlier?.ApiKey),
+                    Keep(SigningKey, nameof(SigningKey), SigningKeySecretName, nameof(SigningKeySecretName), earlier?.SigningKey),
+                    Keep(WebhookSecret, nameof(WebhookSecret), WebhookSecretName, nameof(WebhookSecretName), earlier?.WebhookSecret),
+                    allowInsecure, DateTimeOffset.Now);
             }
             catch (NenException ex)
             {
@@ -94,16 +99,25 @@ namespace NenAi.Commands
                 ThrowTerminatingError(ErrorRecords.From(ex, null));
                 return;
             }
-            if (!SessionConnections.Set(connection))
+            if (!SessionConnections.Set(SessionState, connection))
             {
                 connection.Dispose();
                 ThrowTerminatingError(ErrorRecords.From(new NenException(NenErrorIds.InvalidConnectionSettings, NenErrorCategory.InvalidOperation,
                     "This command runs outside any PowerShell session (runspace), so there is no session to keep the connection for."), null));
             }
-            WriteVerbose($"Connected this session: base URL {(connection.BaseUri is null ? "(not set)" : Core.Logging.Redactor.Url(connection.BaseUri))}; "
-                + $"API key {(connection.ApiKey is null ? "(not set)" : "(set)")}, signing key {(connection.SigningKey is null ? "(not set)" : "(set)")}, "
-                + $"webhook secret {(connection.WebhookSecret is null ? "(not set)" : "(set)")}.");
-            if (PassThru.IsPresent) WriteObject(Connection.OfCurrentSession());
+            WriteVerbose($"Connected this session: base URL {Shown(connection.BaseUri is null ? null : Core.Logging.Redactor.Url(connection.BaseUri), BaseUri != null)}; "
+                + $"API key {Shown(connection.ApiKey, ApiKey != null || ApiKeySecretName != null)}, signing key {Shown(connection.SigningKey, SigningKey != null || SigningKeySecretName != null)}, "
+                + $"webhook secret {Shown(connection.WebhookSecret, WebhookSecret != null || WebhookSecretName != null)}."
+                + (earlier is null ? string.Empty : " Settings not given were kept from the earlier Connect-NenService; Disconnect-NenService first starts clean."));
+            if (PassThru.IsPresent) WriteObject(Connection.OfSession(SessionState));
+        }
+
+        /// <summary>"(set)", "(set, kept)", "(not set)" for a secret; a base URL as it is, with "(kept)" when it was.</summary>
+        private static string Shown(object? value, bool givenNow)
+        {
+            if (value is null) return "(not set)";
+            string kept = givenNow ? string.Empty : " (kept)";
+            return value is string text ? text + kept : givenNow ? "(set)" : "(set, kept)";
         }
 
         /// <summary>A secret given as a value, or by the name of a SecretManagement secret; not both.</summary>

@@ -10,7 +10,7 @@ namespace NenAi.Commands
     public sealed class DisconnectNenServiceCommand : PSCmdlet
     {
         protected override void EndProcessing() =>
-            WriteVerbose(SessionConnections.Forget()
+            WriteVerbose(SessionConnections.Forget(SessionState)
                 ? "Forgot this session's connection (Connect-NenService); its secrets are destroyed."
                 : "This session had no connection (Connect-NenService) to forget.");
     }

@@ -11,6 +11,6 @@ namespace NenAi.Commands
     [OutputType(typeof(Connection))]
     public sealed class GetNenConnectionCommand : PSCmdlet
     {
-        protected override void EndProcessing() => WriteObject(Connection.OfCurrentSession());
+        protected override void EndProcessing() => WriteObject(Connection.OfSession(SessionState));
     }
 }

@@ -19,7 +19,7 @@ namespace NenAi.Commands
     {
         private const string ByJournal = "ByJournal";
         private StatusLookup? _lookup;
-        private int _asked, _answered, _failed, _notAsked, _listed, _withoutRun;
+        private int _asked, _answered, _failed, _notFound, _notAsked, _listed, _withoutRun;
 
 
         /// <summary>A Start-NenRun journal whose runs to list (no request is made).</summary>
@@ -75,11 +75,13 @@ namespace NenAi.Commands
             }
             summary.Add("Asked", _asked);
             summary.Add("Answered", _answered);
+            // A run the service does not know is that, not a failure to ask about it.
+            summary.Add("NotFound", _notFound, problem: true);
             summary.Add("Failed", _failed, problem: true);
             summary.Add("NotAsked", _notAsked, problem: true);
         }
 
-        protected override string? SummaryJournalPath => JournalPath;
+        protected override string? SummaryJournalPath => ParameterSetName == ByJournal ? JournalPath : null;
 
         private void Drain(Action<LookupOutcome> write)
         {
@@ -97,7 +99,7 @@ namespace NenAi.Commands
             if (_lookup is null || !_lookup.Circuit.TrippedByService) return;
             Drain(WriteOutcome);
             StopForService(_lookup.Circuit,
-                $"{_answered} run(s) were answered and written, {_notAsked} not asked about, {_failed} failed; runs after these were not read. The runs themselves are not affected: ask again once the service works.",
+                $"{_answered} run(s) were answered and written, {_notFound} not found, {_notAsked} not asked about, {_failed} failed; runs after these were not read. The runs themselves are not affected: ask again once what stopped it is fixed.",
                 null);
         }
 
@@ -111,7 +113,8 @@ namespace NenAi.Commands
                 return;
             }
             if (StoppedTheQueries(outcome.Error!)) { _notAsked++; return; }
-            _failed++;
+            if (outcome.Error!.ErrorId == NenErrorIds.RunNotFound) _notFound++;
+            else _failed++;
             WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
         }
 
@@ -149,7 +152,7 @@ namespace NenAi.Commands
             WriteVerbose($"The journal '{journal.Path}' records {journal.Rows.Count} row(s).");
             foreach (JournalEntry row in journal.Rows)
             {
-                NenException? problem = JournalRowProblem.Of(row);
+                NenException? problem = JournalRowProblem.Of(row, journal.Path);
                 if (problem != null)
                 {
                     _withoutRun++;
@@ -164,7 +167,7 @@ namespace NenAi.Commands
         private void ShowProgress()
         {
             if (!ProgressDue()) return;
-            WriteProgress(new ProgressRecord(4, "Get-NenRun", $"{_answered + _failed} of {_asked} answered, {_failed} failed"));
+            WriteProgress(new ProgressRecord(4, "Get-NenRun", $"{_answered + _notFound + _failed} of {_asked} answered, {_notFound} not found, {_failed} failed"));
         }
 
         protected override Task? InFlight => _lookup?.WhenIdleAsync();

@@ -143,7 +143,7 @@ namespace NenAi.Commands
         {
             SecretValue? apiKey = ApiKey is null ? null : new SecretValue(ApiKey);
             SecretValue? signingKey = SigningKey is null ? null : new SecretValue(SigningKey);
-            NenClientOptions options = NenClientOptions.Resolve(BaseUri, apiKey, signingKey, allowInsecureHttp: AllowInsecureHttp.IsPresent, session: SessionConnections.Current);
+            NenClientOptions options = NenClientOptions.Resolve(BaseUri, apiKey, signingKey, allowInsecureHttp: AllowInsecureHttp.IsPresent, session: SessionConnections.Current(SessionState));
             options.MaximumRetryCount = MaximumRetryCount;
             options.Timeout = TimeSpan.FromSeconds(EffectiveRequestTimeoutSec());
             ApplyConnectionSettings(options);

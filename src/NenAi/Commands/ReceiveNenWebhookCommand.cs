@@ -81,7 +81,7 @@ namespace NenAi.Commands
             if (_waitForRuns) EnsureConfigured(); // the polling fallback needs the API
             try
             {
-                _secrets = WebhookSecrets.Resolve(WebhookSecret, nameof(WebhookSecret));
+                _secrets = WebhookSecrets.Resolve(SessionState, WebhookSecret, nameof(WebhookSecret));
                 var prefixes = new List<string>();
                 foreach (string p in Prefix) prefixes.Add(WebhookPrefix.Check(p));
                 _ledger = StatePath is null ? UpdateLedger.InMemory() : UpdateLedger.Open(FileSystemPath(StatePath, nameof(StatePath)));

@@ -197,11 +197,10 @@ namespace NenAi.Commands
                 return;
             }
 
-            string description = $"Workflow {request.WorkflowId} with {request.Parameters.Count} parameter(s)"
-                + (request.SecureParameters.Count > 0 ? $" and {request.SecureParameters.Count} secure parameter(s)" : string.Empty)
-                + $", {label}";
-            if (!ShouldProcess(description, "Start Nen run"))
+            if (!ShouldProcess(RunPreview.Describe(request, label), "Start Nen run"))
             {
+                // -WhatIf -Verbose: the body itself, secure values masked (a row whose body cannot be made is its error).
+                if (IsPreview() && WantsDiagnostics() && !PreviewBody(request, target, label)) return;
                 _tally.Preview();
                 return;
             }
@@ -212,6 +211,24 @@ namespace NenAi.Commands
             Await(_submitter.SubmitAsync(request, Token));
             while (_submitter.TryTake(out SubmissionOutcome? ready)) WriteOutcome(ready!);
             ShowProgress();
+        }
+
+        /// <summary>Writes the body a previewed row would send; false (and the row's error) when it has none.</summary>
+        private bool PreviewBody(Core.Models.RunRequest request, object? target, string label)
+        {
+            string body;
+            try
+            {
+                body = RunPreview.Body(request);
+            }
+            catch (NenException ex)
+            {
+                _tally.Refused();
+                WriteItemError(ErrorRecords.From(ex, target, label));
+                return false;
+            }
+            WriteVerbose($"{RowLabel.Capitalized(label)} would send POST /runs: {body}");
+            return true;
         }
 
         protected override void EndProcessing()

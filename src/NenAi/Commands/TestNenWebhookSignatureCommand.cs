@@ -54,7 +54,7 @@ namespace NenAi.Commands
         {
             try
             {
-                _secrets.AddRange(WebhookSecrets.Resolve(Secret, nameof(Secret)));
+                _secrets.AddRange(WebhookSecrets.Resolve(SessionState, Secret, nameof(Secret)));
             }
             catch (NenException ex)
             {
