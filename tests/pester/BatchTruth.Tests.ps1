@@ -263,6 +263,7 @@ Describe 'Start-NenRun tells the truth against the <Server> (issue 25)' -ForEach
                     'burst'  { @{ status = 429; retryAfter = 1; forSeconds = 20 } }
                     'storm'  { @{ status = 429; retryAfter = 300 } }
                     'outage' { @{ status = 500 } }
+                    'resets' { @{ reset = $true } }
                     'key'    { @{ status = 401 } }
                     'none'   { $null }
                 }
@@ -274,6 +275,7 @@ Describe 'Start-NenRun tells the truth against the <Server> (issue 25)' -ForEach
                 'burst'  { & $post 'faults' @{ applyTo = 'post'; stormForSeconds = 20; stormRetryAfterSeconds = 1 } }
                 'storm'  { & $post 'faults/next' @{ kind = '429'; route = 'POST /runs'; count = 100000; retryAfterSeconds = 300 } }
                 'outage' { & $post 'faults' @{ applyTo = 'post'; rate500 = 1 } }
+                'resets' { & $post 'faults' @{ applyTo = 'post'; rateReset = 1 } }
                 'key'    { & $post 'faults/next' @{ kind = 'raw'; route = 'POST /runs'; count = 100000; statusCode = 401; body = '{"error":"unauthorized","message":"The API key was revoked."}' } }
                 'none'   { Invoke-RestMethod -Method Post -Uri "$script:baseUri/_emulator/faults/clear" | Out-Null }
             }
@@ -378,6 +380,7 @@ Describe 'Start-NenRun tells the truth against the <Server> (issue 25)' -ForEach
         It 'after <Kind>, $r holds every accepted run, Wait-NenRun | Get-NenRunResult saves their files, and the one error names the rows not sent' -ForEach @(
             @{ Kind = 'a 429 storm beyond the budget'; Fault = 'storm'; Id = 'NenRateLimited' }
             @{ Kind = 'an outage'; Fault = 'outage'; Id = 'NenServerError' }
+            @{ Kind = 'connections reset'; Fault = 'resets'; Id = 'NenNetworkError' }
             @{ Kind = 'a key refused mid-batch'; Fault = 'key'; Id = 'NenUnauthorized' }
         ) {
             # Rows 1-10 start their runs; as row 11 is read, every POST from then on fails.
