@@ -21,10 +21,16 @@ namespace NenAi.Emulator
     public sealed class FaultInjector : SeededFaults<FaultSettings, ScriptedFault>
     {
         private int _decided;
+        /// <summary>When the timed storm (<see cref="FaultSettings.StormForSeconds"/>) began; null until its first request.</summary>
+        private DateTime? _stormBegan;
 
         public FaultInjector(FaultSettings settings) : base(settings, s => s.Seed) { }
 
-        protected override void OnReplaced() => _decided = 0;
+        protected override void OnReplaced()
+        {
+            _decided = 0;
+            _stormBegan = null;
+        }
 
         public void Clear()
         {
@@ -67,7 +73,14 @@ namespace NenAi.Emulator
                 };
                 if (!applies) return new FaultDecision(null, latency, 0, false);
                 int n = ++_decided;
-                if (settings.StormAfter > 0 && n > settings.StormAfter && n <= settings.StormAfter + settings.StormLength)
+                if (settings.StormForSeconds > 0 && n > settings.StormAfter)
+                {
+                    DateTime now = DateTime.UtcNow;
+                    _stormBegan ??= now;
+                    if ((now - _stormBegan.Value).TotalSeconds < settings.StormForSeconds)
+                        return new FaultDecision(string.IsNullOrWhiteSpace(settings.StormKind) ? "429" : settings.StormKind.Trim().ToLowerInvariant(), latency, settings.StormRetryAfterSeconds, false);
+                }
+                else if (settings.StormAfter > 0 && n > settings.StormAfter && n <= settings.StormAfter + settings.StormLength)
                     return new FaultDecision(string.IsNullOrWhiteSpace(settings.StormKind) ? "429" : settings.StormKind.Trim().ToLowerInvariant(), latency, settings.StormRetryAfterSeconds, false);
                 double r = Draw.NextDouble();
                 string? kind = null;

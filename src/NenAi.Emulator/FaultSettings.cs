@@ -30,6 +30,8 @@ namespace NenAi.Emulator
         /// <summary>A storm phase: after this many matching requests (0: none), the next <see cref="StormLength"/> all get <see cref="StormKind"/>.</summary>
         public int StormAfter { get; set; }
         public int StormLength { get; set; }
+        /// <summary>A storm phase by time instead (0: none): from the first matching request after <see cref="StormAfter"/>, every one for this many seconds gets <see cref="StormKind"/>.</summary>
+        public double StormForSeconds { get; set; }
         /// <summary>What the storm phase answers: "429" (a rate-limit storm, the default) or "500" (an outage), or any scripted kind.</summary>
         public string StormKind { get; set; } = "429";
         public int StormRetryAfterSeconds { get; set; }

@@ -147,6 +147,139 @@ namespace NenAi.Core.Tests
             Assert.Equal(NenErrorIds.NetworkError, reason!.ErrorId);
         }
 
+        // ---- Issue 25: the retry budget is a time ----------------------------------------------------------------
+
+        private static readonly NenException RateLimited = new NenException(NenErrorIds.RateLimited, NenErrorCategory.QuotaExceeded, "HTTP 429");
+
+        /// <summary>A circuit with the defaults a command has (-RetryBudgetSec 120, -MaximumRetryCount 5) and a clock the test moves.</summary>
+        private static (BatchCircuit Circuit, Func<TimeSpan, TimeSpan> Advance) TimedCircuit(TimeSpan? budget = null)
+        {
+            TimeSpan now = TimeSpan.Zero;
+            var options = new Configuration.NenClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(500) };
+            var circuit = new BatchCircuit(options.MaximumRetryCount, budget ?? options.MaximumRetryDuration, options.RetryBaseDelay, () => now);
+            return (circuit, by => now += by);
+        }
+
+        [Fact]
+        public async Task SixtySecondsOf429WithARetryAfterOfOneSecondAreWaitedOutWithTheDefaultBudget()
+        {
+            (BatchCircuit circuit, var advance) = TimedCircuit();
+            Assert.Equal(TimeSpan.FromSeconds(120), new Configuration.NenClientOptions().MaximumRetryDuration);
+            // Eight rows on the wire are refused together: one pause, not eight.
+            var first = new List<Admission>();
+            for (int i = 0; i < 8; i++) first.Add(await circuit.EnterAsync(CancellationToken.None));
+            foreach (Admission a in first) Assert.Null(circuit.Throttled(a, TimeSpan.FromSeconds(1), RateLimited));
+            Assert.Equal(1, circuit.Pauses);
+
+            // Then a probe a second, each refused, for 60 s: 60 pauses, far beyond -MaximumRetryCount (5), no trip.
+            for (int second = 0; second < 60; second++)
+            {
+                advance(TimeSpan.FromSeconds(1.1)); // Retry-After 1 plus at most 10% jitter
+                Admission probe = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+                Assert.True(probe.Probe);
+                Assert.Null(circuit.Throttled(probe, TimeSpan.FromSeconds(1), RateLimited));
+            }
+            Assert.Equal(CircuitTrip.None, circuit.Trip);
+            Assert.Equal(61, circuit.Pauses);
+
+            // The storm is over: the probe is accepted and the batch goes on.
+            advance(TimeSpan.FromSeconds(1.1));
+            Admission last = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+            circuit.Answered(last);
+            Admission after = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.False(after.Probe);
+        }
+
+        [Fact]
+        public async Task RefusalsWithNoAnswerForLongerThanTheBudgetTripItOnce()
+        {
+            (BatchCircuit circuit, var advance) = TimedCircuit(TimeSpan.FromSeconds(30));
+            NenException? tripped = null;
+            int pauses = 0;
+            while (tripped is null && pauses < 100)
+            {
+                Admission probe = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+                tripped = circuit.Throttled(probe, TimeSpan.FromSeconds(2), RateLimited);
+                pauses++;
+                advance(TimeSpan.FromSeconds(2.2));
+            }
+
+            Assert.NotNull(tripped);
+            Assert.InRange(pauses, 12, 16); // about 30 s of 2-second pauses
+            Assert.Equal(CircuitTrip.Refusals, circuit.Trip);
+            Assert.Equal(NenErrorIds.RateLimited, tripped!.ErrorId);
+            Assert.Contains("beyond the retry budget of 30 s (-RetryBudgetSec)", tripped.Message);
+            await Assert.ThrowsAsync<NenNotSentException>(() => circuit.EnterAsync(CancellationToken.None));
+        }
+
+        [Fact]
+        public async Task ARetryAfterBeyondTheBudgetTripsItAtTheFirstAnswer()
+        {
+            (BatchCircuit circuit, _) = TimedCircuit();
+            NenException? tripped = circuit.Throttled(await circuit.EnterAsync(CancellationToken.None), TimeSpan.FromSeconds(300), RateLimited);
+
+            Assert.NotNull(tripped);
+            Assert.Contains("The service refused the request and asked to wait 300 s, beyond the retry budget of 120 s (-RetryBudgetSec)", tripped!.Message);
+        }
+
+        [Fact]
+        public async Task AnAnswerInTheMiddleStartsTheBudgetAgain()
+        {
+            (BatchCircuit circuit, var advance) = TimedCircuit(TimeSpan.FromSeconds(10));
+            for (int round = 0; round < 3; round++)
+            {
+                // 8 s of refusals, then one request accepted: 24 s of refusals in all, never 10 s in a row.
+                for (int i = 0; i < 4; i++)
+                {
+                    Assert.Null(circuit.Throttled(await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(1.8), RateLimited));
+                    advance(TimeSpan.FromSeconds(2));
+                }
+                circuit.Answered(await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)));
+            }
+            Assert.Equal(CircuitTrip.None, circuit.Trip);
+        }
+
+        [Fact]
+        public async Task WithoutARetryAfterThePausesGrowSoAServiceThatNeverSaysWhenIsNotProbedInATightLoop()
+        {
+            // Real time, small numbers: back-off from 10 ms, doubling, within a budget of 2 s.
+            var circuit = new BatchCircuit(5, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(10));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            int probes = 0;
+            NenException? tripped = null;
+            while (tripped is null && probes < 1000)
+            {
+                Admission probe = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+                probes++;
+                tripped = circuit.Throttled(probe, TimeSpan.Zero, RateLimited); // "Retry-After: 0" asks for nothing
+            }
+
+            Assert.NotNull(tripped);
+            Assert.InRange(probes, 5, 14); // a tight loop would have sent hundreds in 2 s
+            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(4));
+        }
+
+        [Fact]
+        public async Task AServiceThatCannotBeReachedStillTripsItAfterMaximumRetryCountPauses()
+        {
+            (BatchCircuit circuit, var advance) = TimedCircuit();
+            var unreachable = new NenTransportException("Connection refused.", provablyNotSent: true, null);
+            NenException? tripped = null;
+            int probes = 0;
+            while (tripped is null && probes < 50)
+            {
+                Admission probe = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+                probes++;
+                tripped = circuit.Throttled(probe, null, unreachable);
+                advance(TimeSpan.FromSeconds(16)); // past each back-off (at most 16 s by the sixth), within the 120 s budget
+            }
+
+            Assert.Equal(6, probes); // -MaximumRetryCount 5: the sixth probe that finds no server trips it (seconds, not minutes)
+            Assert.Equal(NenErrorIds.NetworkError, tripped!.ErrorId);
+            Assert.Contains("No request got through", tripped.Message);
+            Assert.Contains("-MaximumRetryCount 5", tripped.Message);
+        }
+
         [Fact]
         public async Task AnOutageStopsABatchWithinTheRequestsOnTheWireAndOneProbe()
         {
@@ -234,11 +367,64 @@ namespace NenAi.Core.Tests
             Assert.Equal(OutcomeShown.Run, tally.Count(new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Accepted, new RunAccepted("m", TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), null), circuit));
 
             Assert.Equal((1, 2, 2), (tally.Accepted, tally.NotSent, tally.Failed));
-            Assert.Contains("stopped after 5 row(s): 1 run(s) started", tally.ServiceStopped(journaled: true));
+            Assert.Contains("Of its 5 row(s): 1 run(s) started", tally.ServiceStopped(journaled: true));
             Assert.Contains("2 not sent", tally.ServiceStopped(journaled: true)); // the counts add up to the rows read
             Assert.Contains("-JournalPath", tally.ServiceStopped(journaled: true));
             Assert.Null(BatchTally.NotWritten(Array.Empty<string>(), Array.Empty<string>(), journaled: false));
             Assert.Contains("m1, m2", BatchTally.NotWritten(new[] { "m1", "m2" }, Array.Empty<string>(), journaled: false));
+        }
+
+        [Theory]
+        [InlineData(new int[0], "")]
+        [InlineData(new[] { 4 }, "row 4")]
+        [InlineData(new[] { 11, 12, 13, 14 }, "rows 11-14")]
+        [InlineData(new[] { 14, 12, 11, 13, 20, 23, 22, 24 }, "rows 11-14, 20 and 22-24")] // out of order, as outcomes complete
+        [InlineData(new[] { 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 20 }, "rows 1, 3, 5, 7, 9, 11, 13, 15 and 3 more")]
+        public void RowRangesNameTheRowsNotSentShortly(int[] rows, string expected)
+        {
+            var ranges = new RowRanges();
+            foreach (int row in rows) ranges.Add(row);
+            foreach (int row in rows.Take(2)) ranges.Add(row); // a row counted twice is still one
+
+            Assert.Equal(expected, ranges.ToString());
+            Assert.Equal(rows.Length, ranges.Count);
+        }
+
+        [Fact]
+        public void RowRangesStayFlatForAnyNumberOfRows()
+        {
+            var ranges = new RowRanges();
+            for (int row = 1; row <= 200_000; row += 2) ranges.Add(row); // no two adjacent: a range each
+            Assert.Equal(100_000, ranges.Count);
+            Assert.EndsWith(" and 99992 more", ranges.ToString());
+        }
+
+        [Fact]
+        public void TheStopsErrorNamesTheRowsNotSentAndCountsEveryRowRead()
+        {
+            BatchCircuit circuit = Circuit();
+            var tally = new BatchTally();
+            var unauthorized = new NenException(NenErrorIds.Unauthorized, NenErrorCategory.AuthenticationError, "HTTP 401");
+            for (int row = 1; row <= 10; row++)
+            {
+                tally.Read();
+                tally.Count(new SubmissionOutcome(Requests.Echo(), SubmissionStatus.Accepted, new RunAccepted("m" + row, TestEmulator.EchoWorkflow, null, DateTimeOffset.UtcNow, "{}"), null), circuit);
+            }
+            circuit.Refused(unauthorized);
+            for (int row = 11; row <= 14; row++)
+            {
+                tally.Read();
+                var request = Requests.Echo();
+                request.Row = row;
+                tally.Count(new SubmissionOutcome(request, SubmissionStatus.Failed, null, row == 11 ? unauthorized : NenNotSentException.GateClosed(unauthorized)), circuit);
+            }
+            for (int row = 15; row <= 30; row++) tally.NotSentAfterStop(tally.Read()); // read after the stop: not sent
+
+            string message = tally.ServiceStopped(journaled: false);
+            Assert.Contains("Of its 30 row(s): 10 run(s) started and written to the pipeline", message);
+            Assert.Contains("20 not sent (rows 11-30; nothing was started for them)", message);
+            Assert.DoesNotContain("not read", message);
+            Assert.Contains("Rows after these were not read", tally.ServiceStopped(journaled: false, allRead: false));
         }
 
         [Fact]

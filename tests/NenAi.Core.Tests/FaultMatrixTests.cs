@@ -91,7 +91,10 @@ namespace NenAi.Core.Tests
             int rejectedAttempts = emu.State.PostRuns - emu.State.Ledger.Count;
             _output.WriteLine($"fault matrix ledger (run 1): rows={Rows} acceptedOnce={acceptedOnce} reportedFailed={failed} reportedUnknown={unknown} (of which the server started {unknownButStarted}) duplicates={duplicates} lost={Rows - first.Count} postAttempts={emu.State.PostRuns} rejectedOrLostAttempts={rejectedAttempts}");
             Assert.Equal(0, duplicates);
-            Assert.True(unknown > 0 && failed > 0 && acceptedOnce > Rows / 2, "the faults must actually bite");
+            Assert.True(unknown > 0 && rejectedAttempts > Rows / 10 && acceptedOnce > Rows / 2, "the faults must actually bite");
+            // Issue 25: 429/503 are waited out for the retry budget's time, so none of them fails a row any more (with
+            // -MaximumRetryCount 2 some rows used to fail after three refusals in a row).
+            Assert.Equal(0, failed);
 
             // Re-run with the same journal once the service is healthy: the remainder completes, nothing twice.
             emu.State.Faults.Clear();

@@ -55,13 +55,21 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
-        public async Task RetriesStopAtTheCount()
+        public async Task RefusalsAreWaitedOutForTheTimeBudgetWhateverTheRetryCount()
         {
+            // Issue 25: the count no longer ends a burst of 503s (it did: 3 POSTs, then NenServiceUnavailable); time does.
             await using var emu = await TestEmulator.StartAsync();
             await emu.ScriptAsync(new ScriptedFault { Kind = "503", Route = "POST /runs", Count = 10, RetryAfterSeconds = 0 });
-            var ex = await Assert.ThrowsAsync<NenException>(() => emu.Client(o => o.MaximumRetryCount = 2).StartRunAsync(Requests.Echo()));
+            RunAccepted run = await emu.Client(o => { o.MaximumRetryCount = 2; o.RetryBaseDelay = TimeSpan.FromMilliseconds(10); }).StartRunAsync(Requests.Echo());
+            Assert.Equal(11, emu.State.PostRuns);
+            Assert.Equal(run.MessageId, Assert.Single(emu.State.Ledger).MessageId);
+
+            await emu.ScriptAsync(new ScriptedFault { Kind = "503", Route = "POST /runs", Count = 1000, RetryAfterSeconds = 0 });
+            var sw = Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAsync<NenException>(() => emu.Client(o => { o.MaximumRetryDuration = TimeSpan.FromSeconds(1); o.RetryBaseDelay = TimeSpan.FromMilliseconds(10); }).StartRunAsync(Requests.Echo()));
             Assert.Equal(NenErrorIds.ServiceUnavailable, ex.ErrorId);
-            Assert.Equal(3, emu.State.PostRuns);
+            Assert.Contains("-RetryBudgetSec", ex.Message);
+            Assert.InRange(sw.Elapsed, TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(10));
         }
 
         [Theory]

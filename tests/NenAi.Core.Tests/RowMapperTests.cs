@@ -30,9 +30,10 @@ namespace NenAi.Core.Tests
         public void MissingSelectedColumnsAreNamed()
         {
             var mapper = new RowMapper(new[] { new KeyValuePair<string, string>("Customer", "C"), new KeyValuePair<string, string>("Start", "S") });
-            var ex = Assert.Throws<NenException>(() => mapper.Map(Row(("Other", "1"))));
+            var ex = Assert.Throws<MissingColumnException>(() => mapper.Map(Row(("Other", "1"))));
             Assert.Equal(NenErrorIds.MissingColumn, ex.ErrorId);
             Assert.Contains("'Customer', 'Start'", ex.Message);
+            Assert.Equal(new[] { "Customer", "Start" }, ex.Columns);
         }
 
         [Fact]

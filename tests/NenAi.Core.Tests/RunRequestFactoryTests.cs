@@ -4,6 +4,7 @@ using System.Threading.Tasks;
 using NenAi.TestSupport;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
+using NenAi.Core.Models;
 using NenAi.Core.Rows;
 using NenAi.Core.Tests.Infrastructure;
 using Xunit;
@@ -80,9 +81,35 @@ namespace NenAi.Core.Tests
         public void BadWorkflowIdsAreRefusedPerRow(string? id)
         {
             // The row has a WorkflowId column (blank here), so another row may route itself: this row's own error.
-            var ex = Assert.Throws<NenException>(() => Factory().Create(id, Row(("NAME", "x"), ("WorkflowId", "")), null, null));
+            var ex = Assert.ThrowsAny<NenException>(() => Factory().Create(id, Row(("NAME", "x"), ("WorkflowId", "")), null, null));
             Assert.Equal(NenErrorIds.InvalidWorkflowId, ex.ErrorId);
             Assert.Equal(NenErrorCategory.InvalidArgument, ex.Category);
+        }
+
+        [Theory]
+        [InlineData("0f6a1f7e-9a55-4c55-8d7e-3b1b2a6f4c21")]
+        [InlineData("ABCDEF01-2345-6789-ABCD-EF0123456789")] // upper case, no RFC 4122 version or variant
+        [InlineData("00000000-0000-0000-0000-000000000000")]
+        [InlineData("  0f6a1f7e-9a55-4c55-8d7e-3b1b2a6f4c21 ")]
+        public void AnyUuidInItsUsualFormIsAWorkflowId(string id)
+        {
+            RunRequest request = Factory().Create(id, Row(("NAME", "x")), null, null);
+            Assert.Equal(id.Trim(), request.WorkflowId);
+        }
+
+        [Theory]
+        [InlineData("invoice-export", null)]
+        [InlineData("https://app.getnen.ai/workflows/0f6a1f7e-9a55-4c55-8d7e-3b1b2a6f4c21", null)]
+        [InlineData("{0f6a1f7e-9a55-4c55-8d7e-3b1b2a6f4c21}", "Write it as '0f6a1f7e-9a55-4c55-8d7e-3b1b2a6f4c21'.")]
+        [InlineData("0F6A1F7E9A554C558D7E3B1B2A6F4C21", "Write it as '0f6a1f7e-9a55-4c55-8d7e-3b1b2a6f4c21'.")]
+        public void AnythingElseIsNotAWorkflowIdAndSaysWhatIs(string id, string? hint)
+        {
+            var ex = Assert.Throws<MalformedWorkflowIdException>(() => Factory().Create(id, Row(("NAME", "x")), null, null));
+            Assert.Equal(NenErrorIds.InvalidWorkflowId, ex.ErrorId);
+            Assert.Equal(id, ex.WorkflowId); // what the batch remembers, to refuse every row naming it once
+            Assert.Contains("Nen workflow ids are UUIDs written as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", ex.Message);
+            if (hint != null) Assert.EndsWith(hint, ex.Message);
+            else Assert.DoesNotContain("Write it as", ex.Message);
         }
 
         [Theory]
@@ -100,9 +127,10 @@ namespace NenAi.Core.Tests
         [Fact]
         public void AMissingKeyColumnIsNamed()
         {
-            var ex = Assert.Throws<NenException>(() => Factory(keyProperty: "OrderNo").Create(TestEmulator.EchoWorkflow, Row(("NAME", "x")), null, null));
+            var ex = Assert.Throws<MissingColumnException>(() => Factory(keyProperty: "OrderNo").Create(TestEmulator.EchoWorkflow, Row(("NAME", "x")), null, null));
             Assert.Equal(NenErrorIds.MissingColumn, ex.ErrorId);
             Assert.Contains("'OrderNo'", ex.Message);
+            Assert.Equal(new[] { "OrderNo" }, ex.Columns); // the command ends at the first row with it (issue 25)
         }
 
         [Fact]

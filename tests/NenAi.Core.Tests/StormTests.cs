@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using NenAi.Core.Batch;
 using NenAi.Core.Errors;
+using NenAi.Core.Http;
 using NenAi.Core.Journal;
 using NenAi.Core.Models;
 using NenAi.Core.Tests.Infrastructure;
@@ -42,7 +43,7 @@ namespace NenAi.Core.Tests
 
         [Theory]
         [InlineData(300)] // beyond the retry duration: the batch stops at the first answer
-        [InlineData(0)]   // short pauses: the batch stops once the probes have spent the budget
+        [InlineData(0)]   // no Retry-After to go by: back-off pauses until they have spent the (time) budget
         public async Task AStormThatOutlastsTheBudgetCostsAtMost40PostsAndTheReRunStartsEachRowOnce(int retryAfterSeconds)
         {
             await using var emu = await TestEmulator.StartAsync();
@@ -50,7 +51,8 @@ namespace NenAi.Core.Tests
             string journal = Path.Combine(_dir, "storm.jsonl");
             var clock = Stopwatch.StartNew();
 
-            var first = await Submit(emu, journal, options: o => o.MaximumRetryCount = 3);
+            // Issue 25: the budget is a time (it was -MaximumRetryCount 3 pauses); 3 s keeps the test short.
+            var first = await Submit(emu, journal, options: o => { o.MaximumRetryCount = 3; o.MaximumRetryDuration = TimeSpan.FromSeconds(3); });
 
             clock.Stop();
             int posts = emu.State.PostRuns;
@@ -72,6 +74,61 @@ namespace NenAi.Core.Tests
             Assert.All(second, o => Assert.Equal(SubmissionStatus.Accepted, o.Status));
             Assert.Equal(Rows, emu.State.Ledger.Count);
             Assert.Equal(Rows, emu.State.Ledger.Select(e => (string)e.Params["NAME"]!).Distinct().Count());
+        }
+
+        [Fact]
+        public async Task ABurstOf429WithAShortRetryAfterIsRiddenOutByTheWholeBatchWhateverTheRetryCount()
+        {
+            // Issue 25: 3 s of 429 (Retry-After 1) from the first request. With -MaximumRetryCount 1 the batch used to stop
+            // after two pauses with nothing sent; the budget is now a time (120 s by default) and the batch waits it out.
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { ApplyTo = "post", StormForSeconds = 3, StormRetryAfterSeconds = 1 });
+            var clock = Stopwatch.StartNew();
+
+            var outcomes = await Submit(emu, journalPath: null, options: o => o.MaximumRetryCount = 1);
+
+            clock.Stop();
+            _output.WriteLine($"a 3 s burst of 429 (Retry-After 1): {emu.State.PostRuns} POSTs for {Rows} rows in {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.All(outcomes, o => Assert.Equal(SubmissionStatus.Accepted, o.Status));
+            Assert.Equal(Rows, emu.State.Ledger.Select(e => (string)e.Params["NAME"]!).Distinct().Count());
+            Assert.Equal(Rows, emu.State.Ledger.Count);
+            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.9), "the burst was not waited out");
+            // One pause for the batch: the 16 requests on the wire, then about a probe a second.
+            Assert.InRange(emu.State.PostRuns - Rows, 1, 16 + 3 + 2);
+        }
+
+        [Fact]
+        public async Task AWorkflowTheServiceDoesNotKnowIsAskedAboutOnceAndItsOtherRowsAreNotSent()
+        {
+            await using var emu = await TestEmulator.StartAsync(c => c.Faults = new FaultSettings { LatencyMs = 20, ApplyTo = "post" });
+            const string unknown = "99999999-9999-4999-8999-999999999999";
+            using var submitter = new BatchSubmitter(emu.Client(), maxConcurrency: 8);
+            IEnumerable<RunRequest> Mixed()
+            {
+                for (int i = 1; i <= 90; i++)
+                {
+                    var r = i % 3 == 0 ? Requests.Echo("row" + i) : new RunRequest(unknown);
+                    r.Row = i;
+                    yield return r;
+                }
+            }
+            var outcomes = new List<SubmissionOutcome>();
+            await foreach (var o in submitter.SubmitAllAsync(Mixed())) outcomes.Add(o);
+
+            Assert.Equal(90, outcomes.Count);
+            Assert.Equal(30, outcomes.Count(o => o.Status == SubmissionStatus.Accepted));
+            var refused = outcomes.Where(o => o.Request.WorkflowId == unknown).ToList();
+            Assert.All(refused, o => Assert.Equal(NenErrorIds.WorkflowNotFound, o.Error!.ErrorId));
+            Assert.InRange(emu.State.PostRuns - 30, 1, 8); // asked at most once per place on the wire
+            Assert.Contains(refused, o => o.Error!.Message.StartsWith("Not sent: the service does not know workflow '" + unknown + "'", StringComparison.Ordinal));
+            Assert.Equal(CircuitTrip.None, submitter.Circuit.Trip); // not the service failing for everyone: the other workflow goes on
+
+            // The tally shows one error for the workflow and counts the rest as failed, naming them.
+            var tally = new BatchTally();
+            for (int i = 0; i < 90; i++) tally.Read();
+            int shown = outcomes.Count(o => tally.Count(o, submitter.Circuit) == OutcomeShown.Error);
+            Assert.Equal(1, shown);
+            Assert.Equal(60, tally.Failed);
+            Assert.Contains("59 more row(s) naming it were not started", Assert.Single(tally.RefusedWorkflows()));
         }
 
         [Fact]

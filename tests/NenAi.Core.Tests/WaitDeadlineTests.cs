@@ -102,7 +102,8 @@ namespace NenAi.Core.Tests
         public async Task WithoutADeadlineEndlessErrorsEndAfterABoundedBudgetWithAClearError(string fault)
         {
             await using var emu = await TestEmulator.StartAsync();
-            var client = emu.Client(o => { o.MaximumRetryCount = 1; o.RetryBaseDelay = TimeSpan.FromMilliseconds(10); });
+            // A 429 is waited out for the retry budget's time, not -MaximumRetryCount (issue 25): a budget of 0.3 s here.
+            var client = emu.Client(o => { o.MaximumRetryCount = 1; o.RetryBaseDelay = TimeSpan.FromMilliseconds(10); if (fault == "429") o.MaximumRetryDuration = TimeSpan.FromSeconds(0.3); });
             string id = await StartSlowRun(client);
             await emu.ScriptAsync(new ScriptedFault { Kind = fault, Route = "GET /runs", Count = Forever, RetryAfterSeconds = 0 });
             using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(20), MaxConsecutiveFailures = 3 });

@@ -29,7 +29,9 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
             Assert.Contains("the path '/v1' of the base URL", error.Exception.Message);
             Assert.Contains("Correct -BaseUri", error.Exception.Message);
-            Assert.NotNull(r.Terminating);
+            // Start-NenRun writes it after every run, so they stay in the pipeline (issue 25); the others end with it.
+            if (command == "StartNenRunCommand") Assert.Null(r.Terminating);
+            else Assert.NotNull(r.Terminating);
             Assert.Empty(State.Ledger);
         }
     }

@@ -78,7 +78,7 @@ namespace NenAi.PowerShell.Tests
             Assert.Empty(storm.Output);
             // The service refuses everyone: one error for the batch (issue 17), never one per row.
             ErrorRecord stop = Assert.Single(storm.AllErrors);
-            Assert.Same(storm.Terminating, stop);
+            Assert.Null(storm.Terminating); // written after every run, so they stay in the pipeline (issue 25)
             Assert.Equal("NenRateLimited,NenAi.Commands.StartNenRunCommand", stop.FullyQualifiedErrorId);
             Assert.Contains("not sent", stop.Exception.Message);
             Assert.Contains("Run the same command again", stop.Exception.Message);
@@ -100,10 +100,11 @@ namespace NenAi.PowerShell.Tests
 
             // The server cannot be reached by anyone (no retries left: -MaximumRetryCount 0): one error ends the batch,
             // saying why; nothing was sent, so no row is "outcome unknown" and the re-run sends every row.
-            Assert.Equal("NenNetworkError,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
-            Assert.Contains("TLS", r.Terminating!.Exception.Message);
-            Assert.Contains("2 not sent", r.Terminating.Exception.Message);
-            Assert.Empty(r.Errors);
+            ErrorRecord stop = Assert.Single(r.AllErrors);
+            Assert.Same(r.BatchStop, stop);
+            Assert.Equal("NenNetworkError,NenAi.Commands.StartNenRunCommand", stop.FullyQualifiedErrorId);
+            Assert.Contains("TLS", stop.Exception.Message);
+            Assert.Contains("2 not sent", stop.Exception.Message);
             Assert.DoesNotContain(JournalFile.LastStates(journal).Values, state => state is "Submitting" or "Unknown" or "Accepted");
         }
 
@@ -235,7 +236,9 @@ namespace NenAi.PowerShell.Tests
 
             var errors = lines.Where(l => l.Kind == "error").ToList();
             var runs = lines.Where(l => l.Kind == "output").ToList();
-            ChildLine stop = Assert.Single(errors, e => e.Terminating);
+            // Non-terminating and last, after every run (issue 25); with -ErrorAction Stop it ends the command.
+            ChildLine stop = errorAction.Length == 0 ? errors[^1] : Assert.Single(errors, e => e.Terminating);
+            Assert.Equal(errorAction.Length > 0, stop.Terminating);
             _output.WriteLine($"journal on a full disk: {runs.Count} runs written, {errors.Count} errors; {stop.Text}");
             Assert.Equal("NenJournalWriteFailed,NenAi.Commands.StartNenRunCommand", stop.Id);
             Assert.Equal("WriteError", stop.Type);

@@ -180,9 +180,9 @@ namespace NenAi.PowerShell.Tests
             PsResult after = Run(batch + " -RetryUnknown", ("rows", rows), ("journal", journal)).AssertClean();
             int twice = State.Ledger.GroupBy(e => (string)e.Params["NAME"]!).Count(g => g.Count() > 1);
 
-            _output.WriteLine($"issue 17 figure (hosted): 200 journaled rows into a 500 outage: {posts} POSTs, {outage.Errors.Count} unknown, ended by {outage.Terminating?.FullyQualifiedErrorId}; after it: {after.Output.Count} runs, ledger {State.Ledger.Count}, started twice {twice}");
+            _output.WriteLine($"issue 17 figure (hosted): 200 journaled rows into a 500 outage: {posts} POSTs, {outage.Errors.Count - 1} unknown, ended by {outage.BatchStop?.FullyQualifiedErrorId}; after it: {after.Output.Count} runs, ledger {State.Ledger.Count}, started twice {twice}");
             Assert.InRange(posts, 1, 10);
-            Assert.Equal("NenServerError,NenAi.Commands.StartNenRunCommand", outage.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal("NenServerError,NenAi.Commands.StartNenRunCommand", outage.BatchStop?.FullyQualifiedErrorId);
             Assert.Equal(200, after.Output.Count);
             Assert.Equal(200, State.Ledger.Count);
             Assert.Equal(0, twice);
@@ -244,6 +244,310 @@ namespace NenAi.PowerShell.Tests
             r.AssertClean();
             Assert.Empty(r.Output);
             Assert.Equal(0, State.GetRuns + State.Downloads);
+        }
+    }
+}
+
+namespace NenAi.PowerShell.Tests
+{
+    internal static class Summaries
+    {
+        /// <summary>A count of a NenAi.BatchSummary's Outcomes ($s.Outcomes.Failed).</summary>
+        public static object? Outcome(PSObject summary, string name) => ((System.Collections.IDictionary)PsResult.Prop(summary, "Outcomes")!)[name];
+    }
+
+    /// <summary>
+    /// Issue 25, Start-NenRun: an answer every row would get is given once (a workflow the service does not know, a
+    /// workflow id that is not one, a column the first row lacks).
+    /// </summary>
+    public class AnswersEveryRowWouldGetTests : HostedTest
+    {
+        private static object? Outcome(PSObject summary, string name) => Summaries.Outcome(summary, name);
+
+        private const string Unknown = "99999999-9999-4999-8999-999999999999";
+
+        [Fact]
+        public void AWorkflowTheServiceDoesNotKnowCostsAtMostTheThrottleLimitOfPostsAndOneError()
+        {
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $unknown -ThrottleLimit 8 -SummaryVariable s; $s",
+                ("rows", CsvRows.Numbered(100)), ("unknown", Unknown));
+
+            // Before: 100 POSTs and 100 NenWorkflowNotFound errors.
+            ErrorRecord error = Assert.Single(r.AllErrors);
+            Assert.Equal("NenWorkflowNotFound,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
+            Assert.Matches("^Row \\d+: ", error.Exception.Message);
+            Assert.Contains("Every other row of this batch naming workflow '" + Unknown + "' is refused the same way without being sent", error.Exception.Message);
+            Assert.InRange(State.PostRuns, 1, 8);
+            Assert.Empty(State.Ledger);
+            PSObject summary = Assert.Single(r.Output);
+            Assert.Equal(100, Outcome(summary, "Failed"));
+            Assert.Equal(1, PsResult.Prop(summary, "ErrorCount"));
+            // The rows refused without an error of their own are named once.
+            string warning = Assert.Single(r.Warning).Message;
+            Assert.Contains("99 more row(s) naming it were not started", warning);
+        }
+
+        [Fact]
+        public void EachDistinctWorkflowInAWorkflowIdColumnIsAskedAboutOnceAndTheOthersGoOn()
+        {
+            const string other = "88888888-8888-4888-8888-888888888888";
+            string csv = "WorkflowId,NAME\n" + string.Join("\n", Enumerable.Range(1, 60).Select(i => $"{(i % 3 == 0 ? TestEmulator.EchoWorkflow : i % 3 == 1 ? Unknown : other)},row {i}"));
+
+            PsResult r = Run("$rows | Start-NenRun -ThrottleLimit 4", ("rows", CsvRows.Parse(csv)));
+
+            Assert.Equal(2, r.Errors.Count);
+            Assert.Null(r.Terminating);
+            Assert.All(r.Errors, e => Assert.Equal("NenWorkflowNotFound,NenAi.Commands.StartNenRunCommand", e.FullyQualifiedErrorId));
+            Assert.Single(r.Errors, e => e.Exception.Message.Contains(Unknown));
+            Assert.Single(r.Errors, e => e.Exception.Message.Contains(other));
+            Assert.Equal(20, r.Output.Count);
+            Assert.Equal(20, State.Ledger.Count);
+            Assert.InRange(State.PostRuns, 20 + 2, 20 + 2 * 4); // each unknown id: at most the requests on the wire
+            Assert.Equal(2, r.Warning.Count);
+        }
+
+        [Theory]
+        [InlineData("invoice-export", null)]
+        [InlineData("{11111111-1111-1111-1111-111111111111}", "Write it as '11111111-1111-1111-1111-111111111111'")]
+        [InlineData("11111111111111111111111111111111", "Write it as '11111111-1111-1111-1111-111111111111'")]
+        public void AWorkflowIdParameterThatIsNotAnIdIsRefusedBeforeAnyRowIsRead(string id, string? hint)
+        {
+            // Before: one NenInvalidWorkflowId per row (50).
+            PsResult r = Run("$rows | ForEach-Object { $global:read++; $_ } | Start-NenRun -WorkflowId $id -SummaryVariable s",
+                ("rows", CsvRows.Numbered(50)), ("id", id));
+
+            ErrorRecord error = Assert.Single(r.AllErrors);
+            Assert.Same(r.Terminating, error);
+            Assert.Equal("NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+            Assert.Equal(id, error.TargetObject);
+            Assert.StartsWith("-WorkflowId: The workflow id '" + id + "' is not a workflow id", error.Exception.Message);
+            if (hint != null) Assert.Contains(hint, error.Exception.Message);
+            Assert.Equal(0, State.PostRuns);
+            Assert.Null(Ps.Get("read")); // no row was read
+        }
+
+        [Fact]
+        public void AnUppercaseWorkflowIdIsAnId()
+        {
+            // Any case and any UUID version: no id the service may issue is refused.
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $id -WhatIf", ("rows", CsvRows.Numbered(2)), ("id", "ABCDEF01-2345-6789-ABCD-EF0123456789"));
+            r.AssertClean();
+        }
+
+        [Fact]
+        public void AWorkflowIdCellThatIsNotAnIdIsOneErrorPerDistinctId()
+        {
+            string csv = "WorkflowId,NAME\n" + string.Join("\n", Enumerable.Range(1, 30).Select(i => $"{(i % 3 == 0 ? TestEmulator.EchoWorkflow : i % 3 == 1 ? "invoice-export" : "payroll")},row {i}"));
+
+            PsResult r = Run("$rows | Start-NenRun -SummaryVariable s; $s", ("rows", CsvRows.Parse(csv)));
+
+            Assert.Equal(2, r.Errors.Count);
+            Assert.All(r.Errors, e => Assert.Equal("NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand", e.FullyQualifiedErrorId));
+            Assert.StartsWith("Row 1: ", r.Errors[0].Exception.Message);
+            Assert.StartsWith("Row 2: ", r.Errors[1].Exception.Message);
+            Assert.Equal(10, State.Ledger.Count);
+            Assert.Equal(10, State.PostRuns);
+            PSObject summary = r.Output.Single(o => o.TypeNames[0] == "NenAi.BatchSummary");
+            Assert.Equal(20, Outcome(summary, "Failed"));
+            Assert.Contains(r.Warning, w => w.Message.Contains("'invoice-export'") && w.Message.Contains("9 more row(s)") && w.Message.Contains("rows 4, 7, 10"));
+        }
+
+        [Theory]
+        [InlineData("-KeyProperty JobID_", "'JobID_' (-KeyProperty)")]
+        [InlineData("-Property NAME, COUNTS", "'COUNTS' (-Property)")]
+        [InlineData("-Property @{ NAMES = 'CUSTOMER_NAME' } -KeyProperty Id -JournalPath $journal", "'NAMES' (-Property)")]
+        public void AColumnTheFirstRowLacksIsOneErrorBeforeAnythingIsSent(string parameters, string named)
+        {
+            // Before: one NenMissingColumn per row (50, or 59 for a -Property typo).
+            PsResult r = Run($"$rows | Start-NenRun -WorkflowId $echo {parameters}", ("rows", CsvRows.Numbered(50)), ("journal", Path.Combine(TestDrive, "j.jsonl")));
+
+            ErrorRecord error = Assert.Single(r.AllErrors);
+            Assert.Same(r.Terminating, error);
+            Assert.Equal("NenMissingColumn,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidData, error.CategoryInfo.Category);
+            Assert.Contains(named, error.Exception.Message);
+            Assert.Contains("Its columns are: Id, NAME, COUNT.", error.Exception.Message);
+            Assert.StartsWith("Row 1", error.Exception.Message);
+            Assert.Equal(0, State.PostRuns);
+        }
+
+        [Fact]
+        public void ALaterRowOfMixedShapeWithoutTheKeyColumnIsThatRowsOwnError()
+        {
+            PsResult r = Run("@([pscustomobject]@{ JobId = 1; NAME = 'a' }, [pscustomobject]@{ NAME = 'b' }, [pscustomobject]@{ JobId = 3; NAME = 'c' }) | Start-NenRun -WorkflowId $echo -KeyProperty JobId -ExcludeProperty JobId");
+
+            ErrorRecord error = Assert.Single(r.AllErrors);
+            Assert.Equal("NenMissingColumn,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.StartsWith("Row 2: ", error.Exception.Message);
+            Assert.Equal(2, r.Output.Count);
+        }
+
+        [Fact]
+        public void ExcludePropertyStaysLenientLikeSelectObject()
+        {
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -ExcludeProperty Id, NoSuchColumn", ("rows", CsvRows.Numbered(3))).AssertClean();
+
+            Assert.Equal(3, r.Output.Count);
+            Assert.All(State.Ledger, e => Assert.False(e.Params.ContainsKey("Id")));
+        }
+    }
+
+    /// <summary>
+    /// Issue 25, Start-NenRun: after a stop (a storm beyond the budget, an outage, a refused key mid-batch) the runs
+    /// already accepted stay in the user's hands: in the pipeline, in `$r = ...`, followed by Wait-NenRun and
+    /// Get-NenRunResult; the stop is one non-terminating error, written last, naming the rows not sent.
+    /// </summary>
+    public class WhatWasStartedStaysInHandTests : HostedTest
+    {
+        private static object? Outcome(PSObject summary, string name) => Summaries.Outcome(summary, name);
+
+        private const int Forever = 100_000;
+
+        /// <summary>Called by the input before row 11: waits until rows 1-10 have started their runs, then breaks the service.</summary>
+        private Action AtRow11(Action breakIt) => () =>
+        {
+            Assert.True(Eventually.True(() => State.Ledger.Count >= 10, TimeSpan.FromSeconds(30)), "rows 1-10 were not accepted");
+            breakIt();
+        };
+
+        private void Break(string how)
+        {
+            switch (how)
+            {
+                case "storm": State.Faults.Script(new ScriptedFault { Kind = "429", Route = "POST /runs", Count = Forever, RetryAfterSeconds = 300 }); break;
+                case "outage": State.Faults.Replace(new FaultSettings { Rate500 = 1, ApplyTo = "post" }); break;
+                case "key": State.Faults.Script(new ScriptedFault { Kind = "raw", Route = "POST /runs", Count = Forever, StatusCode = 401, Body = "{\"error\":\"unauthorized\",\"message\":\"The API key was revoked.\"}" }); break;
+            }
+        }
+
+        private const string Input = "$rows | ForEach-Object { if ($_.Id -eq '11') { $atRow11.Invoke() }; $_ }";
+
+        [Theory]
+        [InlineData("storm", "NenRateLimited")]
+        [InlineData("outage", "NenServerError")]
+        [InlineData("key", "NenUnauthorized")]
+        public void TheRunsAcceptedBeforeAStopFlowOnToWaitNenRunAndGetNenRunResult(string how, string errorId)
+        {
+            PsResult r = Run(Input + @" |
+                Start-NenRun -WorkflowId $filesWf -ThrottleLimit 4 -SummaryVariable started |
+                Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 60 |
+                Get-NenRunResult -Destination $TestDrive
+                $started", ("rows", CsvRows.Numbered(30)), ("atRow11", AtRow11(() => Break(how))));
+
+            // Before: the error was terminating, so Wait-NenRun never followed the 10 runs and nothing was saved.
+            Assert.Null(r.Terminating);
+            ErrorRecord stop = Assert.Single(r.Errors, e => e.FullyQualifiedErrorId.StartsWith(errorId + ",", StringComparison.Ordinal));
+            Assert.Same(r.Errors[^1], stop); // after every run and every other error
+            Assert.All(r.Errors.Where(e => e != stop), e => Assert.StartsWith("NenOutcomeUnknown,", e.FullyQualifiedErrorId)); // the outage's few
+            PSObject summary = r.Output.Single(o => o.TypeNames[0] == "NenAi.BatchSummary");
+            Assert.Equal(true, PsResult.Prop(summary, "Stopped"));
+            Assert.Equal(true, PsResult.Prop(summary, "HasProblems"));
+            int notSent = (int)Outcome(summary, "NotSent")!;
+            Assert.Equal(30, (int)Outcome(summary, "Rows")!);
+            Assert.True(stop.Exception.Message.Contains($"{notSent} not sent (rows "), r.Describe());
+            Assert.EndsWith("-30", System.Text.RegularExpressions.Regex.Match(stop.Exception.Message, @"not sent \(rows ([^;]+);").Groups[1].Value);
+            // Every run the service started has its files saved.
+            Assert.Equal(10, State.Ledger.Count);
+            Assert.All(State.Ledger, e => Assert.True(File.Exists(Path.Combine(TestDrive, e.MessageId, "report.txt")), $"run {e.MessageId} was not followed"));
+            Assert.Equal(10 * 3, r.Output.Count(o => o.TypeNames[0] == "NenAi.ResultFile"));
+        }
+
+        [Fact]
+        public void TheRunsAcceptedBeforeARefusedKeyAreInTheVariableAndFollowedOnceTheKeyIsBack()
+        {
+            PsResult r = Run("$r = " + Input + " | Start-NenRun -WorkflowId $filesWf -ThrottleLimit 4; $r.Count",
+                ("rows", CsvRows.Numbered(30)), ("atRow11", AtRow11(() => State.RevokeKey("signed"))));
+            State.RestoreKey("signed");
+            PsResult followed = Run("$r | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 60 | Get-NenRunResult -Destination $TestDrive | Measure-Object | ForEach-Object Count").AssertClean();
+
+            Assert.Equal(10, Assert.Single(r.BaseOutput));
+            Assert.Equal(30, followed.BaseOutput.Single());
+            ErrorRecord stop = Assert.Single(r.Errors);
+            Assert.Equal("NenUnauthorized,NenAi.Commands.StartNenRunCommand", stop.FullyQualifiedErrorId);
+            Assert.Contains("20 not sent (rows 11-30;", stop.Exception.Message);
+        }
+
+        [Fact]
+        public void AssignedOutputKeepsTheRunsAndErrorActionStopStillEndsTheScript()
+        {
+            PsResult kept = Run("$r = " + Input + " | Start-NenRun -WorkflowId $echo -ThrottleLimit 4; $r; 'after'",
+                ("rows", CsvRows.Numbered(30)), ("atRow11", AtRow11(() => Break("storm"))));
+            State.Faults.Clear();
+            int before = State.Ledger.Count;
+            PsResult stopped = Run("$r = " + Input + " | Start-NenRun -WorkflowId $echo -ThrottleLimit 4 -ErrorAction Stop; 'not reached'",
+                ("rows", CsvRows.Numbered(30, "again")), ("atRow11", (Action)(() =>
+                {
+                    Assert.True(Eventually.True(() => State.Ledger.Count >= before + 10, TimeSpan.FromSeconds(30)));
+                    Break("storm");
+                })));
+
+            Assert.True(stopped.Terminating != null, stopped.Describe());
+            // $r = ... | Start-NenRun holds the ten runs, and the script goes on after the one error.
+            Assert.Equal(10, kept.Output.Count(o => o.TypeNames[0] == "NenAi.Run"));
+            Assert.Equal("after", kept.Output[^1].BaseObject);
+            Assert.Equal("NenRateLimited,NenAi.Commands.StartNenRunCommand", Assert.Single(kept.Errors).FullyQualifiedErrorId);
+            // -ErrorAction Stop: the same error ends the script, the rows after it are not read, and the runs are named.
+            Assert.Equal("NenRateLimited,NenAi.Commands.StartNenRunCommand", stopped.Terminating?.FullyQualifiedErrorId);
+            Assert.DoesNotContain(stopped.Output, o => "not reached".Equals(o.BaseObject));
+            Assert.Contains("Rows after these were not read", stopped.Terminating!.Exception.Message);
+            Assert.Contains(stopped.Warning, w => w.Message.Contains("started 10 run(s)"));
+        }
+    }
+
+    /// <summary>Issue 25, Start-NenRun: the retry budget is a time, -RetryBudgetSec, and the whole batch waits out a burst.</summary>
+    public class RetryBudgetTests : HostedTest
+    {
+        [Fact]
+        public void ABurstOf429IsRiddenOutAsABatchWhateverTheRetryCount()
+        {
+            // 3 s of 429 with Retry-After 1 from the first request. -MaximumRetryCount 1 used to stop such a batch after
+            // two pauses (0 of 30 sent); a burst is now bounded by -RetryBudgetSec alone.
+            State.Faults.Replace(new FaultSettings { ApplyTo = "post", StormForSeconds = 3, StormRetryAfterSeconds = 1 });
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -ThrottleLimit 8 -MaximumRetryCount 1", ("rows", CsvRows.Numbered(30))).AssertClean();
+
+            Assert.Equal(30, r.Output.Count);
+            Assert.Equal(30, State.Ledger.Select(e => (string)e.Params["NAME"]!).Distinct().Count());
+            Assert.Equal(30, State.Ledger.Count);
+            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2.9), $"done in {clock.Elapsed.TotalSeconds:0.0} s: the burst was not waited out");
+            // The batch paused, not each row: the first requests on the wire, then about one probe a second.
+            Assert.InRange(State.PostRuns - 30, 1, 8 + 3 + 2);
+        }
+
+        [Fact]
+        public void ARetryAfterBeyondRetryBudgetSecStopsTheBatchAtOnceWithOneError()
+        {
+            State.Faults.Script(new ScriptedFault { Kind = "429", Route = "POST /runs", Count = 100_000, RetryAfterSeconds = 5 });
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+
+            PsResult r = Run("$rows | Start-NenRun -WorkflowId $echo -ThrottleLimit 8 -RetryBudgetSec 2", ("rows", CsvRows.Numbered(50)));
+
+            ErrorRecord stop = Assert.Single(r.AllErrors);
+            Assert.Equal("NenRateLimited,NenAi.Commands.StartNenRunCommand", stop.FullyQualifiedErrorId);
+            Assert.Contains("asked to wait 5 s, beyond the retry budget of 2 s (-RetryBudgetSec)", stop.Exception.Message);
+            Assert.Contains("50 not sent (rows 1-50;", stop.Exception.Message);
+            Assert.InRange(State.PostRuns, 1, 8);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"took {clock.Elapsed.TotalSeconds:0.0} s");
+        }
+
+        [Theory]
+        [InlineData("Start-NenRun")]
+        [InlineData("Wait-NenRun")]
+        [InlineData("Get-NenRun")]
+        [InlineData("Get-NenRunResult")]
+        [InlineData("Receive-NenWebhook")]
+        public void EveryNetworkedCmdletTakesRetryBudgetSecWithTheSameDefault(string cmdlet)
+        {
+            PsResult r = Run(@"
+                $p = (Get-Command $name).Parameters['RetryBudgetSec']
+                $p.ParameterType.Name
+                ($p.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateRangeAttribute] }).MaxRange
+                (Get-Help $name -Parameter RetryBudgetSec).defaultValue", ("name", cmdlet)).AssertClean();
+
+            Assert.Equal(new[] { "Int32", "86400", "120" }, r.BaseOutput.Select(o => o.ToString()).ToArray());
         }
     }
 }

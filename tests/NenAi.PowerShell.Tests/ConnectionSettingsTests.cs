@@ -59,9 +59,9 @@ namespace NenAi.PowerShell.Tests
             PsResult wrong = Run(StartOne + " -Proxy $proxy -ProxyCredential ([pscredential]::new($user, $wrongPassword))", vars.Append(("wrongPassword", PsSession.Secure("wrong password"))).ToArray());
             PsResult right = Run(StartOne + " -Proxy $proxy -ProxyCredential ([pscredential]::new($user, $rightPassword))", vars.Append(("rightPassword", PsSession.Secure("right password"))).ToArray());
 
-            // Refused proxy credentials are refused for every row: one terminating error (issue 17).
+            // Refused proxy credentials are refused for every row: one error (issue 17), written last (issue 25).
             ErrorRecord refused = Assert.Single(wrong.AllErrors);
-            Assert.Same(wrong.Terminating, refused);
+            Assert.Same(wrong.BatchStop, refused);
             Assert.Equal("NenProxyAuthenticationRequired,NenAi.Commands.StartNenRunCommand", refused.FullyQualifiedErrorId);
             Assert.Equal(ErrorCategory.AuthenticationError, refused.CategoryInfo.Category);
             right.AssertClean();
@@ -112,8 +112,8 @@ namespace NenAi.PowerShell.Tests
                 Get-NenRunResult -Destination $TestDrive -SkipCertificateCheck", ("rows", CsvRows.Numbered(1)));
 
             // A server nobody can reach over TLS fails for everyone: one error ends the batch (not an unknown outcome).
-            ErrorRecord error = refused.Terminating!;
-            Assert.Empty(refused.Errors);
+            ErrorRecord error = Assert.Single(refused.AllErrors);
+            Assert.Same(refused.BatchStop, error);
             Assert.DoesNotContain("OutcomeUnknown", error.FullyQualifiedErrorId);
             Assert.Contains("certificate", error.Exception.Message);
             skipped.AssertClean();

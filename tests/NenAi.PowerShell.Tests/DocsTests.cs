@@ -93,6 +93,36 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void TheReadmeCsvRecipePrintsTheErrorThatStoppedTheBatchWithARefusedKey()
+        {
+            // Issue 25: it printed ": " for it (-ErrorVariable held a CmdletInvocationException).
+            using IDisposable env = ProcessEnvironment.Scope(("NEN_BASE_URL", Emulator.BaseUri.ToString()), ("NEN_API_KEY", "nen_demo_revoked-key"), ("NEN_SIGNING_KEY", "nen-demo-signing-key"));
+            File.Copy(Path.Combine(DocExamples.RepoRoot, "docs", "examples", "jobs.csv"), Path.Combine(TestDrive, "jobs.csv"));
+
+            PsResult r = Run("$ExecutionContext.SessionState.Path.SetLocation($TestDrive) | Out-Null\n" + Find("README: A CSV batch").Code);
+
+            Assert.Null(r.Terminating);
+            string report = Assert.Single(r.BaseOutput.OfType<string>());
+            Assert.StartsWith("NenUnauthorized,NenAi.Commands.StartNenRunCommand: ", report);
+            Assert.Contains("The API key was refused", report);
+            Assert.Contains("4 not sent (rows 1-4;", report);
+            Assert.DoesNotContain("revoked-key", r.AllText());
+        }
+
+        [Fact]
+        public void TheReadmeCsvRecipePrintsAnErrorThatEndedItsCommand()
+        {
+            // The line that prints the errors reads an ErrorRecord, or the exception -ErrorVariable keeps for an error that
+            // ended its command, alike.
+            string print = Find("README: A CSV batch").Code.Split("Export-Csv ./files.csv -NoTypeInformation")[1];
+            PsResult r = Run("try { @{ NAME = 'x' } | Start-NenRun -WorkflowId invoice-export -ErrorVariable startErrors } catch { }\n"
+                + "$startErrors[0].GetType().Name\n$waitErrors = $resultErrors = @()\n" + print);
+
+            Assert.Equal("CmdletInvocationException", r.BaseOutput.First());
+            Assert.StartsWith("NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand: -WorkflowId: The workflow id 'invoice-export' is not a workflow id", (string)r.BaseOutput.Last());
+        }
+
+        [Fact]
         public void TheReadmeWebhookReceiverReceivesBothRunsAndSavesTheirFilesWithTheLinksTheWebhooksBrought()
         {
             using IDisposable env = ProcessEnvironment.Scope(("NEN_BASE_URL", Emulator.BaseUri.ToString()), ("NEN_API_KEY", "nen-demo-api-key"), ("NEN_SIGNING_KEY", "nen-demo-signing-key"));

@@ -63,10 +63,10 @@ namespace NenAi.PowerShell.Tests
             PsResult r = Run(@"
                 Connect-NenService -ApiKey $apiKey
                 $rows | Start-NenRun -WorkflowId $echo                                  # the session's key, the environment's base URL
-                # A refused key ends the command with one terminating error.
-                try { $rows | Start-NenRun -WorkflowId $echo -ApiKey $wrong } catch { $e1 = $_ }   # the parameter's key
+                # A refused key is one error for the command (-ErrorAction Stop makes it end the command).
+                try { $rows | Start-NenRun -WorkflowId $echo -ApiKey $wrong -ErrorAction Stop } catch { $e1 = $_ }   # the parameter's key
                 Disconnect-NenService
-                try { $rows | Start-NenRun -WorkflowId $echo } catch { $e2 = $_ }                  # the environment's key
+                try { $rows | Start-NenRun -WorkflowId $echo -ErrorAction Stop } catch { $e2 = $_ }                  # the environment's key
                 [pscustomobject]@{ E1 = $e1.FullyQualifiedErrorId; E2 = $e2.FullyQualifiedErrorId }",
                 ("rows", CsvRows.Numbered(1)), ("wrong", PsSession.Secure("wrong-key-as-a-parameter")));
 

@@ -60,6 +60,9 @@ Describe 'A batch tells the truth (issue 17)' {
             try { $rows | Start-NenRun -WorkflowId $script:echo -KeyProperty JobId -ExcludeProperty JobId -JournalPath $journal -ErrorVariable rowErrors -ErrorAction SilentlyContinue | Out-Null }
             catch { $stop = $_ }
             $outagePosts = (Get-EmulatorLedger $script:baseUri).requests.postRuns
+            # Issue 25: the stop is the last error, non-terminating (written after every run), no longer thrown.
+            $stop | Should -BeNullOrEmpty
+            $stop = @($rowErrors)[-1]
 
             $stop.FullyQualifiedErrorId | Should -Be 'NenServerError,NenAi.Commands.StartNenRunCommand'
             $stop.Exception.Message | Should -Match 'not sent'
@@ -86,6 +89,8 @@ Describe 'A batch tells the truth (issue 17)' {
             $clock.Stop()
             $ledger = Get-EmulatorLedger $script:baseUri
             $records = Join-ErrorRecords $rowErrors $stop
+            $stop | Should -BeNullOrEmpty   # issue 25: the last error, non-terminating
+            $stop = $records[-1]
 
             Write-Host "batch truth: 500 rows with a wrong key: $($ledger.requests.postRuns) POSTs, $($records.Count) error record(s), $($ledger.accepted) runs, $([int]$clock.Elapsed.TotalMilliseconds) ms: $($stop.Exception.Message)"
             $ledger.requests.postRuns | Should -BeLessOrEqual 8
@@ -108,6 +113,8 @@ Describe 'A batch tells the truth (issue 17)' {
             catch { $stop = $_ }
             $clock.Stop()
             $records = Join-ErrorRecords $rowErrors $stop
+            $stop | Should -BeNullOrEmpty   # issue 25: the last error, non-terminating
+            $stop = $records[-1]
 
             Write-Host "batch truth: 500 rows, server down: $($records.Count) error record(s) in $([math]::Round($clock.Elapsed.TotalSeconds, 1)) s: $($stop.FullyQualifiedErrorId)"
             $records.Count | Should -Be 1
@@ -216,6 +223,223 @@ Describe 'A batch tells the truth (issue 17)' {
             $rowErrors | ForEach-Object { $_.FullyQualifiedErrorId | Should -Be 'NenInvalidParameterValue,NenAi.Commands.StartNenRunCommand' }
             ($rowErrors.TargetObject.Id | Sort-Object) | Should -Be @('2', '3', '4')
             (Get-EmulatorLedger $script:baseUri).accepted | Should -Be 2
+        }
+    }
+}
+
+# Issue 25, Start-NenRun's side, as a user meets it in real pwsh, against the emulator AND the independent fake
+# (tests/fakes/fake_nen.py), each judged by its own ledger: an answer every row would get is given once, what was
+# started before a stop stays in the user's hands, and a burst of 429 is ridden out.
+Describe 'Start-NenRun tells the truth against the <Server> (issue 25)' -ForEach @(
+    @{ Server = 'emulator' }
+    @{ Server = 'fake' }
+) {
+    BeforeAll {
+        $script:server = $Server
+        if ($Server -eq 'fake') {
+            $script:fake = Start-FakeNen -ArgumentList '--files', '2', '--file-size', '2048'
+            $script:nen = @{ BaseUri = $script:fake.BaseUri; ApiKey = $script:fake.ApiKey; NoProgress = $true }
+            $script:workflow = '11111111-1111-1111-1111-111111111111'
+            $script:filesPerRun = 2
+        }
+        else {
+            $script:nen = @{ BaseUri = $script:baseUri; NoProgress = $true }   # the key from NEN_API_KEY, as a task has it
+            $script:workflow = $script:echo
+            $script:filesPerRun = 2   # report.txt, and the assets.zip every emulated run has
+        }
+
+        function Reset-Server {
+            if ($script:server -eq 'fake') { Reset-FakeNen $script:fake }
+            else {
+                Invoke-RestMethod -Method Post -Uri "$script:baseUri/_emulator/reset" | Out-Null
+                Invoke-RestMethod -Method Post -Uri "$script:baseUri/_emulator/faults/clear" | Out-Null
+            }
+        }
+
+        # What the server does to every POST /runs from now on (GETs and downloads are served as usual).
+        function Set-PostFault([string] $Kind) {
+            if ($script:server -eq 'fake') {
+                $fault = switch ($Kind) {
+                    'burst'  { @{ status = 429; retryAfter = 1; forSeconds = 20 } }
+                    'storm'  { @{ status = 429; retryAfter = 300 } }
+                    'outage' { @{ status = 500 } }
+                    'resets' { @{ reset = $true } }
+                    'key'    { @{ status = 401 } }
+                    'none'   { $null }
+                }
+                Set-FakeNenFault $script:fake $(if ($fault) { @{ post = $fault } } else { @{} })
+                return
+            }
+            $post = { param($Path, $Body) Invoke-RestMethod -Method Post -Uri "$script:baseUri/_emulator/$Path" -ContentType 'application/json' -Body ($Body | ConvertTo-Json) | Out-Null }
+            switch ($Kind) {
+                'burst'  { & $post 'faults' @{ applyTo = 'post'; stormForSeconds = 20; stormRetryAfterSeconds = 1 } }
+                'storm'  { & $post 'faults/next' @{ kind = '429'; route = 'POST /runs'; count = 100000; retryAfterSeconds = 300 } }
+                'outage' { & $post 'faults' @{ applyTo = 'post'; rate500 = 1 } }
+                'resets' { & $post 'faults' @{ applyTo = 'post'; rateReset = 1 } }
+                'key'    { & $post 'faults/next' @{ kind = 'raw'; route = 'POST /runs'; count = 100000; statusCode = 401; body = '{"error":"unauthorized","message":"The API key was revoked."}' } }
+                'none'   { Invoke-RestMethod -Method Post -Uri "$script:baseUri/_emulator/faults/clear" | Out-Null }
+            }
+        }
+
+        # The server's own counts: POST /runs received, runs started, and the row NAME of each run.
+        function Get-ServerLedger {
+            if ($script:server -eq 'fake') {
+                $l = Get-FakeNenLedger $script:fake
+                return [pscustomobject]@{ Posts = [int]$l.requests.post; Runs = @($l.runs).Count; Names = @($l.runs | ForEach-Object { $_.params.NAME }); Ids = @($l.runs.id) }
+            }
+            $l = Get-EmulatorLedger $script:baseUri
+            [pscustomobject]@{ Posts = [int]$l.requests.postRuns; Runs = [int]$l.accepted; Names = @($l.runs | ForEach-Object { $_.params.NAME }); Ids = @($l.runs.messageId) }
+        }
+
+        # For ForEach-Object between the rows and Start-NenRun: passes each row on; before row 11, waits until rows 1-10
+        # have started their runs (a condition, not a time), then makes every POST fail with <Fault>.
+        $script:breakAtRow11 = {
+            if ($_.JobId -eq '11') {
+                $clock = [System.Diagnostics.Stopwatch]::StartNew()
+                while ((Get-ServerLedger).Runs -lt 10) {
+                    if ($clock.Elapsed.TotalSeconds -gt 60) { throw 'rows 1-10 did not start their runs' }
+                    Start-Sleep -Milliseconds 20
+                }
+                Set-PostFault $script:breakWith
+            }
+            $_
+        }
+        function New-BreakAtRow11([string] $Fault) {
+            $script:breakWith = $Fault
+            $script:breakAtRow11
+        }
+
+        function New-Rows([int] $Count, [string] $Prefix = 'row') {
+            1..$Count | ForEach-Object { [pscustomobject]@{ JobId = "$_"; NAME = "$Prefix $_" } }
+        }
+    }
+
+    AfterAll {
+        if ($script:fake) { Stop-FakeNen $script:fake; $script:fake = $null }
+    }
+
+    BeforeEach { Reset-Server }
+
+    Context 'An answer every row would get is given once' {
+        It 'refuses 100 rows naming a workflow the service does not know with at most -ThrottleLimit POSTs and one error' {
+            $stop = $null
+            try { New-Rows 100 | Start-NenRun @nen -WorkflowId '99999999-9999-4999-8999-999999999999' -ExcludeProperty JobId -ThrottleLimit 8 -ErrorVariable rowErrors -WarningVariable warned -SummaryVariable s -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Out-Null }
+            catch { $stop = $_ }
+            $ledger = Get-ServerLedger
+
+            Write-Host "batch truth ($Server): 100 rows, unknown workflow, -ThrottleLimit 8: $($ledger.Posts) POSTs, $(@($rowErrors).Count) error(s): $(@($rowErrors)[0].Exception.Message)"
+            $stop | Should -BeNullOrEmpty
+            $ledger.Posts | Should -BeGreaterThan 0
+            $ledger.Posts | Should -BeLessOrEqual 8
+            @($rowErrors).Count | Should -Be 1
+            $rowErrors[0].FullyQualifiedErrorId | Should -Be 'NenWorkflowNotFound,NenAi.Commands.StartNenRunCommand'
+            $rowErrors[0].Exception.Message | Should -Match '^Row \d+: ' -Because 'every row-level message names its row'
+            $s.Outcomes.Failed | Should -Be 100
+            "$warned" | Should -Match '99 more row\(s\) naming it were not started'
+            $ledger.Runs | Should -Be 0
+        }
+
+        It 'refuses a -WorkflowId that is not an id (invoice-export) with 0 POSTs and one error' {
+            $stop = $null
+            try { New-Rows 50 | Start-NenRun @nen -WorkflowId 'invoice-export' -ErrorVariable rowErrors -ErrorAction SilentlyContinue | Out-Null }
+            catch { $stop = $_ }
+            $records = Join-ErrorRecords $rowErrors $stop
+
+            Write-Host "batch truth ($Server): -WorkflowId invoice-export, 50 rows: $((Get-ServerLedger).Posts) POSTs, $($records.Count) error(s): $($records[0].Exception.Message)"
+            (Get-ServerLedger).Posts | Should -Be 0
+            $records.Count | Should -Be 1
+            $records[0].FullyQualifiedErrorId | Should -Be 'NenInvalidWorkflowId,NenAi.Commands.StartNenRunCommand'
+            $records[0].Exception.Message | Should -Match "not a workflow id"
+        }
+
+        It 'refuses a <Name> the first row lacks with 0 POSTs and one error' -ForEach @(
+            @{ Name = '-KeyProperty column'; Splat = @{ KeyProperty = 'JobID_'; ExcludeProperty = 'JobId' } }
+            @{ Name = '-Property column'; Splat = @{ Property = 'NAME', 'JobIdd' } }
+        ) {
+            $stop = $null
+            try { New-Rows 50 | Start-NenRun @nen -WorkflowId $script:workflow @Splat -ErrorVariable rowErrors -ErrorAction SilentlyContinue | Out-Null }
+            catch { $stop = $_ }
+            $records = Join-ErrorRecords $rowErrors $stop
+
+            Write-Host "batch truth ($Server): a mistyped $Name, 50 rows: $((Get-ServerLedger).Posts) POSTs, $($records.Count) error(s): $($records[0].Exception.Message)"
+            (Get-ServerLedger).Posts | Should -Be 0
+            $records.Count | Should -Be 1
+            $records[0].FullyQualifiedErrorId | Should -Be 'NenMissingColumn,NenAi.Commands.StartNenRunCommand'
+            $records[0].Exception.Message | Should -Match 'Its columns are: JobId, NAME\.'
+        }
+
+        It 'keeps -ExcludeProperty lenient, as Select-Object is: a column no row has is ignored' {
+            $runs = New-Rows 3 | Start-NenRun @nen -WorkflowId $script:workflow -ExcludeProperty JobId, NoSuchColumn -ErrorVariable rowErrors
+            @($runs).Count | Should -Be 3
+            @($rowErrors).Count | Should -Be 0
+            (Get-ServerLedger).Runs | Should -Be 3
+        }
+    }
+
+    Context 'What was started stays in the user''s hands' {
+        It 'after <Kind>, $r holds every accepted run, Wait-NenRun | Get-NenRunResult saves their files, and the one error names the rows not sent' -ForEach @(
+            @{ Kind = 'a 429 storm beyond the budget'; Fault = 'storm'; Id = 'NenRateLimited' }
+            @{ Kind = 'an outage'; Fault = 'outage'; Id = 'NenServerError' }
+            @{ Kind = 'connections reset'; Fault = 'resets'; Id = 'NenNetworkError' }
+            @{ Kind = 'a key refused mid-batch'; Fault = 'key'; Id = 'NenUnauthorized' }
+        ) {
+            # Rows 1-10 start their runs; as row 11 is read, every POST from then on fails.
+            $stop = $null
+            try { $r = New-Rows 30 | ForEach-Object (New-BreakAtRow11 $Fault) | Start-NenRun @nen -WorkflowId $script:workflow -KeyProperty JobId -ExcludeProperty JobId -ThrottleLimit 4 -ErrorVariable startErrors -SummaryVariable started -ErrorAction SilentlyContinue }
+            catch { $stop = $_ }
+            $ledger = Get-ServerLedger
+            $out = Join-Path $TestDrive "$Server-$Fault"
+            $files = $r | Wait-NenRun @nen -PollIntervalSec 0.2 -TimeoutSec 60 | Get-NenRunResult @nen -Destination $out
+            $last = @($startErrors)[-1]
+
+            Write-Host "batch truth ($Server): 30 rows, $Kind after row 10: `$r holds $(@($r).Count) run(s) of $($ledger.Runs) started, $(@($files).Count) file(s) saved; $(@($startErrors).Count) error(s), the last: $($last.Exception.Message)"
+            $stop | Should -BeNullOrEmpty -Because 'the stop is a non-terminating error, so the assignment keeps the runs'
+            $ledger.Runs | Should -Be 10
+            @($r).Count | Should -Be 10
+            @($r.MessageId | Sort-Object) | Should -Be @($ledger.Ids | Sort-Object)
+            @($files).Count | Should -Be (10 * $script:filesPerRun)
+            @($files.MessageId | Sort-Object -Unique) | Should -Be @($ledger.Ids | Sort-Object)
+            $last.FullyQualifiedErrorId | Should -Be "$Id,NenAi.Commands.StartNenRunCommand"
+            @($startErrors | Where-Object { $_.FullyQualifiedErrorId -notlike 'NenOutcomeUnknown,*' }).Count | Should -Be 1 -Because 'one error for the batch, never one per row'
+            $started.Stopped | Should -BeTrue
+            $started.HasProblems | Should -BeTrue
+            $last.Exception.Message | Should -Match "$($started.Outcomes.NotSent) not sent \(rows [^;]*-30; nothing was started for them\)"
+        }
+
+        It 'follows the runs of a stopped batch in the same pipeline, and -ErrorAction Stop still ends the script' {
+            $files = New-Rows 30 | ForEach-Object (New-BreakAtRow11 'storm') | Start-NenRun @nen -WorkflowId $script:workflow -ExcludeProperty JobId -ThrottleLimit 4 -ErrorVariable startErrors -ErrorAction SilentlyContinue |
+                Wait-NenRun @nen -PollIntervalSec 0.2 -TimeoutSec 60 |
+                Get-NenRunResult @nen -Destination (Join-Path $TestDrive "$Server-pipeline")
+            @($files).Count | Should -Be (10 * $script:filesPerRun)
+            @($startErrors).Count | Should -Be 1
+
+            Reset-Server
+            $stop = $null
+            try { $r = New-Rows 30 | ForEach-Object (New-BreakAtRow11 'storm') | Start-NenRun @nen -WorkflowId $script:workflow -ExcludeProperty JobId -ThrottleLimit 4 -ErrorAction Stop -WarningVariable warned -WarningAction SilentlyContinue; $reached = $true }
+            catch { $stop = $_ }
+            $reached | Should -BeNullOrEmpty
+            $stop.FullyQualifiedErrorId | Should -Be 'NenRateLimited,NenAi.Commands.StartNenRunCommand'
+            "$warned" | Should -Match 'started 10 run\(s\)'
+        }
+    }
+
+    Context 'Ride out a storm, stop at a real outage' {
+        It 'rides out a 20 s burst of 429 (Retry-After 1): every row accepted once, the batch paused as one' {
+            Set-PostFault 'burst'
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $runs = New-Rows 30 | Start-NenRun @nen -WorkflowId $script:workflow -ExcludeProperty JobId -ThrottleLimit 8 -ErrorVariable rowErrors -SummaryVariable s
+            $clock.Stop()
+            $ledger = Get-ServerLedger
+
+            Write-Host "batch truth ($Server): a 20 s burst of 429 (Retry-After 1), 30 rows: $(@($runs).Count) accepted, $($ledger.Runs) runs, $($ledger.Posts) POSTs, $([math]::Round($clock.Elapsed.TotalSeconds, 1)) s; before issue 25 the batch stopped after 6 s with 0 sent"
+            @($rowErrors).Count | Should -Be 0
+            @($runs).Count | Should -Be 30
+            $ledger.Runs | Should -Be 30
+            @($ledger.Names | Sort-Object -Unique).Count | Should -Be 30 -Because 'every row accepted once'
+            $clock.Elapsed.TotalSeconds | Should -BeGreaterThan 19
+            # The whole batch paused: the 8 requests on the wire, then about one probe a second for 20 s.
+            ($ledger.Posts - 30) | Should -BeLessOrEqual (8 + 20 + 5)
+            $s.Stopped | Should -BeFalse
         }
     }
 }

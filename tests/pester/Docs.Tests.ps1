@@ -285,15 +285,62 @@ Describe 'README, block by block, as a user runs it' {
         $run = Invoke-FreshPwsh -File (Join-Path $folder 'nightly-export.ps1') -WorkingDirectory $folder -Environment $environment
         $log = (Remove-Ansi "$($run.Output)`n$($run.Errors)") -replace '\s*\|?\s*\r?\n\s*\|?\s*', ' '
         $run.ExitCode | Should -Be 1
-        # In order, no blank line where the summaries of the commands that never ended would be: only Start-NenRun's.
+        # In order, no blank line. Start-NenRun's stop is the last of its errors (not an error that ends the script), so
+        # Wait-NenRun and Get-NenRunResult end normally with nothing to follow, and the summaries say so.
         $lines = Assert-NightlyLog ([System.Text.Encoding]::UTF8.GetBytes($run.Output))
-        $lines | Where-Object { $_ -match ' stopped by NenUnauthorized,' } | Should -HaveCount 1 -Because ($lines -join "`n")
-        $lines | Where-Object { $_ -match ' (Wait-NenRun|Get-NenRunResult): ' } | Should -BeNullOrEmpty
+        $lines | Where-Object { $_ -match ' error NenUnauthorized,NenAi\.Commands\.StartNenRunCommand: .*stopped' } | Should -HaveCount 1 -Because ($lines -join "`n")
+        $lines | Where-Object { $_ -match ' Start-NenRun: .*stopped early' } | Should -HaveCount 1 -Because ($lines -join "`n")
+        $lines | Where-Object { $_ -match ' Wait-NenRun: 0 ' } | Should -HaveCount 1 -Because ($lines -join "`n")
+        $lines | Where-Object { $_ -match ' stopped by ' } | Should -BeNullOrEmpty
         $log | Should -Match 'NenUnauthorized' -Because $log
         $log | Should -Match 'API key was refused'
         $log | Should -Match 'stopped'
         ([regex]::Matches($log, 'NenUnauthorized,')).Count | Should -Be 1 -Because 'one error for the batch, not one per row'
         $log | Should -Not -Match 'this-key-was-revoked'
+    }
+
+    It 'the CSV recipe prints every error, the one that stopped the batch included (a refused key)' {
+        # Acceptance (issue 25): the error that stopped the batch was printed as ": " (-ErrorVariable held it as a
+        # CmdletInvocationException, whose FullyQualifiedErrorId and Exception are empty).
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'csv-refused')
+        Copy-Item (Join-Path $script:scratch 'csv-batch.ps1'), (Join-Path $script:root 'docs/examples/jobs.csv') -Destination $folder
+        $environment = @{} + $script:childEnvironment
+        $environment['NEN_API_KEY'] = 'nen_demo_this-key-was-revoked'
+        $run = Invoke-FreshPwsh -File (Join-Path $folder 'csv-batch.ps1') -WorkingDirectory $folder -Environment $environment
+        $printed = @((Remove-Ansi $run.Output) -split "`r?`n" | Where-Object { $_ })
+
+        Write-Host "  csv-batch.ps1 with a refused key printed: $($printed -join ' | ')"
+        $printed | Should -Not -Contain ': '
+        @($printed | Where-Object { $_ -match '^: ' }) | Should -BeNullOrEmpty
+        $printed.Count | Should -Be 1 -Because 'one error for the batch, printed once'
+        $printed[0] | Should -Match '^NenUnauthorized,NenAi\.Commands\.StartNenRunCommand: .*The API key was refused'
+        $printed[0] | Should -Match '4 not sent \(rows 1-4;'
+        "$($run.Output)$($run.Errors)" | Should -Not -Match 'this-key-was-revoked'
+    }
+
+    It 'the CSV recipe prints an error that ended a later command too (the key refused while Wait-NenRun follows the runs)' {
+        $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'csv-wait-refused')
+        Copy-Item (Join-Path $script:scratch 'csv-batch.ps1'), (Join-Path $script:root 'docs/examples/jobs.csv') -Destination $folder
+        # The emulator's demo runs take seconds: the key is revoked once the four runs are started, while Wait-NenRun polls.
+        $before = @((Get-EmulatorLedger 'http://127.0.0.1:5080').runs).Count
+        $job = Start-ThreadJob -ScriptBlock {
+            param($Before)
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            while (@((Invoke-RestMethod 'http://127.0.0.1:5080/_emulator/ledger').runs).Count -lt $Before + 4 -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 20 }
+            Invoke-RestMethod -Method Post -Uri 'http://127.0.0.1:5080/_emulator/keys/demo/revoke' | Out-Null
+        } -ArgumentList $before
+        try {
+            $run = Invoke-FreshPwsh -File (Join-Path $folder 'csv-batch.ps1') -WorkingDirectory $folder -Environment $script:childEnvironment
+        }
+        finally {
+            $job | Wait-Job -Timeout 60 | Remove-Job -Force
+            Invoke-RestMethod -Method Post -Uri 'http://127.0.0.1:5080/_emulator/keys/demo/restore' | Out-Null
+        }
+        $printed = @((Remove-Ansi $run.Output) -split "`r?`n" | Where-Object { $_ })
+
+        Write-Host "  csv-batch.ps1, key revoked while waiting, printed: $($printed -join ' | ')"
+        @($printed | Where-Object { $_ -match '^: ' }) | Should -BeNullOrEmpty
+        @($printed | Where-Object { $_ -match '^NenUnauthorized,NenAi\.Commands\.WaitNenRunCommand: ' }).Count | Should -Be 1
     }
 
     It 'the scheduled-task recipe exits non-zero when it is stopped (Ctrl+C) in the middle of its batch' -Skip:(-not $IsLinux) {

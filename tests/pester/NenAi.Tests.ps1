@@ -322,7 +322,7 @@ Describe 'Secrets' {
                 Get-NenRunResult -ApiKey $apiKey -SigningKey $signingKey -Destination (Join-Path $TestDrive 'secrets') -Verbose -Debug
             # Failures: wrong API key, wrong signing key, too-short secure value, bad webhook signature.
             [pscustomobject]@{ USER = 'jane' } | Start-NenRun -WorkflowId $script:secureWf -SecureParameter @{ password = ConvertTo-SecretText 'canary' } -ApiKey $apiKey -SigningKey $signingKey -Verbose -Debug
-            # A refused key ends its command with one terminating error (issue 17): caught, so it is captured too.
+            # A refused key is one error for its command (issue 17; written last, non-terminating, since issue 25): captured too.
             try { [pscustomobject]@{ NAME = 'x' } | Start-NenRun -WorkflowId $script:echo -ApiKey (ConvertTo-SecretText ($canaries[0] + 'x')) -Verbose -Debug } catch { $_ }
             try { [pscustomobject]@{ NAME = 'x' } | Start-NenRun -WorkflowId $script:echo -ApiKey $apiKey -SigningKey (ConvertTo-SecretText ($canaries[1] + 'x')) -Verbose -Debug } catch { $_ }
             Test-NenWebhookSignature -Body '{}' -Signature 'sha256=00' -Secret $hookSecret -Verbose

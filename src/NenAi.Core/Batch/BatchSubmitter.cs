@@ -21,8 +21,10 @@ namespace NenAi.Core.Batch
     /// in memory however long the input is. Outcomes come out as requests complete; every row submitted gets
     /// exactly one. All rows share one <see cref="BatchCircuit"/>: a 429/503 pauses the batch; a storm past the retry
     /// budget, a few ambiguous failures in a row or refused credentials stop it sending (each row not sent gets a
-    /// <see cref="NenNotSentException"/> outcome and is not journaled, so a re-run sends it). With
-    /// <see cref="StopAtFirstFailure"/>, the first row that fails stops the sending too, before another request leaves.
+    /// <see cref="NenNotSentException"/> outcome and is not journaled, so a re-run sends it). An answer that every
+    /// row naming the same workflow would get (404 workflow_not_found) is asked once: later rows naming that workflow
+    /// are refused with it without being sent. With <see cref="StopAtFirstFailure"/>, the first row that fails stops
+    /// the sending too, before another request leaves.
     /// </summary>
     public sealed class BatchSubmitter : IDisposable
     {
@@ -38,6 +40,8 @@ namespace NenAi.Core.Batch
         private readonly HashSet<(ulong, ulong)> _keysInBatch = new HashSet<(ulong, ulong)>();
         private readonly ConcurrentQueue<SubmissionOutcome> _unjournaled = new ConcurrentQueue<SubmissionOutcome>();
         private NenException? _journalFailure;
+        /// <summary>Workflow ids the service said it does not know (404 workflow_not_found), with that answer and the row it was for.</summary>
+        private readonly ConcurrentDictionary<string, (NenException Answer, string? Row)> _unknownWorkflows = new ConcurrentDictionary<string, (NenException Answer, string? Row)>(StringComparer.Ordinal);
 
         /// <param name="retryUnknown">Resubmit rows the journal marks "outcome unknown", with their original Idempotency-Key.</param>
         public BatchSubmitter(NenApiClient client, int maxConcurrency, RunJournal? journal = null, bool retryUnknown = false)
@@ -104,6 +108,12 @@ namespace NenAi.Core.Batch
                 if (_journal != null && !SettleFromJournal(request)) return;
             }
 
+            if (UnknownWorkflow(request) is NenException unknown)
+            {
+                Complete(new SubmissionOutcome(request, SubmissionStatus.Failed, null, unknown));
+                return;
+            }
+
             // Queued for a place on the wire here, on the caller's thread, so rows go out in input order.
             long sequence = _window?.Take() ?? 0;
             Task turn = _window != null ? _window.TurnAsync(sequence, cancellationToken) : _wire.WaitAsync(cancellationToken);
@@ -164,7 +174,10 @@ namespace NenAi.Core.Batch
             try
             {
                 (outcome, sent) = await SendOneAsync(request, cancellationToken).ConfigureAwait(false);
-                StopIfFailed(outcome); // before the place on the wire goes to the next row
+                // Before the place on the wire goes to the next row: a workflow the service does not know is asked about once.
+                if (sent && outcome.Status == SubmissionStatus.Failed && outcome.Error!.ErrorId == NenErrorIds.WorkflowNotFound)
+                    _unknownWorkflows.TryAdd(request.WorkflowId, (outcome.Error, request.Label));
+                StopIfFailed(outcome);
             }
             finally
             {
@@ -183,6 +196,8 @@ namespace NenAi.Core.Batch
             // know it, so a re-run sends it.
             NenException? stopped = Circuit.ClosedBecause;
             if (stopped != null) return (new SubmissionOutcome(request, SubmissionStatus.Failed, null, NenNotSentException.GateClosed(stopped)), false);
+            // The service said it does not know this row's workflow while the row waited for its place.
+            if (UnknownWorkflow(request) is NenException refused) return (new SubmissionOutcome(request, SubmissionStatus.Failed, null, refused), false);
             if (_journal != null && request.RowKey != null)
             {
                 // On disk before the request leaves: a crash can then never make a re-run send it blindly. A row
@@ -259,6 +274,23 @@ namespace NenAi.Core.Batch
             {
                 // The command is ending (Ctrl+C) and let the journal go first; Submitting stays the last line: "unknown".
             }
+        }
+
+        /// <summary>
+        /// The answer for a row whose workflow the service already said it does not know (NenWorkflowNotFound, not sent:
+        /// nothing is journaled, so a re-run sends it once the workflow exists); null when the row may be sent.
+        /// </summary>
+        private NenException? UnknownWorkflow(RunRequest request)
+        {
+            if (_unknownWorkflows.IsEmpty || !_unknownWorkflows.TryGetValue(request.WorkflowId, out var known)) return null;
+            string asked = known.Row != null ? $" ({RowLabel.Capitalized(known.Row)} was answered: {known.Answer.Message})" : $" ({known.Answer.Message})";
+            return new NenException(NenErrorIds.WorkflowNotFound, known.Answer.Category,
+                $"Not sent: the service does not know workflow '{request.WorkflowId}'{asked}", known.Answer)
+            {
+                StatusCode = known.Answer.StatusCode,
+                ServerError = known.Answer.ServerError,
+                ServerMessage = known.Answer.ServerMessage,
+            };
         }
 
         /// <summary>

@@ -32,8 +32,16 @@ namespace NenAi.Core.Configuration
         public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; }
         /// <summary>Per-request timeout (each attempt).</summary>
         public TimeSpan Timeout { get; set; } = DefaultTimeout;
+        /// <summary>
+        /// Retries of one request after a failure that may pass (a timeout, a reset, a 5xx to a read, no server reached),
+        /// and pauses in a row whose probe found no server before a batch stops; never the 429/503 a batch waits out.
+        /// </summary>
         public int MaximumRetryCount { get; set; } = DefaultMaximumRetryCount;
-        /// <summary>Total time retries may add to one operation.</summary>
+        /// <summary>
+        /// The retry budget (-RetryBudgetSec), a time: how long a command waits out a service that refuses every request
+        /// (429/503, however many pauses that takes) before it stops with one error, and how long retries may add to one
+        /// request from its first failure. A Retry-After beyond it is not waited for.
+        /// </summary>
         public TimeSpan MaximumRetryDuration { get; set; } = DefaultMaximumRetryDuration;
         public int MaxConnectionsPerServer { get; set; } = DefaultMaxConnectionsPerServer;
         /// <summary>Lets plain http:// reach a host other than loopback (never the default).</summary>

@@ -12,9 +12,12 @@ namespace NenAi.Core.Http
     /// <list type="bullet">
     /// <item>429/503, or a service that cannot be reached: every sender waits out one back-off (the server's
     /// Retry-After, with jitter); then a single request probes, and the others follow once it has an answer. Answers
-    /// to requests sent before the current pause do not start new pauses. A storm that outlasts the retry budget (the
-    /// budget's worth of probes refused with nothing but refusals in between, or refusals for longer than the retry
-    /// duration) trips the circuit. A busy service that refuses some requests and accepts others never does.</item>
+    /// to requests sent before the current pause do not start new pauses. The retry budget is a time budget: a storm
+    /// of 429/503 is waited out for as long as it lasts (however many pauses that takes) until refusals with no answer
+    /// in between have gone on for the retry duration, or the service asks to wait beyond it; then the circuit trips.
+    /// A service that cannot be reached at all also trips it once the budget's count of probes found no server (a
+    /// real outage, or a wrong address, is told within seconds). A busy service that refuses some requests and
+    /// accepts others never trips it.</item>
     /// <item>An ambiguous failure (5xx, a reset or timeout after sending): new requests wait while one probes; a few in
     /// a row (<see cref="DefaultFailureLimit"/>, counting the requests already on the wire) trip the circuit, so an
     /// outage costs a handful of requests, not one per row.</item>
@@ -34,7 +37,6 @@ namespace NenAi.Core.Http
         private readonly int _maxEpisodes;
         private readonly TimeSpan? _maxDuration;
         private readonly TimeSpan _baseDelay;
-        private readonly int _stormSize;
         private readonly int _failureLimit;
         private readonly Func<TimeSpan> _clock;
         private TaskCompletionSource<bool> _changed = NewSignal();
@@ -53,8 +55,8 @@ namespace NenAi.Core.Http
         private string? _closedHow;
         private CircuitTrip _trip;
 
-        /// <param name="maxEpisodes">Pauses in a row (each after a refused probe) the budget allows; int.MaxValue: never trip on a count.</param>
-        /// <param name="maxDuration">How long refusals may go on without any answer; null: no limit.</param>
+        /// <param name="maxEpisodes">Pauses in a row whose probe found no server at all that the budget allows (429/503 are bounded by time alone); int.MaxValue: never trip on a count.</param>
+        /// <param name="maxDuration">How long refusals may go on without any answer (the retry budget); null: no limit.</param>
         /// <param name="failureLimit">Ambiguous failures in a row that trip the circuit; int.MaxValue: never.</param>
         public BatchCircuit(int maxEpisodes, TimeSpan? maxDuration, TimeSpan baseDelay, Func<TimeSpan>? clock = null, int failureLimit = DefaultFailureLimit)
         {
@@ -62,8 +64,6 @@ namespace NenAi.Core.Http
             _maxDuration = maxDuration;
             _baseDelay = baseDelay;
             _failureLimit = Math.Max(1, failureLimit);
-            // A storm, not bad luck: this many refusals in a row has a chance of 0.2^12 (≈ 4e-9) when a fifth of requests are refused.
-            _stormSize = _maxEpisodes >= int.MaxValue / 2 ? int.MaxValue : Math.Max(12, 2 * (_maxEpisodes + 1));
             if (clock is null)
             {
                 var sw = Stopwatch.StartNew();
@@ -72,7 +72,7 @@ namespace NenAi.Core.Http
             _clock = clock;
         }
 
-        /// <summary>A batch's circuit with the client's retry budget (-MaximumRetryCount and the retry duration).</summary>
+        /// <summary>A batch's circuit with the client's retry budget (-RetryBudgetSec; -MaximumRetryCount for a service that cannot be reached).</summary>
         public static BatchCircuit For(Configuration.NenClientOptions options) =>
             new BatchCircuit(options.MaximumRetryCount, options.MaximumRetryDuration, options.RetryBaseDelay);
 
@@ -171,22 +171,27 @@ namespace NenAi.Core.Http
                     return null;
                 }
                 _episodes++;
-                TimeSpan delay = retryAfter.HasValue ? WithJitter(retryAfter.Value) : Backoff.Delay(_baseDelay, _episodes - 1);
+                TimeSpan delay = PauseFor(retryAfter, _episodes - 1);
                 TimeSpan spent = now - _streakStart.Value;
-                // A storm, not bad luck: many refusals in a row. A service that cannot be reached at all (every probe of the
-                // budget's pauses found no server) is no matter of luck: that is enough.
+                // A service that answers 429/503 is waited out for the budget's time, however many pauses that takes. One
+                // that cannot be reached at all (every probe of the budget's count of pauses found no server) is an outage
+                // or a wrong address: that is enough, it is not waited out for minutes.
                 _unreachableEpisodes = cause is NenTransportException ? _unreachableEpisodes + 1 : 0;
-                bool storm = _episodes > _maxEpisodes && (_refusedInARow >= _stormSize || _unreachableEpisodes > _maxEpisodes);
+                bool unreachable = _unreachableEpisodes > _maxEpisodes;
                 bool tooLong = _maxDuration.HasValue && spent + delay > _maxDuration.Value;
                 bool mayTrip = !_answersRefusalsForever || cause is NenTransportException; // the server answering 429 is still a server
-                if (mayTrip && (storm || tooLong))
+                if (mayTrip && (unreachable || tooLong))
                 {
                     // "The service" only when it answered: a request that found no server (or no proxy) got no answer at all.
+                    string budget = _maxDuration.HasValue ? $" of {_maxDuration.Value.TotalSeconds:0.#} s (-RetryBudgetSec)" : string.Empty;
+                    bool asked = retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero;
                     string how = (cause is NenTransportException
-                            ? $"No request got through for {spent.TotalSeconds:0.#} s ({_refusedInARow} attempts in a row, {_episodes - 1} pause(s))"
+                            ? $"No request got through for {spent.TotalSeconds:0.#} s ({_refusedInARow} attempt(s) in a row, {_episodes - 1} pause(s))"
+                            : _episodes == 1 && asked ? "The service refused the request"
                             : $"The service refused every request for {spent.TotalSeconds:0.#} s ({_refusedInARow} in a row, {_episodes - 1} pause(s))")
-                        + (retryAfter.HasValue ? $" and asked to wait another {retryAfter.Value.TotalSeconds:0.#} s" : string.Empty)
-                        + ", beyond the retry budget, so this batch stopped sending.";
+                        + (asked ? $" and asked to wait {(_episodes == 1 ? string.Empty : "another ")}{retryAfter!.Value.TotalSeconds:0.#} s" : string.Empty)
+                        + (tooLong ? $", beyond the retry budget{budget}" : $", beyond the retry budget (-MaximumRetryCount {_maxEpisodes})")
+                        + ", so this batch stopped sending.";
                     return TripLocked(CircuitTrip.Refusals, cause, how);
                 }
                 StartProbeLocked(now + delay);
@@ -323,6 +328,13 @@ namespace NenAi.Core.Http
 
         /// <summary>The refusal that ended a sender's retries, with the reason appended (same id, category and type).</summary>
         private static NenException Extended(NenException cause, string how) => cause.WithMessage(cause.Message + " " + how);
+
+        /// <summary>
+        /// The pause before the next probe: the server's Retry-After with jitter; without one (or "0", which asks for
+        /// nothing), the exponential back-off, so a service that never says when is not probed in a tight loop.
+        /// </summary>
+        private TimeSpan PauseFor(TimeSpan? retryAfter, int pause) =>
+            retryAfter.HasValue && retryAfter.Value > TimeSpan.Zero ? WithJitter(retryAfter.Value) : Backoff.Delay(_baseDelay, pause);
 
         /// <summary>Retry-After is a minimum: up to 10% more spreads the clients that were told the same.</summary>
         private static TimeSpan WithJitter(TimeSpan retryAfter) =>

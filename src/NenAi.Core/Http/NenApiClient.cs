@@ -133,7 +133,9 @@ namespace NenAi.Core.Http
                     // Provably not accepted: the circuit's pause is the wait.
                     NenException? tripped = circuit.Throttled(admission, refusal.RetryAfter, refusal);
                     if (tripped != null) throw tripped;
-                    if (!budget.TryNext(refusal.RetryAfter, out _)) throw Exhausted(refusal, budget);
+                    // A service answering 429/503 is waited out for the retry budget's time alone (the circuit paused the batch
+                    // and would have tripped first); a server that could not be reached counts against -MaximumRetryCount too.
+                    if (!budget.TryNext(refusal.RetryAfter, out _, counted: refusal is NenTransportException)) throw Exhausted(refusal, budget);
                     if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}{For(call.Label)}: {refusal.ErrorId}; provably not accepted. The batch pauses, then sends it again (retry {budget.RetriesUsed}).");
                     continue;
                 }

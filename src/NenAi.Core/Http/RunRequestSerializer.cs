@@ -108,13 +108,16 @@ namespace NenAi.Core.Http
             }
         }
 
+        /// <summary>
+        /// A workflow id is a UUID in its 36-character form (8-4-4-4-12 hex digits, any case, any version: every id the
+        /// API documents is one); surrounding spaces are trimmed. Anything else (a workflow's name, another GUID
+        /// notation) is refused before anything is sent: <see cref="MalformedWorkflowIdException"/>.
+        /// </summary>
         public static void ValidateWorkflowId(string? workflowId)
         {
             if (string.IsNullOrWhiteSpace(workflowId))
                 throw new NenException(NenErrorIds.InvalidWorkflowId, NenErrorCategory.InvalidArgument, "The workflow id is empty.");
-            if (!Guid.TryParseExact(workflowId!.Trim(), "D", out _))
-                throw new NenException(NenErrorIds.InvalidWorkflowId, NenErrorCategory.InvalidArgument,
-                    $"The workflow id '{Shorten(workflowId)}' is not a GUID (expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).");
+            if (!Guid.TryParseExact(workflowId!.Trim(), "D", out _)) throw new MalformedWorkflowIdException(workflowId.Trim(), Shorten(workflowId.Trim()));
         }
 
         private static void ValidateName(string? name, HashSet<string> seen, string errorId)

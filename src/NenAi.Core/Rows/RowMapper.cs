@@ -68,8 +68,8 @@ namespace NenAi.Core.Rows
                 if (Keep(value)) result.Add(new KeyValuePair<string, object?>(pick.Value, value));
             }
             if (missing.Count > 0)
-                throw new NenException(NenErrorIds.MissingColumn, NenErrorCategory.InvalidData,
-                    $"The row has no column named {string.Join(", ", missing.ConvertAll(m => "'" + m + "'"))}.");
+                throw new MissingColumnException(missing,
+                    $"The row has no column named {string.Join(", ", missing.ConvertAll(m => "'" + m + "'"))} (-Property).");
             return result;
         }
 

@@ -150,6 +150,6 @@ namespace NenAi.Core.Rows
 
         private static object? FindCell(IReadOnlyList<KeyValuePair<string, object?>> cells, string column) =>
             TryFindCell(cells, column, out object? value) ? value
-                : throw new NenException(NenErrorIds.MissingColumn, NenErrorCategory.InvalidData, $"The row has no key column '{column}'.");
+                : throw new MissingColumnException(new[] { column }, $"The row has no key column '{column}' (-KeyProperty).");
     }
 }

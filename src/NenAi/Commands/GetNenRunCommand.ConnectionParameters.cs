@@ -60,6 +60,11 @@ namespace NenAi.Commands
 
         [Parameter(ParameterSetName = ByInput)]
         [Parameter(ParameterSetName = ById)]
+        [ValidateRange(0, 86400)]
+        public override int RetryBudgetSec { get => base.RetryBudgetSec; set => base.RetryBudgetSec = value; }
+
+        [Parameter(ParameterSetName = ByInput)]
+        [Parameter(ParameterSetName = ById)]
         public override SwitchParameter AllowInsecureHttp { get => base.AllowInsecureHttp; set => base.AllowInsecureHttp = value; }
 
         [Parameter(ParameterSetName = ByInput)]

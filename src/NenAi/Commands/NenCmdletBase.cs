@@ -82,10 +82,23 @@ namespace NenAi.Commands
         [ValidateNotNull]
         public virtual X509Certificate? Certificate { get; set; }
 
-        /// <summary>How often a request that provably failed (or a status query) is retried.</summary>
+        /// <summary>
+        /// How often one request is retried after a failure that may pass (a timeout, a reset, a 5xx to a status query or
+        /// download, no server reached); 429/503 are waited out for -RetryBudgetSec instead.
+        /// </summary>
         [Parameter]
         [ValidateRange(0, 20)]
         public virtual int MaximumRetryCount { get; set; } = NenClientOptions.DefaultMaximumRetryCount;
+
+        /// <summary>
+        /// The retry budget, in seconds: how long the command waits out a service that refuses every request (429/503 with
+        /// Retry-After: the whole command pauses, not each item) before it stops with one error, and how long retries may
+        /// add to one request. A Retry-After beyond it stops the command at once. The same name and meaning on every
+        /// networked cmdlet.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(0, 86400)]
+        public virtual int RetryBudgetSec { get; set; } = (int)NenClientOptions.DefaultMaximumRetryDuration.TotalSeconds;
 
         /// <summary>Allows plain http:// to a host other than loopback (credentials would travel unencrypted).</summary>
         [Parameter]
@@ -145,6 +158,7 @@ namespace NenAi.Commands
             SecretValue? signingKey = SigningKey is null ? null : new SecretValue(SigningKey);
             NenClientOptions options = NenClientOptions.Resolve(BaseUri, apiKey, signingKey, allowInsecureHttp: AllowInsecureHttp.IsPresent, session: SessionConnections.Current(SessionState));
             options.MaximumRetryCount = MaximumRetryCount;
+            options.MaximumRetryDuration = TimeSpan.FromSeconds(RetryBudgetSec);
             options.Timeout = TimeSpan.FromSeconds(EffectiveRequestTimeoutSec());
             ApplyConnectionSettings(options);
             // Per-request lines cost time on big batches; format them only when someone will see them.
@@ -254,6 +268,19 @@ namespace NenAi.Commands
             CountError(record);
             PublishSummary(stopped: true);
             ThrowTerminatingError(record);
+        }
+
+        /// <summary>
+        /// The one error of a command whose batch stopped early (the service stopped working for everyone, a journal
+        /// failed) while what it finished stays the user's: written as a non-terminating error after everything else,
+        /// so `$r = ... |` keeps the output and the commands after this one go on with it. -ErrorAction Stop (or
+        /// $ErrorActionPreference = 'Stop') still makes it end the command and the script. The summary says Stopped.
+        /// </summary>
+        protected void WriteStopError(ErrorRecord record)
+        {
+            CountError(record);
+            PublishSummary(stopped: true);
+            WriteError(record);
         }
 
         private void CountError(ErrorRecord record)

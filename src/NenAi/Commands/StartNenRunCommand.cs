@@ -16,7 +16,8 @@ namespace NenAi.Commands
     /// Starts Nen workflow runs, one per input row, submitting up to -ThrottleLimit at once while the input keeps
     /// streaming. Each accepted row becomes a NenAi.Run; each failed row a non-terminating error. What a row is, and
     /// every decision about it, lives in the core (RunRequestFactory, BatchSubmitter); this command binds, writes
-    /// outcomes, and ends with one error when the service stops working for everyone.
+    /// outcomes, and writes one error when the service stops working for everyone: at the end, after every run it
+    /// started, so they stay in the pipeline (and in `$r = ...`) for Wait-NenRun and Get-NenRunResult.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Start, "NenRun", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(Run))]
@@ -27,6 +28,9 @@ namespace NenAi.Commands
         private RunRequestFactory? _factory;
         private readonly List<KeyValuePair<string, SecretValue>> _secure = new List<KeyValuePair<string, SecretValue>>();
         private readonly BatchTally _tally = new BatchTally();
+        /// <summary>The batch stopped sending (the service, or the journal): rows read from now on are not sent.</summary>
+        private bool _stopped;
+        private bool _stopWritten;
 
         /// <summary>The workflow to run (a GUID). Binds from a WorkflowId column, so one CSV can target several workflows.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -93,6 +97,10 @@ namespace NenAi.Commands
         {
             try
             {
+                // -WorkflowId as given on the command line (only those are bound yet) is checked before any row is read: a
+                // malformed one would be refused for every row. A WorkflowId column is checked row by row (once per id).
+                if (MyInvocation.BoundParameters.ContainsKey(nameof(WorkflowId)) && !string.IsNullOrWhiteSpace(WorkflowId))
+                    CheckWorkflowIdParameter(WorkflowId!);
                 ReadSecureParameters();
                 var exclude = new List<string> { "WorkflowId" };
                 if (ExcludeProperty != null) exclude.AddRange(ExcludeProperty);
@@ -106,6 +114,18 @@ namespace NenAi.Commands
             // A preview sends nothing, needs no key and writes no journal. Otherwise the batch is set up now, so a
             // configuration error stops the command before the first row is read.
             if (!IsPreview()) EnsureSubmitter();
+        }
+
+        private void CheckWorkflowIdParameter(string workflowId)
+        {
+            try
+            {
+                Core.Http.RunRequestSerializer.ValidateWorkflowId(workflowId);
+            }
+            catch (MalformedWorkflowIdException ex)
+            {
+                EndWithError(ErrorRecords.From(ex.WithMessage("-WorkflowId: " + ex.Message + " No row was read and nothing was sent."), workflowId));
+            }
         }
 
         /// <summary>Resolves configuration, opens the journal and starts the submitter, once.</summary>
@@ -171,13 +191,15 @@ namespace NenAi.Commands
         protected override void ProcessRecord()
         {
             int rowNumber = _tally.Read();
+            if (StoppedSending(rowNumber)) return;
             object? target = InputObject ?? (object?)Parameter ?? WorkflowId;
             // Every message about this row names it: its number in the input, and its -KeyProperty value.
             string label = RowLabel.For(rowNumber, null, null);
             Core.Models.RunRequest request;
+            RowInput row = RowInput.None;
             try
             {
-                RowInput row = PSRowReader.ReadInput(InputObject, MyInvocation.ExpectingInput, o => o is Run || o is RunStatus);
+                row = PSRowReader.ReadInput(InputObject, MyInvocation.ExpectingInput, o => o is Run || o is RunStatus);
                 label = _factory!.Label(rowNumber, row);
                 request = _factory.Create(WorkflowId, row, Parameter is null ? null : PSRowReader.FromHashtable(Parameter), target, label);
                 request.Row = rowNumber;
@@ -188,6 +210,19 @@ namespace NenAi.Commands
                 // (A later row without the column, among objects of mixed shape, is that row's own error.)
                 _tally.Refused();
                 EndWithError(ErrorRecords.From(ex, target, label));
+                return;
+            }
+            catch (MissingColumnException ex) when (rowNumber == 1)
+            {
+                // -KeyProperty or -Property names a column the first row lacks: a typo, which every row would meet.
+                _tally.Refused();
+                EndWithError(ErrorRecords.From(ex.WithMessage(ex.Message + " The first row shows the input's shape, so no row was sent." + ColumnsOf(row)), target, label));
+                return;
+            }
+            catch (MalformedWorkflowIdException ex)
+            {
+                // A WorkflowId cell that is not an id: one error per distinct id, the other rows naming it counted.
+                if (_tally.RefusedForWorkflow(ex.WorkflowId, rowNumber)) WriteItemError(ErrorRecords.From(BatchTally.RefusedForTheBatch(ex, ex.WorkflowId), target, label));
                 return;
             }
             catch (NenException ex)
@@ -207,7 +242,7 @@ namespace NenAi.Commands
             EnsureSubmitter();
 
             while (!_submitter!.HasFreeSlot) WriteOutcome(Await(_submitter.TakeAsync(Token))!);
-            EndIfTheBatchStopped();
+            if (StoppedSending(rowNumber)) return;
             Await(_submitter.SubmitAsync(request, Token));
             while (_submitter.TryTake(out SubmissionOutcome? ready)) WriteOutcome(ready!);
             ShowProgress();
@@ -236,10 +271,25 @@ namespace NenAi.Commands
             if (_submitter != null)
             {
                 Drain(WriteOutcome);
-                EndIfTheBatchStopped();
+                StoppedSending(row: 0);
                 CompleteProgress(1, "Start-NenRun");
             }
+            foreach (string refused in _tally.RefusedWorkflows()) WriteWarning(refused);
+            if (_stopped) WriteStop(allRead: true);
             PublishSummary();
+        }
+
+        /// <summary>" Its columns are: JobId, NAME." for a message about a column the row lacks.</summary>
+        private static string ColumnsOf(RowInput row)
+        {
+            if (row.Cells is null || row.Cells.Count == 0) return " It has no columns.";
+            var names = new List<string>();
+            foreach (var cell in row.Cells)
+            {
+                if (names.Count == 20) { names.Add("..."); break; }
+                names.Add(cell.Key);
+            }
+            return " Its columns are: " + string.Join(", ", names) + ".";
         }
 
         protected override void AddOutcomes(BatchSummary summary)
@@ -267,25 +317,43 @@ namespace NenAi.Commands
         }
 
         /// <summary>
-        /// A batch that stopped sending ends here, once the rows already under way are written out, with one error:
-        /// the journal's, when it cannot be written; the service's, when it stopped working for everyone (an outage,
-        /// a refused key, a storm past the retry budget).
+        /// True once the batch stopped sending: the journal cannot be written, or the service stopped working for
+        /// everyone (an outage, a refused key, a storm past the retry budget). The first time, every row already under
+        /// way is written out (its run goes on down the pipeline). From then on each row read (<paramref name="row"/>;
+        /// 0: none) is not sent, only counted and named, and the one error that says so is written at the end, after
+        /// every run (<see cref="WriteStop"/>); with -ErrorAction Stop it is written at once, ending the command.
         /// </summary>
-        private void EndIfTheBatchStopped()
+        private bool StoppedSending(int row)
         {
-            if (_submitter is null) return;
-            if (_submitter.JournalFailure != null)
+            if (!_stopped)
             {
+                if (_submitter is null || (_submitter.JournalFailure == null && !_submitter.Circuit.TrippedByService)) return false;
                 Drain(WriteOutcome);
-                EndWithError(JournalFailedRecord());
+                _stopped = true;
             }
-            if (!_submitter.Circuit.TrippedByService) return;
-            Drain(WriteOutcome);
-            StopForService(_submitter.Circuit, _tally.ServiceStopped(_journal != null), JournalPath);
+            if (row > 0) _tally.NotSentAfterStop(row);
+            if (ErrorsStopTheCommand) WriteStop(allRead: false);
+            return true;
         }
 
-        private ErrorRecord JournalFailedRecord() =>
-            ErrorRecords.From(_tally.JournalFailed(_submitter!.JournalFailure!, _submitter.DescribeUnjournaled()), JournalPath);
+        /// <summary>
+        /// The one error of a batch that stopped sending: the journal's, when it cannot be written; the service's, when
+        /// it stopped working for everyone. It says how many rows were started, not sent (which ones), unknown or
+        /// failed. Non-terminating, so the runs written before it stay in the user's hands.
+        /// </summary>
+        private void WriteStop(bool allRead)
+        {
+            if (_stopWritten) return;
+            _stopWritten = true;
+            ErrorRecord record = _submitter!.JournalFailure != null
+                ? JournalFailedRecord(allRead)
+                : ErrorRecords.From(_submitter.Circuit.ClosedBecause!.WithMessage(_submitter.Circuit.ClosedBecause.Message + " " + _tally.ServiceStopped(_journal != null, allRead)), JournalPath);
+            if (!allRead) WarnStartedRunsLost();
+            WriteStopError(record);
+        }
+
+        private ErrorRecord JournalFailedRecord(bool allRead = false) =>
+            ErrorRecords.From(_tally.JournalFailed(_submitter!.JournalFailure!, _submitter.DescribeUnjournaled(), allRead), JournalPath);
 
         /// <summary>One row's outcome: a run, its own error, or counted for the one error that ends the batch.</summary>
         private void WriteOutcome(SubmissionOutcome outcome)
@@ -294,7 +362,7 @@ namespace NenAi.Commands
             switch (_tally.Count(outcome, _submitter!.Circuit))
             {
                 case OutcomeShown.Run: WriteRun(outcome); break;
-                case OutcomeShown.Error: WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Request.Tag, outcome.Request.Label)); break;
+                case OutcomeShown.Error: WriteItemError(ErrorRecords.From(BatchTally.Shown(outcome), outcome.Request.Tag, outcome.Request.Label)); break;
             }
         }
 
@@ -325,11 +393,20 @@ namespace NenAi.Commands
                 switch (_tally.Count(outcome, _submitter.Circuit))
                 {
                     case OutcomeShown.Run: WriteRun(outcome); break;
-                    case OutcomeShown.Error: WriteWarning(BatchTally.Describe(outcome.Request) + ": " + outcome.Error!.Message); break;
+                    case OutcomeShown.Error: WriteWarning(BatchTally.Describe(outcome.Request) + ": " + BatchTally.Shown(outcome).Message); break;
                 }
             });
             // A journal that failed is what stopped the batch; its error says which rows are where.
             if (_submitter.JournalFailure != null) EndWithError(JournalFailedRecord());
+            WarnStartedRunsLost();
+        }
+
+        /// <summary>
+        /// -ErrorAction Stop: the error ends the script, and output being assigned to a variable is lost with it. Without a
+        /// journal, which would list them, the runs started are named in a warning (the first ones; counts beyond).
+        /// </summary>
+        private void WarnStartedRunsLost()
+        {
             if (_journal is null && _tally.Accepted > 0)
                 WriteWarning($"Stopping at an error: this command started {_tally.Accepted} run(s), written to the pipeline before the error (output being assigned to a variable is lost with it): "
                     + string.Join(", ", _startedRuns) + (_tally.Accepted > _startedRuns.Count ? $" and {_tally.Accepted - _startedRuns.Count} more" : string.Empty)

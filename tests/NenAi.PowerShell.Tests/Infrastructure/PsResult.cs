@@ -25,6 +25,13 @@ namespace NenAi.PowerShell.Tests.Infrastructure
         public List<ProgressRecord> Progress { get; } = new List<ProgressRecord>();
         public TimeSpan Elapsed { get; set; }
 
+        /// <summary>
+        /// The one error that stopped a batch: the terminating error, else the last error when it is about the batch, not
+        /// a row or run (Start-NenRun writes its stop as a non-terminating error after every run, issue 25: its target is
+        /// the journal path or nothing).
+        /// </summary>
+        public ErrorRecord? BatchStop => Terminating ?? (Errors.Count > 0 && Errors[^1].TargetObject is null or string ? Errors[^1] : null);
+
         /// <summary>Every error, the terminating one last.</summary>
         public IEnumerable<ErrorRecord> AllErrors => Terminating is null ? Errors : Errors.Append(Terminating);
 
