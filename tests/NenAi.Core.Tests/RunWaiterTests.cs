@@ -67,7 +67,9 @@ namespace NenAi.Core.Tests
         public async Task TransientFailuresAndRateLimitStormsDoNotLoseARun()
         {
             await using var emu = await TestEmulator.StartAsync();
-            var client = emu.Client(o => o.MaximumRetryCount = 1);
+            // A blip, short in time: ten failures in a row at the default 0.5 s back-off would span most of what the wait now
+            // takes for a status outage (issue 25), so the back-off is short here.
+            var client = emu.Client(o => { o.MaximumRetryCount = 1; o.RetryBaseDelay = TimeSpan.FromMilliseconds(10); });
             var ids = new List<string>();
             for (int i = 0; i < 5; i++) ids.Add((await client.StartRunAsync(Requests.Echo())).MessageId);
             await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = 20, RetryAfterSeconds = 0 });

@@ -20,6 +20,15 @@ namespace NenAi.Core.Waiting
         /// NenStatusUnavailable; bounds endless transient errors when there is no deadline.
         /// </summary>
         public int MaxConsecutiveFailures { get; set; } = 6;
+        /// <summary>
+        /// True (the default): a status outage stops the wait. Once the status queries have failed in a row, with no
+        /// answer in between, for longer than one query's own retries would take (the circuit's read outage window), no
+        /// new query leaves and every run not finished is reported <see cref="WaitOutcomeKind.Stopped"/> with that one
+        /// reason. False: the queries still pause and probe through an outage (a few requests, not one per run), but it
+        /// never stops the wait; each run gives up on its own (<see cref="MaxConsecutiveFailures"/>). For a caller whose
+        /// polling is only a safety net (a webhook receiver).
+        /// </summary>
+        public bool StopAtOutage { get; set; } = true;
         /// <summary>The first run that ends in an error or a timeout stops the wait: no new query leaves (-ErrorAction Stop).</summary>
         public bool StopAtFirstError { get; set; }
         /// <summary>
