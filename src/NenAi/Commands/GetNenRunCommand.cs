@@ -19,7 +19,7 @@ namespace NenAi.Commands
     {
         private const string ByJournal = "ByJournal";
         private StatusLookup? _lookup;
-        private int _asked, _answered, _unknown, _notAsked, _listed, _withoutRun;
+        private int _asked, _answered, _unknown, _listed, _withoutRun;
 
 
         /// <summary>A Start-NenRun journal whose runs to list (no request is made).</summary>
@@ -73,15 +73,15 @@ namespace NenAi.Commands
                 summary.Add("WithoutRun", _withoutRun, problem: true);
                 return;
             }
-            // Each run once: answered (its status written), status unknown (asked, no status: its own error, or counted in the
-            // one error that stopped the queries), or not asked (the queries stopped first). They add up to Runs.
+            // Each run once: answered (its status written), or its status unknown (its own error, or counted in the one error
+            // that stopped the queries, whether or not a request of it had left). They add up to Runs.
             summary.Add("Runs", _asked);
             summary.Add("Answered", _answered);
             summary.Add("StatusUnknown", _unknown, problem: true);
-            summary.Add("NotAsked", _notAsked, problem: true);
         }
 
-        protected override string? SummaryJournalPath => JournalPath;
+        /// <summary>The journal listed; none when runs were asked about (JournalPath is then empty, not null).</summary>
+        protected override string? SummaryJournalPath => ParameterSetName == ByJournal ? JournalPath : null;
 
         private void Drain(Action<LookupOutcome> write)
         {
@@ -99,7 +99,7 @@ namespace NenAi.Commands
             if (_lookup is null || !_lookup.Circuit.TrippedByService) return;
             Drain(WriteOutcome);
             StopForService(_lookup.Circuit,
-                $"Of {_asked} run(s): {_answered} answered and written, {_unknown} asked without an answer (status unknown), {_notAsked} not asked; runs after these were not read. The runs themselves are not affected: ask again once the service works.",
+                $"Of {_asked} run(s): {_answered} answered and written, {_unknown} without an answer (status unknown); runs after these were not read. The runs themselves are not affected: ask again once the service works.",
                 null);
         }
 
@@ -112,12 +112,11 @@ namespace NenAi.Commands
                 WriteOutput(new RunStatus(outcome.Status, timedOut: false, outcome.Tag));
                 return;
             }
-            if (outcome.Error is NenNotSentException) { _notAsked++; return; }
             _unknown++;
             if (!StoppedTheQueries(outcome.Error!)) WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
         }
 
-        /// <summary>Not asked (the queries stopped first), or asked and met the very reason they stopped (counted in its one error).</summary>
+        /// <summary>Not asked again (the queries stopped first), or met the very reason they stopped: counted in its one error.</summary>
         private bool StoppedTheQueries(Core.Errors.NenException error) =>
             error is NenNotSentException
             || (_lookup!.Circuit.TrippedByService && error.ErrorId == _lookup.Circuit.ClosedBecause!.ErrorId);
@@ -130,7 +129,6 @@ namespace NenAi.Commands
             Drain(outcome =>
             {
                 if (outcome.Status != null) { WriteOutcome(outcome); return; }
-                if (outcome.Error is NenNotSentException) { _notAsked++; return; }
                 _unknown++;
                 if (!StoppedTheQueries(outcome.Error!)) WriteWarning($"Run {outcome.MessageId}: {outcome.Error!.Message}");
             });
