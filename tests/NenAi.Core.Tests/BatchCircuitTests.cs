@@ -165,7 +165,7 @@ namespace NenAi.Core.Tests
             Admission a = await circuit.EnterAsync(CancellationToken.None), b = await circuit.EnterAsync(CancellationToken.None);
             Assert.Null(circuit.ReadFailed(a, ReadError, "/runs/a"));
             Assert.Null(circuit.ReadFailed(b, ReadError, "/runs/b")); // on the wire with it: no new pause
-            Assert.True(circuit.ReadsFailTogether);
+            Assert.True(await circuit.KeepReadingAsync(CancellationToken.None)); // a read whose retries ran out: the circuit judges
 
             Admission probe = await circuit.EnterAsync(CancellationToken.None);
             Assert.True(probe.Probe);
@@ -183,7 +183,9 @@ namespace NenAi.Core.Tests
             Assert.Equal(CircuitTrip.Failures, circuit.Trip);
             Assert.Equal(NenErrorIds.ServerError, tripped!.ErrorId);
             Assert.Contains("4 requests in a row failed this way over 11 s", tripped.Message);
-            Assert.True(circuit.StoppedBy(new NenException(NenErrorIds.ServerError, NenErrorCategory.ResourceUnavailable, "another 500 on the wire")));
+            Assert.True(circuit.StoppedBy(tripped));
+            // Another failure of the same kind is not the reason: a read on the wire learns it is not sent again instead.
+            Assert.False(circuit.StoppedBy(new NenException(NenErrorIds.ServerError, NenErrorCategory.ResourceUnavailable, "another 500 on the wire")));
             await Assert.ThrowsAsync<NenNotSentException>(() => circuit.EnterAsync(CancellationToken.None));
         }
 
@@ -198,7 +200,7 @@ namespace NenAi.Core.Tests
             advance(9);
             circuit.Answered(probe); // the service answers again
 
-            Assert.False(circuit.ReadsFailTogether);
+            Assert.False(await circuit.KeepReadingAsync(CancellationToken.None));
             Admission next = await circuit.EnterAsync(CancellationToken.None);
             Assert.False(next.Probe); // open again
             advance(30);
@@ -217,7 +219,31 @@ namespace NenAi.Core.Tests
                 Assert.Null(circuit.ReadFailed(attempt, ReadTimeout, "run-1/gone.bin")); // a link whose host is gone
             }
             Assert.Equal(CircuitTrip.None, circuit.Trip);
-            Assert.False(circuit.ReadsFailTogether); // its retries are its own: it gives up alone
+            Assert.False(await circuit.KeepReadingAsync(CancellationToken.None)); // one item's own for the whole window: it gives up alone
+        }
+
+        [Fact]
+        public async Task AReadWhoseRetriesRunOutFirstWaitsForTheVerdictOfTheOthersOnTheWire()
+        {
+            // Reads on the wire together fail a moment apart: the first to run out of retries must not give up alone.
+            var circuit = new BatchCircuit(5, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(1)) { ReadOutageWindow = TimeSpan.FromSeconds(30) };
+            Admission a = await circuit.EnterAsync(CancellationToken.None), b = await circuit.EnterAsync(CancellationToken.None);
+            circuit.ReadFailed(a, ReadTimeout, "r/a.bin");
+            Task<bool> first = circuit.KeepReadingAsync(CancellationToken.None);
+            await Task.Delay(100); // (the other read is still on the wire: nothing decides yet)
+            Assert.False(first.IsCompleted);
+
+            circuit.ReadFailed(b, ReadTimeout, "r/b.bin");
+
+            Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(5))); // everyone's failure: keep trying, the circuit judges
+
+            // An answer instead ends the streak: the read that ran out gives up alone, at once.
+            var other = new BatchCircuit(5, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(1)) { ReadOutageWindow = TimeSpan.FromSeconds(30) };
+            Admission c = await other.EnterAsync(CancellationToken.None), d = await other.EnterAsync(CancellationToken.None);
+            other.ReadFailed(c, ReadTimeout, "r/c.bin");
+            Task<bool> waiting = other.KeepReadingAsync(CancellationToken.None);
+            other.Answered(d);
+            Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(5)));
         }
 
         [Fact]
@@ -262,7 +288,7 @@ namespace NenAi.Core.Tests
                 advance(1); // past the pause that failure started (at most half a second of back-off here)
             }
             Assert.Equal(CircuitTrip.None, circuit.Trip);
-            Assert.False(circuit.ReadsFailTogether); // each read gives up on its own (a webhook receiver's safety net)
+            Assert.False(await circuit.KeepReadingAsync(CancellationToken.None)); // each read gives up on its own (a webhook receiver's safety net)
         }
 
         [Theory]

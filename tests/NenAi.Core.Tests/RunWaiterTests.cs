@@ -85,7 +85,7 @@ namespace NenAi.Core.Tests
             Assert.Equal(NenAi.Core.Http.CircuitTrip.Failures, waiter.Circuit.Trip);
             Assert.Equal(NenErrorIds.ServerError, waiter.Circuit.ClosedBecause!.ErrorId);
             Assert.Equal((0, 0, 20), (waiter.Failed, waiter.StatusUnknown, waiter.NotFollowed));
-            Assert.InRange(emu.State.GetRuns, 17, 16 + 10); // the 16 on the wire, then one probe at a time
+            Assert.InRange(emu.State.GetRuns, 2, 16 + 10); // at most the 16 on the wire, then one probe at a time
         }
 
         [Fact]

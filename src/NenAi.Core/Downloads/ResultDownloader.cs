@@ -285,6 +285,8 @@ namespace NenAi.Core.Downloads
                     catch
                     {
                         Circuit.Answered(admission); // a definite failure of this file (or of our disk): the storage answered
+                        // Before its place on the wire is handed on, so that no other file takes it once the command is to stop.
+                        if (_options.StopAtFirstError) _stopping = true;
                         throw;
                     }
                     switch (attempt.Verdict)
@@ -315,7 +317,8 @@ namespace NenAi.Core.Downloads
                 if (!budget.TryNext(retry.RetryAfter, out TimeSpan delay))
                 {
                     // Its retries are spent, but other files are failing with it: the circuit judges (an outage, or an answer).
-                    if (Circuit.ReadsFailTogether) continue;
+                    // Once it has stopped the downloads, this one is not sent again, like the others it stopped.
+                    if (await Circuit.KeepReadingAsync(ct).ConfigureAwait(false)) continue;
                     throw new NenException(retry.ErrorId, retry.Category,
                         $"{retry.Message} Gave up after {budget.RetriesUsed + 1} attempt(s); what arrived is kept and a later call resumes it.", retry)
                     { StatusCode = retry.StatusCode, IsTransient = true };

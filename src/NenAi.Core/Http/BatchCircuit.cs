@@ -133,13 +133,16 @@ namespace NenAi.Core.Http
         }
 
         /// <summary>
-        /// True when the service stopped the batch and <paramref name="error"/> is its reason, or the same answer met by a
-        /// request on the wire with it (another 401 of the refused key): counted in the one error that ends the batch, not
-        /// an error of its own.
+        /// True when the service stopped the batch and <paramref name="error"/> is its reason, or the same answer that every
+        /// request gets met by one on the wire with it (another 401 of the refused key, another 429 of the storm): counted
+        /// in the one error that ends the batch, not an error of its own. (After an outage's failures, the requests on the
+        /// wire are not sent again: they learn so as <see cref="NenNotSentException"/>.)
         /// </summary>
         public bool StoppedBy(NenException error)
         {
-            lock (_gate) return _trip != CircuitTrip.None && _trip != CircuitTrip.Stopped && (ReferenceEquals(error, _closed) || error.ErrorId == _closed!.ErrorId);
+            lock (_gate)
+                return _trip != CircuitTrip.None && _trip != CircuitTrip.Stopped
+                    && (ReferenceEquals(error, _closed) || (_trip != CircuitTrip.Failures && error.ErrorId == _closed!.ErrorId));
         }
 
         /// <summary>Pauses started so far (for diagnostics and tests).</summary>
@@ -286,7 +289,11 @@ namespace NenAi.Core.Http
                 if (_closed != null) return null;
                 TimeSpan now = _clock();
                 _readsFailedInARow++;
-                if (_readStreakItem != null && !string.Equals(item, _readStreakItem, StringComparison.Ordinal)) _readStreakSpreads = true;
+                if (_readStreakItem != null && !_readStreakSpreads && !string.Equals(item, _readStreakItem, StringComparison.Ordinal))
+                {
+                    _readStreakSpreads = true;
+                    Signal(); // a read waiting for the streak's verdict (KeepReadingAsync) learns that it is everyone's
+                }
                 _readStreakItem ??= item;
                 if (_readStreakStart is null)
                 {
@@ -321,21 +328,44 @@ namespace NenAi.Core.Http
         }
 
         /// <summary>
-        /// True while reads of several items are failing in a row and the circuit may still trip for it. A read whose own
-        /// retries run out then does not give up alone (its failure is everyone's): it waits its turn to probe, and the
-        /// circuit's verdict (an outage, or an answer that ends the streak) decides.
+        /// Asked by a read whose own retries are spent. True: keep trying (the failure is everyone's and the circuit will
+        /// judge it, or the circuit has stopped, which the next <see cref="EnterAsync"/> says). False: give up alone (no
+        /// streak, or an answer ended it, or it stayed one item's own for the whole <see cref="ReadOutageWindow"/>). While
+        /// the streak is one item's only, it waits (sending nothing) for another item's failure or an answer: reads that
+        /// were on the wire together fail a moment apart, and the first to run out must not be an error of its own.
         /// </summary>
-        public bool ReadsFailTogether
+        public async Task<bool> KeepReadingAsync(CancellationToken cancellationToken)
         {
-            get { lock (_gate) return _closed == null && ReadOutageWindow.HasValue && _readStreakStart.HasValue && _readStreakSpreads; }
+            while (true)
+            {
+                Task changed;
+                TimeSpan wait;
+                lock (_gate)
+                {
+                    if (_closed != null) return true;
+                    if (!(ReadOutageWindow is TimeSpan window) || _readStreakStart is null) return false;
+                    if (_readStreakSpreads) return true;
+                    wait = _readStreakStart.Value + window - _clock();
+                    if (wait <= TimeSpan.Zero) return false;
+                    changed = _changed.Task;
+                }
+                using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    await Task.WhenAny(changed, Task.Delay(wait, timer.Token)).ConfigureAwait(false);
+                    timer.Cancel();
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
 
         private void EndReadStreakLocked()
         {
+            if (_readStreakStart is null) return;
             _readStreakStart = null;
             _readsFailedInARow = _readProbesFailed = 0;
             _readStreakItem = null;
             _readStreakSpreads = false;
+            Signal(); // a read waiting for the streak's verdict learns that it was its own
         }
 
         private static TimeSpan Later(TimeSpan a, TimeSpan b) => a > b ? a : b;

@@ -128,10 +128,11 @@ namespace NenAi.Core.Http
                     continue;
                 }
                 // A read that failed transiently: again after a back-off of its own. With its retries spent it gives up alone,
-                // unless the batch's other reads are failing with it: then it waits its turn, and the circuit judges the outage.
+                // unless the batch's other reads are failing with it: then it waits its turn, and the circuit judges the outage
+                // (once it has stopped the batch, the read learns it was not sent again, as every other one does).
                 if (!budget.TryNext(failure!.RetryAfter, out TimeSpan delay))
                 {
-                    if (circuit.ReadsFailTogether) continue;
+                    if (await circuit.KeepReadingAsync(cancellationToken).ConfigureAwait(false)) continue;
                     throw failure;
                 }
                 if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}{For(call.Label)}: {failure.ErrorId}, retrying in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");

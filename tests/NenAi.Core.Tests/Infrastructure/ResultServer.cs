@@ -38,7 +38,7 @@ namespace NenAi.Core.Tests.Infrastructure
             return server;
         }
 
-        /// <summary>How long each answer waits first.</summary>
+        /// <summary>How long each file waits before it is served (a failing one answers at once).</summary>
         public TimeSpan Latency { get; set; }
         /// <summary>The files answered with this status instead (500, say); null: every file.</summary>
         public Func<int, bool>? Failing { get; set; }
@@ -56,6 +56,7 @@ namespace NenAi.Core.Tests.Infrastructure
             for (int max; now > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max;) { }
             try
             {
+                if (Failing != null && Failing(index)) { c.Response.StatusCode = FailingStatus; return; } // at once
                 if (Latency > TimeSpan.Zero) await Task.Delay(Latency, c.RequestAborted);
                 byte[] bytes = _files[index].Bytes;
                 if (Stall == "headers") { await Forever(c); return; }
@@ -67,7 +68,6 @@ namespace NenAi.Core.Tests.Infrastructure
                     await Forever(c);
                     return;
                 }
-                if (Failing != null && Failing(index)) { c.Response.StatusCode = FailingStatus; return; }
                 c.Response.ContentType = "application/octet-stream";
                 c.Response.ContentLength = bytes.Length;
                 await c.Response.Body.WriteAsync(bytes, c.RequestAborted);
