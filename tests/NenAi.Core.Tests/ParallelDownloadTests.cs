@@ -70,6 +70,26 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task WithOneRequestAtATimeRunsComeOutInTheOrderTheyCame()
+        {
+            await using var server = await ResultServer.StartAsync(Files(3));
+            server.Latency = TimeSpan.FromMilliseconds(20);
+            using var queue = new ResultDownloadQueue(Downloader(ResultServer.Client(), concurrency: 1));
+
+            var order = new List<int>();
+            for (int i = 0; i < 6; i++)
+            {
+                while (!queue.HasFreeSlot) order.Add((int)(await queue.TakeAsync())!.Tag!);
+                await queue.AddAsync(server.Run("run-" + i), tag: i);
+            }
+            RunDownloadOutcome? next;
+            while ((next = await queue.TakeAsync()) != null) order.Add((int)next.Tag!);
+
+            Assert.Equal(Enumerable.Range(0, 6), order);
+            Assert.Equal(1, server.MaxInFlight);
+        }
+
+        [Fact]
         public async Task StorageThatStallsEveryFileStopsTheDownloadsAfterTwoRequestTimeoutsWithOneReason()
         {
             await using var server = await ResultServer.StartAsync(Files(10));
@@ -115,7 +135,8 @@ namespace NenAi.Core.Tests
         {
             await using var server = await ResultServer.StartAsync(Files(6));
             server.Failing = index => index == 2;
-            ResultDownloader downloader = Downloader(ResultServer.Client(maximumRetryCount: 3), concurrency: 4);
+            // Its retries spent, it waits for the others' verdict until the read outage window is over (2 s here): alone, it gives up.
+            ResultDownloader downloader = Downloader(ResultServer.Client(maximumRetryCount: 3, configure: o => o.MaximumRetryDuration = TimeSpan.FromSeconds(2)), concurrency: 4);
 
             RunDownloadResult result = await downloader.DownloadAsync(server.Run());
 

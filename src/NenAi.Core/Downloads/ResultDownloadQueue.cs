@@ -37,14 +37,17 @@ namespace NenAi.Core.Downloads
         {
             if (run is null) throw new ArgumentNullException(nameof(run));
             await _queue.EnterAsync(cancellationToken).ConfigureAwait(false);
-            _queue.Run(() => DownloadAsync(run, tag, cancellationToken));
+            // Started here, on the caller's thread, up to its first wait: its files take their places for the wire in the
+            // order the runs come (with one request at a time, the runs finish in that order too).
+            Task<RunDownloadResult> downloading = _downloader.DownloadAsync(run, cancellationToken);
+            _queue.Run(() => OutcomeAsync(run, tag, downloading));
         }
 
-        private async Task<RunDownloadOutcome> DownloadAsync(RunSnapshot run, object? tag, CancellationToken cancellationToken)
+        private async Task<RunDownloadOutcome> OutcomeAsync(RunSnapshot run, object? tag, Task<RunDownloadResult> downloading)
         {
             try
             {
-                return new RunDownloadOutcome(run, tag, await _downloader.DownloadAsync(run, cancellationToken).ConfigureAwait(false), null);
+                return new RunDownloadOutcome(run, tag, await downloading.ConfigureAwait(false), null);
             }
             catch (NenException ex)
             {
