@@ -89,6 +89,28 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task ARateLimitStormBeyondTheBudgetStopsTheWaitWithOneReasonAsItStopsABatch()
+        {
+            // Issue 25: what Start-NenRun's circuit knows governs the wait. Before, a wait waited out any storm, and each run
+            // gave up on its own after its polls' retries: one NenStatusUnavailable per run.
+            await using var emu = await TestEmulator.StartAsync();
+            var setup = emu.Client();
+            var ids = new List<string>();
+            for (int i = 0; i < 10; i++) ids.Add((await setup.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId);
+            await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = 1_000_000, RetryAfterSeconds = 0 });
+            var client = emu.Client(o => o.MaximumRetryCount = 2);
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+
+            List<WaitOutcome> outcomes = await WaitAll(waiter, ids);
+
+            Assert.Equal(NenAi.Core.Http.CircuitTrip.Refusals, waiter.Circuit.Trip);
+            Assert.Equal(NenErrorIds.RateLimited, waiter.Circuit.ClosedBecause!.ErrorId);
+            Assert.All(outcomes, o => Assert.Equal(WaitOutcomeKind.Stopped, o.Kind));
+            Assert.Equal((0, 0, 10), (waiter.Failed, waiter.StatusUnknown, waiter.NotFollowed));
+            Assert.InRange(emu.State.GetRuns, 1, 30);
+        }
+
+        [Fact]
         public async Task WhenAnOutageShouldNotStopTheWaitThePollsArePacedAndEveryRunIsFollowedToTheEnd()
         {
             // A webhook receiver's polling is a safety net: a status outage must not stop it (RunWaiterOptions.StopAtOutage).
@@ -117,7 +139,8 @@ namespace NenAi.Core.Tests
             var client = emu.Client(o => { o.MaximumRetryCount = 1; o.RetryBaseDelay = TimeSpan.FromMilliseconds(10); });
             var ids = new List<string>();
             for (int i = 0; i < 5; i++) ids.Add((await client.StartRunAsync(Requests.Echo())).MessageId);
-            await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = 20, RetryAfterSeconds = 0 });
+            // A burst of refusals the budget allows (a storm beyond it stops the wait, as it stops a batch: issue 25).
+            await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = 8, RetryAfterSeconds = 0 });
             await emu.ScriptAsync(new ScriptedFault { Kind = "reset", Route = "GET /runs", Count = 5 });
             await emu.ScriptAsync(new ScriptedFault { Kind = "500", Route = "GET /runs", Count = 5 });
             using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(30) });

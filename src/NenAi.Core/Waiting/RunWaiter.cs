@@ -93,13 +93,19 @@ namespace NenAi.Core.Waiting
             if (_options.Timeout.HasValue && _options.Timeout.Value > TimeSpan.FromSeconds(RunWaiterOptions.MaxTimeoutSeconds))
                 throw new ArgumentOutOfRangeException(nameof(options), $"The timeout can be at most {RunWaiterOptions.MaxTimeoutSeconds} s: the timers that keep it take at most Int32.MaxValue ms.");
             _log = RedactingLog.Wrap(log);
-            // Polls share the pauses; each poll's own retries and MaxConsecutiveFailures bound a run; an outage the circuit
-            // sees (failures in a row beyond a read's retries) stops them all, unless the caller only polls as a safety net.
-            Circuit = BatchCircuit.ForWaiting(client.Options);
-            if (_options.StopAtOutage) Circuit.ReadOutageWindow = BatchCircuit.ReadOutageWindowFor(client.Options);
+            // Polls share the pauses; each poll's own retries and MaxConsecutiveFailures bound a run. What stops a batch
+            // stops the wait too (Start-NenRun's circuit: a storm beyond the retry budget, a service that cannot be reached,
+            // and failures in a row beyond a read's retries), unless the caller only polls as a safety net: its circuit
+            // waits out refusals for as long as the service asks, and lets each run give up on its own.
+            if (_options.StopAtOutage)
+            {
+                Circuit = BatchCircuit.For(client.Options);
+                Circuit.ReadOutageWindow = BatchCircuit.ReadOutageWindowFor(client.Options);
+            }
+            else Circuit = BatchCircuit.ForWaiting(client.Options);
         }
 
-        /// <summary>The waiter's one circuit: pauses every query on 429/503 and while a probe tests a failing service; refused credentials (and an outage, by default) stop the wait.</summary>
+        /// <summary>The waiter's one circuit: pauses every query on 429/503 and while a probe tests a failing service; refused credentials, a service that cannot be reached (and, by default, a storm beyond the budget and an outage) stop the wait.</summary>
         public BatchCircuit Circuit { get; }
 
         public int Added { get; private set; }
