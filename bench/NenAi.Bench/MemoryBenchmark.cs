@@ -124,7 +124,10 @@ namespace NenAi.Bench
         }
 
         /// <summary>Row 6 in a fresh process of this program, so its baseline is clean; its lines are shown as they come.</summary>
-        public static bool HostedInChildProcess(string[] args)
+        public static bool HostedInChildProcess(string[] args) => InChildProcess(args, "hosted-memory");
+
+        /// <summary>The section <paramref name="only"/> in a fresh process of this program (gen0 budget fixed), its lines shown as they come.</summary>
+        public static bool InChildProcess(string[] args, string only)
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true };
             psi.Environment["DOTNET_GCgen0size"] = Gen0Budget; // the same working-set figure on every machine
@@ -132,7 +135,7 @@ namespace NenAi.Bench
             if (!Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals("NenAi.Bench", StringComparison.OrdinalIgnoreCase)) psi.ArgumentList.Add(self);
             foreach (string a in args) psi.ArgumentList.Add(a);
             psi.ArgumentList.Add("--only");
-            psi.ArgumentList.Add("hosted-memory");
+            psi.ArgumentList.Add(only);
             psi.ArgumentList.Add("--child");
             using Process child = Process.Start(psi)!;
             string? line;

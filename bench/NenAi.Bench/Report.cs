@@ -19,5 +19,9 @@ namespace NenAi.Bench
             if (!ok) Misses.Add(name);
             Console.WriteLine($"  {name,-46} ratio {ratio,8:0.00}  target {(atLeast ? "≥" : "≤")} {target:0.##}  {(ok ? "MET " : "MISS")}  ({detail})");
         }
+
+        /// <summary>A ratio reported for comparison, with no target to meet.</summary>
+        public static void Info(string name, double ratio, string detail) =>
+            Console.WriteLine($"  {name,-46} ratio {ratio,8:0.00}  (reported, no target)  ({detail})");
     }
 }

@@ -147,6 +147,162 @@ namespace NenAi.Core.Tests
             Assert.Equal(NenErrorIds.NetworkError, reason!.ErrorId);
         }
 
+        private static readonly NenException ReadError = new NenException(NenErrorIds.ServerError, NenErrorCategory.ResourceUnavailable, "HTTP 500") { StatusCode = System.Net.HttpStatusCode.InternalServerError };
+        private static readonly NenException ReadTimeout = new NenException(NenErrorIds.Timeout, NenErrorCategory.OperationTimeout, "stalled");
+
+        /// <summary>A circuit on a clock the test moves, with a 10 s read outage window and a back-off too short to wait for.</summary>
+        private static (BatchCircuit Circuit, Action<double> Advance) ReadCircuit(TimeSpan? window)
+        {
+            TimeSpan now = TimeSpan.Zero;
+            var circuit = new BatchCircuit(5, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(1), () => now) { ReadOutageWindow = window };
+            return (circuit, seconds => now += TimeSpan.FromSeconds(seconds));
+        }
+
+        [Fact]
+        public async Task ReadsOfSeveralItemsFailingInARowWaitForOneProbeAndTripTheCircuitOnceTheStreakOutlastsTheWindow()
+        {
+            var (circuit, advance) = ReadCircuit(TimeSpan.FromSeconds(10));
+            Admission a = await circuit.EnterAsync(CancellationToken.None), b = await circuit.EnterAsync(CancellationToken.None);
+            Assert.Null(circuit.ReadFailed(a, ReadError, "/runs/a"));
+            Assert.Null(circuit.ReadFailed(b, ReadError, "/runs/b")); // on the wire with it: no new pause
+            Assert.True(await circuit.KeepReadingAsync(CancellationToken.None)); // a read whose retries ran out: the circuit judges
+
+            Admission probe = await circuit.EnterAsync(CancellationToken.None);
+            Assert.True(probe.Probe);
+            Assert.False(circuit.EnterAsync(CancellationToken.None).IsCompleted); // the others wait for the probe's answer
+            advance(4);
+            Assert.Null(circuit.ReadFailed(probe, ReadError, "/runs/a")); // 4 s of failures: a burst, ridden out
+            advance(1); // the pause after a failed probe (a millisecond's back-off here) is over
+            Admission second = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.True(second.Probe);
+            advance(6);
+            NenException? tripped = circuit.ReadFailed(second, ReadError, "/runs/b");
+
+            Assert.NotNull(tripped);
+            Assert.Same(circuit.ClosedBecause, tripped);
+            Assert.Equal(CircuitTrip.Failures, circuit.Trip);
+            Assert.Equal(NenErrorIds.ServerError, tripped!.ErrorId);
+            Assert.Contains("4 requests in a row failed this way over 11 s", tripped.Message);
+            Assert.True(circuit.StoppedBy(tripped));
+            // Another failure of the same kind is not the reason: a read on the wire learns it is not sent again instead.
+            Assert.False(circuit.StoppedBy(new NenException(NenErrorIds.ServerError, NenErrorCategory.ResourceUnavailable, "another 500 on the wire")));
+            await Assert.ThrowsAsync<NenNotSentException>(() => circuit.EnterAsync(CancellationToken.None));
+        }
+
+        [Fact]
+        public async Task AnAnswerEndsAReadStreakAndTheNextFailureStartsANewOne()
+        {
+            var (circuit, advance) = ReadCircuit(TimeSpan.FromSeconds(10));
+            Admission a = await circuit.EnterAsync(CancellationToken.None), b = await circuit.EnterAsync(CancellationToken.None);
+            circuit.ReadFailed(a, ReadError, "x");
+            circuit.ReadFailed(b, ReadError, "y");
+            Admission probe = await circuit.EnterAsync(CancellationToken.None);
+            advance(9);
+            circuit.Answered(probe); // the service answers again
+
+            Assert.False(await circuit.KeepReadingAsync(CancellationToken.None));
+            Admission next = await circuit.EnterAsync(CancellationToken.None);
+            Assert.False(next.Probe); // open again
+            advance(30);
+            Assert.Null(circuit.ReadFailed(next, ReadError, "x")); // a new streak: the 9 s before the answer do not count
+            Assert.Equal(CircuitTrip.None, circuit.Trip);
+        }
+
+        [Fact]
+        public async Task OneItemsFailuresAloneNeverTripTheCircuitAndItsOwnRetriesEndThem()
+        {
+            var (circuit, advance) = ReadCircuit(TimeSpan.FromSeconds(10));
+            for (int i = 0; i < 20; i++)
+            {
+                Admission attempt = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+                advance(5);
+                Assert.Null(circuit.ReadFailed(attempt, ReadTimeout, "run-1/gone.bin")); // a link whose host is gone
+            }
+            Assert.Equal(CircuitTrip.None, circuit.Trip);
+            Assert.False(await circuit.KeepReadingAsync(CancellationToken.None)); // one item's own for the whole window: it gives up alone
+        }
+
+        [Fact]
+        public async Task AReadWhoseRetriesRunOutFirstWaitsForTheVerdictOfTheOthersOnTheWire()
+        {
+            // Reads on the wire together fail a moment apart: the first to run out of retries must not give up alone.
+            var circuit = new BatchCircuit(5, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(1)) { ReadOutageWindow = TimeSpan.FromSeconds(30) };
+            Admission a = await circuit.EnterAsync(CancellationToken.None), b = await circuit.EnterAsync(CancellationToken.None);
+            circuit.ReadFailed(a, ReadTimeout, "r/a.bin");
+            Task<bool> first = circuit.KeepReadingAsync(CancellationToken.None);
+            await Task.Delay(100); // (the other read is still on the wire: nothing decides yet)
+            Assert.False(first.IsCompleted);
+
+            circuit.ReadFailed(b, ReadTimeout, "r/b.bin");
+
+            Assert.True(await first.WaitAsync(TimeSpan.FromSeconds(5))); // everyone's failure: keep trying, the circuit judges
+
+            // An answer instead ends the streak: the read that ran out gives up alone, at once.
+            var other = new BatchCircuit(5, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(1)) { ReadOutageWindow = TimeSpan.FromSeconds(30) };
+            Admission c = await other.EnterAsync(CancellationToken.None), d = await other.EnterAsync(CancellationToken.None);
+            other.ReadFailed(c, ReadTimeout, "r/c.bin");
+            Task<bool> waiting = other.KeepReadingAsync(CancellationToken.None);
+            other.Answered(d);
+            Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        [Fact]
+        public async Task AProbeThatTimesOutAfterTheOthersHadIsTheSecondTimeoutAndTripsAtOnce()
+        {
+            var (circuit, advance) = ReadCircuit(TimeSpan.FromSeconds(60));
+            Admission a = await circuit.EnterAsync(CancellationToken.None), b = await circuit.EnterAsync(CancellationToken.None);
+            advance(2);
+            circuit.ReadFailed(a, ReadTimeout, "r/a.bin");
+            circuit.ReadFailed(b, ReadTimeout, "r/b.bin");
+            Admission probe = await circuit.EnterAsync(CancellationToken.None);
+            advance(2);
+
+            NenException? tripped = circuit.ReadFailed(probe, ReadTimeout, "r/a.bin");
+
+            Assert.NotNull(tripped); // 2 s into a 60 s window: two timeouts in a row are enough
+            Assert.Contains("timed out", tripped!.Message);
+
+            // A server's own 408 answer is no timeout of ours: it is judged by the window.
+            var (other, later) = ReadCircuit(TimeSpan.FromSeconds(60));
+            var answered408 = new NenException(NenErrorIds.Timeout, NenErrorCategory.OperationTimeout, "HTTP 408") { StatusCode = System.Net.HttpStatusCode.RequestTimeout };
+            Admission c = await other.EnterAsync(CancellationToken.None), d = await other.EnterAsync(CancellationToken.None);
+            other.ReadFailed(c, answered408, "x");
+            other.ReadFailed(d, answered408, "y");
+            later(2);
+            Assert.Null(other.ReadFailed(await other.EnterAsync(CancellationToken.None), answered408, "x"));
+        }
+
+        [Fact]
+        public async Task WithoutAWindowReadsPauseButNeverTripTheCircuit()
+        {
+            var (circuit, advance) = ReadCircuit(window: null);
+            Admission a = await circuit.EnterAsync(CancellationToken.None), b = await circuit.EnterAsync(CancellationToken.None);
+            circuit.ReadFailed(a, ReadTimeout, "x");
+            circuit.ReadFailed(b, ReadTimeout, "y");
+            for (int i = 0; i < 10; i++)
+            {
+                Admission probe = await circuit.EnterAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+                Assert.True(probe.Probe);
+                advance(60);
+                Assert.Null(circuit.ReadFailed(probe, ReadTimeout, "x"));
+                advance(1); // past the pause that failure started (at most half a second of back-off here)
+            }
+            Assert.Equal(CircuitTrip.None, circuit.Trip);
+            Assert.False(await circuit.KeepReadingAsync(CancellationToken.None)); // each read gives up on its own (a webhook receiver's safety net)
+        }
+
+        [Theory]
+        [InlineData(5, 500, 120, 15.5)]  // the defaults: one read's five retries' back-off, 0.5 + 1 + 2 + 4 + 8 s
+        [InlineData(1, 500, 120, 10)]    // at least 10 s, whatever the retry settings: a burst is ridden out
+        [InlineData(0, 500, 120, 10)]
+        [InlineData(20, 500, 120, 120)]  // at most the retry duration
+        [InlineData(5, 500, 3, 3)]
+        public void TheReadOutageWindowIsOneReadsRetriesAtLeastTenSecondsAndAtMostTheRetryDuration(int retries, int baseMs, int durationSec, double expected)
+        {
+            var options = new Configuration.NenClientOptions { MaximumRetryCount = retries, RetryBaseDelay = TimeSpan.FromMilliseconds(baseMs), MaximumRetryDuration = TimeSpan.FromSeconds(durationSec) };
+            Assert.Equal(expected, BatchCircuit.ReadOutageWindowFor(options).TotalSeconds, 3);
+        }
+
         // ---- Issue 25: the retry budget is a time ----------------------------------------------------------------
 
         private static readonly NenException RateLimited = new NenException(NenErrorIds.RateLimited, NenErrorCategory.QuotaExceeded, "HTTP 429");

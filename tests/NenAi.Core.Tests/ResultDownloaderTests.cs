@@ -57,10 +57,12 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
-        public async Task StorageThatNoConnectionReachesStopsTheDownloadsWithOneError()
+        public async Task StorageThatNoConnectionReachesStopsTheDownloadsWithOneReasonAndNoErrorPerFile()
         {
             // Acceptance: with the service gone mid-batch, Get-NenRunResult wrote one NenDownloadFailed per file, each
-            // after its own retries (68 errors in 13.5 min). The downloads now share the batch's circuit.
+            // after its own retries (68 errors in 13.5 min). Then (issue 17) two files' errors and the circuit's reason.
+            // Now (issue 25) the files' failures are the circuit's evidence: it trips once they have failed in a row for
+            // longer than one file's retries would take, and every file is "not downloaded", with no error of its own.
             var emu = await TestEmulator.StartAsync();
             var client = emu.Client(o => o.MaximumRetryCount = 2);
             var runs = new List<RunSnapshot>();
@@ -69,19 +71,22 @@ namespace NenAi.Core.Tests
             var downloader = new ResultDownloader(client, new ResultDownloadOptions(_dir));
 
             var errors = new List<NenException>();
+            var notDownloaded = new List<string>();
             foreach (RunSnapshot run in runs)
             {
                 var result = await downloader.DownloadAsync(run);
                 errors.AddRange(result.Errors);
+                notDownloaded.AddRange(result.NotDownloaded);
                 if (downloader.Circuit.TrippedByService) break;
             }
 
             Assert.True(downloader.Circuit.TrippedByService, string.Join("\n", errors.Select(e => e.ErrorId + ": " + e.Message)));
+            Assert.Equal(CircuitTrip.Failures, downloader.Circuit.Trip);
             Assert.Equal(NenErrorIds.NetworkError, downloader.Circuit.ClosedBecause!.ErrorId);
-            // Two files in a row found no server (each after its retries); the rest were never tried.
-            Assert.Equal(2, errors.Count(e => e is not NenNotSentException));
-            Assert.Contains("No connection reached the storage for 2 files in a row", downloader.Circuit.ClosedBecause!.Message);
-            Assert.Empty(Directory.GetFiles(_dir, "*", SearchOption.AllDirectories).Where(f => !f.Contains(".nenai")));
+            Assert.Contains("in a row", downloader.Circuit.ClosedBecause!.Message);
+            Assert.Empty(errors); // not one error per file: each is counted in the circuit's one reason
+            Assert.Equal(new[] { "assets.zip", "report.txt", "data.bin" }, notDownloaded.Take(3));
+            Assert.DoesNotContain(Directory.GetFiles(_dir, "*", SearchOption.AllDirectories), f => !f.Contains(".nenai"));
         }
 
         [Fact]

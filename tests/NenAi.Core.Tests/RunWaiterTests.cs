@@ -61,16 +61,86 @@ namespace NenAi.Core.Tests
             var outcome = Assert.Single(await WaitAll(waiter, new[] { Guid.NewGuid().ToString() }));
             Assert.Equal(WaitOutcomeKind.Error, outcome.Kind);
             Assert.Equal(NenErrorIds.RunNotFound, outcome.Error!.ErrorId);
+            Assert.Equal((0, 1), (waiter.Failed, waiter.StatusUnknown)); // the service never said it failed
+        }
+
+        [Fact]
+        public async Task AStatusOutageStopsTheWaitAfterAFewPollsAndNoRunIsCountedFailed()
+        {
+            // Issue 25: 20 runs, every GET a 500: 720 GETs, 20 errors and "20 failed" in 95 s.
+            await using var emu = await TestEmulator.StartAsync();
+            var setup = emu.Client();
+            var ids = new List<string>();
+            for (int i = 0; i < 20; i++) ids.Add((await setup.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId);
+            emu.State.Faults.Replace(new FaultSettings { Rate500 = 1, ApplyTo = "get" });
+            // The read outage window is at most the retry duration: 2 s keeps the test short.
+            var client = emu.Client(o => { o.RetryBaseDelay = TimeSpan.FromMilliseconds(50); o.MaximumRetryDuration = TimeSpan.FromSeconds(2); });
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(100) });
+
+            List<WaitOutcome> outcomes = await WaitAll(waiter, ids);
+
+            Assert.Equal(20, outcomes.Count);
+            Assert.All(outcomes, o => Assert.Equal(WaitOutcomeKind.Stopped, o.Kind));
+            Assert.All(outcomes, o => Assert.Same(waiter.Circuit.ClosedBecause, o.Error)); // one reason for all
+            Assert.Equal(NenAi.Core.Http.CircuitTrip.Failures, waiter.Circuit.Trip);
+            Assert.Equal(NenErrorIds.ServerError, waiter.Circuit.ClosedBecause!.ErrorId);
+            Assert.Equal((0, 0, 20), (waiter.Failed, waiter.StatusUnknown, waiter.NotFollowed));
+            Assert.InRange(emu.State.GetRuns, 2, 16 + 10); // at most the 16 on the wire, then one probe at a time
+        }
+
+        [Fact]
+        public async Task ARateLimitStormBeyondTheBudgetStopsTheWaitWithOneReasonAsItStopsABatch()
+        {
+            // Issue 25: what Start-NenRun's circuit knows governs the wait. Before, a wait waited out any storm, and each run
+            // gave up on its own after its polls' retries: one NenStatusUnavailable per run.
+            await using var emu = await TestEmulator.StartAsync();
+            var setup = emu.Client();
+            var ids = new List<string>();
+            for (int i = 0; i < 10; i++) ids.Add((await setup.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId);
+            await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = 1_000_000, RetryAfterSeconds = 0 });
+            var client = emu.Client(o => o.MaximumRetryCount = 2);
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+
+            List<WaitOutcome> outcomes = await WaitAll(waiter, ids);
+
+            Assert.Equal(NenAi.Core.Http.CircuitTrip.Refusals, waiter.Circuit.Trip);
+            Assert.Equal(NenErrorIds.RateLimited, waiter.Circuit.ClosedBecause!.ErrorId);
+            Assert.All(outcomes, o => Assert.Equal(WaitOutcomeKind.Stopped, o.Kind));
+            Assert.Equal((0, 0, 10), (waiter.Failed, waiter.StatusUnknown, waiter.NotFollowed));
+            Assert.InRange(emu.State.GetRuns, 1, 30);
+        }
+
+        [Fact]
+        public async Task WhenAnOutageShouldNotStopTheWaitThePollsArePacedAndEveryRunIsFollowedToTheEnd()
+        {
+            // A webhook receiver's polling is a safety net: a status outage must not stop it (RunWaiterOptions.StopAtOutage).
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client(o => { o.RetryBaseDelay = TimeSpan.FromMilliseconds(20); o.MaximumRetryDuration = TimeSpan.FromSeconds(1); });
+            var ids = new List<string>();
+            for (int i = 0; i < 6; i++) ids.Add((await client.StartRunAsync(Requests.Echo("r" + i))).MessageId);
+            // Beyond the window (at most 1 s here) that would stop a Wait-NenRun: the first six fail together, then six probes in a row.
+            await emu.ScriptAsync(new ScriptedFault { Kind = "500", Route = "GET /runs", Count = 12 });
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50), StopAtOutage = false, MaxConsecutiveFailures = 100 });
+
+            List<WaitOutcome> outcomes = await WaitAll(waiter, ids);
+
+            Assert.Equal(NenAi.Core.Http.CircuitTrip.None, waiter.Circuit.Trip);
+            Assert.All(outcomes, o => Assert.Equal(RunState.Succeeded, o.Status!.State));
+            Assert.True(waiter.Circuit.Pauses > 1, "the failed polls paused the others");
+            Assert.InRange(emu.State.GetRuns, 6 + 12, 6 + 12 + 6); // the failures, then an answer per run (one more if still running)
         }
 
         [Fact]
         public async Task TransientFailuresAndRateLimitStormsDoNotLoseARun()
         {
             await using var emu = await TestEmulator.StartAsync();
-            var client = emu.Client(o => o.MaximumRetryCount = 1);
+            // A blip, short in time: ten failures in a row at the default 0.5 s back-off would span most of what the wait now
+            // takes for a status outage (issue 25), so the back-off is short here.
+            var client = emu.Client(o => { o.MaximumRetryCount = 1; o.RetryBaseDelay = TimeSpan.FromMilliseconds(10); });
             var ids = new List<string>();
             for (int i = 0; i < 5; i++) ids.Add((await client.StartRunAsync(Requests.Echo())).MessageId);
-            await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = 20, RetryAfterSeconds = 0 });
+            // A burst of refusals the budget allows (a storm beyond it stops the wait, as it stops a batch: issue 25).
+            await emu.ScriptAsync(new ScriptedFault { Kind = "429", Route = "GET /runs", Count = 8, RetryAfterSeconds = 0 });
             await emu.ScriptAsync(new ScriptedFault { Kind = "reset", Route = "GET /runs", Count = 5 });
             await emu.ScriptAsync(new ScriptedFault { Kind = "500", Route = "GET /runs", Count = 5 });
             using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(30) });

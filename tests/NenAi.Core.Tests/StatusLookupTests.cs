@@ -71,5 +71,28 @@ namespace NenAi.Core.Tests
             // The POSTs above went one at a time, so the peak is the lookup's.
             Assert.InRange(emu.State.MaxRequestsInFlight, 2, 3);
         }
+
+        [Fact]
+        public async Task AStatusOutageStopsTheLookupsWithOneReasonAfterAFewRequests()
+        {
+            // Issue 25: every lookup used to fail on its own after six attempts (6 GETs and one error per run).
+            await using var emu = await TestEmulator.StartAsync();
+            var setup = emu.Client();
+            var ids = new List<string>();
+            for (int i = 0; i < 30; i++) ids.Add((await setup.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId);
+            emu.State.Faults.Replace(new FaultSettings { Rate500 = 1, ApplyTo = "get" });
+            int before = emu.State.GetRuns;
+            // The read outage window is at most the retry duration: 2 s keeps the test short.
+            var client = emu.Client(o => { o.RetryBaseDelay = TimeSpan.FromMilliseconds(50); o.MaximumRetryDuration = TimeSpan.FromSeconds(2); });
+            using var lookup = new StatusLookup(client, 8);
+
+            List<LookupOutcome> outcomes = await LookUpAll(lookup, ids.Select(id => (id, (object?)null)));
+
+            Assert.Equal(30, outcomes.Count);
+            Assert.Equal(Http.CircuitTrip.Failures, lookup.Circuit.Trip);
+            Assert.All(outcomes, o => Assert.True(o.Error is NenNotSentException || lookup.Circuit.StoppedBy(o.Error!), o.ToString()));
+            // The eight on the wire, then one probe at a time: not 30 runs × 6 attempts.
+            Assert.InRange(emu.State.GetRuns - before, 2, 8 + 10); // (runs asked about after the first failure already wait for a probe)
+        }
     }
 }

@@ -54,7 +54,8 @@ namespace NenAi.PowerShell.Tests
             PSObject status = Run("$rows | Start-NenRun -WorkflowId $filesWf | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("rows", CsvRows.Numbered(1))).AssertClean().Output.Single();
             State.Faults.Script(new ScriptedFault { Kind = "raw", Route = "GET /files", Count = 1, StatusCode = 404 });
 
-            PsResult r = Run("$status | Get-NenRunResult -Destination $TestDrive -ErrorAction Stop", ("status", status));
+            // One download at a time, so "no other" is exact; with more in flight, those on the wire finish (issue 25).
+            PsResult r = Run("$status | Get-NenRunResult -Destination $TestDrive -ErrorAction Stop -ThrottleLimit 1", ("status", status));
 
             Assert.Equal("NenDownloadFailed,NenAi.Commands.GetNenRunResultCommand", r.Terminating?.FullyQualifiedErrorId);
             Assert.Equal(1, State.Downloads);

@@ -49,7 +49,8 @@ namespace NenAi.PowerShell.Tests
             PSObject status = Run("$rows | Start-NenRun -WorkflowId $filesWf | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("rows", CsvRows.Numbered(1))).AssertClean().Output.Single();
             int before = State.Downloads;
 
-            PsResult r = Run("$status | Get-NenRunResult -Destination $destination", ("status", status), ("destination", disk.Path));
+            // One file at a time, so which file the disk has no room for is known (downloaded at once, any could fill it).
+            PsResult r = Run("$status | Get-NenRunResult -Destination $destination -ThrottleLimit 1", ("status", status), ("destination", disk.Path));
 
             ErrorRecord error = Assert.Single(r.Errors);
             Assert.Equal("NenDownloadFailed,NenAi.Commands.GetNenRunResultCommand", error.FullyQualifiedErrorId);

@@ -13,9 +13,10 @@ namespace NenAi.PowerShell.Tests
     /// <summary>
     /// Batches through Start-NenRun with a journal under the failures users meet, each followed by the same command
     /// again: a night of 429/503, 500-after-accept and resets with a storm that outlasts the retry budget; an outage
-    /// (every POST 500 for a stretch); a key revoked mid-batch; -ErrorAction Stop; a downstream stop. Judged by the
-    /// emulator's own ledger, with its Idempotency-Key support switched off (the real service may not have it): every
-    /// row started exactly once or reported, none twice, none lost.
+    /// (every POST 500 for a stretch); a key revoked mid-batch; -ErrorAction Stop; a downstream stop; and, through the
+    /// whole pipeline (Start-NenRun | Wait-NenRun | Get-NenRunResult), a status outage and storage that stalls. Judged
+    /// by the emulator's own ledger, with its Idempotency-Key support switched off (the real service may not have it):
+    /// every row started exactly once or reported, none twice, none lost (for the pipeline: every row's file on disk).
     /// </summary>
     public class FaultMatrixTests : HostedTest
     {
@@ -153,6 +154,69 @@ namespace NenAi.PowerShell.Tests
             Account("downstream stop", rows.Length, new List<PsResult> { first, rerun }, $"posts before the stop={posts}");
             Assert.DoesNotContain(Outcomes(rerun).Values, v => v == "NenPreviousOutcomeUnknown");
             Assert.Equal(started, Outcomes(rerun).Values.Count(v => v == "AlreadyAccepted"));
+        }
+
+        private const string Pipeline = Batch + " | Wait-NenRun -PollIntervalSec 0.2 -NoProgress | Get-NenRunResult -Destination $out -RequestTimeoutSec 2 -NoProgress";
+
+        private string Out => Path.Combine(TestDrive, "out");
+
+        [Fact]
+        public void AStatusOutageStopsTheWaitWithOneErrorAndTheSameCommandAgainSavesEveryRowsFilesOnce()
+        {
+            var rows = CsvRows.Numbered(150);
+            // Forty status queries go through, then every GET /runs/{id} is a 500 for the rest of the first command.
+            State.Faults.Replace(new FaultSettings { ApplyTo = "get", StormAfter = 40, StormLength = 1_000_000, StormKind = "500" });
+            PsResult outage = Run(Pipeline, ("rows", rows), ("journal", Journal), ("out", Out));
+            int gets = State.GetRuns;
+
+            Assert.Equal("NenServerError,NenAi.Commands.WaitNenRunCommand", outage.Terminating?.FullyQualifiedErrorId);
+            Assert.Empty(outage.Errors); // one error for the stage, none per run
+            Assert.InRange(gets - 40, 1, 60);
+            Assert.Contains("not followed to the end", outage.Terminating!.Exception.Message);
+
+            State.Faults.Replace(new FaultSettings());
+            PsResult rerun = Run(Pipeline, ("rows", rows), ("journal", Journal), ("out", Out));
+            AccountPipeline("status outage", rows.Length, new List<PsResult> { outage, rerun }, $"GETs into the outage={gets - 40}");
+        }
+
+        [Fact]
+        public void StalledStorageStopsTheDownloadsWithOneErrorAndTheSameCommandAgainSavesEveryRowsFilesOnce()
+        {
+            var rows = CsvRows.Numbered(60);
+            State.Faults.Script(new ScriptedFault { Kind = "stall-download", Route = "GET /files", Count = 1_000_000 });
+            PsResult stalled = Run(Pipeline, ("rows", rows), ("journal", Journal), ("out", Out));
+            int downloads = State.Downloads;
+
+            Assert.Equal("NenTimeout,NenAi.Commands.GetNenRunResultCommand", stalled.Terminating?.FullyQualifiedErrorId);
+            Assert.Empty(stalled.Errors); // one error for the stage, none per file
+            Assert.InRange(downloads, 1, 8 + 4); // the eight on the wire, then a probe or two: not 60 files × 6 attempts
+            Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(40), $"took {stalled.Elapsed.TotalSeconds:0.0} s");
+
+            State.Faults.Clear();
+            PsResult rerun = Run(Pipeline, ("rows", rows), ("journal", Journal), ("out", Out));
+            AccountPipeline("stalled storage", rows.Length, new List<PsResult> { stalled, rerun }, $"downloads into the stall={downloads}");
+        }
+
+        /// <summary>
+        /// The ledger's verdict on the whole pipeline: no row started twice, and every row's run has its file on disk after
+        /// the last command, which ended normally and wrote one file object per row.
+        /// </summary>
+        private void AccountPipeline(string scenario, int rows, List<PsResult> runs, string detail)
+        {
+            var started = State.Ledger.GroupBy(e => ((string)e.Params["NAME"]!).Substring("row ".Length)).ToDictionary(g => g.Key, g => g.ToList());
+            int duplicates = started.Values.Count(l => l.Count > 1);
+            int lost = Enumerable.Range(1, rows).Select(i => i.ToString())
+                .Count(id => !started.TryGetValue(id, out var l) || !File.Exists(Path.Combine(Out, l[0].MessageId, "assets.zip")));
+            PsResult last = runs[^1];
+            _output.WriteLine($"fault matrix ledger (pipeline, {scenario}): rows={rows} runs={runs.Count} " +
+                string.Join("; ", runs.Select((r, i) => $"run{i + 1}: files written={r.Output.Count} errors={r.Errors.Count} ended={(r.Terminating is null ? "normally" : r.Terminating.FullyQualifiedErrorId.Split(',')[0])}")) +
+                $"; {detail}; ledgerRuns={State.Ledger.Count} duplicates={duplicates} lost={lost}");
+
+            last.AssertClean();
+            Assert.Equal(0, duplicates);
+            Assert.Equal(0, lost);
+            Assert.Equal(rows, last.Output.Count); // every row's file, once (saved now, or found complete and skipped)
+            Assert.Equal(rows, last.Strings("RowKey").Distinct().Count());
         }
 
         /// <summary>Each row's one outcome in a run of the batch: "Accepted", "AlreadyAccepted", or the error id (not the one that ended it).</summary>

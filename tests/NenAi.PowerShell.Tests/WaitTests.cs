@@ -26,7 +26,7 @@ namespace NenAi.PowerShell.Tests
 
             Assert.Equal("NenNetworkError,NenAi.Commands.WaitNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
             Assert.Empty(r.Errors); // one error for the wait, not one per run
-            Assert.Contains("3 were not followed", r.Terminating!.Exception.Message);
+            Assert.Contains("3 not followed to the end", r.Terminating!.Exception.Message);
         }
 
         [Fact]

@@ -20,7 +20,8 @@ The first line it prints is "listening on http://127.0.0.1:<port>". Test-only en
     POST /_fake/reset    forgets runs, faults and counters.
     GET  /_fake/ledger   {"requests": {"post": n, "get": n, "files": n}, "runs": [...], "maxFilesInFlight": n}
 
-Runs whose parameters hold a value "FAIL" end "failed"; the others "success" after --run-seconds.
+Runs whose parameters hold a value "FAIL" end "failed"; the others "success" after --run-seconds. A file's bytes are
+its name repeated, made as they are sent (64 KiB at a time), so --file-size 2147483648 serves 2 GB in flat memory.
 """
 import argparse
 import json
@@ -63,10 +64,14 @@ class State:
             return dict(f)
 
 
-def content(name, size):
-    """Deterministic bytes of a file, so a resumed download can be checked."""
-    seed = (name * ((size // max(len(name), 1)) + 1)).encode("utf-8")
-    return seed[:size]
+CHUNK = 64 * 1024
+
+
+def content(name, start, length):
+    """Bytes [start, start + length) of a file: its name repeated, so a resumed download can be checked."""
+    unit = name.encode("utf-8") or b"x"
+    offset = start % len(unit)
+    return (unit * ((offset + length) // len(unit) + 1))[offset:offset + length]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -228,7 +233,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(st.args.file_size))
                 self.end_headers()
-                self.wfile.write(content(name, st.args.file_size)[:1])
+                self.wfile.write(content(name, 0, 1))
                 self.wfile.flush()
                 st.stop.wait(600)
                 self.close_connection = True
@@ -239,21 +244,22 @@ class Handler(BaseHTTPRequestHandler):
                 known = run_id in st.runs
             if not known:
                 return self.send_json(404, {"error": "not_found"})
-            data = content(name, st.args.file_size)
+            size = st.args.file_size
             start = 0
             rng = self.headers.get("Range")
             if rng and rng.startswith("bytes=") and rng[6:].endswith("-"):
                 start = int(rng[6:-1])
             if start:
                 self.send_response(206)
-                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, size - 1, size))
             else:
                 self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(data) - start))
+            self.send_header("Content-Length", str(size - start))
             self.send_header("ETag", '"%s"' % name)
             self.end_headers()
-            self.wfile.write(data[start:])
+            for offset in range(start, size, CHUNK):
+                self.wfile.write(content(name, offset, min(CHUNK, size - offset)))
         finally:
             with st.lock:
                 st.files_in_flight -= 1

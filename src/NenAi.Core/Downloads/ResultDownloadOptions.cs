@@ -12,7 +12,12 @@ namespace NenAi.Core.Downloads
         public bool Force { get; set; }
         /// <summary>Unpack .zip results (zip-slip refused) into a folder beside them.</summary>
         public bool Expand { get; set; }
-        /// <summary>After a file's failure no other file of the run starts (the command stops at that error: -ErrorAction Stop).</summary>
+        /// <summary>
+        /// Requests in flight at once (-ThrottleLimit), across every run the downloader serves: file transfers, and the
+        /// lookups and link refreshes they need. 1 downloads one file at a time.
+        /// </summary>
+        public int MaxConcurrency { get; set; } = 1;
+        /// <summary>After a file's failure no other file starts, of this run or any other (the command stops at that error: -ErrorAction Stop).</summary>
         public bool StopAtFirstError { get; set; }
         /// <summary>Refuse any single file larger than this.</summary>
         public long MaxFileBytes { get; set; } = 4L * 1024 * 1024 * 1024;

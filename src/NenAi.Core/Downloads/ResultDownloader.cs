@@ -17,45 +17,64 @@ namespace NenAi.Core.Downloads
     /// <see cref="RunFolderLayout"/> (working files apart from every result name), written to a partial file and put
     /// under the result's name only when complete and of the announced size, resumed with Range (and If-Range, so a
     /// changed file is fetched whole) after an interruption, complete files skipped, expired URLs refreshed through
-    /// the retrieval endpoint. A file that cannot be written (a full disk) is an error at once, never retried as if
-    /// the network had failed. Every wait is bounded by the request timeout: for the headers, and between any two
-    /// reads of the body, so a server that stalls mid-file ends in an error, never a hang. Attempts per file are
-    /// bounded by the retry count, with back-off that honours Retry-After. A failed run's files (its logs, partial
-    /// assets: spec §11 Q3) are saved the same way, and its failure is reported after them. The run lookups and the
-    /// downloads share one <see cref="BatchCircuit"/>, so refused credentials stop every later lookup, and storage that no
-    /// connection reaches beyond the retry budget stops every later download.
+    /// the retrieval endpoint. Bodies stream to disk through a small buffer, so memory stays flat whatever a file's
+    /// size. A run's files download at once, at most <see cref="ResultDownloadOptions.MaxConcurrency"/> requests in
+    /// flight across every run this downloader serves (lookups and link refreshes included). A file that cannot be
+    /// written (a full disk) is an error at once, never retried as if the network had failed. Every wait is bounded by
+    /// the request timeout: for the headers, and between any two reads of the body, so a server that stalls mid-file
+    /// ends in an error, never a hang. Attempts per file are bounded by the retry count, with back-off that honours
+    /// Retry-After. A failed run's files (its logs, partial assets: spec §11 Q3) are saved the same way, and its failure
+    /// is reported after them. The run lookups and the downloads share one <see cref="BatchCircuit"/>: refused
+    /// credentials stop every later lookup; a 429/503 from the storage pauses every download; and storage that stalls,
+    /// fails or cannot be reached, for more than one file and longer than one file's retries would take (with a probe
+    /// sent after the streak began failing too, so at least two request timeouts of a stall), stops them all with one
+    /// reason instead of one error per file.
     /// </summary>
     public sealed class ResultDownloader
     {
         private const int MaxLinkRefreshes = 2;
-        /// <summary>Files in a row that no connection reached (each after its retries) that stop the downloads.</summary>
-        private const int UnreachableFilesToStop = 2;
-        private int _unreachableFilesInARow;
         private static readonly TimeSpan ExpiryMargin = TimeSpan.FromSeconds(5);
         private readonly NenApiClient _client;
         private readonly ResultDownloadOptions _options;
         private readonly INenLog _log;
+        /// <summary>Requests in flight at once, across every run: file transfers, run lookups and link refreshes.</summary>
+        private readonly SemaphoreSlim _requests;
+        /// <summary>Set once no new file may start (the first error with StopAtFirstError, or <see cref="Stop"/>).</summary>
+        private volatile bool _stopping;
 
         public ResultDownloader(NenApiClient client, ResultDownloadOptions options, INenLog? log = null)
         {
             _client = client ?? throw new ArgumentNullException(nameof(client));
             _options = options ?? throw new ArgumentNullException(nameof(options));
+            if (options.MaxConcurrency < 1) throw new ArgumentOutOfRangeException(nameof(options), "The concurrency must be at least 1.");
             _log = RedactingLog.Wrap(log);
+            _requests = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
             Circuit = BatchCircuit.For(client.Options);
+            Circuit.ReadOutageWindow = BatchCircuit.ReadOutageWindowFor(client.Options);
         }
 
         /// <summary>The one circuit of the run lookups and the downloads (which carry no Nen credentials, but can find no server).</summary>
         public BatchCircuit Circuit { get; }
 
+        /// <summary>Requests in flight at most (-ThrottleLimit).</summary>
+        public int MaxConcurrency => _options.MaxConcurrency;
+
+        /// <summary>No new file starts (nor a new attempt at one); the transfers in flight finish. Files not started are reported not downloaded.</summary>
+        public void Stop() => _stopping = true;
+
+        /// <summary>True once <see cref="Stop"/> was called or an error stopped the downloads (StopAtFirstError).</summary>
+        public bool Stopping => _stopping;
+
         /// <summary>
         /// Downloads every result of the run; a file's failure is recorded and the others go on (unless
         /// <see cref="ResultDownloadOptions.StopAtFirstError"/>). A failed run's files are saved too, and its failure is
-        /// the last error; a failed run without files throws it.
+        /// the last error; a failed run without files throws it. The files and errors come in the order the run lists its
+        /// results (an archive's unpacked files right after it), whatever order they finished in.
         /// </summary>
         public async Task<RunDownloadResult> DownloadAsync(RunSnapshot run, CancellationToken cancellationToken = default)
         {
             RunSnapshot current = run;
-            if (!current.IsTerminal || Expired(current)) current = await _client.GetRunAsync(run.MessageId, cancellationToken, Circuit).ConfigureAwait(false);
+            if (!current.IsTerminal || Expired(current)) current = await LookUpAsync(run.MessageId, cancellationToken).ConfigureAwait(false);
             if (!current.IsTerminal)
                 throw new NenException(NenErrorIds.RunNotComplete, NenErrorCategory.InvalidOperation,
                     $"Run {current.MessageId} is still '{current.Status}'; wait for it (Wait-NenRun) before getting its results.");
@@ -80,43 +99,84 @@ namespace NenAi.Core.Downloads
                     $"The folder for run {current.MessageId} could not be created under '{_options.Destination}': {ex.Message}", ex);
             }
             var result = new RunDownloadResult { Run = current, RunSucceeded = failed is null };
-            var refresher = new UrlRefresher(_client, current, Circuit);
+            var refresher = new UrlRefresher(this, current);
             var names = new List<string?>();
             foreach (ResultLink file in current.Results) names.Add(file.Name);
             var layout = new RunFolderLayout(runFolder, current.MessageId, names, paths);
+            // Every file at once: the request limit, shared by every run, decides how many are on the wire.
+            var outcomes = new FileOutcome[names.Count];
+            var work = new Task[names.Count];
             for (int i = 0; i < names.Count; i++)
             {
-                if (_options.StopAtFirstError && result.Errors.Count > 0) break; // the command stops at this error: no other file starts
-                string? name = names[i];
-                try
-                {
-                    string target = layout.TargetOf(i);
-                    DownloadedFile local = await DownloadFileAsync(current.MessageId, name!, target, layout, refresher, cancellationToken).ConfigureAwait(false);
-                    Volatile.Write(ref _unreachableFilesInARow, 0);
-                    result.Files.Add(local);
-                    if (_options.Expand && local.Name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
-                    {
-                        ExtractedArchive unpacked = new SafeZipExtractor(_options.MaxExpandedBytes, _options.MaxZipEntries, paths)
-                            .Extract(local.Path, layout.ExpandFolderOf(local.Name), layout.StagingOf(local.Name), _options.Force);
-                        foreach (string path in unpacked.Files)
-                            result.Files.Add(new DownloadedFile(current.MessageId, Path.GetFileName(path), path, new FileInfo(path).Length, skipped: unpacked.AlreadyThere, expanded: true));
-                        result.Errors.AddRange(unpacked.Conflicts);
-                    }
-                }
-                catch (NenException ex)
-                {
-                    result.Errors.Add(ex);
-                }
-                catch (Exception ex) when (IsFileSystemFailure(ex))
-                {
-                    result.Errors.Add(new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
-                        $"Result '{SafeFileName.Printable(name)}' of run {current.MessageId} could not be written: {ex.Message}", ex));
-                }
+                outcomes[i] = new FileOutcome(names[i]);
+                work[i] = SaveAsync(current.MessageId, i, outcomes[i], layout, refresher, paths, cancellationToken);
+            }
+            await Task.WhenAll(work).ConfigureAwait(false);
+            foreach (FileOutcome outcome in outcomes)
+            {
+                result.Files.AddRange(outcome.Files);
+                result.Errors.AddRange(outcome.Errors);
+                if (outcome.NotDownloaded) result.NotDownloaded.Add(outcome.Name ?? string.Empty);
             }
             layout.RemoveEmptyWorkFolder();
             if (failed != null) result.Errors.Add(failed);
             return result;
         }
+
+        /// <summary>What became of one result: saved (with what was unpacked from it), its errors, or not downloaded because the downloads stopped first.</summary>
+        private sealed class FileOutcome(string? name)
+        {
+            public string? Name { get; } = name;
+            public List<DownloadedFile> Files { get; } = new List<DownloadedFile>();
+            public List<NenException> Errors { get; } = new List<NenException>();
+            public bool NotDownloaded { get; set; }
+        }
+
+        /// <summary>One result of the run, start to end: its own failure is recorded in <paramref name="outcome"/>, never thrown.</summary>
+        private async Task SaveAsync(string messageId, int index, FileOutcome outcome, RunFolderLayout layout, UrlRefresher refresher, PathLimit paths, CancellationToken ct)
+        {
+            string? name = outcome.Name;
+            try
+            {
+                // Runs on the caller's thread until its first request waits, so the files queue for the wire in the run's order.
+                if (_stopping || Circuit.ClosedBecause != null) { outcome.NotDownloaded = true; return; }
+                string target = layout.TargetOf(index);
+                DownloadedFile local = await DownloadFileAsync(messageId, name!, target, layout, refresher, ct).ConfigureAwait(false);
+                outcome.Files.Add(local);
+                if (_options.Expand && local.Name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+                {
+                    string folder;
+                    lock (layout) folder = layout.ExpandFolderOf(local.Name); // the layout hands out each folder name once
+                    ExtractedArchive unpacked = new SafeZipExtractor(_options.MaxExpandedBytes, _options.MaxZipEntries, paths)
+                        .Extract(local.Path, folder, layout.StagingOf(local.Name), _options.Force);
+                    foreach (string path in unpacked.Files)
+                        outcome.Files.Add(new DownloadedFile(messageId, Path.GetFileName(path), path, new FileInfo(path).Length, skipped: unpacked.AlreadyThere, expanded: true));
+                    outcome.Errors.AddRange(unpacked.Conflicts);
+                }
+            }
+            catch (NenException ex) when (StoppedFirst(ex))
+            {
+                outcome.NotDownloaded = true; // counted in the one reason the downloads stopped, not an error of its own
+            }
+            catch (NenException ex)
+            {
+                Record(outcome, ex);
+            }
+            catch (Exception ex) when (IsFileSystemFailure(ex))
+            {
+                Record(outcome, new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
+                    $"Result '{SafeFileName.Printable(name)}' of run {messageId} could not be written: {ex.Message}", ex));
+            }
+        }
+
+        private void Record(FileOutcome outcome, NenException error)
+        {
+            outcome.Errors.Add(error);
+            if (_options.StopAtFirstError) _stopping = true; // the command stops at this error: no other file starts
+        }
+
+        /// <summary>Not downloaded because the downloads stopped first: not sent, or met the very reason the service stopped them for.</summary>
+        private bool StoppedFirst(NenException ex) => ex is NenNotSentException || Circuit.StoppedBy(ex);
 
         /// <summary>
         /// What a disk or path can throw: I/O errors (a full disk), access denied, a damaged archive, bad path
@@ -128,6 +188,60 @@ namespace NenAi.Core.Downloads
         private static bool Expired(RunSnapshot status) =>
             status.ExpiresAt.HasValue && status.ExpiresAt.Value <= DateTimeOffset.UtcNow + ExpiryMargin;
 
+        /// <summary>GET /runs/{id} as one of the requests in flight.</summary>
+        private async Task<RunSnapshot> LookUpAsync(string messageId, CancellationToken ct)
+        {
+            await _requests.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                return await _client.GetRunAsync(messageId, ct, Circuit).ConfigureAwait(false);
+            }
+            finally
+            {
+                _requests.Release();
+            }
+        }
+
+        /// <summary>What one attempt at a file says about the storage, for the circuit.</summary>
+        private enum Verdict
+        {
+            /// <summary>The storage answered (the file came, or a definite answer about it).</summary>
+            Answered,
+            /// <summary>429/503: provably not served, and the storage asks to slow down.</summary>
+            Refused,
+            /// <summary>An ambiguous failure: a 5xx or 408, a reset, no connection, a timeout, a stall, a body cut short.</summary>
+            Failed,
+        }
+
+        /// <summary>How one attempt ended: the file saved, or the error to try again after, or fresh links wanted; and its verdict.</summary>
+        private readonly struct Attempt
+        {
+            public Attempt(DownloadedFile? saved, NenException? retry, bool refresh, Verdict verdict) { Saved = saved; Retry = retry; Refresh = refresh; Verdict = verdict; }
+            public DownloadedFile? Saved { get; }
+            public NenException? Retry { get; }
+            public bool Refresh { get; }
+            public Verdict Verdict { get; }
+            public static Attempt Done(DownloadedFile file) => new Attempt(file, null, false, Verdict.Answered);
+            public static Attempt Again(NenException error, Verdict verdict) => new Attempt(null, error, false, verdict);
+            public static readonly Attempt NewLinks = new Attempt(null, null, true, Verdict.Answered);
+        }
+
+        /// <summary>One file's download and what it needs between attempts.</summary>
+        private sealed class FileJob(string messageId, string name, string target, RunFolderLayout layout)
+        {
+            public string MessageId { get; } = messageId;
+            public string Name { get; } = name;
+            public string Target { get; } = target;
+            public RunFolderLayout Layout { get; } = layout;
+            public string Partial { get; } = layout.PartialOf(name);
+            public string ValidatorFile { get; } = layout.ValidatorOf(name);
+            /// <summary>The ETag or Last-Modified of the version the partial file holds.</summary>
+            public string? Validator { get; set; }
+            public int Refreshes { get; set; }
+            /// <summary>Names the file to the circuit: one file's streak of failures is not an outage.</summary>
+            public string Item => MessageId + "/" + Name;
+        }
+
         private async Task<DownloadedFile> DownloadFileAsync(string messageId, string name, string target, RunFolderLayout layout, UrlRefresher refresher, CancellationToken ct)
         {
             ResultLink file = refresher.Find(name);
@@ -137,152 +251,192 @@ namespace NenAi.Core.Downloads
                 return new DownloadedFile(messageId, name, target, new FileInfo(target).Length, skipped: true, contentType: file.ContentType);
             }
 
-            string partial = layout.PartialOf(name);
-            string validatorFile = layout.ValidatorOf(name);
-            if (_options.Force) Discard(partial, validatorFile);
+            var job = new FileJob(messageId, name, target, layout);
+            if (_options.Force) Discard(job.Partial, job.ValidatorFile);
             Directory.CreateDirectory(layout.WorkFolder);
-            string? validator = File.Exists(partial) && File.Exists(validatorFile) ? File.ReadAllText(validatorFile) : null;
+            job.Validator = File.Exists(job.Partial) && File.Exists(job.ValidatorFile) ? File.ReadAllText(job.ValidatorFile) : null;
             var budget = new RetryBudget(_client.Options.MaximumRetryCount, _client.Options.MaximumRetryDuration, _client.Options.RetryBaseDelay);
-            int refreshes = 0;
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
+                if (_stopping) throw NotStarted(messageId, name);
                 file = refresher.Find(name);
-                long have = File.Exists(partial) ? new FileInfo(partial).Length : 0;
-                if (file.Size.HasValue && have > file.Size.Value) { Discard(partial, validatorFile); have = 0; }
-                if (file.Size.HasValue && have == file.Size.Value && have > 0) return Finish(messageId, name, target, partial, validatorFile, file.ContentType);
+                long have = File.Exists(job.Partial) ? new FileInfo(job.Partial).Length : 0;
+                if (file.Size.HasValue && have > file.Size.Value) { Discard(job.Partial, job.ValidatorFile); have = 0; }
+                if (file.Size.HasValue && have == file.Size.Value && have > 0) return Finish(job, file.ContentType);
 
-                NenException retry;
-                HttpResponseMessage? response = null;
-                // Downloads go through the batch's one circuit like its API requests, so they stop when it trips; and
-                // storage that no connection reaches for several files in a row trips it (one error, not one per file).
-                Admission admission = await Circuit.EnterAsync(ct).ConfigureAwait(false);
+                Attempt attempt;
+                await _requests.WaitAsync(ct).ConfigureAwait(false);
                 try
                 {
-                    response = await _client.OpenDownloadAsync(file.Url, have, have > 0 ? validator : null, ct).ConfigureAwait(false);
-                    Circuit.Answered(admission);
-                }
-                catch (ProxyRefusedException ex)
-                {
-                    // A proxy that turns the storage's address away turns every file away: one error stops them all.
-                    throw Circuit.Refused(ex);
-                }
-                catch (NenTransportException ex)
-                {
-                    Circuit.Abandoned(admission);
-                    retry = ex;
-                    goto Retry;
-                }
-                catch
-                {
-                    Circuit.Abandoned(admission);
-                    throw;
-                }
-                using (response)
-                {
-                    int code = (int)response.StatusCode;
-                    TimeSpan? retryAfter = RetryAfter.Read(response, DateTimeOffset.UtcNow);
-                    if (code == 403 || code == 410)
-                    {
-                        // Presigned URLs expire; the retrieval endpoint hands out fresh ones.
-                        if (refreshes++ >= MaxLinkRefreshes) throw new NenException(NenErrorIds.DownloadExpired, NenErrorCategory.PermissionDenied,
-                            $"The download link for '{name}' of run {messageId} keeps being refused (HTTP {code}), even after fresh links were fetched.") { StatusCode = response.StatusCode };
-                        _log.Verbose($"{messageId}/{name}: link refused (HTTP {code}), fetching fresh links.");
-                        await refresher.RefreshAsync(ct).ConfigureAwait(false);
-                        continue;
-                    }
-                    if (code == 404)
-                        throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ObjectNotFound, $"The result '{name}' of run {messageId} does not exist on the server (HTTP 404).") { StatusCode = response.StatusCode };
-                    if (code == 416)
-                    {
-                        Discard(partial, validatorFile);
-                        retry = Failed(name, messageId, "the server refused to resume it (HTTP 416)", code, retryAfter);
-                        goto Retry;
-                    }
-                    if (code != 200 && code != 206)
-                    {
-                        retry = Failed(name, messageId, $"HTTP {code}", code, retryAfter);
-                        if (code >= 500 || code == 429 || code == 408) goto Retry;
-                        throw retry;
-                    }
-
-                    bool append = code == 206;
-                    if (append && !RangeMatches(response, have, file.Size))
-                    {
-                        // Not the rest of this file: appending it would corrupt the result.
-                        Discard(partial, validatorFile);
-                        retry = new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
-                            $"The server's partial answer for '{name}' of run {messageId} does not continue the {have:N0} bytes already here (Content-Range {response.Content.Headers.ContentRange}); it was refused.") { IsTransient = true };
-                        goto Retry;
-                    }
-                    if (!append)
-                    {
-                        have = 0;
-                        validator = DownloadValidator.From(response);
-                        if (validator != null) File.WriteAllText(validatorFile, validator);
-                        else if (File.Exists(validatorFile)) File.Delete(validatorFile);
-                    }
-                    long? announced = response.Content.Headers.ContentLength.HasValue ? have + response.Content.Headers.ContentLength.Value : (long?)null;
-                    long limit = file.Size ?? announced ?? _options.MaxFileBytes;
-                    if (limit > _options.MaxFileBytes || (announced.HasValue && announced.Value > limit))
-                    {
-                        throw new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
-                            $"The result '{name}' of run {messageId} is larger than expected ({announced ?? limit:N0} bytes; expected at most {Math.Min(limit, _options.MaxFileBytes):N0}). It was not saved.");
-                    }
-                    long written;
+                    if (_stopping) throw NotStarted(messageId, name); // stopped while this file waited for its turn
+                    // Downloads go through the batch's one circuit like its API requests: they wait while a probe tests
+                    // storage that failed, stop when it trips, and their own failures are its evidence.
+                    Admission admission = await Circuit.EnterAsync(ct).ConfigureAwait(false);
                     try
                     {
-                        written = await CopyAsync(response, partial, append, limit - have, ct).ConfigureAwait(false);
+                        attempt = await AttemptAsync(job, file, have, ct).ConfigureAwait(false);
                     }
-                    catch (LocalWriteException ex)
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested)
                     {
-                        // The disk, not the network: trying again would fail the same way (and waste the bandwidth).
-                        long saved = File.Exists(partial) ? new FileInfo(partial).Length : 0;
-                        throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
-                            $"Result '{SafeFileName.Printable(name)}' of run {messageId} could not be written to '{layout.RunFolder}': {ex.InnerException!.Message.TrimEnd('.', ' ')}. Free space (or fix the folder), then run Get-NenRunResult again: the {saved:N0} bytes saved are resumed.", ex.InnerException);
+                        Circuit.Abandoned(admission);
+                        throw;
                     }
-                    catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+                    catch
                     {
-                        retry = new NenException(NenErrorIds.Timeout, NenErrorCategory.OperationTimeout,
-                            $"Downloading '{name}' of run {messageId} stalled: no data for {_client.Options.Timeout.TotalSeconds:0.#} s. The part received is kept for a resume.", ex) { IsTransient = true };
-                        goto Retry;
+                        Circuit.Answered(admission); // a definite failure of this file (or of our disk): the storage answered
+                        // Before its place on the wire is handed on, so that no other file takes it once the command is to stop.
+                        if (_options.StopAtFirstError) _stopping = true;
+                        throw;
                     }
-                    catch (Exception ex) when (ex is IOException || ex is HttpRequestException || ex is ObjectDisposedException)
+                    switch (attempt.Verdict)
                     {
-                        retry = new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ConnectionError,
-                            $"Downloading '{name}' of run {messageId} was interrupted: {ex.GetType().Name}.", ex) { IsTransient = true };
-                        goto Retry;
+                        case Verdict.Refused:
+                            if (Circuit.Throttled(admission, attempt.Retry!.RetryAfter, attempt.Retry) is NenException storm) throw storm;
+                            break;
+                        case Verdict.Failed:
+                            if (Circuit.ReadFailed(admission, attempt.Retry!, job.Item) is NenException outage) throw outage;
+                            break;
+                        default:
+                            Circuit.Answered(admission);
+                            break;
                     }
-                    if (written < 0)
-                    {
-                        Discard(partial, validatorFile);
-                        throw new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
-                            $"The result '{name}' of run {messageId} sent more than its announced {limit:N0} bytes. It was not saved.");
-                    }
-                    long total = have + written;
-                    long? expected = file.Size ?? announced;
-                    if (expected.HasValue && total != expected.Value)
-                    {
-                        retry = new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
-                            $"The result '{name}' of run {messageId} has {total:N0} bytes where {expected.Value:N0} were announced.") { IsTransient = true };
-                        goto Retry;
-                    }
-                    return Finish(messageId, name, target, partial, validatorFile, file.ContentType);
+                }
+                finally
+                {
+                    _requests.Release();
+                }
+                if (attempt.Saved != null) return attempt.Saved;
+                if (attempt.Refresh)
+                {
+                    await refresher.RefreshAsync(file, ct).ConfigureAwait(false);
+                    continue;
                 }
 
-            Retry:
+                NenException retry = attempt.Retry!;
                 if (!budget.TryNext(retry.RetryAfter, out TimeSpan delay))
                 {
-                    var gaveUp = new NenException(retry.ErrorId, retry.Category,
+                    // Its retries are spent, but other files are failing with it: the circuit judges (an outage, or an answer).
+                    // Once it has stopped the downloads, this one is not sent again, like the others it stopped.
+                    if (await Circuit.KeepReadingAsync(ct).ConfigureAwait(false)) continue;
+                    throw new NenException(retry.ErrorId, retry.Category,
                         $"{retry.Message} Gave up after {budget.RetriesUsed + 1} attempt(s); what arrived is kept and a later call resumes it.", retry)
-                    { StatusCode = retry.StatusCode };
-                    // One file's host may be gone (its link alone); several files in a row mean the storage is.
-                    if (retry is NenTransportException { ProvablyNotSent: true } && Interlocked.Increment(ref _unreachableFilesInARow) >= UnreachableFilesToStop)
-                        throw Circuit.Unreachable(gaveUp, UnreachableFilesToStop);
-                    throw gaveUp;
+                    { StatusCode = retry.StatusCode, IsTransient = true };
                 }
-                _log.Verbose($"{messageId}/{name}: {retry.ErrorId}, trying again in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
-                await Task.Delay(delay, ct).ConfigureAwait(false);
+                _log.Verbose($"{messageId}/{name}: {retry.ErrorId}, trying again{(attempt.Verdict == Verdict.Refused ? " after the pause" : $" in {delay.TotalMilliseconds:0} ms")} (retry {budget.RetriesUsed}).");
+                // A refusal's wait is the circuit's pause (every download waits it out); any other failure backs off on its own.
+                if (attempt.Verdict != Verdict.Refused) await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>A file the downloads stopped before (an error that stops the command): not downloaded, kept for a later call.</summary>
+        private static NenNotSentException NotStarted(string messageId, string name) =>
+            new NenNotSentException($"'{name}' of run {messageId} was not downloaded: the downloads stopped first. What arrived of it is kept; a later call resumes it.", NenErrorCategory.OperationStopped);
+
+        /// <summary>One request for the file and, when it is served, its body to disk.</summary>
+        private async Task<Attempt> AttemptAsync(FileJob job, ResultLink file, long have, CancellationToken ct)
+        {
+            string messageId = job.MessageId, name = job.Name;
+            HttpResponseMessage response;
+            try
+            {
+                response = await _client.OpenDownloadAsync(file.Url, have, have > 0 ? job.Validator : null, ct).ConfigureAwait(false);
+            }
+            catch (ProxyRefusedException ex)
+            {
+                // A proxy that turns the storage's address away turns every file away: one error stops them all.
+                throw Circuit.Refused(ex);
+            }
+            catch (NenTransportException ex)
+            {
+                return Attempt.Again(ex, Verdict.Failed); // no connection, a reset, no answer in time: the storage's trouble, or ours
+            }
+            using (response)
+            {
+                int code = (int)response.StatusCode;
+                TimeSpan? retryAfter = RetryAfter.Read(response, DateTimeOffset.UtcNow);
+                if (code == 403 || code == 410)
+                {
+                    // Presigned URLs expire; the retrieval endpoint hands out fresh ones.
+                    if (job.Refreshes++ >= MaxLinkRefreshes) throw new NenException(NenErrorIds.DownloadExpired, NenErrorCategory.PermissionDenied,
+                        $"The download link for '{name}' of run {messageId} keeps being refused (HTTP {code}), even after fresh links were fetched.") { StatusCode = response.StatusCode };
+                    _log.Verbose($"{messageId}/{name}: link refused (HTTP {code}), fetching fresh links.");
+                    return Attempt.NewLinks;
+                }
+                if (code == 404)
+                    throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ObjectNotFound, $"The result '{name}' of run {messageId} does not exist on the server (HTTP 404).") { StatusCode = response.StatusCode };
+                if (code == 416)
+                {
+                    Discard(job.Partial, job.ValidatorFile);
+                    return Attempt.Again(Failed(name, messageId, "the server refused to resume it (HTTP 416)", code, retryAfter), Verdict.Answered);
+                }
+                if (code == 429 || code == 503) return Attempt.Again(Failed(name, messageId, $"HTTP {code}", code, retryAfter), Verdict.Refused);
+                if (code != 200 && code != 206)
+                {
+                    NenException error = Failed(name, messageId, $"HTTP {code}", code, retryAfter);
+                    if (code >= 500 || code == 408) return Attempt.Again(error, Verdict.Failed);
+                    throw error;
+                }
+
+                bool append = code == 206;
+                if (append && !RangeMatches(response, have, file.Size))
+                {
+                    // Not the rest of this file: appending it would corrupt the result.
+                    Discard(job.Partial, job.ValidatorFile);
+                    return Attempt.Again(new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
+                        $"The server's partial answer for '{name}' of run {messageId} does not continue the {have:N0} bytes already here (Content-Range {response.Content.Headers.ContentRange}); it was refused.") { IsTransient = true }, Verdict.Answered);
+                }
+                if (!append)
+                {
+                    have = 0;
+                    job.Validator = DownloadValidator.From(response);
+                    if (job.Validator != null) File.WriteAllText(job.ValidatorFile, job.Validator);
+                    else if (File.Exists(job.ValidatorFile)) File.Delete(job.ValidatorFile);
+                }
+                long? announced = response.Content.Headers.ContentLength.HasValue ? have + response.Content.Headers.ContentLength.Value : (long?)null;
+                long limit = file.Size ?? announced ?? _options.MaxFileBytes;
+                if (limit > _options.MaxFileBytes || (announced.HasValue && announced.Value > limit))
+                {
+                    throw new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
+                        $"The result '{name}' of run {messageId} is larger than expected ({announced ?? limit:N0} bytes; expected at most {Math.Min(limit, _options.MaxFileBytes):N0}). It was not saved.");
+                }
+                long written;
+                try
+                {
+                    written = await CopyAsync(response, job.Partial, append, limit - have, ct).ConfigureAwait(false);
+                }
+                catch (LocalWriteException ex)
+                {
+                    // The disk, not the network: trying again would fail the same way (and waste the bandwidth).
+                    long saved = File.Exists(job.Partial) ? new FileInfo(job.Partial).Length : 0;
+                    throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
+                        $"Result '{SafeFileName.Printable(name)}' of run {messageId} could not be written to '{job.Layout.RunFolder}': {ex.InnerException!.Message.TrimEnd('.', ' ')}. Free space (or fix the folder), then run Get-NenRunResult again: the {saved:N0} bytes saved are resumed.", ex.InnerException);
+                }
+                catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
+                {
+                    return Attempt.Again(new NenException(NenErrorIds.Timeout, NenErrorCategory.OperationTimeout,
+                        $"Downloading '{name}' of run {messageId} stalled: no data for {_client.Options.Timeout.TotalSeconds:0.#} s. The part received is kept for a resume.", ex) { IsTransient = true }, Verdict.Failed);
+                }
+                catch (Exception ex) when (ex is IOException || ex is HttpRequestException || ex is ObjectDisposedException)
+                {
+                    return Attempt.Again(new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ConnectionError,
+                        $"Downloading '{name}' of run {messageId} was interrupted: {ex.GetType().Name}.", ex) { IsTransient = true }, Verdict.Failed);
+                }
+                if (written < 0)
+                {
+                    Discard(job.Partial, job.ValidatorFile);
+                    throw new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
+                        $"The result '{name}' of run {messageId} sent more than its announced {limit:N0} bytes. It was not saved.");
+                }
+                long total = have + written;
+                long? expected = file.Size ?? announced;
+                if (expected.HasValue && total != expected.Value)
+                {
+                    // The body ended early (the connection closed): ambiguous, like a reset.
+                    return Attempt.Again(new NenException(NenErrorIds.DownloadSizeMismatch, NenErrorCategory.InvalidData,
+                        $"The result '{name}' of run {messageId} has {total:N0} bytes where {expected.Value:N0} were announced.") { IsTransient = true }, Verdict.Failed);
+                }
+                return Attempt.Done(Finish(job, file.ContentType));
             }
         }
 
@@ -300,14 +454,14 @@ namespace NenAi.Core.Downloads
             return !(length.HasValue && range.To.HasValue && range.To.Value - range.From.Value + 1 != length.Value);
         }
 
-        private DownloadedFile Finish(string messageId, string name, string target, string partial, string validatorFile, string? contentType)
+        private DownloadedFile Finish(FileJob job, string? contentType)
         {
             // A scanner or the indexer may hold the old file (or the new one) for a moment.
-            FileRetry.MoveIntoPlace(partial, target);
-            if (File.Exists(validatorFile)) File.Delete(validatorFile);
-            long length = new FileInfo(target).Length;
-            _log.Verbose($"{messageId}/{name}: saved {length:N0} bytes.");
-            return new DownloadedFile(messageId, name, target, length, skipped: false, contentType: contentType);
+            FileRetry.MoveIntoPlace(job.Partial, job.Target);
+            if (File.Exists(job.ValidatorFile)) File.Delete(job.ValidatorFile);
+            long length = new FileInfo(job.Target).Length;
+            _log.Verbose($"{job.MessageId}/{job.Name}: saved {length:N0} bytes.");
+            return new DownloadedFile(job.MessageId, job.Name, job.Target, length, skipped: false, contentType: contentType);
         }
 
         private static void Discard(string partial, string validatorFile)
@@ -395,14 +549,17 @@ namespace NenAi.Core.Downloads
             public LocalWriteException(Exception inner) : base(inner.Message, inner) { }
         }
 
-        /// <summary>Holds a run's latest links and fetches new ones when they expire.</summary>
+        /// <summary>
+        /// Holds a run's latest links and fetches new ones when they expire: once for all of the run's files whose links
+        /// expired together (each asks with the link it was refused, and a link already replaced is not asked for again).
+        /// </summary>
         private sealed class UrlRefresher
         {
-            private readonly NenApiClient _client;
-            private readonly BatchCircuit _circuit;
-            private RunSnapshot _status;
+            private readonly ResultDownloader _owner;
+            private readonly SemaphoreSlim _one = new SemaphoreSlim(1, 1);
+            private volatile RunSnapshot _status;
 
-            public UrlRefresher(NenApiClient client, RunSnapshot status, BatchCircuit circuit) { _client = client; _status = status; _circuit = circuit; }
+            public UrlRefresher(ResultDownloader owner, RunSnapshot status) { _owner = owner; _status = status; }
 
             public ResultLink Find(string name)
             {
@@ -410,7 +567,20 @@ namespace NenAi.Core.Downloads
                 throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.ObjectNotFound, $"Run {_status.MessageId} no longer lists the result '{name}'.");
             }
 
-            public async Task RefreshAsync(CancellationToken ct) => _status = await _client.GetRunAsync(_status.MessageId, ct, _circuit).ConfigureAwait(false);
+            /// <summary>Fresh links, unless <paramref name="refused"/> was replaced already (another file of the run asked first).</summary>
+            public async Task RefreshAsync(ResultLink refused, CancellationToken ct)
+            {
+                await _one.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    if (!ReferenceEquals(Find(refused.Name), refused)) return;
+                    _status = await _owner.LookUpAsync(_status.MessageId, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _one.Release();
+                }
+            }
         }
     }
 }

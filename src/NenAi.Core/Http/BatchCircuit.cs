@@ -21,6 +21,11 @@ namespace NenAi.Core.Http
     /// <item>An ambiguous failure (5xx, a reset or timeout after sending): new requests wait while one probes; a few in
     /// a row (<see cref="DefaultFailureLimit"/>, counting the requests already on the wire) trip the circuit, so an
     /// outage costs a handful of requests, not one per row.</item>
+    /// <item>A read's ambiguous failure (a GET's 5xx or 408, a reset, a timeout or a stalled download): new reads wait
+    /// while one probes, each probe after a longer back-off, so an outage costs a few requests, not a poll per run per
+    /// interval. A streak of several items' failures (one item's alone are its own) that outlasts
+    /// <see cref="ReadOutageWindow"/>, or whose probe timed out too (two request timeouts in a row), trips the circuit: the
+    /// service is down. A shorter burst is ridden out.</item>
     /// <item>Refused credentials (401, 403, 407), a base URL that is not the API's (a bare 404) or a proxy that turns the
     /// request away (<see cref="ProxyRefusedException"/>): the first trips the circuit at once; every request would be
     /// answered the same way.</item>
@@ -54,6 +59,13 @@ namespace NenAi.Core.Http
         private NenException? _closed;
         private string? _closedHow;
         private CircuitTrip _trip;
+        /// <summary>When the current streak of read failures began (null: none); reads admitted since are its probes.</summary>
+        private TimeSpan? _readStreakStart;
+        private long _readStreakEpoch;
+        private int _readsFailedInARow, _readProbesFailed;
+        /// <summary>The first file of the streak, and whether another item (a file, any API read) has failed in it since.</summary>
+        private string? _readStreakItem;
+        private bool _readStreakSpreads;
 
         /// <param name="maxEpisodes">Pauses in a row whose probe found no server at all that the budget allows (429/503 are bounded by time alone); int.MaxValue: never trip on a count.</param>
         /// <param name="maxDuration">How long refusals may go on without any answer (the retry budget); null: no limit.</param>
@@ -85,6 +97,30 @@ namespace NenAi.Core.Http
         public static BatchCircuit ForWaiting(Configuration.NenClientOptions options) =>
             new BatchCircuit(options.MaximumRetryCount, options.MaximumRetryDuration, options.RetryBaseDelay, failureLimit: int.MaxValue) { _answersRefusalsForever = true };
 
+        /// <summary>
+        /// How long reads (status queries, downloads) may fail in a row, with no answer in between, before the service is
+        /// taken to be down and the circuit trips; null (the default): reads never trip it, they only wait while one probes.
+        /// A batch that should stop at an outage sets it (<see cref="ReadOutageWindowFor"/>).
+        /// </summary>
+        public TimeSpan? ReadOutageWindow { get; set; }
+
+        /// <summary>The shortest streak of read failures taken for an outage, whatever the retry settings: a burst is ridden out.</summary>
+        public static readonly TimeSpan MinimumReadOutage = TimeSpan.FromSeconds(10);
+
+        /// <summary>
+        /// The read outage window of <paramref name="options"/>: as long as one read's own retries may take (the back-off
+        /// of -MaximumRetryCount retries, 15.5 s by default), at least <see cref="MinimumReadOutage"/>, at most the retry
+        /// duration.
+        /// </summary>
+        public static TimeSpan ReadOutageWindowFor(Configuration.NenClientOptions options)
+        {
+            double ms = 0;
+            for (int retry = 0; retry < options.MaximumRetryCount; retry++)
+                ms += Math.Min(options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(retry, 16)), Backoff.Max.TotalMilliseconds);
+            var window = TimeSpan.FromMilliseconds(Math.Max(ms, MinimumReadOutage.TotalMilliseconds));
+            return window < options.MaximumRetryDuration ? window : options.MaximumRetryDuration;
+        }
+
         /// <summary>Why the circuit tripped, once it has: the cause's id and category, with what happened.</summary>
         public NenException? ClosedBecause { get { lock (_gate) return _closed; } }
 
@@ -95,6 +131,19 @@ namespace NenAi.Core.Http
         public bool TrippedByService
         {
             get { lock (_gate) return _trip != CircuitTrip.None && _trip != CircuitTrip.Stopped; }
+        }
+
+        /// <summary>
+        /// True when the service stopped the batch and <paramref name="error"/> is its reason, or the same answer that every
+        /// request gets met by one on the wire with it (another 401 of the refused key, another 429 of the storm): counted
+        /// in the one error that ends the batch, not an error of its own. (After an outage's failures, the requests on the
+        /// wire are not sent again: they learn so as <see cref="NenNotSentException"/>.)
+        /// </summary>
+        public bool StoppedBy(NenException error)
+        {
+            lock (_gate)
+                return _trip != CircuitTrip.None && _trip != CircuitTrip.Stopped
+                    && (ReferenceEquals(error, _closed) || (_trip != CircuitTrip.Failures && error.ErrorId == _closed!.ErrorId));
         }
 
         /// <summary>Pauses started so far (for diagnostics and tests).</summary>
@@ -146,6 +195,7 @@ namespace NenAi.Core.Http
                 _streakStart = null;
                 _failedInARow = 0;
                 _probeFailedInStreak = false;
+                EndReadStreakLocked();
                 // Only an answer to a request sent since the pause began (the probe) reopens the batch: an answer to one sent
                 // before (still on the wire when the outage began) shows the service served then, not that it serves now.
                 if (_probeNeeded && admission.Epoch == _epoch) EndProbeLocked();
@@ -234,6 +284,104 @@ namespace NenAi.Core.Http
         }
 
         /// <summary>
+        /// A read (a GET, a download) failed ambiguously: a 5xx or 408, a reset, a timeout, a stall, or storage that no
+        /// connection reached. The first failure starts a streak, and new reads wait while one probes. Failures of one
+        /// item alone (one run's status, one link whose host is gone) are that item's own: its retries pace and end them.
+        /// Once several items fail in the streak, the service is failing for all: each probe that fails too pauses every
+        /// read for a longer back-off, and a streak that outlasts <see cref="ReadOutageWindow"/>, or whose probe got no
+        /// answer within the request timeout either (the second timeout in a row), trips the circuit.
+        /// Returns the circuit's reason when this failure tripped it (the read must not be tried again), else null.
+        /// </summary>
+        /// <param name="item">What was read (a run's address, a file), so that one item's failures are told from everyone's.</param>
+        public NenException? ReadFailed(Admission admission, NenException cause, string item)
+        {
+            lock (_gate)
+            {
+                if (_closed != null) return null;
+                TimeSpan now = _clock();
+                _readsFailedInARow++;
+                if (_readStreakItem != null && !_readStreakSpreads && !string.Equals(item, _readStreakItem, StringComparison.Ordinal))
+                {
+                    _readStreakSpreads = true;
+                    Signal(); // a read waiting for the streak's verdict (KeepReadingAsync) learns that it is everyone's
+                }
+                _readStreakItem ??= item;
+                if (_readStreakStart is null)
+                {
+                    _readStreakStart = now;
+                    StartProbeLocked(Later(now, _pausedUntil));
+                    _readStreakEpoch = _epoch;
+                    return null;
+                }
+                // Sent before the streak began (still on the wire when it did): it fails with the others, and says nothing new.
+                if (admission.Epoch < _readStreakEpoch) return null;
+                if (!_readStreakSpreads)
+                {
+                    StartProbeLocked(Later(now, _pausedUntil)); // one item's own trouble: its own back-off paces it
+                    return null;
+                }
+                _readProbesFailed++;
+                TimeSpan pause = Backoff.Delay(_baseDelay, _readProbesFailed - 1);
+                TimeSpan spent = now - _readStreakStart.Value;
+                // A probe that waited out the whole request timeout too (no answer, or a body that stalled) is the second
+                // timeout in a row: a service that hangs is down, and waiting on costs a timeout per request.
+                bool hung = cause.ErrorId == NenErrorIds.Timeout && cause.StatusCode is null;
+                if (ReadOutageWindow is TimeSpan window && (hung || spent + pause > window))
+                {
+                    string how = hung
+                        ? $"{_readsFailedInARow} requests in a row timed out (no answer, or no data, within the request timeout), the last one sent after the others had: the service is not working, so no more requests were sent."
+                        : $"{_readsFailedInARow} requests in a row failed this way over {spent.TotalSeconds:0.#} s with no answer in between: the service is not working, so no more requests were sent.";
+                    return TripLocked(CircuitTrip.Failures, cause, how);
+                }
+                StartProbeLocked(Later(now + pause, _pausedUntil));
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// Asked by a read whose own retries are spent. True: keep trying (the failure is everyone's and the circuit will
+        /// judge it, or the circuit has stopped, which the next <see cref="EnterAsync"/> says). False: give up alone (no
+        /// streak, or an answer ended it, or it stayed one item's own for the whole <see cref="ReadOutageWindow"/>). While
+        /// the streak is one item's only, it waits (sending nothing) for another item's failure or an answer: reads that
+        /// were on the wire together fail a moment apart, and the first to run out must not be an error of its own.
+        /// </summary>
+        public async Task<bool> KeepReadingAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                Task changed;
+                TimeSpan wait;
+                lock (_gate)
+                {
+                    if (_closed != null) return true;
+                    if (!(ReadOutageWindow is TimeSpan window) || _readStreakStart is null) return false;
+                    if (_readStreakSpreads) return true;
+                    wait = _readStreakStart.Value + window - _clock();
+                    if (wait <= TimeSpan.Zero) return false;
+                    changed = _changed.Task;
+                }
+                using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    await Task.WhenAny(changed, Task.Delay(wait, timer.Token)).ConfigureAwait(false);
+                    timer.Cancel();
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        private void EndReadStreakLocked()
+        {
+            if (_readStreakStart is null) return;
+            _readStreakStart = null;
+            _readsFailedInARow = _readProbesFailed = 0;
+            _readStreakItem = null;
+            _readStreakSpreads = false;
+            Signal(); // a read waiting for the streak's verdict learns that it was its own
+        }
+
+        private static TimeSpan Later(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+        /// <summary>
         /// True for an answer every request of the batch would get too: refused credentials (401, 403, 407), or a base
         /// URL that is not the API's (NenEndpointNotFound: a 404 that is not the API's own).
         /// </summary>
@@ -256,13 +404,6 @@ namespace NenAi.Core.Http
             return TripNow(CircuitTrip.Credentials, cause,
                 $"{CredentialNames.Refused(cause.ErrorId)}, and every request would be refused too, so this batch stopped sending. {CredentialNames.WhatToDo(cause.ErrorId)}");
         }
-
-        /// <summary>
-        /// No connection reached the storage for <paramref name="files"/> files in a row, each after its own retries:
-        /// every later download would end the same way, so the circuit trips. Returns the reason.
-        /// </summary>
-        public NenException Unreachable(NenException cause, int files) =>
-            TripNow(CircuitTrip.Refusals, cause, $"No connection reached the storage for {files} files in a row, so the downloads stopped. Run the same command again once it can be reached: complete files are skipped.");
 
         /// <summary>Trips the circuit for <paramref name="cause"/>, unless it has tripped already (then the first reason stands).</summary>
         private NenException TripNow(CircuitTrip trip, NenException cause, string how)

@@ -139,8 +139,14 @@ namespace NenAi.Core.Http
                     if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}{For(call.Label)}: {refusal.ErrorId}; provably not accepted. The batch pauses, then sends it again (retry {budget.RetriesUsed}).");
                     continue;
                 }
-                // A read that failed transiently: again after a back-off of its own.
-                if (!budget.TryNext(failure!.RetryAfter, out TimeSpan delay)) throw failure;
+                // A read that failed transiently: again after a back-off of its own. With its retries spent it gives up alone,
+                // unless the batch's other reads are failing with it: then it waits its turn, and the circuit judges the outage
+                // (once it has stopped the batch, the read learns it was not sent again, as every other one does).
+                if (!budget.TryNext(failure!.RetryAfter, out TimeSpan delay))
+                {
+                    if (await circuit.KeepReadingAsync(cancellationToken).ConfigureAwait(false)) continue;
+                    throw failure;
+                }
                 if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}{For(call.Label)}: {failure.ErrorId}, retrying in {delay.TotalMilliseconds:0} ms (retry {budget.RetriesUsed}).");
                 await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
@@ -182,8 +188,9 @@ namespace NenAi.Core.Http
                     throw Unknown(call, admission, circuit, error,
                         $"The server answered HTTP {code} after receiving the run request, so it may or may not have started the run. It was not resubmitted, to avoid starting it twice. Idempotency-Key: {call.IdempotencyKey}.");
                 }
+                // A read's 5xx or 408 is an ambiguous failure, told to the circuit, which paces (and may stop) the batch's reads.
+                if (call.Resendable && error.IsTransient) return (false, default!, null, ReadFailure(call, admission, circuit, error));
                 circuit.Answered(admission);
-                if (call.Resendable && error.IsTransient) return (false, default!, null, error);
                 throw error;
             }
             catch (ProxyRefusedException ex) when (!answered)
@@ -207,11 +214,7 @@ namespace NenAi.Core.Http
             }
             catch (NenTransportException ex) when (!answered)
             {
-                if (call.Resendable)
-                {
-                    circuit.Abandoned(admission);
-                    return (false, default!, null, ex);
-                }
+                if (call.Resendable) return (false, default!, null, ReadFailure(call, admission, circuit, ex));
                 throw Unknown(call, admission, circuit, ex,
                     $"{ex.Message} The request may have reached the server, so it was not resubmitted, to avoid starting the run twice. Idempotency-Key: {call.IdempotencyKey}.");
             }
@@ -242,6 +245,10 @@ namespace NenAi.Core.Http
                 ? ProxyAnswers.CredentialsRefused(operation, proxy, code, text, scrubber, ProxyCredentialsGiven)
                 : null;
         }
+
+        /// <summary>A read that failed ambiguously: the circuit counts it; the reason it tripped for is thrown (not retried).</summary>
+        private static NenException ReadFailure(ApiCall call, Admission admission, BatchCircuit circuit, NenException failure) =>
+            circuit.ReadFailed(admission, failure, call.Uri.AbsolutePath) is NenException tripped ? throw tripped : failure;
 
         /// <summary>A POST that failed ambiguously: the circuit counts it, and the row's outcome is unknown.</summary>
         private static NenOutcomeUnknownException Unknown(ApiCall call, Admission admission, BatchCircuit circuit, NenException cause, string message)

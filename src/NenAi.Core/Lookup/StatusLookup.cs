@@ -12,8 +12,9 @@ namespace NenAi.Core.Lookup
     /// Asks for the current status of many runs, one GET each, at most <see cref="MaxConcurrency"/> at once, while
     /// the input keeps streaming. It does not wait for runs to finish. A slot is held from <see cref="AddAsync"/>
     /// until the answer is taken, so memory stays flat however many runs come; answers come out as they arrive. All
-    /// queries share one <see cref="BatchCircuit"/>: a 429/503 pauses them all, and an unreachable service or refused
-    /// credentials stop them all (each run not asked about gets a <see cref="NenNotSentException"/> answer).
+    /// queries share one <see cref="BatchCircuit"/>: a 429/503 pauses them all, a failed query makes the others wait while
+    /// one probes, and an unreachable service, refused credentials or an outage (queries failing in a row for longer than
+    /// one query's retries would take) stop them all (each run not asked about gets a <see cref="NenNotSentException"/> answer).
     /// </summary>
     public sealed class StatusLookup : IDisposable
     {
@@ -25,6 +26,7 @@ namespace NenAi.Core.Lookup
             _client = client ?? throw new ArgumentNullException(nameof(client));
             _queue = new CompletionQueue<LookupOutcome>(maxConcurrency);
             Circuit = BatchCircuit.For(client.Options);
+            Circuit.ReadOutageWindow = BatchCircuit.ReadOutageWindowFor(client.Options);
         }
 
         /// <summary>The queries' one circuit.</summary>

@@ -16,8 +16,9 @@ namespace NenAi.Core.Waiting
     /// Follows many runs at once. One scheduler loop keeps every pending run on a due-time queue, polls
     /// each at most once per interval (later when the server says Retry-After), with bounded concurrency,
     /// and reports each run as soon as it is terminal. Runs can be added while it waits; each run's deadline
-    /// counts from when it joined. Polls share one <see cref="BatchCircuit"/>, so a 429/503 pauses them all and refused
-    /// credentials stop the wait. Every added run gets exactly one outcome: transient failures are retried until the
+    /// counts from when it joined. Polls share one <see cref="BatchCircuit"/>, so a 429/503 pauses them all, a failed poll
+    /// makes the others wait while one probes, and refused credentials or (with <see cref="RunWaiterOptions.StopAtOutage"/>)
+    /// a status outage stop the wait. Every added run gets exactly one outcome: transient failures are retried until the
     /// run's deadline or, without one, until <see cref="RunWaiterOptions.MaxConsecutiveFailures"/> polls in a row have
     /// failed. Once the wait stops (<see cref="Stop"/>, the first error with <see cref="RunWaiterOptions.StopAtFirstError"/>,
     /// or a tripped circuit) no new query leaves; the queries in flight finish, and every run not finished by then is
@@ -85,7 +86,7 @@ namespace NenAi.Core.Waiting
         private int _untaken;
         private int _reported;
         private volatile bool _addingCompleted;
-        private int _completed, _succeeded, _failed, _timedOut, _polls, _notFollowed;
+        private int _succeeded, _failed, _timedOut, _statusUnknown, _polls, _notFollowed;
 
         public RunWaiter(NenApiClient client, RunWaiterOptions? options = null, INenLog? log = null)
         {
@@ -96,20 +97,32 @@ namespace NenAi.Core.Waiting
             if (_options.Timeout.HasValue && _options.Timeout.Value > TimeSpan.FromSeconds(RunWaiterOptions.MaxTimeoutSeconds))
                 throw new ArgumentOutOfRangeException(nameof(options), $"The timeout can be at most {RunWaiterOptions.MaxTimeoutSeconds} s: the timers that keep it take at most Int32.MaxValue ms.");
             _log = RedactingLog.Wrap(log);
-            // Polls share the pause; each poll's own retries and MaxConsecutiveFailures bound a run, not the circuit.
-            Circuit = BatchCircuit.ForWaiting(client.Options);
+            // Polls share the pauses; each poll's own retries and MaxConsecutiveFailures bound a run. What stops a batch
+            // stops the wait too (Start-NenRun's circuit: a storm beyond the retry budget, a service that cannot be reached,
+            // and failures in a row beyond a read's retries), unless the caller only polls as a safety net: its circuit
+            // waits out refusals for as long as the service asks, and lets each run give up on its own.
+            if (_options.StopAtOutage)
+            {
+                Circuit = BatchCircuit.For(client.Options);
+                Circuit.ReadOutageWindow = BatchCircuit.ReadOutageWindowFor(client.Options);
+            }
+            else Circuit = BatchCircuit.ForWaiting(client.Options);
         }
 
-        /// <summary>The waiter's one circuit: pauses every query on 429/503; refused credentials stop the wait.</summary>
+        /// <summary>The waiter's one circuit: pauses every query on 429/503 and while a probe tests a failing service; refused credentials, a service that cannot be reached (and, by default, a storm beyond the budget and an outage) stop the wait.</summary>
         public BatchCircuit Circuit { get; }
 
         public int Added { get; private set; }
         /// <summary>Runs added and not yet reported.</summary>
         public int Pending => Added - Volatile.Read(ref _reported);
-        public int Completed => Volatile.Read(ref _completed);
+        /// <summary>Runs reported with a final status (succeeded or failed).</summary>
+        public int Completed => Succeeded + Failed;
         public int Succeeded => Volatile.Read(ref _succeeded);
+        /// <summary>Runs the service said failed (a final status that is a failure); never a run whose status was not read.</summary>
         public int Failed => Volatile.Read(ref _failed);
         public int TimedOut => Volatile.Read(ref _timedOut);
+        /// <summary>Runs reported <see cref="WaitOutcomeKind.Error"/>: their status could not be read (unavailable, unknown to the service, unreadable).</summary>
+        public int StatusUnknown => Volatile.Read(ref _statusUnknown);
         /// <summary>Runs reported <see cref="WaitOutcomeKind.Stopped"/>: not followed to the end because the wait stopped.</summary>
         public int NotFollowed => Volatile.Read(ref _notFollowed);
         /// <summary>Status requests made so far.</summary>
@@ -357,7 +370,7 @@ namespace NenAi.Core.Waiting
                 return;
             }
 
-            // Refused credentials trip the circuit: the wait stops, and this run is one it could not follow.
+            // Refused credentials or an outage tripped the circuit: the wait stops, and this run is one it could not follow.
             if (Circuit.ClosedBecause != null || _stopping) { NotFollowedAnyMore(run, error); return; }
             // (A poll cut off at the deadline may be handled a moment before the clock reads the deadline.)
             if ((run.PastDeadline(now) || ReferenceEquals(error, DeadlineReached)) && (error!.IsTransient || error is NenNotSentException)) { EmitTimeout(run); return; }
@@ -422,15 +435,10 @@ namespace NenAi.Core.Waiting
             _following.Remove(run.MessageId);
             if (outcome.Kind == WaitOutcomeKind.Completed)
             {
-                Interlocked.Increment(ref _completed);
                 if (outcome.Status!.State == RunState.Succeeded) Interlocked.Increment(ref _succeeded);
                 else Interlocked.Increment(ref _failed);
             }
-            else if (outcome.Kind == WaitOutcomeKind.Error)
-            {
-                Interlocked.Increment(ref _completed);
-                Interlocked.Increment(ref _failed);
-            }
+            else if (outcome.Kind == WaitOutcomeKind.Error) Interlocked.Increment(ref _statusUnknown);
             if (_options.StopAtFirstError && (outcome.Kind == WaitOutcomeKind.Error || outcome.Kind == WaitOutcomeKind.TimedOut)) _stopping = true;
             _out.Enqueue(outcome);
             Interlocked.Increment(ref _reported);

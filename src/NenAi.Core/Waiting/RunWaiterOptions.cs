@@ -20,6 +20,16 @@ namespace NenAi.Core.Waiting
         /// NenStatusUnavailable; bounds endless transient errors when there is no deadline.
         /// </summary>
         public int MaxConsecutiveFailures { get; set; } = 6;
+        /// <summary>
+        /// True (the default): what stops a batch stops the wait, with one reason for every run not finished (each reported
+        /// <see cref="WaitOutcomeKind.Stopped"/>): a status outage (the queries of several runs failing in a row, with no
+        /// answer in between, for longer than one query's own retries would take: the circuit's read outage window) and a
+        /// 429/503 storm beyond the retry budget, as well as refused credentials and a service that cannot be reached.
+        /// False: the queries still pause and probe through an outage or a storm (a few requests, not one per run), but
+        /// neither stops the wait; each run gives up on its own (<see cref="MaxConsecutiveFailures"/>). For a caller whose
+        /// polling is only a safety net (a webhook receiver).
+        /// </summary>
+        public bool StopAtOutage { get; set; } = true;
         /// <summary>The first run that ends in an error or a timeout stops the wait: no new query leaves (-ErrorAction Stop).</summary>
         public bool StopAtFirstError { get; set; }
         /// <summary>

@@ -76,6 +76,8 @@ namespace NenAi.Core.Webhooks
                     MaxConcurrency = options.MaxConcurrentPolls,
                     MaxConsecutiveFailures = options.MaxConsecutiveFailures,
                     Timeout = options.Timeout,
+                    // Polling is the safety net and webhooks still arrive: a status outage paces the polls but does not stop them.
+                    StopAtOutage = false,
                 }, _log);
             }
         }

@@ -19,7 +19,7 @@ namespace NenAi.Commands
     {
         private const string ByJournal = "ByJournal";
         private StatusLookup? _lookup;
-        private int _asked, _answered, _failed, _notFound, _notAsked, _listed, _withoutRun;
+        private int _asked, _answered, _notFound, _unknown, _listed, _withoutRun;
 
 
         /// <summary>A Start-NenRun journal whose runs to list (no request is made).</summary>
@@ -73,14 +73,16 @@ namespace NenAi.Commands
                 summary.Add("WithoutRun", _withoutRun, problem: true);
                 return;
             }
-            summary.Add("Asked", _asked);
+            // Each run once: answered (its status written), not found (the service does not know it: that, not a failure to
+            // ask), or its status unknown (its own error, or counted in the one error that stopped the queries, whether or not
+            // a request of it had left). They add up to Runs.
+            summary.Add("Runs", _asked);
             summary.Add("Answered", _answered);
-            // A run the service does not know is that, not a failure to ask about it.
             summary.Add("NotFound", _notFound, problem: true);
-            summary.Add("Failed", _failed, problem: true);
-            summary.Add("NotAsked", _notAsked, problem: true);
+            summary.Add("StatusUnknown", _unknown, problem: true);
         }
 
+        /// <summary>The journal listed; none when runs were asked about (JournalPath is then empty, not null).</summary>
         protected override string? SummaryJournalPath => ParameterSetName == ByJournal ? JournalPath : null;
 
         private void Drain(Action<LookupOutcome> write)
@@ -93,13 +95,13 @@ namespace NenAi.Commands
             }
         }
 
-        /// <summary>An unreachable service or a refused key stops every query: one error for all, once the answers in hand are written.</summary>
+        /// <summary>An unreachable service, a refused key or an outage stops every query: one error for all, once the answers in hand are written.</summary>
         private void EndIfTheServiceStopped()
         {
             if (_lookup is null || !_lookup.Circuit.TrippedByService) return;
             Drain(WriteOutcome);
             StopForService(_lookup.Circuit,
-                $"{_answered} run(s) were answered and written, {_notFound} not found, {_notAsked} not asked about, {_failed} failed; runs after these were not read. The runs themselves are not affected: ask again once what stopped it is fixed.",
+                $"Of {_asked} run(s): {_answered} answered and written, {_notFound} not found, {_unknown} without an answer (status unknown); runs after these were not read. The runs themselves are not affected: ask again once what stopped it is fixed.",
                 null);
         }
 
@@ -112,13 +114,12 @@ namespace NenAi.Commands
                 WriteOutput(new RunStatus(outcome.Status, timedOut: false, outcome.Tag));
                 return;
             }
-            if (StoppedTheQueries(outcome.Error!)) { _notAsked++; return; }
             if (outcome.Error!.ErrorId == NenErrorIds.RunNotFound) _notFound++;
-            else _failed++;
-            WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
+            else _unknown++;
+            if (!StoppedTheQueries(outcome.Error!)) WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
         }
 
-        /// <summary>Not asked (the queries stopped first), or refused with the error that stopped them.</summary>
+        /// <summary>Not asked again (the queries stopped first), or met the very reason they stopped: counted in its one error.</summary>
         private bool StoppedTheQueries(Core.Errors.NenException error) =>
             error is NenNotSentException
             || (_lookup!.Circuit.TrippedByService && error.ErrorId == _lookup.Circuit.ClosedBecause!.ErrorId);
@@ -130,8 +131,10 @@ namespace NenAi.Commands
             _lookup.Circuit.Close(new NenException(NenErrorIds.NotSent, NenErrorCategory.OperationStopped, "The command stopped at an error (-ErrorAction Stop)."));
             Drain(outcome =>
             {
-                if (outcome.Status != null) WriteOutcome(outcome);
-                else if (!StoppedTheQueries(outcome.Error!)) WriteWarning($"Run {outcome.MessageId}: {outcome.Error!.Message}");
+                if (outcome.Status != null) { WriteOutcome(outcome); return; }
+                if (outcome.Error!.ErrorId == NenErrorIds.RunNotFound) _notFound++;
+                else _unknown++;
+                if (!StoppedTheQueries(outcome.Error!)) WriteWarning($"Run {outcome.MessageId}: {outcome.Error!.Message}");
             });
         }
 
@@ -167,7 +170,7 @@ namespace NenAi.Commands
         private void ShowProgress()
         {
             if (!ProgressDue()) return;
-            WriteProgress(new ProgressRecord(4, "Get-NenRun", $"{_answered + _notFound + _failed} of {_asked} answered, {_notFound} not found, {_failed} failed"));
+            WriteProgress(new ProgressRecord(4, "Get-NenRun", $"{_answered + _notFound + _unknown} of {_asked} asked, {_notFound} not found, {_unknown} without an answer"));
         }
 
         protected override Task? InFlight => _lookup?.WhenIdleAsync();

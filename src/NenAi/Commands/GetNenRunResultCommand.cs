@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using System.Threading.Tasks;
 using NenAi.Core.Downloads;
 using NenAi.Core.Errors;
 using NenAi.Core.Models;
@@ -9,14 +10,17 @@ namespace NenAi.Commands
     /// <summary>
     /// Downloads the result files of finished runs to Destination\&lt;messageId&gt;\ and writes one NenAi.ResultFile
     /// per file: its run, row key, name and full path, ready for Export-Csv and for Get-Item/Copy-Item/Remove-Item.
+    /// Runs download at once, -ThrottleLimit requests in flight across all of them, while the input keeps streaming;
+    /// each run's files are written together when its last one is done (in the order the run lists them), runs in the
+    /// order they finish.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "NenRunResult", DefaultParameterSetName = ByInput, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(ResultFile))]
     public sealed class GetNenRunResultCommand : RunsInputCmdletBase
     {
-        private ResultDownloader? _downloader;
+        private ResultDownloadQueue? _queue;
         private string _destination = string.Empty;
-        private int _runs, _files, _failed;
+        private int _runs, _files, _failed, _notDownloaded;
 
 
         /// <summary>Folder under which each run gets a subfolder named by its message id (default: the current folder).</summary>
@@ -31,6 +35,11 @@ namespace NenAi.Commands
         /// <summary>Unpack .zip results (entries escaping the folder are refused).</summary>
         [Parameter]
         public SwitchParameter Expand { get; set; }
+
+        /// <summary>Requests in flight at once: file downloads (of one run or of several) and the status lookups they need.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 8;
 
         /// <summary>Deprecated: the old name of -RequestTimeoutSec, still honoured for one release (with a warning).</summary>
         [Parameter]
@@ -64,16 +73,18 @@ namespace NenAi.Commands
             _destination = destination;
         }
 
-        private ResultDownloader Downloader()
+        private ResultDownloadQueue Queue()
         {
-            if (_downloader != null) return _downloader;
+            if (_queue != null) return _queue;
             EnsureConfigured();
-            return _downloader = new ResultDownloader(Client, new ResultDownloadOptions(_destination)
+            var downloader = new ResultDownloader(Client, new ResultDownloadOptions(_destination)
             {
                 Force = Force.IsPresent,
                 Expand = Expand.IsPresent,
                 StopAtFirstError = ErrorsStopTheCommand,
+                MaxConcurrency = ThrottleLimit,
             }, Log);
+            return _queue = new ResultDownloadQueue(downloader);
         }
 
         protected override void ProcessRecord()
@@ -84,69 +95,122 @@ namespace NenAi.Commands
                 // throws ArgumentException for a '|' or '"' in the id, before the download refuses that run alone.
                 string folder = _destination.TrimEnd(System.IO.Path.DirectorySeparatorChar, System.IO.Path.AltDirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar + run.MessageId;
                 if (!ShouldProcess($"run {run.MessageId} -> {folder}", "Save result files")) continue;
+                ResultDownloadQueue queue = Queue();
+                // Flat memory: a run waits for a place while the runs ahead of it are written as they finish.
+                while (!queue.HasFreeSlot) WriteRun(Await(queue.TakeAsync(Token))!);
+                EndIfTheServiceStopped();
+                _runs++;
                 // A status in hand (Wait-NenRun output) is used as is; a bare id is looked up first.
-                Download(run.Status?.Core ?? new RunSnapshot { MessageId = run.MessageId, Status = string.Empty }, run.Target);
+                Await(queue.AddAsync(run.Status?.Core ?? new RunSnapshot { MessageId = run.MessageId, Status = string.Empty }, run.Target, Token));
+                while (queue.TryTake(out RunDownloadOutcome? done)) WriteRun(done!);
+                EndIfTheServiceStopped();
+                ShowProgress(run.MessageId);
             }
         }
 
         protected override void EndProcessing()
         {
+            if (_queue != null)
+            {
+                Drain(WriteRun);
+                EndIfTheServiceStopped();
+            }
             CompleteProgress(3, "Get-NenRunResult");
             PublishSummary();
         }
 
+        /// <summary>
+        /// Runs, the files saved (skipped and unpacked ones included), Failed (a file or run with a definite error: the run
+        /// failed, a file the storage does not have, a disk that is full, ...) and NotDownloaded (a file left for a later
+        /// call: its retries ran out, or the downloads stopped first; a run whose file list was never read counts as one).
+        /// </summary>
         protected override void AddOutcomes(BatchSummary summary)
         {
             summary.Add("Runs", _runs);
             summary.Add("Files", _files);
             summary.Add("Failed", _failed, problem: true);
+            summary.Add("NotDownloaded", _notDownloaded, problem: true);
         }
 
-        private void Download(RunSnapshot status, object target)
+        private void Drain(Action<RunDownloadOutcome> write)
         {
-            ResultDownloader downloader = Downloader();
-            _runs++;
-            ShowProgress(status.MessageId);
-            RunDownloadResult result;
-            try
+            RunDownloadOutcome? outcome;
+            while ((outcome = Await(_queue!.TakeAsync(Token))) != null)
             {
-                result = Await(downloader.DownloadAsync(status, Token));
+                write(outcome);
+                ShowProgress(outcome.MessageId);
             }
-            catch (NenException ex)
+        }
+
+        /// <summary>One finished run: its files, then its errors (each counted as what is known of it).</summary>
+        private void WriteRun(RunDownloadOutcome outcome) => WriteRun(outcome, WriteItemError);
+
+        private void WriteRun(RunDownloadOutcome outcome, Action<ErrorRecord> writeError)
+        {
+            FlushLog();
+            object target = outcome.Tag ?? outcome.MessageId;
+            RunDownloadResult? result = outcome.Result;
+            if (result is null)
             {
-                EndIfTheServiceStopped(downloader, target);
-                _failed++;
-                WriteItemError(ErrorRecords.From(ex, target));
+                NenException error = outcome.Error!;
+                if (Count(error)) writeError(ErrorRecords.From(error, target));
                 return;
             }
-            string? workflowId = result.Run?.WorkflowId ?? status.WorkflowId;
-            string? rowKey = RunInput.RowKeyOf(target);
+            string? workflowId = result.Run?.WorkflowId ?? outcome.Given.WorkflowId;
+            string? rowKey = RunInput.RowKeyOf(outcome.Tag);
             foreach (DownloadedFile file in result.Files)
             {
                 _files++;
                 WriteOutput(new ResultFile(file, workflowId, rowKey, result.RunSucceeded));
             }
-            EndIfTheServiceStopped(downloader, target); // fresh links asked for mid-run may have been refused
+            _notDownloaded += result.NotDownloaded.Count; // the downloads stopped before them: summed up in the one error
             foreach (NenException error in result.Errors)
             {
-                _failed++;
-                WriteItemError(ErrorRecords.From(error, target));
+                if (Count(error)) writeError(ErrorRecords.From(error, target));
             }
         }
 
-        /// <summary>A refused key, or a service or storage that cannot be reached, stops every later lookup and download: one error for all the runs, not one each.</summary>
-        private void EndIfTheServiceStopped(ResultDownloader downloader, object target)
+        /// <summary>Counts an error under what is known; false when it is the reason the downloads stopped (its one error says it).</summary>
+        private bool Count(NenException error)
         {
-            if (!downloader.Circuit.TrippedByService) return;
-            StopForService(downloader.Circuit,
-                $"{_runs - 1} run(s) before this one were handled ({_files} file(s) saved, {_failed} failed); this run's other files and the runs after it were not. "
-                + "Run the same command again once what stopped it is fixed: complete files are skipped.", target);
+            ResultDownloader downloader = _queue!.Downloader;
+            bool stoppedFirst = error is NenNotSentException || downloader.Circuit.StoppedBy(error);
+            // Failed only for what is known to have failed: the run (as the service said), or a file that cannot be saved.
+            bool notYet = stoppedFirst || error.IsTransient || error.ErrorId == NenErrorIds.RunNotComplete || error.ErrorId == NenErrorIds.RunNotFound;
+            if (notYet) _notDownloaded++;
+            else _failed++;
+            return !stoppedFirst;
+        }
+
+        /// <summary>
+        /// A refused key, or a service or storage that fails, stalls or cannot be reached, stops every later lookup and
+        /// download: one error for all the runs, not one each, once the runs in flight have ended and been written.
+        /// </summary>
+        private void EndIfTheServiceStopped()
+        {
+            if (_queue is null || !_queue.Downloader.Circuit.TrippedByService) return;
+            Drain(WriteRun);
+            StopForService(_queue.Downloader.Circuit,
+                $"Of {_runs} run(s): {_files} file(s) saved, {_failed} failed, {_notDownloaded} not downloaded (a run whose files were never listed counts as one); runs after these were not read. "
+                + "Run the same command again once what stopped it is fixed: complete files are skipped and partial ones resumed.", null);
+        }
+
+        /// <summary>Before the error that stops the command: no new download starts; the ones in flight finish and their files are written first.</summary>
+        protected override void StopAtError()
+        {
+            if (_queue is null) return;
+            _queue.Downloader.Stop();
+            Drain(outcome => WriteRun(outcome, record => WriteWarning(record.Exception.Message)));
         }
 
         private void ShowProgress(string messageId)
         {
             if (!ProgressDue()) return;
-            WriteProgress(new ProgressRecord(3, "Get-NenRunResult", $"{_runs} run(s): {_files} file(s) saved, {_failed} failed") { CurrentOperation = messageId });
+            WriteProgress(new ProgressRecord(3, "Get-NenRunResult", $"{_runs} run(s): {_files} file(s) saved, {_failed} failed, {_notDownloaded} not downloaded") { CurrentOperation = messageId });
         }
+
+        protected override Task? InFlight => _queue?.WhenIdleAsync();
+
+        protected override void ReleaseResources() => _queue?.Dispose();
     }
 }

@@ -15,8 +15,7 @@ namespace NenAi.Commands
     public sealed class WaitNenRunCommand : StatusQueryCmdletBase
     {
         private RunWaiter? _waiter;
-        private bool _stopAfterFirst;
-        private int _written, _failed, _notFollowed;
+        private bool _stopAfterFirst, _downstreamStopped;
 
 
         /// <summary>Seconds between two status queries of the same run.</summary>
@@ -73,13 +72,28 @@ namespace NenAi.Commands
             PublishSummary();
         }
 
+        /// <summary>
+        /// Each run once, under what is known of it: Succeeded and Failed as the service said, TimedOut, StatusUnknown (its
+        /// status could not be read: its own error), NotFollowed (the wait stopped first). They add up to Runs.
+        /// </summary>
         protected override void AddOutcomes(BatchSummary summary)
         {
-            summary.Add("Runs", _waiter?.Added ?? 0);
-            summary.Add("Succeeded", _waiter?.Succeeded ?? 0);
-            summary.Add("Failed", _waiter?.Failed ?? 0, problem: true);
-            summary.Add("TimedOut", _waiter?.TimedOut ?? 0, problem: true);
-            summary.Add("NotFollowed", (_waiter?.NotFollowed ?? 0) + _notFollowed, problem: true);
+            int runs = _waiter?.Added ?? 0, succeeded = _waiter?.Succeeded ?? 0, failed = _waiter?.Failed ?? 0;
+            int timedOut = _waiter?.TimedOut ?? 0, unknown = _waiter?.StatusUnknown ?? 0;
+            summary.Add("Runs", runs);
+            summary.Add("Succeeded", succeeded);
+            summary.Add("Failed", failed, problem: true);
+            summary.Add("TimedOut", timedOut, problem: true);
+            summary.Add("StatusUnknown", unknown, problem: true);
+            // Reported Stopped, or still pending when -Any had its run or a later command took no more: not followed to the
+            // end either way. Only a wait that stopped on its own (an error, the service) makes that a problem.
+            summary.Add("NotFollowed", runs - succeeded - failed - timedOut - unknown, problem: !(Any.IsPresent || _downstreamStopped));
+        }
+
+        protected override void OnDownstreamStop()
+        {
+            _downstreamStopped = true;
+            base.OnDownstreamStop();
         }
 
         /// <summary>No more runs join: every outstanding outcome goes to <paramref name="write"/> as it comes.</summary>
@@ -94,13 +108,18 @@ namespace NenAi.Commands
             }
         }
 
-        /// <summary>A service that refuses the key or cannot be reached stops the wait for every run: one error for all, once the runs that finished are written.</summary>
+        /// <summary>
+        /// A service that refuses the key, cannot be reached or fails every query (an outage) stops the wait for every run:
+        /// one error for all, once the runs that finished are written, saying what became of each.
+        /// </summary>
         private void EndIfTheServiceStopped()
         {
             if (_waiter is null || !_waiter.Circuit.TrippedByService) return;
             Drain(WriteOutcome);
-            StopForService(_waiter.Circuit,
-                $"{_written} run(s) finished and were written, {_notFollowed} were not followed to the end, {_failed} failed; runs after these were not read. "
+            RunWaiter w = _waiter;
+            StopForService(w.Circuit,
+                $"Of {w.Added} run(s): {w.Succeeded} succeeded and {w.Failed} failed (written), {w.TimedOut} timed out, {w.StatusUnknown} with a status that could not be read (each its own error), "
+                + $"{w.NotFollowed} not followed to the end (their status is unknown); runs after these were not read. "
                 + "The runs themselves are not affected: follow them again with Wait-NenRun once what stopped it is fixed.",
                 null);
         }
@@ -115,7 +134,7 @@ namespace NenAi.Commands
                 switch (outcome.Kind)
                 {
                     case WaitOutcomeKind.Completed: WriteOutcome(outcome); break;
-                    case WaitOutcomeKind.Stopped: _notFollowed++; break;
+                    case WaitOutcomeKind.Stopped: break; // counted by the waiter, summed up in the error that stops the command
                     default: WriteWarning($"Run {outcome.MessageId}: {outcome.Error!.Message}"); break;
                 }
             });
@@ -127,7 +146,6 @@ namespace NenAi.Commands
             switch (outcome.Kind)
             {
                 case WaitOutcomeKind.Completed:
-                    _written++;
                     WriteOutput(new RunStatus(outcome.Status!, timedOut: false, outcome.Tag));
                     if (Any.IsPresent)
                     {
@@ -138,15 +156,12 @@ namespace NenAi.Commands
                     }
                     break;
                 case WaitOutcomeKind.TimedOut:
-                    _failed++;
                     if (outcome.Status != null) WriteOutput(new RunStatus(outcome.Status, timedOut: true, outcome.Tag));
                     WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
                     break;
                 case WaitOutcomeKind.Stopped:
-                    _notFollowed++; // counted for the one error that ends the wait
-                    break;
+                    break; // counted by the waiter, for the one error that ends the wait
                 default:
-                    _failed++;
                     WriteItemError(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId));
                     break;
             }
@@ -156,8 +171,8 @@ namespace NenAi.Commands
         {
             if (_waiter is null || !ProgressDue()) return;
             int total = _waiter.Added;
-            int done = _waiter.Completed + _waiter.TimedOut;
-            WriteProgress(new ProgressRecord(2, "Wait-NenRun", $"{done} of {total} finished: {_waiter.Succeeded} succeeded, {_waiter.Failed} failed")
+            int done = _waiter.Completed + _waiter.TimedOut + _waiter.StatusUnknown + _waiter.NotFollowed;
+            WriteProgress(new ProgressRecord(2, "Wait-NenRun", $"{done} of {total} done: {_waiter.Succeeded} succeeded, {_waiter.Failed} failed, {_waiter.TimedOut + _waiter.StatusUnknown} unknown")
             {
                 PercentComplete = total == 0 ? 0 : Math.Min(100, done * 100 / total),
             });
