@@ -99,7 +99,7 @@ namespace NenAi.PowerShell.Tests
             Assert.InRange(runs, 16, 20);
             Assert.Equal((0, runs), (Count(summary, "Answered"), Count(summary, "StatusUnknown")));
             Assert.Null(((IDictionary)PsResult.Prop(summary, "Outcomes")!)["Failed"]);
-            Assert.Contains($"Of {runs} run(s): 0 answered and written, {runs} without an answer (status unknown); runs after these were not read", stop!.Exception.Message);
+            Assert.Contains($"Of {runs} run(s): 0 answered and written, 0 not found, {runs} without an answer (status unknown); runs after these were not read", stop!.Exception.Message);
             // Found here: the summary of runs asked about named an empty journal ("...; journal ; stopped early").
             Assert.Null(PsResult.Prop(summary, "JournalPath"));
             Assert.DoesNotContain("journal", summary.ToString());
