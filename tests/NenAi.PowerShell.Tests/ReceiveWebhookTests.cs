@@ -215,7 +215,11 @@ namespace NenAi.PowerShell.Tests
             Assert.Empty(again.Output);
             Assert.Equal(2, again.Verbose.Count(v => v.Message.Contains("acted on already")));
             Assert.Equal(gets, State.GetRuns);
-            Assert.Equal(2, File.ReadAllLines(state).Length);
+            // Each run's final update: recorded when answered 200, then written, once; nothing is left to write.
+            string[] lines = File.ReadAllLines(state);
+            Assert.Equal(2, lines.Count(l => l.Contains("\"received\":")));
+            Assert.Equal(2, lines.Count(l => l.Contains("\"at\":")));
+            Assert.Equal(4, lines.Length);
         }
 
         [Fact]
