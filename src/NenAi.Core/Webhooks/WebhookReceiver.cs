@@ -475,9 +475,23 @@ namespace NenAi.Core.Webhooks
             string names = string.Join(", ", _unfinished.Take(NamesPerWarning)) + (_unfinished.Count > NamesPerWarning ? $" and {_unfinished.Count - NamesPerWarning} more" : string.Empty);
             return new NenException(why.ErrorId, why.Category,
                 $"{_unfinished.Count} run(s) had not finished when their wait of {_options.Timeout?.TotalSeconds:0.#} s ran out: no final webhook came for them, " +
-                $"and their status could not be polled because polling had stopped ({why.Message}) Runs: {names}. The runs themselves are not affected: " +
+                $"and polling had stopped: {PollingStopReason(_waiter.Circuit.Trip, why)} Runs: {names}. The runs themselves are not affected: " +
                 "follow them with Wait-NenRun or Get-NenRun once the API answers.", why)
             { StatusCode = why.StatusCode };
+        }
+
+        /// <summary>Why polling stopped, in the receiver's words (the circuit's own message names the one run whose poll tripped it).</summary>
+        internal static string PollingStopReason(CircuitTrip trip, NenException why)
+        {
+            string status = why.StatusCode is System.Net.HttpStatusCode code ? $" (HTTP {(int)code})" : string.Empty;
+            return trip switch
+            {
+                CircuitTrip.Credentials => $"the {CredentialNames.Refused(why.ErrorId)} was refused{status}. {CredentialNames.WhatToDo(why.ErrorId)}",
+                CircuitTrip.Address => $"the base URL does not lead to the Nen API{status}. Correct -BaseUri (or NEN_BASE_URL).",
+                CircuitTrip.Refusals => $"the API could not be reached, or refused every query, for longer than the retry budget ({why.ErrorId}).",
+                CircuitTrip.Failures => $"every query to the API failed ({why.ErrorId}).",
+                _ => why.Message,
+            };
         }
 
         private async Task WatchLateRunsAsync(CancellationToken ct)
@@ -497,7 +511,7 @@ namespace NenAi.Core.Webhooks
         {
             NenException? why = _waiter?.Circuit.ClosedBecause;
             if (why is null || Interlocked.Exchange(ref _pollingStopWarned, 1) != 0) return;
-            _log.Warning($"Polling stopped: {why.Message} The runs are still followed by their webhooks" +
+            _log.Warning($"Polling stopped: {PollingStopReason(_waiter!.Circuit.Trip, why)} The runs are still followed by their webhooks" +
                 (_options.Timeout.HasValue
                     ? $" until their wait of {_options.Timeout.Value.TotalSeconds:0.#} s runs out; one error at the end names any that neither path finished."
                     : " until the receiver is stopped (no -TimeoutSec)."));
