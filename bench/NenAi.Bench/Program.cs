@@ -7,7 +7,7 @@ using NenAi.Core.Http;
 // Benchmarks (bench/README.md). Every figure is a ratio against a baseline measured in this same run.
 var settings = new BenchSettings(args);
 bool child = Array.IndexOf(args, "--child") >= 0;
-string? only = settings.Text("--only"); // memory | hosted-memory | submit | progress | wait | hosted-wait | sign
+string? only = settings.Text("--only"); // memory | hosted-memory | submit | progress | wait | hosted-wait | sign | webhook-soak
 bool Runs(string name) => only is null || only == name;
 
 if (!child)
@@ -30,6 +30,7 @@ if (Runs("progress")) await Timed(() => ProgressBenchmark.RunAsync(settings, emu
 if (Runs("wait") && core) await Timed(() => WaitBenchmark.CoreAsync(settings, emulator, client));
 if (Runs("wait") || only == "hosted-wait") await Timed(() => WaitBenchmark.HostedAsync(settings, emulator, client));
 if (Runs("sign")) await Timed(() => { SigningBenchmark.Run(settings); return Task.CompletedTask; });
+if (Runs("webhook-soak") && core) await Timed(() => WebhookSoakBenchmark.RunAsync(settings, args, child));
 
 if (!child)
     Report.Line($"\nDone in {total.Elapsed.TotalSeconds:0} s. {(Report.Missed.Count == 0 ? "All targets met." : "Missed: " + string.Join(", ", Report.Missed))}");

@@ -21,8 +21,11 @@ namespace NenAi.Core.Webhooks
     public sealed class UpdateLedger : IDisposable
     {
         public const int DefaultMaxRememberedRuns = 100_000;
-        /// <summary>Lines beyond twice what the memory holds before the file is compacted.</summary>
+        /// <summary>A file with this many lines beyond twice what the memory holds is compacted when it is opened.</summary>
         private const long CompactionSlack = 1_000;
+        /// <summary>Bytes beyond twice what the file held after its last compaction before it is compacted again.</summary>
+        internal const long DefaultCompactionSlackBytes = 1024 * 1024;
+        private readonly long _compactionSlackBytes;
 
         public enum ClaimResult
         {
@@ -79,14 +82,14 @@ namespace NenAi.Core.Webhooks
         private readonly Dictionary<string, PendingUpdate> _pending = new Dictionary<string, PendingUpdate>(StringComparer.Ordinal);
         private readonly WebhookStateFile? _file;
         private long _order;
-        private long _compactAt;
         private bool _loading;
 
-        private UpdateLedger(int maxRememberedRuns, WebhookStateFile? file)
+        private UpdateLedger(int maxRememberedRuns, WebhookStateFile? file, long compactionSlackBytes = DefaultCompactionSlackBytes)
         {
             if (maxRememberedRuns < 1) throw new ArgumentOutOfRangeException(nameof(maxRememberedRuns), "At least one run must be remembered.");
             MaxRememberedRuns = maxRememberedRuns;
             _file = file;
+            _compactionSlackBytes = compactionSlackBytes;
         }
 
         /// <summary>The file, or null when the ledger lives in memory only.</summary>
@@ -102,8 +105,11 @@ namespace NenAi.Core.Webhooks
         public long ForgottenRuns { get; private set; }
         /// <summary>Updates answered 200 and not yet written (or dropped): the backlog between the answer and the pipeline.</summary>
         public int Unwritten { get { lock (_gate) return _pending.Count; } }
-        /// <summary>Lines the file holds now (0 without a file).</summary>
+        /// <summary>Lines and bytes the file holds now (0 without a file).</summary>
         public long FileLines => _file?.Lines ?? 0;
+        public long FileBytes => _file?.Bytes ?? 0;
+        /// <summary>A compaction of the file is under way (or asked for).</summary>
+        public bool Compacting => _file?.CompactionPending ?? false;
         /// <summary>Compactions of the file so far, and the reason the last failed one failed (they are tried again later).</summary>
         public int Compactions => _file?.Compactions ?? 0;
         public string? LastCompactionFailure => _file?.LastCompactionFailure;
@@ -111,18 +117,21 @@ namespace NenAi.Core.Webhooks
         public static UpdateLedger InMemory(int maxRememberedRuns = DefaultMaxRememberedRuns) => new UpdateLedger(maxRememberedRuns, null);
 
         /// <summary>Opens (or creates) the file and reads what it records; the file is held until disposed.</summary>
-        public static UpdateLedger Open(string path, int maxRememberedRuns = DefaultMaxRememberedRuns)
+        public static UpdateLedger Open(string path, int maxRememberedRuns = DefaultMaxRememberedRuns) => Open(path, maxRememberedRuns, DefaultCompactionSlackBytes);
+
+        /// <param name="compactionSlackBytes">What the file may grow beyond twice its compacted size (tests make it small).</param>
+        internal static UpdateLedger Open(string path, int maxRememberedRuns, long compactionSlackBytes)
         {
             UpdateLedger? ledger = null;
             var loading = new UpdateLedger(maxRememberedRuns, null) { _loading = true };
             WebhookStateFile file = WebhookStateFile.Open(path, loading.Apply);
             try
             {
-                ledger = new UpdateLedger(maxRememberedRuns, file);
+                ledger = new UpdateLedger(maxRememberedRuns, file, compactionSlackBytes);
                 ledger.TakeOver(loading);
                 // A file much larger than what it says (written before compaction existed, or by a receiver with a
                 // larger limit) is compacted now, so what the next start reads stays bounded.
-                ledger.CompactIfDue();
+                if (file.Lines >= 2 * (ledger._runs.Count + (long)ledger._pending.Count) + CompactionSlack) file.RequestCompaction(ledger.Snapshot);
                 return ledger;
             }
             catch
@@ -140,7 +149,6 @@ namespace NenAi.Core.Webhooks
             _order = loaded._order;
             ForgottenRuns = loaded.ForgottenRuns;
             LoadedCount = _runs.Count;
-            _compactAt = 2 * (_runs.Count + (long)_pending.Count) + CompactionSlack;
         }
 
         /// <summary>One line of the file, as it was opened; false for a line that cannot be read.</summary>
@@ -326,15 +334,14 @@ namespace NenAi.Core.Webhooks
             }
         }
 
+        /// <summary>
+        /// Compacts the file once it holds twice what it held after its last compaction (plus a slack): the file's size
+        /// stays within about twice what the memory holds, and compacting costs a constant share of what is appended.
+        /// </summary>
         private void CompactIfDue()
         {
             if (_file is null || _loading) return;
-            long lines = _file.Lines;
-            if (lines < _compactAt) return;
-            long live = _runs.Count + (long)_pending.Count;
-            // Asked once per growth: a compaction that fails is tried again when the file has grown as much again.
-            _compactAt = Math.Max(2 * live + CompactionSlack, lines + live + CompactionSlack);
-            if (lines >= 2 * live + CompactionSlack) _file.RequestCompaction(Snapshot);
+            if (_file.Bytes >= 2 * _file.CompactedBytes + _compactionSlackBytes && !_file.CompactionPending) _file.RequestCompaction(Snapshot);
         }
 
         /// <summary>What the memory holds, as the lines a compacted file has: taken with the file's mark, under the lock appends take too.</summary>
@@ -363,7 +370,6 @@ namespace NenAi.Core.Webhooks
                     if (pendingByRun.TryGetValue(run.Id, out List<PendingUpdate>? pending))
                         foreach (PendingUpdate p in pending) lines.Add(new WebhookStateLine(WebhookStateLineKind.Received, p.MessageId, p.Status, p.Body));
                 }
-                _compactAt = 2 * (long)lines.Count + CompactionSlack;
                 return new WebhookStateFile.Snapshot(_file!.Mark(), lines);
             }
         }

@@ -200,6 +200,13 @@ namespace NenAi.Core.Webhooks
                 _counters.Count(WebhookEvent.Abandoned);
                 Abort(context);
             }
+            catch (Exception ex)
+            {
+                // Nothing a request does may end in a task nobody observes: the request is dropped (never a 200) and said so.
+                _counters.Count(WebhookEvent.Abandoned);
+                _log.Debug($"A request failed unexpectedly ({ex.GetType().Name}: {ex.Message}); it was dropped.");
+                Abort(context);
+            }
             finally
             {
                 charge.GiveBack();

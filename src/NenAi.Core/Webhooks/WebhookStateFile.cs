@@ -13,9 +13,10 @@ namespace NenAi.Core.Webhooks
     /// and no buffer of ours, so a process killed at any moment loses nothing it appended (the file cache keeps it).
     /// One flusher thread makes lines durable (fsync): at once, one fsync for every line appended meanwhile, for a line
     /// whose caller waits (<see cref="AppendDurable"/>, the update a 200 is about to acknowledge); within
-    /// <see cref="LazyFlush"/> for the others. No caller holds a lock while the disk flushes. The same thread compacts
-    /// the file when asked: the snapshot it is given, then the lines appended since, into a new file that replaces the
-    /// old one. One receiver at a time holds a file (an exclusive lock file beside it).
+    /// <see cref="LazyFlush"/> for the others. No caller holds a lock while the disk flushes. A thread of its own compacts
+    /// the file when asked: the snapshot it is given into a new file (flushes go on meanwhile), then, with the appenders
+    /// and the flusher held for that moment only, the lines appended since, and the new file replaces the old one.
+    /// One receiver at a time holds a file (an exclusive lock file beside it).
     /// </summary>
     internal sealed class WebhookStateFile : IDisposable
     {
@@ -29,15 +30,18 @@ namespace NenAi.Core.Webhooks
         private readonly object _append = new object();
         /// <summary>Wakes the flusher.</summary>
         private readonly object _signal = new object();
+        /// <summary>Held for a flush, and for the moment a compacted file takes the old one's place: never both at once.</summary>
+        private readonly object _flushing = new object();
         private readonly Queue<KeyValuePair<long, TaskCompletionSource<bool>>> _waiters = new Queue<KeyValuePair<long, TaskCompletionSource<bool>>>();
         private readonly FileStream _lockFile;
         private readonly Thread _flusher;
+        private Thread? _compactor;
         private FileStream _stream;
-        private long _appended, _durable, _lines;
+        private long _appended, _durable, _lines, _compactedBytes;
         private NenException? _failure;
         private bool _disposed;
         // Guarded by _signal:
-        private bool _urgent, _stop;
+        private bool _urgent, _stop, _compacting;
         private Func<Snapshot>? _compaction;
 
         /// <summary>What a compaction writes: the lines that say what the memory holds, taken with <see cref="Mark"/> at the same moment.</summary>
@@ -66,6 +70,12 @@ namespace NenAi.Core.Webhooks
         public int UnreadableLines { get; private set; }
         /// <summary>Lines the file holds now.</summary>
         public long Lines { get { lock (_append) return _lines; } }
+        /// <summary>Bytes the file holds now.</summary>
+        public long Bytes { get { lock (_append) return _stream.Position; } }
+        /// <summary>A compaction asked for has not finished yet.</summary>
+        public bool CompactionPending { get { lock (_signal) return _compacting || _compaction != null; } }
+        /// <summary>Bytes the file held when it was opened or last compacted (or when a compaction last failed).</summary>
+        public long CompactedBytes { get { lock (_append) return _compactedBytes; } }
         /// <summary>Compactions done, and failed (a failed one leaves the file as it was; it is tried again later).</summary>
         public int Compactions { get; private set; }
         public int FailedCompactions { get; private set; }
@@ -155,6 +165,7 @@ namespace NenAi.Core.Webhooks
                 if (!endsWithNewline) _stream.WriteByte((byte)'\n');
             }
             _stream.Position = _stream.Length;
+            _compactedBytes = _stream.Length;
         }
 
         /// <summary>Appends a line; it reaches the disk within <see cref="LazyFlush"/>. A failed write is NenWebhookStateWriteFailed.</summary>
@@ -205,13 +216,45 @@ namespace NenAi.Core.Webhooks
             lock (_append) return _stream.Position;
         }
 
-        /// <summary>Asks the flusher to compact the file with what <paramref name="snapshot"/> returns (taken when it gets to it).</summary>
+        /// <summary>
+        /// Compacts the file with what <paramref name="snapshot"/> returns (taken when the compaction begins), on a thread
+        /// of its own so flushes (and the 200s that wait for them) go on meanwhile; one at a time, the last request kept.
+        /// </summary>
         public void RequestCompaction(Func<Snapshot> snapshot)
         {
             lock (_signal)
             {
+                if (_stop) return;
                 _compaction = snapshot;
-                Monitor.Pulse(_signal);
+                if (_compacting) return; // the running one takes it up when it is done
+                _compacting = true;
+                _compactor = new Thread(RunCompactions) { IsBackground = true, Name = "NenAi webhook state compactor" };
+                _compactor.Start();
+            }
+        }
+
+        private void RunCompactions()
+        {
+            while (true)
+            {
+                Func<Snapshot>? take;
+                lock (_signal)
+                {
+                    take = _stop ? null : _compaction;
+                    _compaction = null;
+                    if (take is null)
+                    {
+                        _compacting = false;
+                        return;
+                    }
+                }
+                try { Compact(take); }
+                catch (Exception ex)
+                {
+                    // An exception on a thread of its own would end the process (pwsh): a compaction that fails leaves the file as it was.
+                    FailedCompactions++;
+                    LastCompactionFailure = ex.Message;
+                }
             }
         }
 
@@ -219,14 +262,13 @@ namespace NenAi.Core.Webhooks
         {
             while (true)
             {
-                Func<Snapshot>? compaction;
                 bool stop;
                 lock (_signal)
                 {
                     while (true)
                     {
                         bool pending = Volatile.Read(ref _appended) > Volatile.Read(ref _durable);
-                        if (_stop || _compaction != null || (pending && _urgent)) break;
+                        if (_stop || (pending && _urgent)) break;
                         if (pending)
                         {
                             if (!Monitor.Wait(_signal, LazyFlush)) break; // nobody waits: flush what came meanwhile
@@ -234,12 +276,9 @@ namespace NenAi.Core.Webhooks
                         else Monitor.Wait(_signal);
                     }
                     _urgent = false;
-                    compaction = _compaction;
-                    _compaction = null;
                     stop = _stop;
                 }
                 FlushOnce();
-                if (compaction != null && !stop) Compact(compaction);
                 if (stop) return;
             }
         }
@@ -247,22 +286,25 @@ namespace NenAi.Core.Webhooks
         private void FlushOnce()
         {
             long target;
-            FileStream stream;
-            lock (_append)
+            lock (_flushing)
             {
-                if (_failure != null || _appended == _durable) return;
-                target = _appended;
-                stream = _stream; // only this thread replaces it (Compact)
-            }
-            try
-            {
-                // Nothing is buffered (buffer size 1): this is the fsync (FlushFileBuffers) of the handle, and reads no state a Write changes.
-                stream.Flush(flushToDisk: true);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ObjectDisposedException || ex is NotSupportedException)
-            {
-                FailAll(CannotWrite(ex));
-                return;
+                FileStream stream;
+                lock (_append)
+                {
+                    if (_failure != null || _appended == _durable) return;
+                    target = _appended;
+                    stream = _stream; // replaced only under _flushing (a compaction's swap)
+                }
+                try
+                {
+                    // Nothing is buffered (buffer size 1): this is the fsync (FlushFileBuffers) of the handle, and reads no state a Write changes.
+                    stream.Flush(flushToDisk: true);
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ObjectDisposedException || ex is NotSupportedException)
+                {
+                    FailAll(CannotWrite(ex));
+                    return;
+                }
             }
             Durable(target);
         }
@@ -291,8 +333,12 @@ namespace NenAi.Core.Webhooks
         }
 
         /// <summary>
-        /// Writes the snapshot to a new file, then (the appenders held for a moment) the lines appended since its mark,
-        /// makes it durable and puts it in place of the old one. A failure leaves the old file as it was.
+        /// Writes the snapshot to a new file and makes it durable, with no lock held; then, the flusher held (so no line
+        /// appended after this point is acknowledged until it is durable in the new file), the lines appended since the
+        /// snapshot, read through a handle of its own while appenders go on, and made durable; then, the appenders held
+        /// for a moment only (no flush: a thread-pool thread answering a delivery never waits for the disk), the last
+        /// few lines, and the new file takes the old one's place; then the new file is flushed and its lines
+        /// acknowledged. A failure leaves the old file as it was.
         /// </summary>
         private void Compact(Func<Snapshot> take)
         {
@@ -308,46 +354,60 @@ namespace NenAi.Core.Webhooks
                     byte[] bytes = line.ToBytes(now);
                     stream.Write(bytes, 0, bytes.Length);
                 }
-                lock (_append)
+                stream.Flush(flushToDisk: true);
+                long durable;
+                lock (_flushing)
                 {
-                    if (_failure != null || _disposed) throw new IOException("the file stopped being written");
-                    long tail = CopyTail(snapshot.Mark, stream);
-                    stream.Flush(flushToDisk: true);
-                    stream.Dispose();
-                    stream = null;
-                    _stream.Dispose();
-                    try
+                    using var reader = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+                    long end;
+                    lock (_append) end = _stream.Position;
+                    long tail = CopyRange(reader, snapshot.Mark, end, stream);
+                    stream.Flush(flushToDisk: true); // what may have been acknowledged is durable in the new file before it replaces the old
+                    lock (_append)
                     {
-                        File.Replace(next, Path, null);
+                        if (_failure != null || _disposed) throw new IOException("the file stopped being written");
+                        tail += CopyRange(reader, end, _stream.Position, stream); // not acknowledged yet: the flusher is held
+                        reader.Dispose();
+                        stream.Dispose();
+                        stream = null;
+                        _stream.Dispose();
+                        try
+                        {
+                            File.Replace(next, Path, null);
+                        }
+                        finally
+                        {
+                            // The new file when it replaced the old one, else the old one as it was.
+                            ReopenLocked();
+                        }
+                        _lines = snapshot.Lines.Count + tail;
+                        _compactedBytes = _stream.Length;
+                        Compactions++;
+                        durable = _appended;
                     }
-                    finally
-                    {
-                        // The new file when it replaced the old one, else the old one as it was.
-                        ReopenLocked();
-                    }
-                    _lines = snapshot.Lines.Count + tail;
-                    Compactions++;
+                    _stream.Flush(flushToDisk: true); // the last few lines; only this thread and the flusher flush, and it is held
                 }
-                Durable(Volatile.Read(ref _appended)); // every line appended so far is in the new file, on the disk
+                Durable(durable);
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException || ex is ObjectDisposedException)
             {
                 FailedCompactions++;
                 LastCompactionFailure = ex.Message;
+                lock (_append) _compactedBytes = _stream.Position; // tried again once the file has doubled
                 stream?.Dispose();
-                try { File.Delete(next); }
+                try { if (File.Exists(next)) File.Delete(next); }
                 catch (Exception cleanup) when (cleanup is IOException || cleanup is UnauthorizedAccessException) { }
             }
         }
 
-        /// <summary>Copies what was appended after <paramref name="mark"/> to <paramref name="into"/>; returns its line count.</summary>
-        private long CopyTail(long mark, Stream into)
+        /// <summary>Copies bytes [<paramref name="from"/>, <paramref name="to"/>) of the old file to <paramref name="into"/>; returns their line count.</summary>
+        private static long CopyRange(FileStream reader, long from, long to, Stream into)
         {
-            long end = _stream.Position, lines = 0;
-            _stream.Position = mark;
+            long lines = 0;
+            reader.Position = from;
             byte[] buffer = new byte[64 * 1024];
             int n;
-            while ((n = _stream.Read(buffer, 0, (int)Math.Min(buffer.Length, end - _stream.Position))) > 0)
+            while (reader.Position < to && (n = reader.Read(buffer, 0, (int)Math.Min(buffer.Length, to - reader.Position))) > 0)
             {
                 into.Write(buffer, 0, n);
                 for (int i = 0; i < n; i++) if (buffer[i] == (byte)'\n') lines++;
@@ -386,6 +446,7 @@ namespace NenAi.Core.Webhooks
             }
             if (_flusher.IsAlive) _flusher.Join(DisposeWait);
             else FlushOnce();
+            _compactor?.Join(DisposeWait);
             lock (_append)
             {
                 _disposed = true;
