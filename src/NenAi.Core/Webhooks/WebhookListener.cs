@@ -304,7 +304,8 @@ namespace NenAi.Core.Webhooks
             // Taken in first, then acknowledged: a sender that has its 200 knows the update is in hand (on the disk,
             // with -StatePath), and one that never gets it sends again, which the ledger de-duplicates.
             DeliveryAnswer answer = _onUpdate(status);
-            if (answer.Durable != null)
+            NenException? failure = answer.Failure;
+            if (answer.Durable != null && failure is null)
             {
                 try
                 {
@@ -312,11 +313,17 @@ namespace NenAi.Core.Webhooks
                 }
                 catch (NenException ex)
                 {
-                    // Not on the disk: no 200, so the sender sends it again (to this receiver once it is fixed, or another).
-                    _log.Verbose($"A delivery from {from} was answered 500: {ex.Message}");
-                    Answer(context, 500, close: true);
-                    return;
+                    failure = ex;
                 }
+            }
+            if (failure != null)
+            {
+                // Not on the disk: no 200, so the sender sends it again (to this receiver once it is fixed, or another).
+                // The receiver is told once the 500 is out, so its stop cannot cut this answer off.
+                _log.Verbose($"A delivery from {from} was answered 500: {failure.Message}");
+                Answer(context, 500, close: true);
+                answer.WhenNotRecorded?.Invoke(failure);
+                return;
             }
             if (answer.Status == 200) _counters.Count(WebhookEvent.Accepted);
             if (answer.RetryAfterSeconds is int seconds) context.Response.AddHeader("Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));

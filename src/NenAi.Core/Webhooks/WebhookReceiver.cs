@@ -80,7 +80,7 @@ namespace NenAi.Core.Webhooks
         private readonly List<string> _unfinished = new List<string>();
         private bool _addingCompleted;
         private volatile bool _finished;
-        private int _started, _pollingStopWarned, _stoppedByState, _disposed;
+        private int _started, _pollingStopWarned, _stoppedByState, _stopHanded, _disposed;
 
         public WebhookReceiver(WebhookReceiverOptions options, NenApiClient? client, UpdateLedger ledger, INenLog? log = null)
         {
@@ -348,22 +348,22 @@ namespace NenAi.Core.Webhooks
             }
             catch (NenException ex)
             {
-                StopForState(ex);
-                return DeliveryAnswer.NotRecorded;
+                Volatile.Write(ref _stoppedByState, 1); // nothing more is acknowledged from now on
+                return DeliveryAnswer.NotRecorded(ex, StopForState);
             }
             takeIn();
             if (durable.IsCompleted && !durable.IsFaulted) return DeliveryAnswer.Ok;
-            _ = durable.ContinueWith(t => StopForState(t.Exception?.InnerException as NenException), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return DeliveryAnswer.OkOnceRecorded(durable);
+            return DeliveryAnswer.OkOnceRecorded(durable, StopForState);
         }
 
         /// <summary>
-        /// The state file cannot be written: nothing more is acknowledged (503 from now on; this request is answered 500
-        /// before the listener closes), and the caller ends with this error, which stops the receiver.
+        /// The state file cannot be written: nothing more is acknowledged (503 from now on), and, once the 500 for the
+        /// update that could not be recorded is out, the caller gets this error, which ends the command and the receiver.
         /// </summary>
-        private void StopForState(NenException? failure)
+        private void StopForState(NenException failure)
         {
-            if (failure is null || Interlocked.Exchange(ref _stoppedByState, 1) != 0) return;
+            Volatile.Write(ref _stoppedByState, 1);
+            if (Interlocked.Exchange(ref _stopHanded, 1) != 0) return;
             Hand(new ReceivedItem(ReceivedItemKind.Error, null, null, null, failure, false, stopsReceiver: true));
         }
 

@@ -172,8 +172,19 @@ namespace NenAi.Core.Webhooks
         public void Append(WebhookStateLine line)
         {
             byte[] bytes = line.ToBytes(DateTimeOffset.UtcNow);
-            lock (_append) WriteLocked(bytes);
-            lock (_signal) Monitor.Pulse(_signal);
+            try
+            {
+                lock (_append) WriteLocked(bytes);
+            }
+            finally
+            {
+                // After a failed write too: the lines written before it still reach the disk, and their waiters their answer.
+                lock (_signal)
+                {
+                    _urgent = true;
+                    Monitor.Pulse(_signal);
+                }
+            }
         }
 
         /// <summary>Appends a line; the task completes once it is on the disk (fails with NenWebhookStateWriteFailed when it cannot be).</summary>
@@ -181,15 +192,21 @@ namespace NenAi.Core.Webhooks
         {
             byte[] bytes = line.ToBytes(DateTimeOffset.UtcNow);
             var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_append)
+            try
             {
-                WriteLocked(bytes);
-                _waiters.Enqueue(new KeyValuePair<long, TaskCompletionSource<bool>>(_appended, done));
+                lock (_append)
+                {
+                    WriteLocked(bytes);
+                    _waiters.Enqueue(new KeyValuePair<long, TaskCompletionSource<bool>>(_appended, done));
+                }
             }
-            lock (_signal)
+            finally
             {
-                _urgent = true;
-                Monitor.Pulse(_signal);
+                lock (_signal)
+                {
+                    _urgent = true;
+                    Monitor.Pulse(_signal);
+                }
             }
             return done.Task;
         }
@@ -291,7 +308,8 @@ namespace NenAi.Core.Webhooks
                 FileStream stream;
                 lock (_append)
                 {
-                    if (_failure != null || _appended == _durable) return;
+                    // (Also once a write has failed: what was written before it is flushed, and its waiters answered.)
+                    if (_disposed || _appended == _durable) return;
                     target = _appended;
                     stream = _stream; // replaced only under _flushing (a compaction's swap)
                 }
