@@ -7,7 +7,7 @@ using NenAi.Core.Http;
 // Benchmarks (bench/README.md). Every figure is a ratio against a baseline measured in this same run.
 var settings = new BenchSettings(args);
 bool child = Array.IndexOf(args, "--child") >= 0;
-string? only = settings.Text("--only"); // memory | hosted-memory | submit | progress | wait | hosted-wait | sign | download | download-memory
+string? only = settings.Text("--only"); // memory | hosted-memory | submit | progress | wait | hosted-wait | sign | download | download-memory | webhook-soak
 bool Runs(string name) => only is null || only == name;
 
 if (!child)
@@ -34,6 +34,7 @@ if (Runs("download")) await Timed(() => DownloadBenchmark.ThroughputAsync(settin
 // Row 10 saves a 2 GiB file: in the full run (or asked for), in a fresh process of its own, as row 6.
 if (only == "download-memory" && child) await Timed(() => DownloadBenchmark.MemoryAsync(settings));
 else if ((only == "download-memory" || (only is null && !settings.Quick)) && !DownloadBenchmark.MemoryInChildProcess(args)) Report.Missed.Add("10 (download memory)");
+if (Runs("webhook-soak") && core) await Timed(() => WebhookSoakBenchmark.RunAsync(settings, args, child));
 
 if (!child)
     Report.Line($"\nDone in {total.Elapsed.TotalSeconds:0} s. {(Report.Missed.Count == 0 ? "All targets met." : "Missed: " + string.Join(", ", Report.Missed))}");

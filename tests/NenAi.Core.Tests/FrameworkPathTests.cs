@@ -108,6 +108,7 @@ namespace NenAi.Core.Tests
         [InlineData(typeof(JournalReader))]
         [InlineData(typeof(FolderCheck))]
         [InlineData(typeof(UpdateLedger))] // Receive-NenWebhook -StatePath: before, GetFullPath ran first and its PathTooLongException escaped raw
+        [InlineData(typeof(WebhookStateFile))] // the file UpdateLedger writes through (issue 26 moved the opening there)
         public void NoPathCodeCallsAFrameworkPathMethodThatThrowsForTheNameOrLengthExceptThroughPathLimit(Type type)
         {
             // Path.IsPathRooted throws ArgumentException for an illegal character on .NET Framework (path.cs 1186-1188), and

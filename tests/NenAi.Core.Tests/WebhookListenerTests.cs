@@ -244,19 +244,92 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
-        public async Task WhenEveryDeliverySlotIsTakenTheNextRequestGets503AtOnce()
+        public async Task TwoHundredStalledClientsHoldUpNoneOfTwentyDeliveries()
+        {
+            // Headers that declare a body, then nothing: each such request used to hold one of 64 slots for 5 s.
+            using var service = new Service();
+            var stalled = new List<TcpClient>();
+            try
+            {
+                for (int i = 0; i < 200; i++) stalled.Add(await WebhookTraffic.SendPartialAsync(service.Port, WebhookTraffic.PostHead(service.Port, 100)));
+                Assert.True(Eventually(() => service.Receiver.Counters.Requests >= 200), $"{service.Receiver.Counters.Requests} requests reached the receiver");
+
+                var times = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+                {
+                    var clock = Stopwatch.StartNew();
+                    HttpStatusCode answer = await WebhookTraffic.PostSignedAsync(service.Url, Secret, "run-" + i, "success");
+                    return (answer, clock.Elapsed);
+                }));
+
+                Assert.All(times, t => Assert.Equal(HttpStatusCode.OK, t.answer));
+                Assert.All(times, t => Assert.True(t.Elapsed < TimeSpan.FromSeconds(2), $"a delivery beside 200 stalled clients took {t.Elapsed}"));
+                Assert.Equal(0, service.Receiver.Counters.Busy);
+            }
+            finally
+            {
+                foreach (TcpClient client in stalled) client.Dispose();
+            }
+        }
+
+        [Fact]
+        public async Task ABodysBufferGrowsWithTheBytesThatArriveNeverWithTheLengthDeclared()
         {
             using var service = new Service(o =>
             {
-                o.MaxConcurrentDeliveries = 2;
+                o.MaxBodyBytes = 16 * 1024 * 1024;
+                o.BodyTimeout = TimeSpan.FromSeconds(10);
+            });
+            const long overhead = RequestMemoryBudget.RequestOverheadBytes;
+
+            // 16 MB declared, 10 bytes sent: the request holds its overhead and a 4 KiB buffer, not 16 MB.
+            using TcpClient client = await WebhookTraffic.SendPartialAsync(service.Port, WebhookTraffic.PostHead(service.Port, 16 * 1024 * 1024), 10);
+            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == overhead + 4096), $"{service.Receiver.RequestMemoryInUse} bytes held");
+            // 10 KiB more: the buffer has doubled twice, to 16 KiB.
+            await client.GetStream().WriteAsync(new byte[10 * 1024]);
+            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == overhead + 16 * 1024), $"{service.Receiver.RequestMemoryInUse} bytes held");
+            client.Dispose();
+            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == 0), $"{service.Receiver.RequestMemoryInUse} bytes held after the client left");
+        }
+
+        [Theory]
+        [InlineData(5.0, 5)]
+        [InlineData(0.5, 1)]
+        [InlineData(2.2, 3)]
+        public void OnWindowsHttpSysGetsTheReadTimeoutForHeadersAndBodyInWholeSecondsElsewhereNothingIsSet(double seconds, int expected)
+        {
+            var options = new WebhookListenerOptions { HeaderTimeout = TimeSpan.FromSeconds(seconds), BodyTimeout = TimeSpan.FromSeconds(seconds) };
+
+            HttpSysTimeouts? windows = HttpSysTimeouts.For(options, windows: true);
+
+            Assert.Equal(TimeSpan.FromSeconds(expected), windows!.Value.HeaderWait);
+            Assert.Equal(TimeSpan.FromSeconds(expected), windows.Value.EntityBody);
+            // .NET's own listener throws PlatformNotSupportedException for these: nothing is set.
+            Assert.Null(HttpSysTimeouts.For(options, windows: false));
+        }
+
+        [Fact]
+        public async Task WhenTheRequestMemoryIsSpentTheNextRequestGets503AtOnce()
+        {
+            // Room for two requests of 100 declared bytes (16 KiB each besides the body), not three.
+            using var service = new Service(o =>
+            {
+                o.MaxBodyBytes = 1024;
+                o.MaxRequestMemoryBytes = 2 * (RequestMemoryBudget.RequestOverheadBytes + 100) + 500;
                 o.BodyTimeout = TimeSpan.FromSeconds(10);
             });
             using TcpClient first = await WebhookTraffic.SendPartialAsync(service.Port, WebhookTraffic.PostHead(service.Port, 100));
             using TcpClient second = await WebhookTraffic.SendPartialAsync(service.Port, WebhookTraffic.PostHead(service.Port, 100));
-            Assert.True(Eventually(() => service.Receiver.Counters.Requests == 2));
+            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == 2 * (RequestMemoryBudget.RequestOverheadBytes + 100)));
 
+            var clock = Stopwatch.StartNew();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, await WebhookTraffic.PostSignedAsync(service.Url, Secret, "m", "success"));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the 503 took {clock.Elapsed}");
             Assert.Equal(1, service.Receiver.Counters.Busy);
+            // The memory comes back as the stalled ones end: then the delivery is taken.
+            first.Dispose();
+            second.Dispose();
+            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == 0));
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, "m", "success"));
         }
 
         [Fact]

@@ -214,8 +214,8 @@ namespace NenAi.Core.Tests
             using (var ledger = UpdateLedger.Open(path))
             {
                 Assert.True(ledger.FinishedBefore(id));
-                Assert.False(ledger.TryClaim(id, "SUCCESS")); // a replay of the same update, whatever its case
-                Assert.True(ledger.TryClaim(id, "processing")); // only what was acted on is recorded
+                Assert.Equal(UpdateLedger.ClaimResult.Duplicate, ledger.Claim(id, "SUCCESS")); // a replay of the same update, whatever its case
+                Assert.Equal(UpdateLedger.ClaimResult.AfterFinal, ledger.Claim(id, "processing")); // nothing of a finished run is acted on again
             }
             // A receiver restarted on the same file: the same run is recognised as done, and a replay is a duplicate.
             using var secret = TestEmulator.Secret(TestEmulator.WebhookSecret);

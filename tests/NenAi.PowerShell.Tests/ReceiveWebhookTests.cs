@@ -215,7 +215,122 @@ namespace NenAi.PowerShell.Tests
             Assert.Empty(again.Output);
             Assert.Equal(2, again.Verbose.Count(v => v.Message.Contains("acted on already")));
             Assert.Equal(gets, State.GetRuns);
-            Assert.Equal(2, File.ReadAllLines(state).Length);
+            // Each run's final update: recorded when answered 200, then written, once; nothing is left to write.
+            string[] lines = File.ReadAllLines(state);
+            Assert.Equal(2, lines.Count(l => l.Contains("\"received\":")));
+            Assert.Equal(2, lines.Count(l => l.Contains("\"at\":")));
+            Assert.Equal(4, lines.Length);
+        }
+
+        [Fact]
+        public void ATimeoutPastWhatTheTimersTakeIsAParameterValidationErrorAsForWaitNenRun()
+        {
+            PsResult receive = Receive("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -TimeoutSec 3000000");
+            PsResult memory = Receive("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -MaximumRequestMemory 1MB");
+
+            Assert.Equal("ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand", receive.Terminating?.FullyQualifiedErrorId);
+            Assert.Contains("2147483", receive.Terminating!.Exception.Message);
+            Assert.Equal("ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand", memory.Terminating?.FullyQualifiedErrorId);
+            Assert.True(WebhookTraffic.CanListen(_url));
+        }
+
+        [Fact]
+        public void ARefusedKeyIsOneWarningAndTheRunsNeitherPathFinishedAreOneErrorNamingThem()
+        {
+            string done = Guid.NewGuid().ToString(), quiet = Guid.NewGuid().ToString();
+            using RunningScript receiving = StartReceiving(
+                "Receive-NenWebhook -Prefix $url -MessageId $ids -WebhookSecret $hook -ApiKey $wrong -FallbackAfterSec 0.2 -PollIntervalSec 0.1 -TimeoutSec 3",
+                ("ids", new[] { done, quiet }), ("wrong", PsSession.Secure("a-key-the-service-refuses")));
+            Assert.True(Eventually.True(() => State.GetRuns >= 1, Generous), "no poll was refused");
+            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, done, "success").GetAwaiter().GetResult());
+
+            PsResult r = receiving.Wait(Generous);
+
+            Assert.Equal(done, PsResult.Prop(Assert.Single(r.Output), "MessageId"));
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal("NenUnauthorized,NenAi.Commands.ReceiveNenWebhookCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.AuthenticationError, error.CategoryInfo.Category);
+            Assert.Contains(quiet, error.Exception.Message);
+            Assert.DoesNotContain(done, error.Exception.Message);
+            Assert.Equal(new[] { quiet }, (string[])error.TargetObject);
+            Assert.Single(r.Warning, w => w.Message.StartsWith("Polling stopped:"));
+            Assert.DoesNotContain("a-key-the-service-refuses", r.AllText());
+        }
+
+        [Fact]
+        public void AFullBacklogAnswers503UntilTheNextCommandHasTakenWhatWaits()
+        {
+            string flag = Path.Combine(TestDrive, "go");
+            // The next command holds each update until the flag exists: the first one is unwritten meanwhile.
+            using RunningScript receiving = StartReceiving(
+                "Receive-NenWebhook -Prefix $url -WebhookSecret $hook -MaximumBacklog 1 -TimeoutSec 10 | ForEach-Object { while (-not (Test-Path -LiteralPath $flag)) { Start-Sleep -Milliseconds 20 }; $_.MessageId }",
+                ("flag", flag));
+            WaitUntilListening();
+
+            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "first", "success").GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "second", "success").GetAwaiter().GetResult());
+            File.WriteAllText(flag, "go");
+            Assert.True(Eventually.True(() => WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "second", "success").GetAwaiter().GetResult() == HttpStatusCode.OK, Generous));
+
+            PsResult r = receiving.Wait(Generous);
+            Assert.Equal(new object[] { "first", "second" }, r.BaseOutput.ToArray());
+        }
+
+        [Fact]
+        public void AReadTimeoutOfOneSecondDropsAStalledBodyAfterASecond()
+        {
+            using RunningScript receiving = StartReceiving("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -ReadTimeoutSec 1 -TimeoutSec 8");
+            WaitUntilListening();
+            int port = new Uri(_url).Port;
+            using TcpClient stalled = WebhookTraffic.SendPartialAsync(port, WebhookTraffic.PostHead(port, 100)).GetAwaiter().GetResult();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+
+            string? answer = WebhookTraffic.ReadStatusLineAsync(stalled, Generous).GetAwaiter().GetResult();
+
+            Assert.True(answer is null || answer.StartsWith("HTTP/1.1 408"), $"answered {answer}");
+            Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(4));
+            receiving.Stop();
+        }
+
+        [Fact]
+        public void UpdatesAnEarlierReceiverAnsweredAndDidNotWriteAreWrittenFirstAndCounted()
+        {
+            string state = Path.Combine(TestDrive, "left.webhooks.jsonl");
+            string body = WebhookTraffic.Body("left-behind", "success");
+            File.WriteAllText(state, "{\"message_id\":\"left-behind\",\"status\":\"success\",\"received\":\"2026-01-01T00:00:00Z\",\"body\":" + System.Text.Json.JsonSerializer.Serialize(body) + "}\n");
+
+            PsResult r = Receive(@"
+                $got = Receive-NenWebhook -Prefix $url -WebhookSecret $hook -StatePath $state -TimeoutSec 1 -SummaryVariable sum -Verbose
+                $got.MessageId; $got.Status; $sum.Outcomes.Recovered", ("state", state)).AssertClean();
+
+            Assert.Equal(new object[] { "left-behind", "success", 1 }, r.BaseOutput.ToArray());
+            Assert.Contains(r.Verbose, v => v.Message.Contains("1 update(s) an earlier receiver answered 200 and did not write are written first"));
+            Assert.Contains(File.ReadAllLines(state), l => l.StartsWith("{\"message_id\":\"left-behind\",\"status\":\"success\",\"at\":"));
+        }
+
+        [TmpfsFact]
+        public void AStateFileThatCannotBeWrittenEndsTheCommandWithNenWebhookStateWriteFailedAfterWritingWhatWasAcknowledged()
+        {
+            using TmpfsMount disk = TmpfsMount.Create(64);
+            string state = Path.Combine(disk.Path, "webhooks.jsonl");
+            using RunningScript receiving = StartReceiving("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -StatePath $state", ("state", state));
+            WaitUntilListening();
+            disk.Fill();
+            var acknowledged = new List<string>();
+            HttpStatusCode answer = HttpStatusCode.OK;
+            for (int i = 0; i < 100 && answer == HttpStatusCode.OK; i++)
+            {
+                answer = WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "run-" + i, "success").GetAwaiter().GetResult();
+                if (answer == HttpStatusCode.OK) acknowledged.Add("run-" + i);
+            }
+
+            PsResult r = receiving.Wait(Generous);
+
+            Assert.Equal(HttpStatusCode.InternalServerError, answer);
+            Assert.Equal("NenWebhookStateWriteFailed,NenAi.Commands.ReceiveNenWebhookCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(state, r.Terminating!.TargetObject);
+            Assert.Equal(acknowledged, r.Output.Select(o => (string)PsResult.Prop(o, "MessageId")!));
+            Assert.True(WebhookTraffic.CanListen(_url));
         }
 
         [Fact]

@@ -238,6 +238,214 @@ finally {
 
         $first | Should -HaveCount 3
         $again | Should -BeNullOrEmpty
-        Get-Content $state | Should -HaveCount 3
+        # Each final update once: recorded when it was answered 200, then marked written.
+        @(Get-Content $state | Where-Object { $_ -match '"received":' }) | Should -HaveCount 3
+        @(Get-Content $state | Where-Object { $_ -match '"at":' }) | Should -HaveCount 3
+        Get-Content $state | Should -HaveCount 6
+    }
+}
+
+# A receiver one can expose, tried by tests/fakes/webhook_sender.py: a sender written from spec 6.4 in Python's
+# standard library (no code shared with the module or the emulator), which can also hold many stalled connections.
+Describe 'Receive-NenWebhook one can expose' {
+    BeforeAll {
+        $script:fake = Start-FakeNen
+        $script:sender = Join-Path $PSScriptRoot '../fakes/webhook_sender.py'
+
+        # Starts the sender in the background; Read-Sender waits for it and returns its JSON lines as objects.
+        function script:Start-Sender {
+            param([string[]] $Arguments)
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('python3')
+            foreach ($a in @('-u', $script:sender, 'deliver') + $Arguments) { $psi.ArgumentList.Add($a) }
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $psi.UseShellExecute = $false
+            $process = [System.Diagnostics.Process]::Start($psi)
+            [pscustomobject]@{ Process = $process; Output = $process.StandardOutput.ReadToEndAsync(); Errors = $process.StandardError.ReadToEndAsync() }
+        }
+
+        function script:Read-Sender {
+            param($Sender, [int] $TimeoutSec = 60)
+            if (-not $Sender.Process.WaitForExit($TimeoutSec * 1000)) { $Sender.Process.Kill(); throw "The sender did not finish within $TimeoutSec s." }
+            $lines = @($Sender.Output.Result -split "`n" | Where-Object { $_.Trim() } | ForEach-Object { $_ | ConvertFrom-Json })
+            if ($Sender.Process.ExitCode -ne 0) { throw "The sender failed ($($Sender.Process.ExitCode)): $($Sender.Output.Result) $($Sender.Errors.Result)" }
+            [pscustomobject]@{
+                Ready      = $lines | Where-Object { $_.PSObject.Properties['ready'] } | Select-Object -First 1
+                Deliveries = @($lines | Where-Object { $_.PSObject.Properties['code'] })
+                Summary    = ($lines | Where-Object { $_.PSObject.Properties['summary'] } | Select-Object -First 1).summary
+            }
+        }
+
+        # A pwsh of its own that runs $Script (with the module imported), started and left running.
+        function script:Start-ChildPwsh {
+            param([string] $Script)
+            $file = Join-Path $TestDrive ("child-{0}.ps1" -f [guid]::NewGuid().ToString('N'))
+            "Import-Module '$script:manifest'`n$Script" | Set-Content -LiteralPath $file
+            $command = @(Get-PwshCommand)
+            $psi = [System.Diagnostics.ProcessStartInfo]::new($command[0])
+            foreach ($a in @($command | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $file)) { $psi.ArgumentList.Add($a) }
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $psi.UseShellExecute = $false
+            $process = [System.Diagnostics.Process]::Start($psi)
+            [pscustomobject]@{ Process = $process; Output = $process.StandardOutput.ReadToEndAsync(); Errors = $process.StandardError.ReadToEndAsync() }
+        }
+
+        # Polls until $Condition holds (an event this test waits for, not a pause), or fails after $TimeoutSec.
+        function script:Wait-Until {
+            param([scriptblock] $Condition, [string] $Because, [int] $TimeoutSec = 60)
+            $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+            while (-not (& $Condition)) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out after $TimeoutSec s waiting until $Because" }
+                Start-Sleep -Milliseconds 20
+            }
+        }
+
+        function script:Test-Listening {
+            param([string] $Prefix)
+            try { (Invoke-WebRequest -Uri $Prefix -Method Post -Body '{}' -SkipHttpErrorCheck -TimeoutSec 2).StatusCode -eq 401 } catch { $false }
+        }
+    }
+
+    AfterAll {
+        Stop-FakeNen $script:fake
+    }
+
+    It 'has a sender that signs as spec 6.4 does (its test vector)' {
+        (& python3 $script:sender selftest) | Should -Be 'sha256=21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecb'
+    }
+
+    It 'answers 20 signed deliveries 200, each within 2 s, while 200 stalled connections are held open' {
+        $prefix = New-Prefix
+        $sender = Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--stalled', '200', '--count', '20', '--id-prefix', 'exposed-', '--concurrency', '4'
+
+        $written = Receive-NenWebhook -Prefix $prefix -WebhookSecret $script:secret -TimeoutSec 8 -WarningAction SilentlyContinue
+        $result = Read-Sender $sender
+
+        $result.Ready.stalledOpen | Should -Be 200
+        $result.Deliveries | Should -HaveCount 20
+        foreach ($d in $result.Deliveries) {
+            $d.code | Should -Be 200 -Because "delivery $($d.id) beside $($d.stalledOpen) stalled connections"
+            $d.ms | Should -BeLessThan 2000 -Because "delivery $($d.id) beside $($d.stalledOpen) stalled connections"
+            $d.stalledOpen | Should -Be 200
+        }
+        @($written).Count | Should -Be 20
+        ($written.MessageId | Sort-Object -Unique) | Should -HaveCount 20
+        Write-Host ("20 deliveries beside 200 stalled connections: slowest {0} ms, median {1} ms" -f
+            ($result.Deliveries.ms | Measure-Object -Maximum).Maximum, ($result.Deliveries.ms | Sort-Object)[10])
+    }
+
+    It 'writes, after a SIGKILL, every update answered 200 and not written, once, and nothing twice' -Skip:$IsWindows {
+        $prefix = New-Prefix
+        $state = Join-Path $TestDrive 'killed.webhooks.jsonl'
+        $log = Join-Path $TestDrive 'downstream.log'
+        $receive = "`$secret = [System.Net.NetworkCredential]::new('', '$script:secretText').SecurePassword`n" +
+            "Receive-NenWebhook -Prefix '$prefix' -WebhookSecret `$secret -StatePath '$state'"
+        # A downstream that takes 1.5 s per update: the ten answered 200 wait for it, in the receiver's backlog.
+        $child = Start-ChildPwsh ($receive + " | ForEach-Object { Add-Content -LiteralPath '$log' ('begin ' + `$_.MessageId); Start-Sleep -Milliseconds 1500; Add-Content -LiteralPath '$log' ('end ' + `$_.MessageId) }")
+        try {
+            $sent = Read-Sender (Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--count', '10', '--id-prefix', 'killed-')
+            $sent.Deliveries.code | Should -Be (@(200) * 10)
+            # Killed while the third update is downstream (begun, not ended) and seven more wait.
+            Wait-Until { (Test-Path -LiteralPath $log) -and @(Get-Content -LiteralPath $log | Where-Object { $_ -like 'begin *' }).Count -ge 3 } -Because 'the third update is downstream'
+            & kill -KILL $child.Process.Id
+            $child.Process.WaitForExit(30000) | Should -BeTrue
+        }
+        finally {
+            if (-not $child.Process.HasExited) { $child.Process.Kill() }
+        }
+        @(Get-Content -LiteralPath $log | Where-Object { $_ -like 'end *' }).Count | Should -Be 2
+
+        # Started again with the same state file: what was answered 200 and not written comes out first.
+        $restart = Join-Path $TestDrive 'restart.ps1'
+        "Import-Module '$script:manifest'`n$receive -TimeoutSec 2 -Verbose 4>&1 | ForEach-Object { if (`$_ -is [System.Management.Automation.VerboseRecord]) { 'VERBOSE: ' + `$_.Message } else { Add-Content -LiteralPath '$log' ('end ' + `$_.MessageId); 'WROTE ' + `$_.MessageId } }" |
+            Set-Content -LiteralPath $restart
+        $again = Invoke-FreshPwsh -File $restart -TimeoutSec 120
+        $again.ExitCode | Should -Be 0 -Because $again.Errors
+        $again.Output | Should -Match '8 update\(s\) an earlier receiver answered 200 and did not write are written first'
+
+        $ends = Get-Content -LiteralPath $log | Where-Object { $_ -like 'end *' } | ForEach-Object { $_.Substring(4) }
+        ($ends | Sort-Object) | Should -Be (0..9 | ForEach-Object { "killed-$_" } | Sort-Object)   # each of the ten once
+        # A third start has nothing left to write.
+        $third = Invoke-FreshPwsh -File $restart -TimeoutSec 120
+        $third.Output | Should -Not -Match 'WROTE'
+    }
+
+    It 'still writes all 5 runs whose webhooks arrive when the key is refused (-FallbackAfterSec 0.3), with one warning' {
+        $prefix = New-Prefix
+        $ids = 1..5 | ForEach-Object { [guid]::NewGuid().ToString() }
+        Reset-FakeNen $script:fake
+        # The finals come once polling has been refused: only the webhooks can finish the runs.
+        $sender = Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--ids', ($ids -join ','),
+            '--wait-for', "$($script:fake.BaseUri)/_fake/ledger", '--field', 'requests.get', '--at-least', '1'
+        $wrongKey = ConvertTo-SecretText 'a-key-the-service-refuses'
+
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $written = Receive-NenWebhook -Prefix $prefix -MessageId $ids -WebhookSecret $script:secret -BaseUri $script:fake.BaseUri -ApiKey $wrongKey `
+            -FallbackAfterSec 0.3 -PollIntervalSec 0.1 -TimeoutSec 60 -ErrorVariable failed -WarningVariable warned -WarningAction SilentlyContinue
+        $elapsed = $clock.Elapsed
+        $result = Read-Sender $sender
+
+        $result.Deliveries.code | Should -Be (@(200) * 5)
+        @($written).Count | Should -Be 5
+        ($written.MessageId | Sort-Object) | Should -Be ($ids | Sort-Object)
+        $written | ForEach-Object { $_.Status | Should -Be 'success' }
+        $failed | Should -BeNullOrEmpty
+        @($warned | Where-Object { $_.Message -like 'Polling stopped:*' }).Count | Should -Be 1
+        ($warned | Where-Object { $_.Message -like 'Polling stopped:*' }).Message | Should -Match 'API key'
+        $elapsed.TotalSeconds | Should -BeLessThan 30   # it ended when the last webhook came, not at -TimeoutSec
+        (Get-FakeNenLedger $script:fake).requests.get | Should -BeLessOrEqual 5
+    }
+
+    It 'names the runs neither path finished in one error, with the reason, when polling is refused' {
+        $prefix = New-Prefix
+        $ids = 1..5 | ForEach-Object { [guid]::NewGuid().ToString() }
+        Reset-FakeNen $script:fake
+        $sender = Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--ids', ($ids[0..2] -join ','),
+            '--wait-for', "$($script:fake.BaseUri)/_fake/ledger", '--field', 'requests.get', '--at-least', '1'
+
+        $written = Receive-NenWebhook -Prefix $prefix -MessageId $ids -WebhookSecret $script:secret -BaseUri $script:fake.BaseUri -ApiKey (ConvertTo-SecretText 'refused') `
+            -FallbackAfterSec 0.3 -PollIntervalSec 0.1 -TimeoutSec 4 -ErrorVariable failed -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $null = Read-Sender $sender
+
+        ($written.MessageId | Sort-Object) | Should -Be ($ids[0..2] | Sort-Object)
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'NenUnauthorized,NenAi.Commands.ReceiveNenWebhookCommand'
+        $failed[0].Exception.Message | Should -Match '^2 run\(s\) had not finished'
+        $failed[0].Exception.Message | Should -Match $ids[3]
+        $failed[0].Exception.Message | Should -Match $ids[4]
+        @($failed[0].TargetObject) | Should -Be @($ids[3], $ids[4])
+    }
+
+    It 'writes nothing, restarted with its state file, for a run it recorded as final (service and wait mode)' {
+        $prefix = New-Prefix
+        $state = Join-Path $TestDrive 'final.webhooks.jsonl'
+        $id = [guid]::NewGuid().ToString()
+        $first = Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--ids', $id, '--status', 'success'
+        $written = Receive-NenWebhook -Prefix $prefix -WebhookSecret $script:secret -StatePath $state -IncludeProcessing -TimeoutSec 3 -WarningAction SilentlyContinue
+        $null = Read-Sender $first
+        $written.Status | Should -Be 'success'
+
+        # A late processing, a retried success and a contradicting failed, to a service restarted with the same file.
+        $late = foreach ($status in 'processing', 'success', 'failed') {
+            Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--ids', $id, '--status', $status
+        }
+        $again = Receive-NenWebhook -Prefix $prefix -WebhookSecret $script:secret -StatePath $state -IncludeProcessing -TimeoutSec 3 -WarningAction SilentlyContinue
+        $late | ForEach-Object { (Read-Sender $_).Deliveries.code | Should -Be 200 }
+        $again | Should -BeNullOrEmpty
+
+        # Waiting for the run: nothing is written, and nothing is asked of the API.
+        Reset-FakeNen $script:fake
+        $waited = Receive-NenWebhook -Prefix $prefix -MessageId $id -WebhookSecret $script:secret -StatePath $state -BaseUri $script:fake.BaseUri -ApiKey $script:fake.ApiKey -FallbackAfterSec 0.1 -TimeoutSec 10
+        $waited | Should -BeNullOrEmpty
+        (Get-FakeNenLedger $script:fake).requests.get | Should -Be 0
+    }
+
+    It 'refuses -TimeoutSec 3000000 as a parameter validation error, as Wait-NenRun does' {
+        $prefix = New-Prefix
+        { Receive-NenWebhook -Prefix $prefix -WebhookSecret $script:secret -TimeoutSec 3000000 } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand'
+        { Wait-NenRun -MessageId x -TimeoutSec 3000000 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,NenAi.Commands.WaitNenRunCommand'
+        Test-PrefixFree $prefix | Should -BeTrue
     }
 }

@@ -278,8 +278,12 @@ namespace NenAi.Core.Waiting
                     schedule.Remove(head);
                     EmitTimeout(head);
                 }
-                if (_addingCompleted && _incoming.IsEmpty && schedule.Count == 0 && inFlight == 0) return;
-                if (Circuit.ClosedBecause != null) _stopping = true;
+                if (_addingCompleted && _incoming.IsEmpty && schedule.Count == 0 && inFlight == 0 && _following.Count == 0) return;
+                if (Circuit.ClosedBecause != null)
+                {
+                    if (!_options.KeepWaitingWhenPollsFail) _stopping = true;
+                    else schedule.Clear(); // no query can leave: each run waits for its report or its deadline
+                }
                 if (_stopping)
                 {
                     if (inFlight > 0) { await _wake.WaitAsync(ct).ConfigureAwait(false); continue; } // the queries in flight finish
@@ -370,10 +374,19 @@ namespace NenAi.Core.Waiting
                 return;
             }
 
-            // Refused credentials or an outage tripped the circuit: the wait stops, and this run is one it could not follow.
-            if (Circuit.ClosedBecause != null || _stopping) { NotFollowedAnyMore(run, error); return; }
+            bool keep = _options.KeepWaitingWhenPollsFail;
+            // Refused credentials trip the circuit: the wait stops, and this run is one it could not follow.
+            if (_stopping || (Circuit.ClosedBecause != null && !keep)) { NotFollowedAnyMore(run, error); return; }
             // (A poll cut off at the deadline may be handled a moment before the clock reads the deadline.)
             if ((run.PastDeadline(now) || ReferenceEquals(error, DeadlineReached)) && (error!.IsTransient || error is NenNotSentException)) { EmitTimeout(run); return; }
+            if (keep && Circuit.ClosedBecause != null) return; // not scheduled again: its report or its deadline ends it
+            if (keep && (error is NenNotSentException || error!.IsTransient))
+            {
+                _log.Verbose($"Run {run.MessageId}: {error.ErrorId} ({++run.ConsecutiveFailures} in a row); asked again later.");
+                run.Due = now + (error.RetryAfter.HasValue && error.RetryAfter.Value > _options.PollInterval ? error.RetryAfter.Value : _options.PollInterval);
+                schedule.Add(run);
+                return;
+            }
             if (error is NenNotSentException || (error!.IsTransient && ++run.ConsecutiveFailures >= _options.MaxConsecutiveFailures))
             {
                 Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Error, run.Last, GaveUp(run, error)));
@@ -413,6 +426,7 @@ namespace NenAi.Core.Waiting
         {
             foreach (Tracked run in schedule) NotFollowedAnyMore(run);
             schedule.Clear();
+            foreach (Tracked run in new List<Tracked>(_following.Values)) NotFollowedAnyMore(run); // runs no poll waits for (KeepWaitingWhenPollsFail)
             lock (_addGate)
             {
                 _loopEnded = true;

@@ -33,6 +33,13 @@ namespace NenAi.Core.Waiting
         /// <summary>The first run that ends in an error or a timeout stops the wait: no new query leaves (-ErrorAction Stop).</summary>
         public bool StopAtFirstError { get; set; }
         /// <summary>
+        /// Polling is only a safety net beside statuses <see cref="RunWaiter.Report"/>ed from elsewhere (a webhook
+        /// receiver): failing polls never end a run or the wait. Once the circuit has tripped (refused credentials, an
+        /// API that cannot be reached) no query leaves any more, and a run whose polls keep failing is asked again
+        /// later; each run still ends by a reported status, a poll that answers, or its deadline.
+        /// </summary>
+        public bool KeepWaitingWhenPollsFail { get; set; }
+        /// <summary>
         /// The longest -TimeoutSec both builds' timers can wait: a deadline becomes a CancelAfter and a semaphore wait,
         /// which take at most Int32.MaxValue milliseconds (about 24.8 days) on .NET Framework as on .NET.
         /// </summary>

@@ -7,7 +7,10 @@ namespace NenAi.Core.Webhooks
     {
         /// <summary>A new update of a run: its final status (by webhook or by polling), or an interim one when asked for.</summary>
         Update,
-        /// <summary>A run waited for had not finished by its deadline: <see cref="ReceivedItem.Status"/> is its last known status, if any.</summary>
+        /// <summary>
+        /// A run waited for had not finished by its deadline: <see cref="ReceivedItem.Status"/> is its last known status, if
+        /// any. <see cref="ReceivedItem.Error"/> is null when polling had stopped: one error at the end names all such runs.
+        /// </summary>
         TimedOut,
         /// <summary>A run could not be followed, or a correctly signed delivery could not be used.</summary>
         Error,
@@ -16,8 +19,9 @@ namespace NenAi.Core.Webhooks
     /// <summary>One thing for the receiver's caller to write, in the order it became known.</summary>
     public sealed class ReceivedItem
     {
-        internal ReceivedItem(ReceivedItemKind kind, string? messageId, object? tag, RunSnapshot? status, NenException? error, bool byPolling)
+        internal ReceivedItem(ReceivedItemKind kind, string? messageId, object? tag, RunSnapshot? status, NenException? error, bool byPolling, bool stopsReceiver = false)
         {
+            StopsReceiver = stopsReceiver;
             Kind = kind;
             MessageId = messageId;
             Tag = tag;
@@ -34,6 +38,8 @@ namespace NenAi.Core.Webhooks
         public NenException? Error { get; }
         /// <summary>The final status came from a status query because its webhook did not come in time.</summary>
         public bool ByPolling { get; }
+        /// <summary>An error after which the receiver cannot go on (its state file cannot be written): the command ends with it.</summary>
+        public bool StopsReceiver { get; }
 
         public override string ToString() => $"{Kind} {MessageId} {Status?.Status}{(ByPolling ? " (polled)" : string.Empty)}";
     }

@@ -1,9 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
-using System.Text;
-using System.Text.Json;
+using System.Linq;
+using System.Threading.Tasks;
 using NenAi.Core.Errors;
 using NenAi.Core.Files;
 using NenAi.Core.Models;
@@ -11,185 +9,392 @@ using NenAi.Core.Models;
 namespace NenAi.Core.Webhooks
 {
     /// <summary>
-    /// The webhook updates already seen, keyed on (message_id, status) as spec §6.2 advises: the signature has no
-    /// timestamp or nonce, so a replayed or retried delivery verifies again. Seen pairs live in memory; with a file,
-    /// the pairs acted on are appended (and flushed to the device) as JSON Lines, so a restarted receiver does not
-    /// act twice on a replay. One receiver at a time may hold a file; torn lines (a crash mid-write) are skipped.
+    /// What a receiver knows of the runs it has heard about: the updates seen, keyed on (message_id, status) as spec
+    /// §6.2 advises (the signature has no timestamp or nonce, so a replayed or retried delivery verifies again), each
+    /// run's final status (after which nothing of that run is acted on: updates never go backwards), and the updates
+    /// answered 200 and not yet written. Memory is bounded: at most <see cref="MaxRememberedRuns"/> runs are remembered,
+    /// the oldest forgotten first (never one with an update still to write); an update of a run forgotten counts as new.
+    /// With a file (-StatePath) the same is kept on disk: an update is recorded with its body before its 200 is sent
+    /// and marked written once the pipeline has taken it, so a receiver killed at any moment and started again with
+    /// the file writes every acknowledged update that was not written, once; the file is compacted as it grows, so
+    /// it holds what the memory holds and a restart reads it in bounded time.
     /// </summary>
     public sealed class UpdateLedger : IDisposable
     {
-        private readonly object _gate = new object();
-        private readonly HashSet<string> _seen = new HashSet<string>(StringComparer.Ordinal);
-        /// <summary>Runs whose final status the file records: acted on by an earlier receiver.</summary>
-        private readonly HashSet<string> _finishedBefore = new HashSet<string>(StringComparer.Ordinal);
-        private readonly FileStream? _stream;
-        private readonly FileStream? _lock;
+        public const int DefaultMaxRememberedRuns = 100_000;
+        /// <summary>A file with this many lines beyond twice what the memory holds is compacted when it is opened.</summary>
+        private const long CompactionSlack = 1_000;
+        /// <summary>Bytes beyond twice what the file held after its last compaction before it is compacted again.</summary>
+        internal const long DefaultCompactionSlackBytes = 1024 * 1024;
+        private readonly long _compactionSlackBytes;
 
-        private UpdateLedger(string? path, FileStream? stream, FileStream? lockFile)
+        public enum ClaimResult
         {
-            Path = path;
-            _stream = stream;
-            _lock = lockFile;
+            /// <summary>First seen: act on it.</summary>
+            New,
+            /// <summary>This (message_id, status) was seen before.</summary>
+            Duplicate,
+            /// <summary>The run's final status was seen before, and this is another one: stale, never acted on.</summary>
+            AfterFinal,
+        }
+
+        private sealed class Run
+        {
+            public Run(string id, long order)
+            {
+                Id = id;
+                Order = order;
+            }
+
+            public string Id { get; }
+            public long Order { get; set; }
+            /// <summary>The terminal status seen (normalized), if any.</summary>
+            public string? Final { get; set; }
+            public bool FinalWritten { get; set; }
+            /// <summary>Interim statuses seen (normalized), and those of them written.</summary>
+            public List<string>? Interim { get; set; }
+            public List<string>? InterimWritten { get; set; }
+            /// <summary>Updates of this run answered 200 and not yet written or dropped.</summary>
+            public int Pending { get; set; }
+        }
+
+        /// <summary>An update answered 200 and not yet written: what a restarted receiver writes.</summary>
+        public sealed class PendingUpdate
+        {
+            internal PendingUpdate(string messageId, string status, string body, long order)
+            {
+                MessageId = messageId;
+                Status = status;
+                Body = body;
+                Order = order;
+            }
+
+            public string MessageId { get; }
+            public string Status { get; }
+            /// <summary>The verified body as it was received.</summary>
+            public string Body { get; }
+            internal long Order { get; }
+        }
+
+        private readonly object _gate = new object();
+        private readonly Dictionary<string, Run> _runs = new Dictionary<string, Run>(StringComparer.Ordinal);
+        /// <summary>Runs in the order they were first seen, for forgetting the oldest (entries of runs forgotten since are skipped).</summary>
+        private readonly Queue<KeyValuePair<string, long>> _age = new Queue<KeyValuePair<string, long>>();
+        private readonly Dictionary<string, PendingUpdate> _pending = new Dictionary<string, PendingUpdate>(StringComparer.Ordinal);
+        private readonly WebhookStateFile? _file;
+        private long _order;
+        private bool _loading;
+
+        private UpdateLedger(int maxRememberedRuns, WebhookStateFile? file, long compactionSlackBytes = DefaultCompactionSlackBytes)
+        {
+            if (maxRememberedRuns < 1) throw new ArgumentOutOfRangeException(nameof(maxRememberedRuns), "At least one run must be remembered.");
+            MaxRememberedRuns = maxRememberedRuns;
+            _file = file;
+            _compactionSlackBytes = compactionSlackBytes;
         }
 
         /// <summary>The file, or null when the ledger lives in memory only.</summary>
-        public string? Path { get; }
-        /// <summary>Updates the file recorded when it was opened.</summary>
+        public string? Path => _file?.Path;
+        public int MaxRememberedRuns { get; }
+        /// <summary>Runs the file recorded when it was opened.</summary>
         public int LoadedCount { get; private set; }
         /// <summary>Lines of the file that could not be read (torn by a crash); they are ignored.</summary>
-        public int UnreadableLines { get; private set; }
+        public int UnreadableLines => _file?.UnreadableLines ?? 0;
+        /// <summary>Runs remembered now.</summary>
+        public int RememberedRuns { get { lock (_gate) return _runs.Count; } }
+        /// <summary>Runs forgotten to keep within <see cref="MaxRememberedRuns"/>.</summary>
+        public long ForgottenRuns { get; private set; }
+        /// <summary>Updates answered 200 and not yet written (or dropped): the backlog between the answer and the pipeline.</summary>
+        public int Unwritten { get { lock (_gate) return _pending.Count; } }
+        /// <summary>Lines and bytes the file holds now (0 without a file).</summary>
+        public long FileLines => _file?.Lines ?? 0;
+        public long FileBytes => _file?.Bytes ?? 0;
+        /// <summary>A compaction of the file is under way (or asked for).</summary>
+        public bool Compacting => _file?.CompactionPending ?? false;
+        /// <summary>Compactions of the file so far, and the reason the last failed one failed (they are tried again later).</summary>
+        public int Compactions => _file?.Compactions ?? 0;
+        public string? LastCompactionFailure => _file?.LastCompactionFailure;
 
-        public static UpdateLedger InMemory() => new UpdateLedger(null, null, null);
+        public static UpdateLedger InMemory(int maxRememberedRuns = DefaultMaxRememberedRuns) => new UpdateLedger(maxRememberedRuns, null);
 
         /// <summary>Opens (or creates) the file and reads what it records; the file is held until disposed.</summary>
-        public static UpdateLedger Open(string path) => Open(path, PathLimit.ForThisProcess());
+        public static UpdateLedger Open(string path, int maxRememberedRuns = DefaultMaxRememberedRuns) => Open(path, maxRememberedRuns, DefaultCompactionSlackBytes);
 
         /// <param name="paths">The longest paths this process can write (tests give .NET Framework's).</param>
-        internal static UpdateLedger Open(string path, PathLimit paths)
+        internal static UpdateLedger Open(string path, PathLimit paths) => Open(path, DefaultMaxRememberedRuns, DefaultCompactionSlackBytes, paths);
+
+        /// <param name="compactionSlackBytes">What the file may grow beyond twice its compacted size (tests make it small).</param>
+        internal static UpdateLedger Open(string path, int maxRememberedRuns, long compactionSlackBytes) =>
+            Open(path, maxRememberedRuns, compactionSlackBytes, PathLimit.ForThisProcess());
+
+        private static UpdateLedger Open(string path, int maxRememberedRuns, long compactionSlackBytes, PathLimit paths)
         {
-            // Its length before .NET Framework's GetFullPath can throw PathTooLongException for it.
-            string full = paths.FullPath(path, folder: false, $"the state file '{path}'");
-            paths.Check(full + ".lock", folder: false, $"the state file '{full}' (and its .lock file)");
-            if (Directory.Exists(full))
-                throw Failed($"The state file '{full}' is a folder; give a file name, such as '{System.IO.Path.Combine(full, "webhooks.jsonl")}'.", null);
-            FileStream? lockFile = null;
-            string? folder = System.IO.Path.GetDirectoryName(full);
-            if (!string.IsNullOrEmpty(folder)) paths.CheckFolderToCreate(folder!, $"the folder of the state file '{full}'");
+            UpdateLedger? ledger = null;
+            var loading = new UpdateLedger(maxRememberedRuns, null) { _loading = true };
+            WebhookStateFile file = WebhookStateFile.Open(path, loading.Apply, paths);
             try
             {
-                if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-                // A lock file held exclusively: FileShare is only advisory on Unix.
-                try
-                {
-                    lockFile = new FileStream(full + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
-                }
-                catch (IOException ex)
-                {
-                    throw new NenException(NenErrorIds.WebhookStateInUse, NenErrorCategory.ResourceUnavailable,
-                        $"The state file '{full}' is in use by another receiver (one at a time per file). Stop it, or give this receiver its own -StatePath. ({ex.Message})", ex);
-                }
-                var ledger = new UpdateLedger(full, new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read), lockFile);
-                try
-                {
-                    ledger.Load();
-                }
-                catch
-                {
-                    ledger._stream!.Dispose();
-                    throw;
-                }
+                ledger = new UpdateLedger(maxRememberedRuns, file, compactionSlackBytes);
+                ledger.TakeOver(loading);
+                // A file much larger than what it says (written before compaction existed, or by a receiver with a
+                // larger limit) is compacted now, so what the next start reads stays bounded.
+                if (file.Lines >= 2 * (ledger._runs.Count + (long)ledger._pending.Count) + CompactionSlack) file.RequestCompaction(ledger.Snapshot);
                 return ledger;
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
+            catch
             {
-                lockFile?.Dispose();
-                throw Failed($"The state file '{full}' cannot be opened ({ex.Message}).", ex);
+                file.Dispose();
+                throw;
             }
         }
 
-        private void Load()
+        private void TakeOver(UpdateLedger loaded)
         {
-            var reader = new StreamReader(_stream!, new UTF8Encoding(false), false, 64 * 1024, leaveOpen: true);
-            string? line;
-            while ((line = reader.ReadLine()) != null)
-            {
-                if (line.Length == 0) continue;
-                if (!TryParse(line, out string id, out string status)) { UnreadableLines++; continue; }
-                if (_seen.Add(Key(id, status))) LoadedCount++;
-                if (RunStates.Parse(status).IsTerminal()) _finishedBefore.Add(Normalize(id));
-            }
-            // A torn last line (no newline) must not glue itself to the next record.
-            if (_stream!.Length > 0)
-            {
-                _stream.Position = _stream.Length - 1;
-                bool endsWithNewline = _stream.ReadByte() == '\n';
-                _stream.Position = _stream.Length;
-                if (!endsWithNewline) _stream.WriteByte((byte)'\n');
-            }
+            foreach (KeyValuePair<string, long> entry in loaded._age)
+                if (loaded._runs.TryGetValue(entry.Key, out Run? run) && run.Order == entry.Value) { _runs[run.Id] = run; _age.Enqueue(entry); }
+            foreach (KeyValuePair<string, PendingUpdate> p in loaded._pending) _pending[p.Key] = p.Value;
+            _order = loaded._order;
+            ForgottenRuns = loaded.ForgottenRuns;
+            LoadedCount = _runs.Count;
         }
 
-        /// <summary>True the first time (message_id, status) is seen, by this receiver or in the file; false for a repeat.</summary>
-        public bool TryClaim(string messageId, string status)
+        /// <summary>One line of the file, as it was opened; false for a line that cannot be read.</summary>
+        private bool Apply(string text)
         {
-            lock (_gate) return _seen.Add(Key(messageId, status));
+            if (!WebhookStateLine.TryParse(text, out WebhookStateLine line)) return false;
+            string id = Normalize(line.MessageId), status = NormalizeStatus(line.Status);
+            Run run = Find(id, create: true)!;
+            bool terminal = RunStates.Parse(status).IsTerminal();
+            switch (line.Kind)
+            {
+                case WebhookStateLineKind.Received:
+                    if (run.FinalWritten || (run.Final != null && run.Final != status)) break; // overtaken: nothing to write
+                    See(run, status, terminal);
+                    string key = Key(id, status);
+                    if (!_pending.ContainsKey(key))
+                    {
+                        _pending[key] = new PendingUpdate(line.MessageId, line.Status, line.Body ?? "{}", ++_order);
+                        run.Pending++;
+                    }
+                    break;
+                case WebhookStateLineKind.Written:
+                    Written(run, status, terminal);
+                    break;
+                default:
+                    See(run, status, terminal);
+                    Unpend(run, status);
+                    break;
+            }
+            return true;
         }
 
-        /// <summary>True when the file records a final status of this run: an earlier receiver acted on it.</summary>
+        /// <summary>First time (message_id, status) is seen: <see cref="ClaimResult.New"/>; it is remembered from now on.</summary>
+        public ClaimResult Claim(string messageId, string status)
+        {
+            string id = Normalize(messageId), s = NormalizeStatus(status);
+            bool terminal = RunStates.Parse(s).IsTerminal();
+            lock (_gate)
+            {
+                Run run = Find(id, create: true)!;
+                if (run.Final != null) return run.Final == s ? ClaimResult.Duplicate : ClaimResult.AfterFinal;
+                if (!terminal && run.Interim?.Contains(s) == true) return ClaimResult.Duplicate;
+                See(run, s, terminal);
+                return ClaimResult.New;
+            }
+        }
+
+        /// <summary>True when (message_id, status) was seen before, without claiming it.</summary>
+        public bool Seen(string messageId, string status)
+        {
+            string id = Normalize(messageId), s = NormalizeStatus(status);
+            lock (_gate)
+            {
+                Run? run = Find(id, create: false);
+                return run != null && (run.Final == s || run.Interim?.Contains(s) == true);
+            }
+        }
+
+        /// <summary>True when the run's final update was written (by this receiver, or an earlier one with the same file).</summary>
         public bool FinishedBefore(string messageId)
         {
-            lock (_gate) return _finishedBefore.Contains(Normalize(messageId));
+            lock (_gate) return Find(Normalize(messageId), create: false)?.FinalWritten == true;
         }
 
-        /// <summary>Records that the update was acted on; on disk before this returns, when there is a file.</summary>
-        public void Record(string messageId, string status)
+        /// <summary>
+        /// An update about to be answered 200: kept as unwritten and, with a file, recorded with its body. The task
+        /// completes once the record is on the disk (at once without a file); only then may the 200 go out.
+        /// </summary>
+        public Task RecordReceived(RunSnapshot update)
+        {
+            string id = Normalize(update.MessageId), s = NormalizeStatus(update.Status);
+            lock (_gate)
+            {
+                Run run = Find(id, create: true)!;
+                string key = Key(id, s);
+                if (!_pending.ContainsKey(key))
+                {
+                    _pending[key] = new PendingUpdate(update.MessageId.Trim(), update.Status, update.RawJson, ++_order);
+                    run.Pending++;
+                }
+                if (_file is null) return Task.CompletedTask;
+                Task durable = _file.AppendDurable(new WebhookStateLine(WebhookStateLineKind.Received, update.MessageId.Trim(), update.Status, update.RawJson));
+                CompactIfDue();
+                return durable;
+            }
+        }
+
+        /// <summary>
+        /// The update was written (WriteObject returned): no restart writes it again. The line reaches the operating
+        /// system before this returns (a killed process keeps it) and the disk moments later, off this thread.
+        /// </summary>
+        public void RecordWritten(string messageId, string status)
+        {
+            string id = Normalize(messageId), s = NormalizeStatus(status);
+            lock (_gate)
+            {
+                Run run = Find(id, create: true)!;
+                Written(run, s, RunStates.Parse(s).IsTerminal());
+                if (_file is null) return;
+                _file.Append(new WebhookStateLine(WebhookStateLineKind.Written, messageId.Trim(), status));
+                CompactIfDue();
+            }
+        }
+
+        /// <summary>An update answered 200 that turned out to need no writing (a run not waited for, an update overtaken).</summary>
+        public void RecordDropped(string messageId, string status)
+        {
+            string id = Normalize(messageId), s = NormalizeStatus(status);
+            lock (_gate)
+            {
+                Run? run = Find(id, create: false);
+                if (run is null || !Unpend(run, s) || _file is null) return;
+                _file.Append(new WebhookStateLine(WebhookStateLineKind.Dropped, messageId.Trim(), status));
+                CompactIfDue();
+            }
+        }
+
+        /// <summary>The updates answered 200 by an earlier receiver with this file and never written, in the order they came.</summary>
+        public IReadOnlyList<PendingUpdate> PendingUpdates()
+        {
+            lock (_gate) return _pending.Values.OrderBy(p => p.Order).ToList();
+        }
+
+        private void See(Run run, string status, bool terminal)
+        {
+            if (terminal) run.Final ??= status;
+            else if (run.Interim is null) run.Interim = new List<string> { status };
+            else if (!run.Interim.Contains(status)) run.Interim.Add(status);
+        }
+
+        private void Written(Run run, string status, bool terminal)
+        {
+            Unpend(run, status);
+            if (terminal)
+            {
+                // The status written is the run's final one; anything still pending of the run was overtaken by it.
+                run.Final = status;
+                run.FinalWritten = true;
+                if (run.Pending > 0)
+                    foreach (string key in _pending.Where(p => Normalize(p.Value.MessageId) == run.Id).Select(p => p.Key).ToList()) { _pending.Remove(key); run.Pending--; }
+            }
+            else
+            {
+                See(run, status, terminal: false);
+                if (run.InterimWritten is null) run.InterimWritten = new List<string> { status };
+                else if (!run.InterimWritten.Contains(status)) run.InterimWritten.Add(status);
+            }
+        }
+
+        private bool Unpend(Run run, string status)
+        {
+            if (!_pending.Remove(Key(run.Id, status))) return false;
+            run.Pending--;
+            return true;
+        }
+
+        /// <summary>The run, created (and the oldest run forgotten past the limit) when asked to.</summary>
+        private Run? Find(string id, bool create)
+        {
+            if (_runs.TryGetValue(id, out Run? run) || !create) return run;
+            run = new Run(id, ++_order);
+            _runs[id] = run;
+            _age.Enqueue(new KeyValuePair<string, long>(id, run.Order));
+            if (_runs.Count > MaxRememberedRuns) ForgetOldest();
+            return run;
+        }
+
+        private void ForgetOldest()
+        {
+            // A run with an update still to write is never forgotten: it goes to the back (the backlog bounds them).
+            for (int tries = _age.Count; _runs.Count > MaxRememberedRuns && tries > 0; tries--)
+            {
+                KeyValuePair<string, long> oldest = _age.Dequeue();
+                if (!_runs.TryGetValue(oldest.Key, out Run? run) || run.Order != oldest.Value) continue;
+                if (run.Pending > 0)
+                {
+                    run.Order = ++_order;
+                    _age.Enqueue(new KeyValuePair<string, long>(run.Id, run.Order));
+                    continue;
+                }
+                _runs.Remove(oldest.Key);
+                ForgottenRuns++;
+            }
+        }
+
+        /// <summary>
+        /// Compacts the file once it holds twice what it held after its last compaction (plus a slack): the file's size
+        /// stays within about twice what the memory holds, and compacting costs a constant share of what is appended.
+        /// </summary>
+        private void CompactIfDue()
+        {
+            if (_file is null || _loading) return;
+            if (_file.Bytes >= 2 * _file.CompactedBytes + _compactionSlackBytes && !_file.CompactionPending) _file.RequestCompaction(Snapshot);
+        }
+
+        /// <summary>What the memory holds, as the lines a compacted file has: taken with the file's mark, under the lock appends take too.</summary>
+        private WebhookStateFile.Snapshot Snapshot()
         {
             lock (_gate)
             {
-                _seen.Add(Key(messageId, status));
-                if (_stream is null) return;
-                byte[] line = Line(messageId, status, DateTimeOffset.UtcNow);
-                try
+                var lines = new List<WebhookStateLine>(_runs.Count + _pending.Count);
+                var pendingByRun = new Dictionary<string, List<PendingUpdate>>(StringComparer.Ordinal);
+                foreach (PendingUpdate p in _pending.Values.OrderBy(p => p.Order))
                 {
-                    _stream.Write(line, 0, line.Length);
-                    _stream.Flush(flushToDisk: true);
+                    string id = Normalize(p.MessageId);
+                    if (!pendingByRun.TryGetValue(id, out List<PendingUpdate>? list)) pendingByRun[id] = list = new List<PendingUpdate>();
+                    list.Add(p);
                 }
-                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ObjectDisposedException || ex is ArgumentException || ex is NotSupportedException)
+                foreach (KeyValuePair<string, long> entry in _age)
                 {
-                    throw Failed($"The state file '{Path}' could not be written ({ex.Message}); the receiver stops rather than risk acting twice on a replay.", ex);
+                    if (!_runs.TryGetValue(entry.Key, out Run? run) || run.Order != entry.Value) continue;
+                    if (run.FinalWritten)
+                    {
+                        lines.Add(new WebhookStateLine(WebhookStateLineKind.Written, run.Id, run.Final!));
+                        continue;
+                    }
+                    if (run.InterimWritten != null)
+                        foreach (string s in run.InterimWritten) lines.Add(new WebhookStateLine(WebhookStateLineKind.Written, run.Id, s));
+                    if (pendingByRun.TryGetValue(run.Id, out List<PendingUpdate>? pending))
+                        foreach (PendingUpdate p in pending) lines.Add(new WebhookStateLine(WebhookStateLineKind.Received, p.MessageId, p.Status, p.Body));
                 }
+                return new WebhookStateFile.Snapshot(_file!.Mark(), lines);
             }
         }
 
         private static string Normalize(string text) => text.Trim().ToLowerInvariant();
 
-        private static string Key(string messageId, string status) => Normalize(messageId) + "\n" + Normalize(status);
-
-        private static byte[] Line(string messageId, string status, DateTimeOffset at)
+        /// <summary>The usual statuses share one string each, so a run remembered costs no string of its own for them.</summary>
+        private static string NormalizeStatus(string status)
         {
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
-            {
-                w.WriteStartObject();
-                w.WriteString("message_id", messageId);
-                w.WriteString("status", status);
-                w.WriteString("at", at.UtcDateTime.ToString("o", CultureInfo.InvariantCulture));
-                w.WriteEndObject();
-            }
-            buffer.WriteByte((byte)'\n');
-            return buffer.ToArray();
+            string s = Normalize(status);
+            foreach (string known in KnownStatuses) if (s == known) return known;
+            return s;
         }
 
-        private static bool TryParse(string line, out string messageId, out string status)
-        {
-            messageId = status = string.Empty;
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                JsonElement root = doc.RootElement;
-                if (root.ValueKind != JsonValueKind.Object ||
-                    !root.TryGetProperty("message_id", out JsonElement id) || id.ValueKind != JsonValueKind.String ||
-                    !root.TryGetProperty("status", out JsonElement st) || st.ValueKind != JsonValueKind.String) return false;
-                messageId = id.GetString()!;
-                status = st.GetString()!;
-                return messageId.Trim().Length > 0;
-            }
-            catch (JsonException)
-            {
-                return false;
-            }
-        }
+        private static readonly string[] KnownStatuses = { "processing", "success", "failed", "queued", "completed", "timeout", "cancelled", "canceled" };
 
-        private static NenException Failed(string message, Exception? inner) =>
-            new NenException(NenErrorIds.WebhookStateWriteFailed, NenErrorCategory.WriteError, message, inner);
+        private static string Key(string id, string status) => id + "\n" + status;
 
-        public void Dispose()
-        {
-            lock (_gate)
-            {
-                try { _stream?.Dispose(); }
-                catch (IOException) { }
-                _lock?.Dispose();
-            }
-        }
+        public void Dispose() => _file?.Dispose();
     }
 }

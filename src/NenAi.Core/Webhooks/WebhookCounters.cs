@@ -4,7 +4,7 @@ using System.Threading;
 namespace NenAi.Core.Webhooks
 {
     /// <summary>What a receiver counts: one counter each.</summary>
-    internal enum WebhookEvent { Request, Accepted, Refused, TooLarge, NotAllowed, Malformed, Busy, Abandoned, Duplicate, Ignored, Written, ByPolling, Late }
+    internal enum WebhookEvent { Request, Accepted, Refused, TooLarge, NotAllowed, Malformed, Busy, Abandoned, Duplicate, Ignored, Written, ByPolling, Late, BacklogFull, Recovered }
 
     /// <summary>What a receiver has seen so far, for progress, -Verbose and the figures tests report. Thread-safe.</summary>
     public sealed class WebhookCounters
@@ -23,8 +23,12 @@ namespace NenAi.Core.Webhooks
         public int NotAllowed => Read(WebhookEvent.NotAllowed);
         /// <summary>400: correctly signed, but not a run status.</summary>
         public int Malformed => Read(WebhookEvent.Malformed);
-        /// <summary>503: every delivery slot was taken.</summary>
+        /// <summary>503: the requests in progress held all the memory allowed them.</summary>
         public int Busy => Read(WebhookEvent.Busy);
+        /// <summary>503: the backlog of updates answered 200 and not yet written was full.</summary>
+        public int BacklogFull => Read(WebhookEvent.BacklogFull);
+        /// <summary>Updates an earlier receiver with the same state file answered 200 and never wrote, written by this one.</summary>
+        public int Recovered => Read(WebhookEvent.Recovered);
         /// <summary>Requests whose body did not arrive in time (408, connection closed), or whose client went away.</summary>
         public int Abandoned => Read(WebhookEvent.Abandoned);
         /// <summary>Verified updates already seen: (message_id, status) came before.</summary>
@@ -44,7 +48,7 @@ namespace NenAi.Core.Webhooks
 
         public override string ToString() =>
             $"{Requests} request(s): {Accepted} accepted ({Duplicates} duplicate(s), {Ignored} ignored), {Refused} refused (401), " +
-            $"{TooLarge} too large (413), {NotAllowed} not POST (405), {Malformed} malformed (400), {Busy} busy (503), {Abandoned} abandoned; " +
-            $"{Written} update(s) written, {CompletedByPolling} run(s) completed by polling, {Late} late";
+            $"{TooLarge} too large (413), {NotAllowed} not POST (405), {Malformed} malformed (400), {Busy} busy (503), {BacklogFull} backlog full (503), {Abandoned} abandoned; " +
+            $"{Written} update(s) written ({Recovered} recovered from the state file), {CompletedByPolling} run(s) completed by polling, {Late} late";
     }
 }

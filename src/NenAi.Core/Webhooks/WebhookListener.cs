@@ -15,39 +15,49 @@ namespace NenAi.Core.Webhooks
 {
     /// <summary>
     /// The HTTP side of a webhook receiver, on HttpListener (http.sys on Windows, managed sockets elsewhere). Every
-    /// request is handled on its own, at most <see cref="WebhookListenerOptions.MaxConcurrentDeliveries"/> at once
-    /// (beyond that: 503 at once), so a slow or hostile client never holds up another delivery: not a POST → 405;
-    /// a declared body past the limit → 413 without reading it; a body that does not arrive within
-    /// <see cref="WebhookListenerOptions.BodyTimeout"/> → 408 and the connection is closed; a bad or missing signature
-    /// → 401; a signed body that is not a run status → 400 and <c>onProblem</c>; a verified update →
-    /// <c>onUpdate</c> and 200, right away (the sender's budget is 5 s; what is done with the update happens later).
+    /// request is handled on its own and holds no scarce slot: what bounds requests in progress is the memory they
+    /// hold (<see cref="WebhookListenerOptions.MaxRequestMemoryBytes"/>; past it, 503 with Retry-After at once), and a
+    /// body's buffer grows with the bytes that arrive, never with the length a client declares. So slow, idle or
+    /// hostile clients never hold up another delivery: not a POST → 405; a declared body past the limit → 413 without
+    /// reading it; a body that does not arrive within <see cref="WebhookListenerOptions.BodyTimeout"/> → 408 and the
+    /// connection is closed; a bad or missing signature → 401; a signed body that is not a run status → 400 and
+    /// <c>onProblem</c>; a verified update → <c>onUpdate</c>, whose <see cref="DeliveryAnswer"/> says what to answer
+    /// and when (a 200 waits for the update's record to reach the disk, never for the pipeline).
     /// </summary>
     public sealed class WebhookListener : IDisposable
     {
+        /// <summary>A body's first buffer at most; it grows (doubling) only as bytes arrive.</summary>
+        private const int InitialBodyBuffer = 4 * 1024;
         private readonly WebhookListenerOptions _options;
-        private readonly Action<RunSnapshot> _onUpdate;
+        private readonly Func<RunSnapshot, DeliveryAnswer> _onUpdate;
         private readonly Action<NenException> _onProblem;
         private readonly WebhookCounters _counters;
         private readonly INenLog _log;
         private readonly HttpListener _listener = new HttpListener { IgnoreWriteExceptions = true };
-        private readonly SemaphoreSlim _slots;
+        private readonly RequestMemoryBudget _memory;
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private Task? _accepting;
         private int _stopped;
         private int _refusalWarned;
 
-        public WebhookListener(WebhookListenerOptions options, Action<RunSnapshot> onUpdate, Action<NenException> onProblem, WebhookCounters counters, INenLog? log = null)
+        public WebhookListener(WebhookListenerOptions options, Func<RunSnapshot, DeliveryAnswer> onUpdate, Action<NenException> onProblem, WebhookCounters counters, INenLog? log = null)
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
             if (options.Prefixes.Count == 0) throw new ArgumentException("At least one prefix is needed.", nameof(options));
             if (options.Secrets.Count == 0) throw new ArgumentException("At least one webhook secret is needed.", nameof(options));
             if (options.MaxBodyBytes < 1 || options.MaxBodyBytes > WebhookSignature.MaxBodyBytes) throw new ArgumentOutOfRangeException(nameof(options), "The body limit is out of range.");
-            if (options.MaxConcurrentDeliveries < 1) throw new ArgumentOutOfRangeException(nameof(options), "At least one delivery must be allowed at a time.");
+            if (options.BodyTimeout <= TimeSpan.Zero || options.HeaderTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "The read timeouts must be positive.");
+            if (options.MaxRequestMemoryBytes < RequestMemoryBudget.RequestOverheadBytes + (long)options.MaxBodyBytes)
+                throw new ArgumentOutOfRangeException(nameof(options), "The request memory must hold at least one request with the largest body.");
             _onUpdate = onUpdate;
             _onProblem = onProblem;
             _counters = counters;
             _log = RedactingLog.Wrap(log);
-            _slots = new SemaphoreSlim(options.MaxConcurrentDeliveries, options.MaxConcurrentDeliveries);
+            _memory = new RequestMemoryBudget(options.MaxRequestMemoryBytes);
         }
+
+        /// <summary>Bytes the requests in progress hold now (as counted against <see cref="WebhookListenerOptions.MaxRequestMemoryBytes"/>).</summary>
+        public long RequestMemoryInUse => _memory.Used;
 
         public bool IsListening => _listener.IsListening && Volatile.Read(ref _stopped) == 0;
 
@@ -62,6 +72,7 @@ namespace NenAi.Core.Webhooks
                     current = WebhookPrefix.Check(prefix);
                     _listener.Prefixes.Add(current);
                 }
+                if (HttpSysTimeouts.For(_options, IsWindows) is HttpSysTimeouts timeouts) timeouts.ApplyTo(_listener);
                 _listener.Start();
             }
             catch (Exception ex) when (ex is HttpListenerException || ex is SocketException || ex is PlatformNotSupportedException || ex is ArgumentException)
@@ -71,7 +82,7 @@ namespace NenAi.Core.Webhooks
                 throw new NenException(NenErrorIds.WebhookListenFailed, ListenFailureCategory(code, IsWindows),
                     $"Cannot listen on {on}: {ex.Message}.{ListenFailureHint(code, IsWindows, current)}", ex);
             }
-            _ = Task.Run(AcceptAsync);
+            _accepting = Task.Run(AcceptAsync);
         }
 
         private static bool IsWindows => Environment.OSVersion.Platform == PlatformID.Win32NT;
@@ -109,18 +120,58 @@ namespace NenAi.Core.Webhooks
                     continue;
                 }
                 _counters.Count(WebhookEvent.Request);
-                if (!_slots.Wait(0))
+                if (!_memory.TryTake(RequestMemoryBudget.RequestOverheadBytes))
                 {
-                    _counters.Count(WebhookEvent.Busy);
-                    context.Response.AddHeader("Retry-After", "1");
-                    Answer(context, 503, close: true);
+                    Busy(context);
                     continue;
                 }
-                _ = HandleAsync(context);
+                _ = HandleAsync(context, new Charge(_memory, RequestMemoryBudget.RequestOverheadBytes));
             }
         }
 
-        private async Task HandleAsync(HttpListenerContext context)
+        /// <summary>What one request holds of the memory budget; given back, all of it and once, when the request ends.</summary>
+        private sealed class Charge
+        {
+            private readonly RequestMemoryBudget _budget;
+            private long _bytes;
+            private bool _returned;
+
+            public Charge(RequestMemoryBudget budget, long taken)
+            {
+                _budget = budget;
+                _bytes = taken;
+            }
+
+            /// <summary>False when the budget has no room, or the request has ended (a read still going after its 408).</summary>
+            public bool TryTake(long bytes)
+            {
+                lock (this)
+                {
+                    if (_returned || !_budget.TryTake(bytes)) return false;
+                    _bytes += bytes;
+                    return true;
+                }
+            }
+
+            public void GiveBack()
+            {
+                lock (this)
+                {
+                    if (_returned) return;
+                    _returned = true;
+                    _budget.Give(_bytes);
+                }
+            }
+        }
+
+        private void Busy(HttpListenerContext context)
+        {
+            _counters.Count(WebhookEvent.Busy);
+            context.Response.AddHeader("Retry-After", "1");
+            Answer(context, 503, close: true);
+        }
+
+        private async Task HandleAsync(HttpListenerContext context, Charge charge)
         {
             try
             {
@@ -139,9 +190,9 @@ namespace NenAi.Core.Webhooks
                     TooLarge(context, from, request.ContentLength64);
                     return;
                 }
-                byte[]? body = await ReadBodyAsync(context, from).ConfigureAwait(false);
-                if (body is null) return; // answered (413) or dropped
-                Verify(context, from, body);
+                byte[]? body = await ReadBodyAsync(context, from, charge).ConfigureAwait(false);
+                if (body is null) return; // answered (408, 413, 503) or dropped
+                await VerifyAsync(context, from, body).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is HttpListenerException || ex is IOException || ex is ObjectDisposedException || ex is InvalidOperationException)
             {
@@ -149,18 +200,23 @@ namespace NenAi.Core.Webhooks
                 _counters.Count(WebhookEvent.Abandoned);
                 Abort(context);
             }
+            catch (Exception ex)
+            {
+                // Nothing a request does may end in a task nobody observes: the request is dropped (never a 200) and said so.
+                _counters.Count(WebhookEvent.Abandoned);
+                _log.Debug($"A request failed unexpectedly ({ex.GetType().Name}: {ex.Message}); it was dropped.");
+                Abort(context);
+            }
             finally
             {
-                _slots.Release();
+                charge.GiveBack();
             }
         }
 
-        /// <summary>The body, or null when the request was answered (too large) or dropped (too slow, client gone).</summary>
-        private async Task<byte[]?> ReadBodyAsync(HttpListenerContext context, string from)
+        /// <summary>The body, or null when the request was answered (too large, too slow, no memory) or dropped (client gone).</summary>
+        private async Task<byte[]?> ReadBodyAsync(HttpListenerContext context, string from, Charge charge)
         {
-            long declared = context.Request.ContentLength64;
-            var buffer = new MemoryStream(declared > 0 ? (int)declared : 4096);
-            Task<bool> read = CopyBodyAsync(context.Request.InputStream, buffer);
+            Task<(byte[]? Body, int Refusal)> read = CopyBodyAsync(context.Request.InputStream, context.Request.ContentLength64, charge);
             // HttpListener's body stream ignores cancellation: the request is timed out from outside, and dropping
             // the connection ends the read.
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
@@ -171,30 +227,45 @@ namespace NenAi.Core.Webhooks
                     _counters.Count(WebhookEvent.Abandoned);
                     _log.Verbose($"Dropped a delivery from {from}: its body did not arrive within {_options.BodyTimeout.TotalSeconds:0.#} s (408).");
                     Answer(context, 408, close: true); // closing the connection ends the pending read
-                    _ = read.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
-                    return null;
+                    _ = read.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    return null; // the charge is given back now; the read, if it goes on, can take no more
                 }
                 timeout.Cancel();
             }
-            if (!await read.ConfigureAwait(false))
-            {
-                TooLarge(context, from, null);
-                return null;
-            }
-            return buffer.ToArray();
+            (byte[]? body, int refusal) = await read.ConfigureAwait(false);
+            if (refusal == 413) TooLarge(context, from, null);
+            else if (refusal == 503) Busy(context);
+            return body;
         }
 
-        /// <summary>Copies the body; false as soon as it grows past the limit (a chunked body declares no length).</summary>
-        private async Task<bool> CopyBodyAsync(Stream body, MemoryStream into)
+        /// <summary>
+        /// Reads the body into a buffer that starts at most <see cref="InitialBodyBuffer"/> and doubles only when the bytes
+        /// that arrived fill it, each step counted against the memory budget; 413 as soon as it grows past the limit (a
+        /// chunked body declares no length), 503 when the budget has no room for it.
+        /// </summary>
+        private async Task<(byte[]? Body, int Refusal)> CopyBodyAsync(Stream input, long declared, Charge charge)
         {
-            byte[] chunk = new byte[16 * 1024];
-            int n;
-            while ((n = await body.ReadAsync(chunk, 0, chunk.Length).ConfigureAwait(false)) > 0)
+            if (declared == 0) return (Array.Empty<byte>(), 0);
+            long limit = _options.MaxBodyBytes + 1L; // one byte past the limit tells a body that is too large
+            int size = (int)Math.Min(declared > 0 ? declared : InitialBodyBuffer, InitialBodyBuffer);
+            if (!charge.TryTake(size)) return (null, 503);
+            byte[] buffer = new byte[size];
+            int length = 0;
+            while (declared < 0 || length < declared)
             {
-                if (into.Length + n > _options.MaxBodyBytes) return false;
-                into.Write(chunk, 0, n);
+                if (length == buffer.Length)
+                {
+                    int grown = (int)Math.Min(Math.Min(buffer.Length * 2L, declared > 0 ? declared : limit), limit);
+                    if (!charge.TryTake(grown - buffer.Length)) return (null, 503);
+                    Array.Resize(ref buffer, grown);
+                }
+                int n = await input.ReadAsync(buffer, length, buffer.Length - length).ConfigureAwait(false);
+                if (n == 0) break;
+                length += n;
+                if (length > _options.MaxBodyBytes) return (null, 413);
             }
-            return true;
+            if (length != buffer.Length) Array.Resize(ref buffer, length);
+            return (buffer, 0);
         }
 
         private void TooLarge(HttpListenerContext context, string from, long? declared)
@@ -204,7 +275,7 @@ namespace NenAi.Core.Webhooks
             Answer(context, 413, close: true); // closing the connection: the rest of the body is never read
         }
 
-        private void Verify(HttpListenerContext context, string from, byte[] body)
+        private async Task VerifyAsync(HttpListenerContext context, string from, byte[] body)
         {
             WebhookVerification check = WebhookSignature.Verify(body, context.Request.Headers[WebhookSignature.HeaderName], _options.Secrets);
             if (!check.IsValid)
@@ -230,11 +301,33 @@ namespace NenAi.Core.Webhooks
                     $"A correctly signed webhook from {from} is not the JSON run status expected (it needs a message_id); it was answered 400 and not acted on.", ex));
                 return;
             }
-            _counters.Count(WebhookEvent.Accepted);
-            // Taken in first, then acknowledged: a sender that has its 200 knows the update is in hand (and in order with
-            // the ones it sent after), and one that never gets it sends again, which the ledger de-duplicates.
-            _onUpdate(status);
-            Answer(context, 200, close: false);
+            // Taken in first, then acknowledged: a sender that has its 200 knows the update is in hand (on the disk,
+            // with -StatePath), and one that never gets it sends again, which the ledger de-duplicates.
+            DeliveryAnswer answer = _onUpdate(status);
+            NenException? failure = answer.Failure;
+            if (answer.Durable != null && failure is null)
+            {
+                try
+                {
+                    await answer.Durable.ConfigureAwait(false);
+                }
+                catch (NenException ex)
+                {
+                    failure = ex;
+                }
+            }
+            if (failure != null)
+            {
+                // Not on the disk: no 200, so the sender sends it again (to this receiver once it is fixed, or another).
+                // The receiver is told once the 500 is out, so its stop cannot cut this answer off.
+                _log.Verbose($"A delivery from {from} was answered 500: {failure.Message}");
+                Answer(context, 500, close: true);
+                answer.WhenNotRecorded?.Invoke(failure);
+                return;
+            }
+            if (answer.Status == 200) _counters.Count(WebhookEvent.Accepted);
+            if (answer.RetryAfterSeconds is int seconds) context.Response.AddHeader("Retry-After", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Answer(context, answer.Status, close: answer.Status != 200);
         }
 
         private static void Answer(HttpListenerContext context, int status, bool close)
@@ -276,6 +369,15 @@ namespace NenAi.Core.Webhooks
             catch (Exception ex) when (ex is HttpListenerException || ex is ObjectDisposedException) { }
         }
 
-        public void Dispose() => Stop();
+        /// <summary>Completes when the accept loop has ended (after <see cref="Stop"/>).</summary>
+        public Task WhenStopped => _accepting ?? Task.CompletedTask;
+
+        public void Dispose()
+        {
+            Stop();
+            try { _ = WhenStopped.Wait(TimeSpan.FromSeconds(5)); }
+            catch (AggregateException) { }
+            _stopping.Dispose();
+        }
     }
 }

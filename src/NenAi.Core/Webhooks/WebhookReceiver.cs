@@ -16,11 +16,16 @@ namespace NenAi.Core.Webhooks
     /// <summary>
     /// Receives a batch's webhooks with polling as the safety net. The listener starts first, so updates that come
     /// before their run is added are kept until it is. Each verified update is handed out once per
-    /// (message_id, status) (see <see cref="UpdateLedger"/>). Runs waited for are followed by a <see cref="RunWaiter"/>
-    /// whose first poll is delayed by <see cref="WebhookReceiverOptions.FallbackAfter"/>: a final webhook reports the
-    /// run without any request, a lost one makes it polled (the waiter's rate limits and deadline), so a run is
-    /// delayed, never lost; a warning names the runs whose webhooks are late. Every run added gets exactly one
-    /// final item. Items are taken on the caller's thread; HTTP answers never wait for them.
+    /// (message_id, status), and never one of a run after its final one (see <see cref="UpdateLedger"/>, which a state
+    /// file keeps across restarts). An update to hand out is recorded (durably, with a file) before it is answered 200,
+    /// and marked written by <see cref="MarkHandled"/> once the caller has written it; at most
+    /// <see cref="WebhookReceiverOptions.MaxBacklog"/> wait in between, beyond which new ones are answered 503 with
+    /// Retry-After. Runs waited for are followed by a <see cref="RunWaiter"/> whose first poll is delayed by
+    /// <see cref="WebhookReceiverOptions.FallbackAfter"/>: a final webhook reports the run without any request, a lost one
+    /// makes it polled, so a run is delayed, never lost; a warning names the runs whose webhooks are late. Polls that
+    /// fail never end a run: a refused key or an API out of reach is one warning, the runs are still followed by their
+    /// webhooks until their deadline, and the runs neither finished are named in one error. Every run added gets
+    /// exactly one final item. Items are taken on the caller's thread; HTTP answers never wait for them.
     /// </summary>
     public sealed class WebhookReceiver : IDisposable
     {
@@ -29,11 +34,25 @@ namespace NenAi.Core.Webhooks
             Added,
             /// <summary>The run was added before.</summary>
             AlreadyAdded,
-            /// <summary>The ledger's file records the run's final update: an earlier receiver acted on it.</summary>
+            /// <summary>The ledger's file records the run's final update as written: an earlier receiver acted on it.</summary>
             HandledBefore,
         }
 
+        private sealed class EarlyUpdate
+        {
+            public EarlyUpdate(RunSnapshot status, bool recorded)
+            {
+                Status = status;
+                Recorded = recorded;
+            }
+
+            public RunSnapshot Status { get; }
+            /// <summary>Recorded as answered 200 and unwritten: written or dropped, it is marked so.</summary>
+            public bool Recorded { get; }
+        }
+
         private static readonly TimeSpan LateCheckInterval = TimeSpan.FromSeconds(1);
+        private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
         private const int NamesPerWarning = 10;
         private readonly object _gate = new object();
         private readonly WebhookReceiverOptions _options;
@@ -45,25 +64,31 @@ namespace NenAi.Core.Webhooks
         private readonly ConcurrentQueue<ReceivedItem> _out = new ConcurrentQueue<ReceivedItem>();
         private readonly SemaphoreSlim _ready = new SemaphoreSlim(0);
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly List<Task> _background = new List<Task>();
+        private CancellationTokenSource? _linked;
         // Guarded by _gate:
         private readonly Dictionary<string, object?> _following = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<string> _reported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        private readonly Dictionary<string, List<RunSnapshot>> _early = new Dictionary<string, List<RunSnapshot>>(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, List<EarlyUpdate>> _early = new Dictionary<string, List<EarlyUpdate>>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs whose final status came without polling (a webhook, or the input itself).</summary>
         private readonly HashSet<string> _finalInHand = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs whose final status came from polling.</summary>
         private readonly HashSet<string> _byPolling = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs waited for without a final webhook yet, in the order they were added (for the lateness warning).</summary>
         private readonly Queue<(string MessageId, TimeSpan Added)> _awaitingFinal = new Queue<(string, TimeSpan)>();
-        private readonly HashSet<string> _finalSeenInService = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        /// <summary>Runs whose deadline passed once polling had stopped: named together in one error at the end.</summary>
+        private readonly List<string> _unfinished = new List<string>();
         private bool _addingCompleted;
         private volatile bool _finished;
-        private int _started;
+        private int _started, _pollingStopWarned, _stoppedByState, _stopHanded, _disposed;
 
         public WebhookReceiver(WebhookReceiverOptions options, NenApiClient? client, UpdateLedger ledger, INenLog? log = null)
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
             _ledger = ledger ?? throw new ArgumentNullException(nameof(ledger));
+            if (options.MaxBacklog < 1) throw new ArgumentOutOfRangeException(nameof(options), "The backlog must hold at least one update.");
+            if (options.Timeout.HasValue && options.Timeout.Value > TimeSpan.FromSeconds(RunWaiterOptions.MaxTimeoutSeconds))
+                throw new ArgumentOutOfRangeException(nameof(options), $"The timeout can be at most {RunWaiterOptions.MaxTimeoutSeconds} s.");
             _log = RedactingLog.Wrap(log);
             _listener = new WebhookListener(options.Listener, OnUpdate, OnProblem, Counters, _log);
             if (options.WaitForRuns)
@@ -78,6 +103,8 @@ namespace NenAi.Core.Webhooks
                     Timeout = options.Timeout,
                     // Polling is the safety net and webhooks still arrive: a status outage paces the polls but does not stop them.
                     StopAtOutage = false,
+                    // Polling is the safety net: a refused key or an API out of reach must not end runs whose webhooks still come.
+                    KeepWaitingWhenPollsFail = true,
                 }, _log);
             }
         }
@@ -88,31 +115,68 @@ namespace NenAi.Core.Webhooks
         /// <summary>Runs added that have had their final item handed out.</summary>
         public int Finished { get { lock (_gate) return _reported.Count; } }
         public bool IsListening => _listener.IsListening;
+        /// <summary>Why polling stopped for good (a refused key, an API out of reach), once it has; the runs are still followed by their webhooks.</summary>
+        public NenException? PollingStoppedBecause => _waiter?.Circuit.ClosedBecause;
+        /// <summary>Bytes the requests in progress hold now.</summary>
+        public long RequestMemoryInUse => _listener.RequestMemoryInUse;
 
         /// <summary>True once nothing more will come: every run added is reported (or the listening time is up) and every item is taken.</summary>
         public bool IsDone => _finished && _out.IsEmpty;
 
-        /// <summary>Starts listening (NenWebhookListenFailed when a prefix cannot be bound) and, when waiting for runs, following them.</summary>
+        /// <summary>
+        /// Takes up the updates an earlier receiver with the same state file answered 200 and never wrote (handed out
+        /// first), then starts listening (NenWebhookListenFailed when a prefix cannot be bound) and, when waiting for
+        /// runs, following them.
+        /// </summary>
         public void Start(CancellationToken cancellationToken)
         {
             if (Interlocked.Exchange(ref _started, 1) != 0) return;
-            CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+            CancellationToken token = _linked.Token;
+            TakeUpUnwritten();
             _listener.Start();
-            if (_waiter != null)
+            lock (_background)
             {
-                _waiter.Start(linked.Token);
-                _ = Task.Run(() => ForwardOutcomesAsync(linked.Token));
-                _ = Task.Run(() => WatchLateRunsAsync(linked.Token));
-            }
-            else if (_options.Timeout.HasValue)
-            {
-                _ = Task.Run(async () =>
+                if (_waiter != null)
                 {
-                    try { await Task.Delay(_options.Timeout.Value, linked.Token).ConfigureAwait(false); }
-                    catch (OperationCanceledException) { return; }
-                    _listener.Stop();
-                    Finish();
-                });
+                    _waiter.Start(token);
+                    _background.Add(Task.Run(() => ForwardOutcomesAsync(token)));
+                    _background.Add(Task.Run(() => WatchLateRunsAsync(token)));
+                }
+                else if (_options.Timeout.HasValue)
+                {
+                    _background.Add(Task.Run(async () =>
+                    {
+                        try { await Task.Delay(_options.Timeout.Value, token).ConfigureAwait(false); }
+                        catch (OperationCanceledException) { return; }
+                        _listener.Stop();
+                        Finish();
+                    }));
+                }
+            }
+        }
+
+        /// <summary>Updates a state file holds as answered 200 and not written: the next to write (a service) or kept for their runs.</summary>
+        private void TakeUpUnwritten()
+        {
+            foreach (UpdateLedger.PendingUpdate pending in _ledger.PendingUpdates())
+            {
+                RunSnapshot status;
+                try
+                {
+                    status = RunSnapshot.Parse(pending.Body, pending.MessageId, DateTimeOffset.UtcNow);
+                }
+                catch (Exception ex) when (ex is System.Text.Json.JsonException || ex is ArgumentException)
+                {
+                    _ledger.RecordDropped(pending.MessageId, pending.Status); // verified once, but not readable now: nothing to write
+                    continue;
+                }
+                Counters.Count(WebhookEvent.Recovered);
+                lock (_gate)
+                {
+                    if (_waiter is null) Hand(Update(status.MessageId.Trim(), null, status));
+                    else Keep(status.MessageId.Trim(), new EarlyUpdate(status, recorded: true));
+                }
             }
         }
 
@@ -127,21 +191,34 @@ namespace NenAi.Core.Webhooks
             lock (_gate)
             {
                 if (_following.ContainsKey(id) || _reported.Contains(id)) return AddResult.AlreadyAdded;
-                if (_ledger.FinishedBefore(id)) return AddResult.HandledBefore;
+                if (_ledger.FinishedBefore(id))
+                {
+                    DropEarly(id, "its run's final update was written before");
+                    return AddResult.HandledBefore;
+                }
                 RunSnapshot? final = null, last = known;
-                if (known?.IsTerminal == true) final = known;
-                if (_early.TryGetValue(id, out List<RunSnapshot>? early))
+                if (known?.IsTerminal == true)
+                {
+                    final = known;
+                    _ledger.Claim(id, known.Status); // a webhook with it later is a duplicate, any other update stale
+                }
+                if (_early.TryGetValue(id, out List<EarlyUpdate>? early))
                 {
                     _early.Remove(id);
-                    foreach (RunSnapshot update in early)
+                    foreach (EarlyUpdate update in early)
                     {
-                        if (update.IsTerminal) final ??= update;
+                        bool used = false;
+                        if (update.Status.IsTerminal)
+                        {
+                            if (final is null) { final = update.Status; used = true; }
+                        }
                         else if (final is null)
                         {
-                            last = update;
+                            last = update.Status;
                             // In the order they came; one that came after the final update is stale.
-                            if (_options.IncludeInterim) Hand(new ReceivedItem(ReceivedItemKind.Update, id, tag, update, null, false));
+                            if (_options.IncludeInterim && update.Recorded) { Hand(Update(id, tag, update.Status)); used = true; }
                         }
+                        if (!used && update.Recorded) _ledger.RecordDropped(id, update.Status.Status);
                     }
                 }
                 _following[id] = tag;
@@ -162,8 +239,7 @@ namespace NenAi.Core.Webhooks
                 if (_early.Count > 0)
                 {
                     _log.Verbose($"{_early.Count} run(s) had updates but are not among the runs waited for; they were ignored.");
-                    foreach (List<RunSnapshot> updates in _early.Values) for (int i = 0; i < updates.Count; i++) Counters.Count(WebhookEvent.Ignored);
-                    _early.Clear();
+                    foreach (string id in _early.Keys.ToList()) DropEarly(id, null);
                 }
             }
             _waiter.CompleteAdding();
@@ -185,10 +261,13 @@ namespace NenAi.Core.Webhooks
             return _out.TryDequeue(out ReceivedItem? item) ? item : null;
         }
 
-        /// <summary>The caller has acted on the update (written it): it is recorded, so a replay is not acted on again.</summary>
+        /// <summary>
+        /// The caller has written the update (WriteObject returned): it is marked written, so no restart writes it again.
+        /// Throws NenWebhookStateWriteFailed when the state file cannot be written.
+        /// </summary>
         public void MarkHandled(ReceivedItem item)
         {
-            if (item.Kind == ReceivedItemKind.Update && item.MessageId != null && item.Status != null) _ledger.Record(item.MessageId, item.Status.Status);
+            if (item.Kind == ReceivedItemKind.Update && item.MessageId != null && item.Status != null) _ledger.RecordWritten(item.MessageId, item.Status.Status);
         }
 
         /// <summary>Stops listening (the port is free when this returns) and following. Idempotent, any thread.</summary>
@@ -199,57 +278,114 @@ namespace NenAi.Core.Webhooks
             catch (ObjectDisposedException) { }
         }
 
+        /// <summary>Completes when nothing of the receiver runs in the background any more (after <see cref="Stop"/> or the end).</summary>
+        public Task WhenIdleAsync()
+        {
+            var work = new List<Task> { _listener.WhenStopped };
+            lock (_background) work.AddRange(_background);
+            if (_waiter != null) work.Add(_waiter.WhenIdleAsync());
+            return Task.WhenAll(work.Select(t => t.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)));
+        }
+
         // ---- Listener side (its threads) ----
 
-        private void OnUpdate(RunSnapshot status)
+        private DeliveryAnswer OnUpdate(RunSnapshot status)
         {
             string id = status.MessageId.Trim();
             lock (_gate)
             {
-                if (_finished) return;
-                if (!_ledger.TryClaim(id, status.Status))
+                // Not taken: the sender sends it again, to this receiver's successor.
+                if (_finished || Volatile.Read(ref _stoppedByState) != 0) return DeliveryAnswer.NotNow(_options.BacklogRetryAfterSeconds);
+                if (_ledger.Unwritten >= _options.MaxBacklog && !_ledger.Seen(id, status.Status))
                 {
-                    Counters.Count(WebhookEvent.Duplicate);
-                    _log.Verbose($"Run {id}: '{status.Status}' again (a duplicate delivery); not written twice.");
-                    return;
+                    Counters.Count(WebhookEvent.BacklogFull);
+                    _log.Verbose($"Run {id}: '{status.Status}' answered 503: {_options.MaxBacklog} update(s) are waiting to be written.");
+                    return DeliveryAnswer.NotNow(_options.BacklogRetryAfterSeconds);
                 }
-                if (_waiter is null) { OnServiceUpdate(id, status); return; }
+                switch (_ledger.Claim(id, status.Status))
+                {
+                    case UpdateLedger.ClaimResult.Duplicate:
+                        Counters.Count(WebhookEvent.Duplicate);
+                        _log.Verbose($"Run {id}: '{status.Status}' again (a duplicate delivery); not written twice.");
+                        return DeliveryAnswer.Ok;
+                    case UpdateLedger.ClaimResult.AfterFinal:
+                        Ignore(id, status, "came after its final update");
+                        return DeliveryAnswer.Ok;
+                }
+                if (_waiter is null)
+                {
+                    if (!status.IsTerminal && !_options.IncludeInterim) return DeliveryAnswer.Ok;
+                    return Recorded(status, () => Hand(Update(id, null, status)));
+                }
                 if (_following.TryGetValue(id, out object? tag))
                 {
                     if (status.IsTerminal)
-                    {
-                        _finalInHand.Add(id);
-                        _waiter.Report(id, status);
-                    }
-                    else if (_finalInHand.Contains(id))
-                    {
-                        Ignore(id, status, "came after its final update");
-                    }
-                    else
-                    {
-                        _waiter.Report(id, status);
-                        if (_options.IncludeInterim) Hand(new ReceivedItem(ReceivedItemKind.Update, id, tag, status, null, false));
-                    }
-                    return;
+                        return Recorded(status, () =>
+                        {
+                            _finalInHand.Add(id);
+                            _waiter.Report(id, status);
+                        });
+                    _waiter.Report(id, status);
+                    return _options.IncludeInterim ? Recorded(status, () => Hand(Update(id, tag, status))) : DeliveryAnswer.Ok;
                 }
-                if (_reported.Contains(id)) { Ignore(id, status, "came after the run was reported"); return; }
+                if (_reported.Contains(id)) { Ignore(id, status, "came after the run was reported"); return DeliveryAnswer.Ok; }
                 if (!_addingCompleted)
                 {
-                    // Its run may still be on its way down the pipeline.
-                    if (!_early.TryGetValue(id, out List<RunSnapshot>? list)) _early[id] = list = new List<RunSnapshot>();
-                    list.Add(status);
-                    return;
+                    // Its run may still be on its way down the pipeline. Only what may be written is recorded.
+                    if (!status.IsTerminal && !_options.IncludeInterim) { Keep(id, new EarlyUpdate(status, recorded: false)); return DeliveryAnswer.Ok; }
+                    return Recorded(status, () => Keep(id, new EarlyUpdate(status, recorded: true)));
                 }
                 Ignore(id, status, "is not one of the runs waited for");
+                return DeliveryAnswer.Ok;
             }
         }
 
-        private void OnServiceUpdate(string id, RunSnapshot status)
+        /// <summary>Records the update as answered 200 and unwritten, then takes it in; the 200 waits for the record to be durable.</summary>
+        private DeliveryAnswer Recorded(RunSnapshot status, Action takeIn)
         {
-            if (status.IsTerminal) _finalSeenInService.Add(id);
-            else if (_finalSeenInService.Contains(id)) { Ignore(id, status, "came after its final update"); return; }
-            else if (!_options.IncludeInterim) return;
-            Hand(new ReceivedItem(ReceivedItemKind.Update, id, null, status, null, false));
+            Task durable;
+            try
+            {
+                durable = _ledger.RecordReceived(status);
+            }
+            catch (NenException ex)
+            {
+                Volatile.Write(ref _stoppedByState, 1); // nothing more is acknowledged from now on
+                return DeliveryAnswer.NotRecorded(ex, StopForState);
+            }
+            takeIn();
+            if (durable.IsCompleted && !durable.IsFaulted) return DeliveryAnswer.Ok;
+            return DeliveryAnswer.OkOnceRecorded(durable, StopForState);
+        }
+
+        /// <summary>
+        /// The state file cannot be written: nothing more is acknowledged (503 from now on), and, once the 500 for the
+        /// update that could not be recorded is out, the caller gets this error, which ends the command and the receiver.
+        /// </summary>
+        private void StopForState(NenException failure)
+        {
+            Volatile.Write(ref _stoppedByState, 1);
+            if (Interlocked.Exchange(ref _stopHanded, 1) != 0) return;
+            Hand(new ReceivedItem(ReceivedItemKind.Error, null, null, null, failure, false, stopsReceiver: true));
+        }
+
+        private void Keep(string id, EarlyUpdate update)
+        {
+            if (!_early.TryGetValue(id, out List<EarlyUpdate>? list)) _early[id] = list = new List<EarlyUpdate>();
+            list.Add(update);
+        }
+
+        /// <summary>Updates kept for a run that will not be waited for: ignored, and marked as needing no writing.</summary>
+        private void DropEarly(string id, string? why)
+        {
+            if (!_early.TryGetValue(id, out List<EarlyUpdate>? list)) return;
+            _early.Remove(id);
+            foreach (EarlyUpdate update in list)
+            {
+                Counters.Count(WebhookEvent.Ignored);
+                if (why != null) _log.Verbose($"Run {id}: '{update.Status.Status}' ignored: {why}.");
+                if (update.Recorded) _ledger.RecordDropped(id, update.Status.Status);
+            }
         }
 
         private void Ignore(string id, RunSnapshot status, string why)
@@ -260,18 +396,22 @@ namespace NenAi.Core.Webhooks
 
         private void OnProblem(NenException problem) => Hand(new ReceivedItem(ReceivedItemKind.Error, null, null, null, problem, false));
 
+        private static ReceivedItem Update(string id, object? tag, RunSnapshot status, bool byPolling = false) =>
+            new ReceivedItem(ReceivedItemKind.Update, id, tag, status, null, byPolling);
+
         private void Hand(ReceivedItem item)
         {
             if (item.Kind == ReceivedItemKind.Update) Counters.Count(WebhookEvent.Written);
             _out.Enqueue(item);
-            _ready.Release();
+            try { _ready.Release(); }
+            catch (ObjectDisposedException) { } // a request finishing while the receiver is disposed: nobody takes it
         }
 
         private void Finish()
         {
             lock (_gate) _finished = true; // under the lock: an update being taken in now is handed out before it
-
-            _ready.Release(); // wakes a caller waiting for an item
+            try { _ready.Release(); } // wakes a caller waiting for an item
+            catch (ObjectDisposedException) { }
         }
 
         // ---- Following runs (background) ----
@@ -288,6 +428,11 @@ namespace NenAi.Core.Webhooks
             // Every run is reported: nothing can come any more.
             _listener.Stop();
             WarnOfLateRuns();
+            WarnIfPollingStopped();
+            lock (_gate)
+            {
+                if (_unfinished.Count > 0) Hand(new ReceivedItem(ReceivedItemKind.Error, null, _unfinished.ToArray(), null, NeitherPathFinished(), false));
+            }
             Finish();
         }
 
@@ -301,14 +446,19 @@ namespace NenAi.Core.Webhooks
                 {
                     case WaitOutcomeKind.Completed:
                         // A polled status claims its pair too, so the webhook that comes later is a duplicate.
-                        _ledger.TryClaim(outcome.MessageId, outcome.Status!.Status);
+                        _ledger.Claim(outcome.MessageId, outcome.Status!.Status);
                         bool byPolling = !_finalInHand.Contains(outcome.MessageId);
                         if (byPolling)
                         {
                             _byPolling.Add(outcome.MessageId);
                             Counters.Count(WebhookEvent.ByPolling);
                         }
-                        Hand(new ReceivedItem(ReceivedItemKind.Update, outcome.MessageId, outcome.Tag, outcome.Status, null, byPolling));
+                        Hand(Update(outcome.MessageId, outcome.Tag, outcome.Status, byPolling));
+                        break;
+                    case WaitOutcomeKind.TimedOut when _waiter!.Circuit.ClosedBecause != null:
+                        // Neither path finished it: named in the one error at the end, with the reason polling stopped.
+                        _unfinished.Add(outcome.MessageId);
+                        if (outcome.Status != null) Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, null, false));
                         break;
                     case WaitOutcomeKind.TimedOut:
                         Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, outcome.Error, false));
@@ -320,6 +470,32 @@ namespace NenAi.Core.Webhooks
             }
         }
 
+        /// <summary>The one error for the runs whose deadline passed after polling had stopped: its id and category are the reason's.</summary>
+        private NenException NeitherPathFinished()
+        {
+            NenException why = _waiter!.Circuit.ClosedBecause!;
+            string names = string.Join(", ", _unfinished.Take(NamesPerWarning)) + (_unfinished.Count > NamesPerWarning ? $" and {_unfinished.Count - NamesPerWarning} more" : string.Empty);
+            return new NenException(why.ErrorId, why.Category,
+                $"{_unfinished.Count} run(s) had not finished when their wait of {_options.Timeout?.TotalSeconds:0.#} s ran out: no final webhook came for them, " +
+                $"and polling had stopped: {PollingStopReason(_waiter.Circuit.Trip, why)} Runs: {names}. The runs themselves are not affected: " +
+                "follow them with Wait-NenRun or Get-NenRun once the API answers.", why)
+            { StatusCode = why.StatusCode };
+        }
+
+        /// <summary>Why polling stopped, in the receiver's words (the circuit's own message names the one run whose poll tripped it).</summary>
+        internal static string PollingStopReason(CircuitTrip trip, NenException why)
+        {
+            string status = why.StatusCode is System.Net.HttpStatusCode code ? $" (HTTP {(int)code})" : string.Empty;
+            return trip switch
+            {
+                CircuitTrip.Credentials => $"the {CredentialNames.Refused(why.ErrorId)} was refused{status}. {CredentialNames.WhatToDo(why.ErrorId)}",
+                CircuitTrip.Address => $"the base URL does not lead to the Nen API{status}. Correct -BaseUri (or NEN_BASE_URL).",
+                CircuitTrip.Refusals => $"the API could not be reached, or refused every query, for longer than the retry budget ({why.ErrorId}).",
+                CircuitTrip.Failures => $"every query to the API failed ({why.ErrorId}).",
+                _ => why.Message,
+            };
+        }
+
         private async Task WatchLateRunsAsync(CancellationToken ct)
         {
             TimeSpan interval = _options.FallbackAfter < LateCheckInterval ? TimeSpan.FromTicks(Math.Max(_options.FallbackAfter.Ticks / 2, TimeSpan.FromMilliseconds(20).Ticks)) : LateCheckInterval;
@@ -328,7 +504,19 @@ namespace NenAi.Core.Webhooks
                 try { await Task.Delay(interval, ct).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
                 WarnOfLateRuns();
+                WarnIfPollingStopped();
             }
+        }
+
+        /// <summary>Once: polling stopped for good, and the runs are still followed by their webhooks.</summary>
+        private void WarnIfPollingStopped()
+        {
+            NenException? why = _waiter?.Circuit.ClosedBecause;
+            if (why is null || Interlocked.Exchange(ref _pollingStopWarned, 1) != 0) return;
+            _log.Warning($"Polling stopped: {PollingStopReason(_waiter!.Circuit.Trip, why)} The runs are still followed by their webhooks" +
+                (_options.Timeout.HasValue
+                    ? $" until their wait of {_options.Timeout.Value.TotalSeconds:0.#} s runs out; one error at the end names any that neither path finished."
+                    : " until the receiver is stopped (no -TimeoutSec)."));
         }
 
         /// <summary>
@@ -350,13 +538,22 @@ namespace NenAi.Core.Webhooks
             if (late.Count == 0) return;
             Counters.Count(WebhookEvent.Late, late.Count);
             string names = string.Join(", ", late.Take(NamesPerWarning)) + (late.Count > NamesPerWarning ? $" and {late.Count - NamesPerWarning} more" : string.Empty);
-            _log.Warning($"No final webhook for {late.Count} run(s) within {_options.FallbackAfter.TotalSeconds:0.#} s; their status is polled (GET /runs/{{id}}) instead: {names}. If this goes on, check that the webhook URL reaches this receiver.");
+            string how = _waiter?.Circuit.ClosedBecause is null ? "their status is polled (GET /runs/{id}) instead" : "polling has stopped, so only their webhooks can finish them";
+            _log.Warning($"No final webhook for {late.Count} run(s) within {_options.FallbackAfter.TotalSeconds:0.#} s; {how}: {names}. If this goes on, check that the webhook URL reaches this receiver.");
         }
 
+        /// <summary>Stops everything, waits (briefly) for the background work to end, then frees what the receiver holds.</summary>
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
             Stop();
+            try { WhenIdleAsync().Wait(DisposeWait); }
+            catch (AggregateException) { }
             _waiter?.Dispose();
+            _listener.Dispose();
+            _linked?.Dispose();
+            _stop.Dispose();
+            _ready.Dispose();
         }
     }
 }

@@ -4,6 +4,8 @@ namespace NenAi.Core.Webhooks
 {
     public sealed class WebhookReceiverOptions
     {
+        public const int DefaultMaxBacklog = 10_000;
+
         public WebhookListenerOptions Listener { get; set; } = new WebhookListenerOptions();
         /// <summary>
         /// True: the receiver follows the runs added to it and is done when each has finished (or timed out); updates
@@ -25,5 +27,13 @@ namespace NenAi.Core.Webhooks
         public TimeSpan? Timeout { get; set; }
         /// <summary>Also hand out interim updates (processing, or any status not known to be final).</summary>
         public bool IncludeInterim { get; set; }
+        /// <summary>
+        /// Updates answered 200 and not yet written at most. When the backlog is full a new update is answered 503 with
+        /// Retry-After (<see cref="BacklogRetryAfterSeconds"/>), so the sender sends it again later instead of it
+        /// waiting in memory without bound.
+        /// </summary>
+        public int MaxBacklog { get; set; } = DefaultMaxBacklog;
+        /// <summary>The Retry-After of a 503 for a full backlog: the pipeline writes at its own pace.</summary>
+        public int BacklogRetryAfterSeconds { get; set; } = 5;
     }
 }

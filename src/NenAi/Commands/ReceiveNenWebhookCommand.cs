@@ -2,10 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
+using System.Threading.Tasks;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
 using NenAi.Core.Journal;
 using NenAi.Core.Logging;
+using NenAi.Core.Waiting;
 using NenAi.Core.Webhooks;
 
 namespace NenAi.Commands
@@ -47,7 +49,7 @@ namespace NenAi.Commands
 
         /// <summary>Give up on a run this many seconds after it reached the receiver (0: wait for ever); without runs, stop listening after this many seconds.</summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
+        [ValidateRange(0, RunWaiterOptions.MaxTimeoutSeconds)]
         public int TimeoutSec { get; set; }
 
         /// <summary>Seconds after a run reached the receiver without its final webhook before its status is polled (GET /runs/{id}).</summary>
@@ -63,9 +65,29 @@ namespace NenAi.Commands
         /// <summary>Largest body accepted, in bytes; a larger one is answered 413 without being read.</summary>
         [Parameter]
         [ValidateRange(1024, 16 * 1024 * 1024)]
-        public int MaximumBodySize { get; set; } = 1024 * 1024;
+        public int MaximumBodySize { get; set; } = WebhookListenerOptions.DefaultMaxBodyBytes;
 
-        /// <summary>A file recording the updates acted on, so a restarted receiver does not act twice on a replayed delivery.</summary>
+        /// <summary>Seconds a client may take to send a request's body once its headers have come (on Windows, its headers too); a slower one is answered 408.</summary>
+        [Parameter]
+        [ValidateRange(0.5, 60)]
+        public double ReadTimeoutSec { get; set; } = 5;
+
+        /// <summary>Memory, in bytes, the requests in progress may hold together (16 KiB each plus its body as it arrives); past it, 503 with Retry-After.</summary>
+        [Parameter]
+        [ValidateRange(16L * 1024 * 1024, 64L * 1024 * 1024 * 1024)]
+        public long MaximumRequestMemory { get; set; } = WebhookListenerOptions.DefaultMaxRequestMemoryBytes;
+
+        /// <summary>Updates answered 200 and not yet written, at most; past it a new update is answered 503 with Retry-After.</summary>
+        [Parameter]
+        [ValidateRange(1, 10_000_000)]
+        public int MaximumBacklog { get; set; } = WebhookReceiverOptions.DefaultMaxBacklog;
+
+        /// <summary>Runs remembered (in memory and in -StatePath) to refuse duplicates and stale updates; the oldest are forgotten first.</summary>
+        [Parameter]
+        [ValidateRange(100, 100_000_000)]
+        public int MaximumRememberedRuns { get; set; } = UpdateLedger.DefaultMaxRememberedRuns;
+
+        /// <summary>A file recording each update answered 200 until it is written, so a restarted receiver writes what a crash left unwritten and nothing twice.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string? StatePath { get; set; }
@@ -84,12 +106,24 @@ namespace NenAi.Commands
                 _secrets = WebhookSecrets.Resolve(SessionState, WebhookSecret, nameof(WebhookSecret));
                 var prefixes = new List<string>();
                 foreach (string p in Prefix) prefixes.Add(WebhookPrefix.Check(p));
-                _ledger = StatePath is null ? UpdateLedger.InMemory() : UpdateLedger.Open(FileSystemPath(StatePath, nameof(StatePath)));
+                _ledger = StatePath is null ? UpdateLedger.InMemory(MaximumRememberedRuns) : UpdateLedger.Open(FileSystemPath(StatePath, nameof(StatePath)), MaximumRememberedRuns);
                 if (JournalLine.UnreadableWarning("state file", _ledger.UnreadableLines) is string unreadable) WriteWarning(unreadable);
-                if (_ledger.Path != null) WriteVerbose($"The state file '{_ledger.Path}' records {_ledger.LoadedCount} update(s) acted on before.");
+                if (_ledger.Path != null)
+                    WriteVerbose($"The state file '{_ledger.Path}' remembers {_ledger.LoadedCount} run(s)" + (_ledger.Unwritten > 0
+                        ? $"; {_ledger.Unwritten} update(s) an earlier receiver answered 200 and did not write are written first."
+                        : "."));
                 _receiver = new WebhookReceiver(new WebhookReceiverOptions
                 {
-                    Listener = new WebhookListenerOptions { Prefixes = prefixes, Secrets = _secrets, MaxBodyBytes = MaximumBodySize },
+                    Listener = new WebhookListenerOptions
+                    {
+                        Prefixes = prefixes,
+                        Secrets = _secrets,
+                        MaxBodyBytes = MaximumBodySize,
+                        BodyTimeout = TimeSpan.FromSeconds(ReadTimeoutSec),
+                        HeaderTimeout = TimeSpan.FromSeconds(ReadTimeoutSec),
+                        MaxRequestMemoryBytes = MaximumRequestMemory,
+                    },
+                    MaxBacklog = MaximumBacklog,
                     WaitForRuns = _waitForRuns,
                     FallbackAfter = TimeSpan.FromSeconds(FallbackAfterSec),
                     PollInterval = TimeSpan.FromSeconds(PollIntervalSec),
@@ -162,6 +196,7 @@ namespace NenAi.Commands
                 summary.Add("ByPolling", c.CompletedByPolling);
             }
             summary.Add("Updates", c.Written);
+            summary.Add("Recovered", c.Recovered);
             summary.Add("Deliveries", c.Accepted);
             summary.Add("Duplicates", c.Duplicates);
             summary.Add("Refused", c.Refused);
@@ -186,7 +221,11 @@ namespace NenAi.Commands
                     break;
                 case ReceivedItemKind.TimedOut:
                     if (item.Status != null) WriteOutput(new RunStatus(item.Status, timedOut: true, item.Tag));
-                    WriteItemError(ErrorRecords.From(item.Error!, target));
+                    if (item.Error != null) WriteItemError(ErrorRecords.From(item.Error, target)); // else named in the one error at the end
+                    break;
+                case ReceivedItemKind.Error when item.StopsReceiver:
+                    _receiver!.Stop();
+                    EndWithError(ErrorRecords.From(item.Error!, StatePath));
                     break;
                 default:
                     WriteItemError(ErrorRecords.From(item.Error!, target));
@@ -206,6 +245,8 @@ namespace NenAi.Commands
                 }
                 : new ProgressRecord(ActivityId, Activity, $"Listening: {c.Written} update(s) written; {deliveries}"));
         }
+
+        protected override Task? InFlight => _receiver?.WhenIdleAsync();
 
         /// <summary>Ctrl+C: the port is freed at once, before the pipeline unwinds.</summary>
         protected override void StopProcessing()

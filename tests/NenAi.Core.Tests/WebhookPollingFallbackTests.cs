@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using NenAi.Core.Configuration;
+using NenAi.Core.Errors;
+using NenAi.Core.Http;
+using NenAi.Core.Tests.Infrastructure;
+using NenAi.Core.Webhooks;
+using NenAi.Emulator;
+using NenAi.TestSupport;
+using Xunit;
+
+namespace NenAi.Core.Tests
+{
+    /// <summary>
+    /// Polling is the receiver's safety net, never a tripwire: a refused key or an API out of reach is one warning, the
+    /// runs are still followed by their webhooks until their deadline, and the runs neither path finished are named in
+    /// one error with the reason. And a receiver ends cleanly: no poll that outlives it throws in a task nobody observes.
+    /// </summary>
+    public class WebhookPollingFallbackTests
+    {
+        private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+
+        private sealed class Waiting : IDisposable
+        {
+            private readonly SecretValue _secret = TestEmulator.Secret(TestEmulator.WebhookSecret);
+
+            public Waiting(NenApiClient client, TimeSpan? timeout = null, TimeSpan? fallbackAfter = null)
+            {
+                Url = WebhookTraffic.Prefix(WebhookTraffic.FreePort());
+                Receiver = new WebhookReceiver(new WebhookReceiverOptions
+                {
+                    Listener = new WebhookListenerOptions { Prefixes = new[] { Url }, Secrets = new[] { _secret } },
+                    WaitForRuns = true,
+                    FallbackAfter = fallbackAfter ?? TimeSpan.FromMilliseconds(300),
+                    PollInterval = TimeSpan.FromMilliseconds(100),
+                    Timeout = timeout,
+                }, client, UpdateLedger.InMemory(), Log);
+                Receiver.Start(default);
+            }
+
+            public string Url { get; }
+            public WebhookReceiver Receiver { get; }
+            public CapturingLog Log { get; } = new CapturingLog();
+
+            public Task<HttpStatusCode> PostAsync(string id, string status) => WebhookTraffic.PostSignedAsync(Url, TestEmulator.WebhookSecret, id, status);
+
+            public async Task<List<ReceivedItem>> DrainAsync()
+            {
+                var items = new List<ReceivedItem>();
+                var clock = Stopwatch.StartNew();
+                while (!Receiver.IsDone)
+                {
+                    if (clock.Elapsed > Generous) throw new TimeoutException($"The receiver was not done after {Generous}: {Receiver.Counters}");
+                    ReceivedItem? item = await Receiver.TakeAsync(TimeSpan.FromSeconds(1));
+                    if (item != null) items.Add(item);
+                }
+                return items;
+            }
+
+            public void Dispose()
+            {
+                Receiver.Dispose();
+                _secret.Dispose();
+            }
+        }
+
+        [Fact]
+        public async Task ARefusedKeyIsOneWarningAndEveryRunWhoseWebhookComesIsStillWritten()
+        {
+            await using TestEmulator emulator = await TestEmulator.StartAsync();
+            using var waiting = new Waiting(emulator.Client(apiKey: "a-key-the-service-refuses"), timeout: TimeSpan.FromSeconds(60));
+            var ids = Enumerable.Range(0, 5).Select(_ => Guid.NewGuid().ToString()).ToList();
+            foreach (string id in ids) waiting.Receiver.Add(id, "row " + id);
+            waiting.Receiver.CompleteAdding();
+
+            // The first polls (after 0.3 s) are refused: polling stops for good, and the receiver keeps listening.
+            Assert.True(SpinUntil(() => waiting.Receiver.PollingStoppedBecause != null));
+            Assert.Equal(NenErrorIds.Unauthorized, waiting.Receiver.PollingStoppedBecause!.ErrorId);
+            Assert.True(waiting.Receiver.IsListening);
+            int polls = emulator.State.GetRuns;
+            foreach (string id in ids) Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(id, "success"));
+
+            List<ReceivedItem> items = await waiting.DrainAsync();
+
+            Assert.Equal(ids.OrderBy(x => x), items.Select(i => i.MessageId).OrderBy(x => x));
+            Assert.All(items, i => Assert.Equal(ReceivedItemKind.Update, i.Kind));
+            Assert.All(items, i => Assert.False(i.ByPolling));
+            Assert.Single(waiting.Log.Lines, l => l.StartsWith("WARNING: Polling stopped:") && l.Contains("API key"));
+            Assert.InRange(polls, 1, ids.Count); // the polls in flight when the key was refused, no more
+            Assert.Equal(polls, emulator.State.GetRuns);
+        }
+
+        [Fact]
+        public async Task TheRunsNeitherPathFinishedAreNamedInOneErrorWithTheReasonAtTheirDeadline()
+        {
+            await using TestEmulator emulator = await TestEmulator.StartAsync();
+            using var waiting = new Waiting(emulator.Client(apiKey: "a-key-the-service-refuses"), timeout: TimeSpan.FromSeconds(3));
+            var ids = Enumerable.Range(0, 5).Select(i => $"run-{i}-{Guid.NewGuid():N}").ToList();
+            foreach (string id in ids) waiting.Receiver.Add(id);
+            waiting.Receiver.CompleteAdding();
+            Assert.True(SpinUntil(() => waiting.Receiver.PollingStoppedBecause != null));
+            // Three runs finish by webhook; one more says it is processing and goes quiet; the last says nothing.
+            for (int i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(ids[i], "failed"));
+            Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(ids[3], "processing"));
+
+            List<ReceivedItem> items = await waiting.DrainAsync();
+
+            Assert.Equal(ids.Take(3), items.Where(i => i.Kind == ReceivedItemKind.Update).Select(i => i.MessageId).OrderBy(id => ids.IndexOf(id!)));
+            ReceivedItem quiet = Assert.Single(items, i => i.Kind == ReceivedItemKind.TimedOut);
+            Assert.Equal(ids[3], quiet.MessageId);
+            Assert.Equal("processing", quiet.Status!.Status);
+            Assert.Null(quiet.Error); // named in the one error below, not in an error of its own
+            ReceivedItem error = Assert.Single(items, i => i.Kind == ReceivedItemKind.Error);
+            Assert.Equal(NenErrorIds.Unauthorized, error.Error!.ErrorId);
+            Assert.Equal(NenErrorCategory.AuthenticationError, error.Error.Category);
+            Assert.StartsWith("2 run(s) had not finished when their wait of 3 s ran out", error.Error.Message);
+            Assert.Contains(ids[3], error.Error.Message);
+            Assert.Contains(ids[4], error.Error.Message);
+            Assert.Contains("API key", error.Error.Message);
+            Assert.Equal(new[] { ids[3], ids[4] }, (string[])error.Tag!);
+            Assert.Same(items.Last(), error);
+        }
+
+        [Fact]
+        public async Task AnApiNoConnectionReachesIsOneWarningAndTheWebhooksStillFinishTheRuns()
+        {
+            int nobody = WebhookTraffic.FreePort();
+            NenClientOptions options = NenClientOptions.Resolve($"http://127.0.0.1:{nobody}", TestEmulator.Secret(TestEmulator.ApiKey), environment: _ => null);
+            options.MaximumRetryCount = 1;
+            options.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
+            var client = new NenApiClient(options);
+            using var waiting = new Waiting(client, timeout: TimeSpan.FromSeconds(60), fallbackAfter: TimeSpan.FromMilliseconds(100));
+            var ids = Enumerable.Range(0, 5).Select(_ => Guid.NewGuid().ToString()).ToList();
+            foreach (string id in ids) waiting.Receiver.Add(id);
+            waiting.Receiver.CompleteAdding();
+
+            Assert.True(SpinUntil(() => waiting.Receiver.PollingStoppedBecause != null), "polling never gave up on an API nothing answers");
+            foreach (string id in ids) Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(id, "success"));
+            List<ReceivedItem> items = await waiting.DrainAsync();
+
+            Assert.Equal(5, items.Count(i => i.Kind == ReceivedItemKind.Update));
+            Assert.Equal(5, items.Count);
+            Assert.Single(waiting.Log.Lines, l => l.StartsWith("WARNING: Polling stopped:"));
+            Assert.DoesNotContain(waiting.Log.Lines, l => l.StartsWith("WARNING: Run "));
+        }
+
+        [Fact]
+        public async Task APollStillOnTheWireWhenTheReceiverEndsThrowsInNoTaskNobodyObserves()
+        {
+            var unobserved = new List<Exception>();
+            void Record(object? sender, UnobservedTaskExceptionEventArgs e)
+            {
+                lock (unobserved) unobserved.AddRange(e.Exception.Flatten().InnerExceptions.Where(x => x is ObjectDisposedException && (x.StackTrace ?? string.Empty).Contains("NenAi.Core")));
+            }
+            TaskScheduler.UnobservedTaskException += Record;
+            try
+            {
+                await using TestEmulator emulator = await TestEmulator.StartAsync();
+                await emulator.ScriptAsync(new ScriptedFault { Kind = "latency", Route = "GET /runs", LatencyMs = 1500, Count = 1 });
+                string id = Guid.NewGuid().ToString();
+                var waiting = new Waiting(emulator.Client(), timeout: TimeSpan.FromSeconds(60), fallbackAfter: TimeSpan.FromMilliseconds(50));
+                waiting.Receiver.Add(id);
+                waiting.Receiver.CompleteAdding();
+                Assert.True(SpinUntil(() => emulator.State.GetRuns == 1));
+                // The final webhook comes while the poll is on the wire: the receiver is done and is disposed.
+                Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(id, "success"));
+                Assert.Single(await waiting.DrainAsync());
+                Assert.False(waiting.Receiver.WhenIdleAsync().IsCompleted); // the poll is still on the wire
+                waiting.Dispose();
+
+                // Disposing ended it (cancelled), and everything else the receiver ran: nothing is left to fail later.
+                // (The poll had about 1.4 s of the emulator's latency left: had it not been cancelled, it would still be on the wire.)
+                Assert.True(waiting.Receiver.WhenIdleAsync().Wait(TimeSpan.FromSeconds(1)));
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+            }
+            finally
+            {
+                TaskScheduler.UnobservedTaskException -= Record;
+            }
+            lock (unobserved) Assert.Empty(unobserved);
+        }
+
+        private static bool SpinUntil(Func<bool> condition)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!condition())
+            {
+                if (clock.Elapsed > Generous) return condition();
+                Thread.Sleep(10);
+            }
+            return true;
+        }
+    }
+}
