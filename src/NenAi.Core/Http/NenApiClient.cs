@@ -236,7 +236,12 @@ namespace NenAi.Core.Http
             if (code != 401 && code != 407) return null;
             Uri? proxy = _route.Of(uri);
             bool challenge = response.Headers.ProxyAuthenticate.Count > 0;
-            return ProxyAnswers.IsCredentialRefusal(code, challenge, text, proxy)
+#if NETFRAMEWORK
+            const bool netFramework = true;
+#else
+            const bool netFramework = false;
+#endif
+            return ProxyAnswers.IsCredentialRefusal(code, challenge, text, proxy, ProxyAnswers.AnswersComeThroughTunnel(uri, netFramework))
                 ? ProxyAnswers.CredentialsRefused(operation, proxy, code, text, scrubber, ProxyCredentialsGiven)
                 : null;
         }
