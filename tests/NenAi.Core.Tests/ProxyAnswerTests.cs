@@ -133,6 +133,24 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task OnceTheProxyHasLetARequestThroughPostsNoLongerWaitFor100Continue()
+        {
+            // Expect: 100-continue makes a proxy's refusal a clean answer, but a proxy that never relays "100 Continue"
+            // (tinyproxy talks HTTP/1.0 to the server) makes every POST wait out the client's timeout (1 s) first.
+            await using var emu = await TestEmulator.StartAsync();
+            await using var proxy = await LoopbackProxy.StartAsync("nightly", "right");
+            NenApiClient client = Through(emu.BaseUri, proxy.Uri, "right");
+
+            await client.StartRunAsync(Requests.Echo());
+            int first = proxy.ExpectedContinue;        // the proxy's challenge (407) and the request with credentials
+            for (int i = 0; i < 3; i++) await client.StartRunAsync(Requests.Echo());
+
+            Assert.Equal(4, emu.State.PostRuns);
+            Assert.True(first >= 1, "the first POST waits for the go-ahead, so a refusal of it would be a clean answer");
+            Assert.Equal(first, proxy.ExpectedContinue);
+        }
+
+        [Fact]
         public async Task TheApisOwn401ThroughAProxyIsStillTheApiKeys()
         {
             await using var emu = await TestEmulator.StartAsync();

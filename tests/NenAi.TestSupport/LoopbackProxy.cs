@@ -20,7 +20,7 @@ namespace NenAi.TestSupport
     {
         private static readonly HttpClient Upstream = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
         private readonly WebApplication _app;
-        private int _forwarded, _challenged, _tunnels;
+        private int _forwarded, _challenged, _tunnels, _expectContinue;
         private readonly int _wrongCredentials, _tunnelStatus;
 
         private LoopbackProxy(WebApplication app, Uri uri, int wrongCredentials, int tunnelStatus)
@@ -37,6 +37,8 @@ namespace NenAi.TestSupport
         public int Challenged => Volatile.Read(ref _challenged);
         /// <summary>CONNECT requests refused.</summary>
         public int TunnelsRefused => Volatile.Read(ref _tunnels);
+        /// <summary>Requests that came with "Expect: 100-continue" (their body waiting for the go-ahead).</summary>
+        public int ExpectedContinue => Volatile.Read(ref _expectContinue);
 
         /// <param name="user">With <paramref name="password"/>: the Basic credentials demanded; null: none demanded.</param>
         /// <param name="wrongCredentials">The answer to wrong credentials: 407, or 401 with a page as tinyproxy gives.</param>
@@ -52,6 +54,7 @@ namespace NenAi.TestSupport
 
         private async Task HandleAsync(HttpContext ctx, string? expected)
         {
+            if (ctx.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase)) Interlocked.Increment(ref _expectContinue);
             if (expected != null && ctx.Request.Headers["Proxy-Authorization"] != expected)
             {
                 Interlocked.Increment(ref _challenged);
