@@ -51,8 +51,12 @@ namespace NenAi
             WorkflowId = row.WorkflowId ?? string.Empty,
             Status = "Accepted",
             SubmittedAt = row.At,
-            RowKey = Core.Rows.RowKey.Readable(row.Key, row.Row),
+            RowKey = row.RowKey,
             IdempotencyKey = row.IdempotencyKey,
+            Row = row.Row,
+            // "row 3 (key 2001)" when the journal numbered the row: by its number, as Start-NenRun named it (a key alone,
+            // say "row 9", could be taken for another row's number). The journal does not keep the -KeyProperty name.
+            Label = row.Row > 0 ? Core.Rows.RowLabel.For(row.Row, Core.Rows.RowKey.ValueOf(row.Key) is null ? null : "key", Core.Rows.RowKey.ValueOf(row.Key)) : null,
         };
     }
 }
