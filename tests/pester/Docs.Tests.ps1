@@ -169,6 +169,35 @@ Describe 'README, block by block, as a user runs it' {
             $line[0]
         }
 
+        <#
+        .SYNOPSIS
+            Runs the recipe's cron line <Cron> (its header line) by sh -c, as cron does, for the copy in <Folder>; returns
+            the exit code.
+        #>
+        function Invoke-RecipeCronLine([string] $Cron, [string] $Folder) {
+            $Cron -match '^#\s+cron \(sh\):\s+(\S+\s+){5}(?<command>.+)$' | Should -BeTrue -Because "a cron line is five time fields and a command: $Cron"
+            $command = $Matches['command'].Replace('/jobs/', "$Folder/")
+            # cron's sh finds pwsh on its PATH; here pwsh is a dotnet tool, so a one-line pwsh stands in for it there.
+            $bin = Join-Path $TestDrive 'cron-bin'
+            if (-not (Test-Path -LiteralPath $bin)) {
+                $null = New-Item -ItemType Directory -Path $bin
+                $pwsh = @(Get-PwshCommand)
+                Set-Content -LiteralPath (Join-Path $bin 'pwsh') -Value ("#!/bin/sh`nexec " + (($pwsh | ForEach-Object { "'$_'" }) -join ' ') + ' "$@"') -NoNewline
+                & chmod +x (Join-Path $bin 'pwsh')
+            }
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('sh')
+            $psi.ArgumentList.Add('-c'); $psi.ArgumentList.Add($command)
+            $psi.WorkingDirectory = $TestDrive          # not the script's folder: the recipe finds its files from its own
+            foreach ($name in $script:childEnvironment.Keys) {
+                if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
+            }
+            $psi.Environment['PATH'] = "$bin$([System.IO.Path]::PathSeparator)$env:PATH"
+            $psi.UseShellExecute = $false
+            $process = [System.Diagnostics.Process]::Start($psi)
+            $process.WaitForExit(300000) | Should -BeTrue
+            $process.ExitCode
+        }
+
         <# A copy of the recipe as written, with the demo CSV (or <Csv>), in a folder of its own. #>
         function New-NightlyFolder([string] $Name, [string] $Csv = (Join-Path $script:root 'docs/examples/jobs.csv')) {
             $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive $Name)
@@ -219,36 +248,28 @@ Describe 'README, block by block, as a user runs it' {
 
     It 'the cron line of the recipe''s header, run by sh -c as cron runs it, writes a log that is ASCII and in order, and exits 1 for the failed row' {
         $cron = Get-RecipeHeaderLine '^#\s+cron \(sh\):'
-        $cron -match '^#\s+cron \(sh\):\s+(\S+\s+){5}(?<command>.+)$' | Should -BeTrue -Because "a cron line is five time fields and a command: $cron"
         # The user's own data: keys beyond ASCII, a CSV with a BOM. The log shows them as ?, the export keeps them.
         $csv = Join-Path $TestDrive 'cron-jobs.csv'
         $rows = Import-Csv -LiteralPath (Join-Path $script:root 'docs/examples/jobs.csv')
         foreach ($r in $rows) { $r.JobId = "東京-$($r.JobId)-✓" }
         $rows | Export-Csv -LiteralPath $csv -NoTypeInformation -Encoding utf8BOM
         $folder = New-NightlyFolder cron $csv
-        $command = $Matches['command'].Replace('/jobs/', "$folder/")
-        # cron's sh finds pwsh on its PATH; here pwsh is a dotnet tool, so a one-line pwsh stands in for it there.
-        $bin = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'cron-bin')
-        $pwsh = @(Get-PwshCommand)
-        Set-Content -LiteralPath (Join-Path $bin 'pwsh') -Value ("#!/bin/sh`nexec " + (($pwsh | ForEach-Object { "'$_'" }) -join ' ') + ' "$@"') -NoNewline
-        & chmod +x (Join-Path $bin 'pwsh')
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('sh')
-        $psi.ArgumentList.Add('-c'); $psi.ArgumentList.Add($command)
-        $psi.WorkingDirectory = $TestDrive          # not the script's folder: the recipe finds its files from its own
-        foreach ($name in $script:childEnvironment.Keys) {
-            if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
-        }
-        $psi.Environment['PATH'] = "$bin$([System.IO.Path]::PathSeparator)$env:PATH"
-        $psi.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($psi)
-        $process.WaitForExit(300000) | Should -BeTrue
-        $process.ExitCode | Should -Be 1 -Because 'the FAIL row failed'
+        Invoke-RecipeCronLine $cron $folder | Should -Be 1 -Because 'the FAIL row failed'
 
         $logFile = Join-Path $folder 'nightly-export.log'
         $logFile | Should -Exist
         $lines = Assert-NightlyLog ([System.IO.File]::ReadAllBytes($logFile))
         $lines | Where-Object { $_ -match ' error NenRunFailed,.*Row 4 \(JobId \?\?-1004-\?\): .*Customer not found in the ERP' } | Should -HaveCount 1 -Because ($lines -join "`n")
         (Import-Csv -LiteralPath (Join-Path $folder 'nightly-files.csv')).RowKey | Sort-Object -Unique | Should -Be @('東京-1001-✓', '東京-1002-✓', '東京-1003-✓')
+    }
+
+    It 'the cron line, on a night whose CSV did not arrive: the log says so in lines of its own (ASCII, timed, in order), and the exit code is 1' {
+        $folder = New-NightlyFolder cron-nocsv
+        Remove-Item -LiteralPath (Join-Path $folder 'jobs.csv')
+        Invoke-RecipeCronLine (Get-RecipeHeaderLine '^#\s+cron \(sh\):') $folder | Should -Be 1 -Because 'there was nothing to send'
+        $lines = Assert-NightlyLog ([System.IO.File]::ReadAllBytes((Join-Path $folder 'nightly-export.log')))
+        $lines[0] | Should -Match ' batch jobs started$'
+        $lines | Where-Object { $_ -match ' stopped by \S+ImportCsvCommand: .*jobs\.csv' } | Should -HaveCount 1 -Because ($lines -join "`n")
     }
 
     It 'the Task Scheduler action of the recipe''s header writes a log that is ASCII and in order, and passes the exit code on' {
