@@ -198,6 +198,30 @@ Describe 'README, block by block, as a user runs it' {
             $process.ExitCode
         }
 
+        <#
+        .SYNOPSIS
+            Runs the recipe's Task Scheduler action (its header's arguments line) for the copy in <Folder>, as the task
+            would start pwsh with them; returns the exit code the scheduler would record.
+        #>
+        function Invoke-RecipeTaskAction([string] $Folder) {
+            $arguments = Get-RecipeHeaderLine '^#\s+-NoProfile .*-Command '
+            $arguments -match '-Command "(?<command>.+)"\s*$' | Should -BeTrue -Because "the action runs one -Command: $arguments"
+            $command = $Matches['command'].Replace('C:\jobs\', "$Folder/")
+            $pwsh = @(Get-PwshCommand)
+            $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+            foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) { $psi.ArgumentList.Add($a) }
+            $psi.WorkingDirectory = $TestDrive
+            foreach ($name in $script:childEnvironment.Keys) {
+                if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
+            }
+            $psi.UseShellExecute = $false
+            $psi.RedirectStandardError = $true     # what -Command prints itself (a script it cannot find), not the log's
+            $process = [System.Diagnostics.Process]::Start($psi)
+            $null = $process.StandardError.ReadToEnd()
+            $process.WaitForExit(300000) | Should -BeTrue
+            $process.ExitCode
+        }
+
         <# A copy of the recipe as written, with the demo CSV (or <Csv>), in a folder of its own. #>
         function New-NightlyFolder([string] $Name, [string] $Csv = (Join-Path $script:root 'docs/examples/jobs.csv')) {
             $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive $Name)
@@ -273,24 +297,19 @@ Describe 'README, block by block, as a user runs it' {
     }
 
     It 'the Task Scheduler action of the recipe''s header writes a log that is ASCII and in order, and passes the exit code on' {
-        $arguments = Get-RecipeHeaderLine '^#\s+-NoProfile .*-Command '
-        $arguments -match '-Command "(?<command>.+)"\s*$' | Should -BeTrue -Because "the action runs one -Command: $arguments"
         $folder = New-NightlyFolder taskscheduler
-        $command = $Matches['command'].Replace('C:\jobs\', "$folder/")
-        $pwsh = @(Get-PwshCommand)
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
-        foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) { $psi.ArgumentList.Add($a) }
-        $psi.WorkingDirectory = $TestDrive
-        foreach ($name in $script:childEnvironment.Keys) {
-            if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
-        }
-        $psi.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($psi)
-        $process.WaitForExit(300000) | Should -BeTrue
-        $process.ExitCode | Should -Be 1 -Because 'the script''s exit code reaches the scheduler'
+        Invoke-RecipeTaskAction $folder | Should -Be 1 -Because 'the script''s exit code reaches the scheduler'
 
         $lines = Assert-NightlyLog ([System.IO.File]::ReadAllBytes((Join-Path $folder 'nightly-export.log')))
         $lines | Where-Object { $_ -match ' error NenRunFailed,.*Customer not found in the ERP' } | Should -HaveCount 1 -Because ($lines -join "`n")
+    }
+
+    It 'the Task Scheduler action exits non-zero when the script does not run at all (a wrong path)' {
+        # -Command's own exit code is that of its last statement: with the script never run, $LASTEXITCODE was empty and
+        # the task reported 0, success.
+        $folder = New-NightlyFolder taskscheduler-nopath
+        Remove-Item -LiteralPath (Join-Path $folder 'nightly-export.ps1')
+        Invoke-RecipeTaskAction $folder | Should -Not -Be 0
     }
 
     It 'the scheduled-task recipe logs the one error that stopped its batch (a refused key), and exits 1' {
