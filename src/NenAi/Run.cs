@@ -11,11 +11,6 @@ namespace NenAi
         public string Status { get; set; } = "Accepted";
         public DateTimeOffset SubmittedAt { get; set; }
         /// <summary>
-        /// When the run was submitted, in this machine's local time (the Submitted column of the default table;
-        /// SubmittedAt keeps the offset). A time, not text: Sort-Object and Where-Object compare it as one.
-        /// </summary>
-        public DateTime Submitted => SubmittedAt.LocalDateTime;
-        /// <summary>
         /// The row the run came from, as a person knows it: its -KeyProperty value ("2001"), else its number in
         /// Start-NenRun's input ("row 3"). Wait-NenRun, Get-NenRun and Get-NenRunResult carry the same value.
         /// </summary>
@@ -25,6 +20,12 @@ namespace NenAi
         public int Row { get; set; }
         /// <summary>The input row.</summary>
         public object? InputObject { get; set; }
+        /// <summary>
+        /// When the run was submitted, in this machine's local time (the Submitted column of the default table;
+        /// SubmittedAt keeps the offset). A time, not text: Sort-Object and Where-Object compare it as one. Declared
+        /// last, so an export keeps every earlier column where it was.
+        /// </summary>
+        public DateTime Submitted => SubmittedAt.LocalDateTime;
         /// <summary>How messages name the row ("row 3 (JobId 1003)"), so Wait-NenRun and Get-NenRunResult name it too.</summary>
         internal string? Label { get; set; }
 
@@ -51,8 +52,12 @@ namespace NenAi
             WorkflowId = row.WorkflowId ?? string.Empty,
             Status = "Accepted",
             SubmittedAt = row.At,
-            RowKey = Core.Rows.RowKey.Readable(row.Key, row.Row),
+            RowKey = row.RowKey,
             IdempotencyKey = row.IdempotencyKey,
+            Row = row.Row,
+            // "row 3 (key 2001)" when the journal numbered the row: by its number, as Start-NenRun named it (a key alone,
+            // say "row 9", could be taken for another row's number). The journal does not keep the -KeyProperty name.
+            Label = row.Row > 0 ? Core.Rows.RowLabel.For(row.Row, Core.Rows.RowKey.ValueOf(row.Key) is null ? null : "key", Core.Rows.RowKey.ValueOf(row.Key)) : null,
         };
     }
 }

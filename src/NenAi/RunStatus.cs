@@ -45,8 +45,6 @@ namespace NenAi
                 return files;
             }
         }
-        /// <summary>How many result files the run has (their links stay hidden in Results).</summary>
-        public int Files => Core.Results.Count;
         public DateTimeOffset? ExpiresAt => Core.ExpiresAt;
         public DateTimeOffset RetrievedAt => Core.RetrievedAt;
         /// <summary>The whole JSON the server sent. Contains presigned URLs: a credential, hidden like Results.</summary>
@@ -54,6 +52,11 @@ namespace NenAi
         public string Raw => Core.RawJson;
         /// <summary>What was piped in for this run (a NenAi.Run with its input row, a CSV row, a message id), if anything.</summary>
         public object? InputObject { get; }
+        /// <summary>
+        /// How many result files the run has (their links stay hidden in Results). Declared last, so an export keeps
+        /// every earlier column where it was.
+        /// </summary>
+        public int Files => Core.Results.Count;
 
         public override string ToString() => $"{MessageId}: {Status}";
     }

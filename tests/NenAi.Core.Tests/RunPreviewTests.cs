@@ -66,5 +66,20 @@ namespace NenAi.Core.Tests
             r.Parameters.Add(new KeyValuePair<string, object?>("BIG", new string('x', RunRequestSerializer.MaxBodyBytes)));
             Assert.Equal(Errors.NenErrorIds.RequestTooLarge, Assert.Throws<Errors.NenException>(() => RunPreview.Body(r)).ErrorId);
         }
+
+        [Fact]
+        public void ARowTooLargeOnlyBecauseOfASecureValueHasNoBodyEither()
+        {
+            // A secure value (a SecureString holds at most 65,536 characters) on a row just under the limit: the masked body
+            // fits; the one that would be sent does not, so the preview must not show it as sendable.
+            RunRequest r = Row(secret: new string('s', 60_000));
+            r.Parameters.Add(new KeyValuePair<string, object?>("BIG", new string('x', RunRequestSerializer.MaxBodyBytes - 1_000)));
+            Assert.Equal(Errors.NenErrorIds.RequestTooLarge, Assert.Throws<Errors.NenException>(() => RunRequestSerializer.Serialize(r)).ErrorId);
+
+            var ex = Assert.Throws<Errors.NenException>(() => RunPreview.Body(r));
+
+            Assert.Equal(Errors.NenErrorIds.RequestTooLarge, ex.ErrorId);
+            Assert.DoesNotContain("sss", ex.Message);
+        }
     }
 }

@@ -71,6 +71,41 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void ARunListedFromAJournalKeepsItsRowNumberSoItsMessagesNameTheRightRowEvenForAKeyThatLooksLikeOne()
+        {
+            // A JobId of "row 9" on row 1: a run known only by its key would be told as "row 9", the wrong line of the CSV.
+            string journal = Path.Combine(TestDrive, "lookalike.jsonl");
+            PsResult r = Run(@"
+                $rows | Start-NenRun -WorkflowId $slowWf -KeyProperty JobId -ExcludeProperty JobId -JournalPath $journal | Out-Null
+                $listed = Get-NenRun -JournalPath $journal
+                $listed | ForEach-Object { 'RUN {0}={1}' -f $_.RowKey, $_.Row }
+                $listed | Wait-NenRun -TimeoutSec 1 -PollIntervalSec 0.2 | Out-Null",
+                ("rows", CsvRows.Parse("JobId,NAME\nrow 9,Ada\n2001,Grace")), ("journal", journal));
+
+            Assert.Equal(new object[] { "RUN 2001=2", "RUN row 9=1" }, r.BaseOutput.OrderBy(o => o.ToString()).ToArray());
+            Assert.Equal(2, r.Errors.Count);
+            Assert.All(r.Errors, e => Assert.StartsWith("NenWaitTimeout,", e.FullyQualifiedErrorId));
+            Assert.Contains(r.Errors, e => e.Exception.Message.StartsWith("Row 1 (key row 9): ", System.StringComparison.Ordinal));
+            Assert.Contains(r.Errors, e => e.Exception.Message.StartsWith("Row 2 (key 2001): ", System.StringComparison.Ordinal));
+        }
+
+        [Fact]
+        public void AJournalRowWithoutARunIsAnErrorWhoseTargetCarriesTheRowKeyInItsReadableForm()
+        {
+            string journal = Path.Combine(TestDrive, "failed.jsonl");
+            File.WriteAllLines(journal, new[]
+            {
+                "{\"batchId\":\"b-1\",\"created\":\"2025-01-02T03:04:05+00:00\"}",
+                "{\"key\":\"col:2001\",\"state\":\"Failed\",\"workflowId\":\"" + TestEmulator.EchoWorkflow + "\",\"errorId\":\"NenInvalidWorkflowParams\",\"row\":4,\"at\":\"2025-01-02T03:04:06+00:00\"}",
+                "{\"key\":\"sha256:0123456789abcdef0123\",\"state\":\"Failed\",\"workflowId\":\"" + TestEmulator.EchoWorkflow + "\",\"errorId\":\"NenInvalidWorkflowParams\",\"row\":7,\"at\":\"2025-01-02T03:04:07+00:00\"}",
+            });
+            PsResult r = Run("Get-NenRun -JournalPath $journal", ("journal", journal));
+
+            Assert.Empty(r.Output);
+            Assert.Equal(new[] { "2001", "row 7" }, r.Errors.Select(e => (string?)PsResult.Prop(e.TargetObject, "RowKey")).OrderBy(k => k));
+        }
+
+        [Fact]
         public void WhatIfNamesEachRowsParametersAndWithVerboseShowsItsBodyWithSecureValuesMasked()
         {
             const string secret = "canary-whatif-secret-2b9";

@@ -120,6 +120,25 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void ExportsKeepEveryEarlierColumnWhereItWasAndAddTheNewOnesAtTheEnd()
+        {
+            // A CSV of runs is often read by column position (SQL Server BULK INSERT, bcp, a spreadsheet macro): a column
+            // added in the middle moves every one after it. Submitted, Files and Saved (issue 28) come last.
+            PsResult r = Run(@"
+                $runs = $rows | Start-NenRun -WorkflowId $echo
+                $statuses = $runs | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 60
+                ($runs | ConvertTo-Csv -NoTypeInformation)[0]
+                ($statuses | ConvertTo-Csv -NoTypeInformation)[0]",
+                ("rows", CsvRows.Parse("NAME\nAda"))).AssertClean();
+
+            Assert.Equal(new object[]
+            {
+                "\"MessageId\",\"WorkflowId\",\"Status\",\"SubmittedAt\",\"RowKey\",\"IdempotencyKey\",\"Row\",\"InputObject\",\"Submitted\"",
+                "\"MessageId\",\"RowKey\",\"WorkflowId\",\"Status\",\"State\",\"IsTerminal\",\"Succeeded\",\"TimedOut\",\"Error\",\"Result\",\"ExpiresAt\",\"RetrievedAt\",\"InputObject\",\"Files\"",
+            }, r.BaseOutput.ToArray());
+        }
+
+        [Fact]
         public void TheTablesColumnsAreRealPropertiesThatFormatTableAndExportCsvSee()
         {
             string csv = Path.Combine(TestDrive, "columns.csv");

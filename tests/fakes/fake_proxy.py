@@ -10,11 +10,12 @@ can demand Basic credentials and refuse them the way real proxies do:
 The first line it prints is "listening on http://127.0.0.1:<port>".
 
   --user/--password      demand these Basic credentials (Proxy-Authorization) on every request and tunnel.
-  --wrong-credentials    how a request with wrong credentials is refused. 401 answers as tinyproxy 1.10/1.11 does: a
-                         request without credentials gets "407 Proxy Authentication Required" with
-                         Proxy-Authenticate: Basic realm="tinyproxy"; one with wrong credentials gets "401 Unauthorized"
-                         and tinyproxy's HTML page, without any *-Authenticate header. 407 (the default) answers both with
-                         407 and Proxy-Authenticate, as squid does.
+  --wrong-credentials    how a request with wrong credentials is refused. 401 answers as tinyproxy 1.11.1 (Debian 12)
+                         does: a request without credentials gets "407 Proxy Authentication Required" with
+                         Proxy-Authenticate: Basic realm="Tinyproxy"; one with wrong credentials gets "401 Unauthorized",
+                         tinyproxy's HTML page and WWW-Authenticate: Basic realm="Tinyproxy" (not Proxy-Authenticate), to
+                         a request and to a CONNECT alike. 407 (the default) answers both with 407 and
+                         Proxy-Authenticate, as squid does.
   --refuse-connect       answer every CONNECT with this status (403, 502, ...) and an HTML page instead of a tunnel.
 
 Like tinyproxy, a refusal is sent as soon as the request's headers are read, HTTP/1.0 with Connection: close, and the
@@ -135,13 +136,13 @@ class Proxy:
         given = header(headers, "Proxy-Authorization")
         if given is not None and given.split(" ", 1)[0].lower() == "basic" and given.split(" ", 1)[-1].strip() == self.expected:
             return False
-        challenge = 'Proxy-Authenticate: Basic realm="tinyproxy"\r\n'
         if given is None or self.args.wrong_credentials == 407:
             self.ledger.add("challenged")
-            answer(sock, 407, "This proxy requires authentication.", challenge)
+            answer(sock, 407, "This proxy requires authentication.", 'Proxy-Authenticate: Basic realm="Tinyproxy"\r\n')
         else:
             self.ledger.add("refused")
-            answer(sock, 401, "The administrator of this proxy has not configured it to service requests from you.")
+            answer(sock, 401, "The administrator of this proxy has not configured it to service requests from you.",
+                   'WWW-Authenticate: Basic realm="Tinyproxy"\r\n')
         return True
 
     def handle(self, client):

@@ -169,6 +169,59 @@ Describe 'README, block by block, as a user runs it' {
             $line[0]
         }
 
+        <#
+        .SYNOPSIS
+            Runs the recipe's cron line <Cron> (its header line) by sh -c, as cron does, for the copy in <Folder>; returns
+            the exit code.
+        #>
+        function Invoke-RecipeCronLine([string] $Cron, [string] $Folder) {
+            $Cron -match '^#\s+cron \(sh\):\s+(\S+\s+){5}(?<command>.+)$' | Should -BeTrue -Because "a cron line is five time fields and a command: $Cron"
+            $command = $Matches['command'].Replace('/jobs/', "$Folder/")
+            # cron's sh finds pwsh on its PATH; here pwsh is a dotnet tool, so a one-line pwsh stands in for it there.
+            $bin = Join-Path $TestDrive 'cron-bin'
+            if (-not (Test-Path -LiteralPath $bin)) {
+                $null = New-Item -ItemType Directory -Path $bin
+                $pwsh = @(Get-PwshCommand)
+                Set-Content -LiteralPath (Join-Path $bin 'pwsh') -Value ("#!/bin/sh`nexec " + (($pwsh | ForEach-Object { "'$_'" }) -join ' ') + ' "$@"') -NoNewline
+                & chmod +x (Join-Path $bin 'pwsh')
+            }
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('sh')
+            $psi.ArgumentList.Add('-c'); $psi.ArgumentList.Add($command)
+            $psi.WorkingDirectory = $TestDrive          # not the script's folder: the recipe finds its files from its own
+            foreach ($name in $script:childEnvironment.Keys) {
+                if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
+            }
+            $psi.Environment['PATH'] = "$bin$([System.IO.Path]::PathSeparator)$env:PATH"
+            $psi.UseShellExecute = $false
+            $process = [System.Diagnostics.Process]::Start($psi)
+            $process.WaitForExit(300000) | Should -BeTrue
+            $process.ExitCode
+        }
+
+        <#
+        .SYNOPSIS
+            Runs the recipe's Task Scheduler action (its header's arguments line) for the copy in <Folder>, as the task
+            would start pwsh with them; returns the exit code the scheduler would record.
+        #>
+        function Invoke-RecipeTaskAction([string] $Folder) {
+            $arguments = Get-RecipeHeaderLine '^#\s+-NoProfile .*-Command '
+            $arguments -match '-Command "(?<command>.+)"\s*$' | Should -BeTrue -Because "the action runs one -Command: $arguments"
+            $command = $Matches['command'].Replace('C:\jobs\', "$Folder/")
+            $pwsh = @(Get-PwshCommand)
+            $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+            foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) { $psi.ArgumentList.Add($a) }
+            $psi.WorkingDirectory = $TestDrive
+            foreach ($name in $script:childEnvironment.Keys) {
+                if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
+            }
+            $psi.UseShellExecute = $false
+            $psi.RedirectStandardError = $true     # what -Command prints itself (a script it cannot find), not the log's
+            $process = [System.Diagnostics.Process]::Start($psi)
+            $null = $process.StandardError.ReadToEnd()
+            $process.WaitForExit(300000) | Should -BeTrue
+            $process.ExitCode
+        }
+
         <# A copy of the recipe as written, with the demo CSV (or <Csv>), in a folder of its own. #>
         function New-NightlyFolder([string] $Name, [string] $Csv = (Join-Path $script:root 'docs/examples/jobs.csv')) {
             $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive $Name)
@@ -219,30 +272,13 @@ Describe 'README, block by block, as a user runs it' {
 
     It 'the cron line of the recipe''s header, run by sh -c as cron runs it, writes a log that is ASCII and in order, and exits 1 for the failed row' {
         $cron = Get-RecipeHeaderLine '^#\s+cron \(sh\):'
-        $cron -match '^#\s+cron \(sh\):\s+(\S+\s+){5}(?<command>.+)$' | Should -BeTrue -Because "a cron line is five time fields and a command: $cron"
         # The user's own data: keys beyond ASCII, a CSV with a BOM. The log shows them as ?, the export keeps them.
         $csv = Join-Path $TestDrive 'cron-jobs.csv'
         $rows = Import-Csv -LiteralPath (Join-Path $script:root 'docs/examples/jobs.csv')
         foreach ($r in $rows) { $r.JobId = "東京-$($r.JobId)-✓" }
         $rows | Export-Csv -LiteralPath $csv -NoTypeInformation -Encoding utf8BOM
         $folder = New-NightlyFolder cron $csv
-        $command = $Matches['command'].Replace('/jobs/', "$folder/")
-        # cron's sh finds pwsh on its PATH; here pwsh is a dotnet tool, so a one-line pwsh stands in for it there.
-        $bin = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'cron-bin')
-        $pwsh = @(Get-PwshCommand)
-        Set-Content -LiteralPath (Join-Path $bin 'pwsh') -Value ("#!/bin/sh`nexec " + (($pwsh | ForEach-Object { "'$_'" }) -join ' ') + ' "$@"') -NoNewline
-        & chmod +x (Join-Path $bin 'pwsh')
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('sh')
-        $psi.ArgumentList.Add('-c'); $psi.ArgumentList.Add($command)
-        $psi.WorkingDirectory = $TestDrive          # not the script's folder: the recipe finds its files from its own
-        foreach ($name in $script:childEnvironment.Keys) {
-            if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
-        }
-        $psi.Environment['PATH'] = "$bin$([System.IO.Path]::PathSeparator)$env:PATH"
-        $psi.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($psi)
-        $process.WaitForExit(300000) | Should -BeTrue
-        $process.ExitCode | Should -Be 1 -Because 'the FAIL row failed'
+        Invoke-RecipeCronLine $cron $folder | Should -Be 1 -Because 'the FAIL row failed'
 
         $logFile = Join-Path $folder 'nightly-export.log'
         $logFile | Should -Exist
@@ -251,25 +287,29 @@ Describe 'README, block by block, as a user runs it' {
         (Import-Csv -LiteralPath (Join-Path $folder 'nightly-files.csv')).RowKey | Sort-Object -Unique | Should -Be @('東京-1001-✓', '東京-1002-✓', '東京-1003-✓')
     }
 
+    It 'the cron line, on a night whose CSV did not arrive: the log says so in lines of its own (ASCII, timed, in order), and the exit code is 1' {
+        $folder = New-NightlyFolder cron-nocsv
+        Remove-Item -LiteralPath (Join-Path $folder 'jobs.csv')
+        Invoke-RecipeCronLine (Get-RecipeHeaderLine '^#\s+cron \(sh\):') $folder | Should -Be 1 -Because 'there was nothing to send'
+        $lines = Assert-NightlyLog ([System.IO.File]::ReadAllBytes((Join-Path $folder 'nightly-export.log')))
+        $lines[0] | Should -Match ' batch jobs started$'
+        $lines | Where-Object { $_ -match ' stopped by \S+ImportCsvCommand: .*jobs\.csv' } | Should -HaveCount 1 -Because ($lines -join "`n")
+    }
+
     It 'the Task Scheduler action of the recipe''s header writes a log that is ASCII and in order, and passes the exit code on' {
-        $arguments = Get-RecipeHeaderLine '^#\s+-NoProfile .*-Command '
-        $arguments -match '-Command "(?<command>.+)"\s*$' | Should -BeTrue -Because "the action runs one -Command: $arguments"
         $folder = New-NightlyFolder taskscheduler
-        $command = $Matches['command'].Replace('C:\jobs\', "$folder/")
-        $pwsh = @(Get-PwshCommand)
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
-        foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) { $psi.ArgumentList.Add($a) }
-        $psi.WorkingDirectory = $TestDrive
-        foreach ($name in $script:childEnvironment.Keys) {
-            if ($null -eq $script:childEnvironment[$name]) { $null = $psi.Environment.Remove($name) } else { $psi.Environment[$name] = [string]$script:childEnvironment[$name] }
-        }
-        $psi.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($psi)
-        $process.WaitForExit(300000) | Should -BeTrue
-        $process.ExitCode | Should -Be 1 -Because 'the script''s exit code reaches the scheduler'
+        Invoke-RecipeTaskAction $folder | Should -Be 1 -Because 'the script''s exit code reaches the scheduler'
 
         $lines = Assert-NightlyLog ([System.IO.File]::ReadAllBytes((Join-Path $folder 'nightly-export.log')))
         $lines | Where-Object { $_ -match ' error NenRunFailed,.*Customer not found in the ERP' } | Should -HaveCount 1 -Because ($lines -join "`n")
+    }
+
+    It 'the Task Scheduler action exits non-zero when the script does not run at all (a wrong path)' {
+        # -Command's own exit code is that of its last statement: with the script never run, $LASTEXITCODE was empty and
+        # the task reported 0, success.
+        $folder = New-NightlyFolder taskscheduler-nopath
+        Remove-Item -LiteralPath (Join-Path $folder 'nightly-export.ps1')
+        Invoke-RecipeTaskAction $folder | Should -Not -Be 0
     }
 
     It 'the scheduled-task recipe logs the one error that stopped its batch (a refused key), and exits 1' {

@@ -140,21 +140,27 @@ function Measure-ShownError {
     the module or the emulator), on a free loopback port. Returns Process, BaseUri and ApiKey; the extra arguments go
     to the fake (--files, --file-size, --run-seconds, --workflow). Its key is fake-api-key.
 #>
-function Start-FakeNen {
-    param([string[]] $ArgumentList = @())
-    $script_ = Join-Path $PSScriptRoot '../fakes/fake_nen.py'
+<# Starts tests/fakes/<Script> with python3 and <ArgumentList>; returns its process and the address of its first line ("listening on <address>"). #>
+function Start-PythonFake {
+    param([string] $Script, [string[]] $ArgumentList, [string] $What)
     $psi = [System.Diagnostics.ProcessStartInfo]::new('python3')
-    foreach ($a in @('-u', $script_, '--port', '0', '--api-key', 'fake-api-key') + $ArgumentList) { $psi.ArgumentList.Add($a) }
+    foreach ($a in @('-u', (Join-Path $PSScriptRoot "../fakes/$Script")) + $ArgumentList) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true
     $psi.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($psi)
     $line = $process.StandardOutput.ReadLine()
     if ($line -notmatch 'listening on (\S+)') {
         $process.Kill()
-        throw "The fake Nen server did not start: $line"
+        throw "The $What did not start: $line"
     }
+    $process, $Matches[1]
+}
+
+function Start-FakeNen {
+    param([string[]] $ArgumentList = @())
+    $process, $address = Start-PythonFake fake_nen.py (@('--port', '0', '--api-key', 'fake-api-key') + $ArgumentList) 'fake Nen server'
     # ApiKey as the cmdlets take it (a SecureString); ApiKeyText for raw requests.
-    [pscustomobject]@{ Process = $process; BaseUri = $Matches[1]; ApiKey = (ConvertTo-SecretText 'fake-api-key'); ApiKeyText = 'fake-api-key' }
+    [pscustomobject]@{ Process = $process; BaseUri = $address; ApiKey = (ConvertTo-SecretText 'fake-api-key'); ApiKeyText = 'fake-api-key' }
 }
 
 function Stop-FakeNen {
@@ -189,18 +195,8 @@ function Reset-FakeNen {
 #>
 function Start-FakeProxy {
     param([string[]] $ArgumentList = @())
-    $script_ = Join-Path $PSScriptRoot '../fakes/fake_proxy.py'
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('python3')
-    foreach ($a in @('-u', $script_, '--port', '0') + $ArgumentList) { $psi.ArgumentList.Add($a) }
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($psi)
-    $line = $process.StandardOutput.ReadLine()
-    if ($line -notmatch 'listening on (\S+)') {
-        $process.Kill()
-        throw "The fake proxy did not start: $line"
-    }
-    [pscustomobject]@{ Process = $process; Uri = $Matches[1] }
+    $process, $address = Start-PythonFake fake_proxy.py (@('--port', '0') + $ArgumentList) 'fake proxy'
+    [pscustomobject]@{ Process = $process; Uri = $address }
 }
 
 function Stop-FakeProxy {

@@ -38,6 +38,8 @@ namespace NenAi.Core.Http
         private readonly SecretScrubber _keys;
         /// <summary>Which proxy a request goes through, so what the proxy answers (or a proxy that cannot be reached) is told as the proxy's.</summary>
         private readonly ProxyRoute _route;
+        /// <summary>1 once an API request got a 2xx answer: the proxy in the way (if any) takes our credentials.</summary>
+        private int _answeredOk;
 
         public NenApiClient(NenClientOptions options, INenLog? log = null, Func<DateTimeOffset>? clock = null)
         {
@@ -241,7 +243,12 @@ namespace NenAi.Core.Http
             if (code != 401 && code != 407) return null;
             Uri? proxy = _route.Of(uri);
             bool challenge = response.Headers.ProxyAuthenticate.Count > 0;
-            return ProxyAnswers.IsCredentialRefusal(code, challenge, text, proxy)
+#if NETFRAMEWORK
+            const bool netFramework = true;
+#else
+            const bool netFramework = false;
+#endif
+            return ProxyAnswers.IsCredentialRefusal(code, challenge, text, proxy, ProxyAnswers.AnswersComeThroughTunnel(uri, netFramework))
                 ? ProxyAnswers.CredentialsRefused(operation, proxy, code, text, scrubber, ProxyCredentialsGiven)
                 : null;
         }
@@ -378,8 +385,10 @@ namespace NenAi.Core.Http
                 // Through a proxy to plain http, the proxy reads the request itself and may refuse it (407, or tinyproxy's
                 // 401) before the body, closing the connection with the body unread: a reset that would make the row's
                 // outcome unknown. With Expect: 100-continue the body waits for the go-ahead, so a refusal arrives as the
-                // clean answer it is. (Not on .NET Framework, where it is a setting of the process-wide ServicePoint.)
-                if (uri.Scheme == Uri.UriSchemeHttp && _route.Of(uri) != null) request.Headers.ExpectContinue = true;
+                // clean answer it is. Only until a request has got through: a proxy that never relays "100 Continue"
+                // (tinyproxy speaks HTTP/1.0 to the server) makes each such POST wait out the 1 s Expect timeout.
+                // (Not on .NET Framework, where it is a setting of the process-wide ServicePoint.)
+                if (uri.Scheme == Uri.UriSchemeHttp && Volatile.Read(ref _answeredOk) == 0 && _route.Of(uri) != null) request.Headers.ExpectContinue = true;
 #endif
             }
             if (Options.SigningKey != null)
@@ -398,6 +407,7 @@ namespace NenAi.Core.Http
             try
             {
                 HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode) Volatile.Write(ref _answeredOk, 1);
                 if (_logging) _log.Verbose($"{method.Method} {Redactor.Url(uri)}{For(label)} -> {(int)response.StatusCode} {response.StatusCode} in {sw.ElapsedMilliseconds} ms");
                 return response;
             }

@@ -18,10 +18,21 @@ namespace NenAi.Core.Http
         /// <summary>
         /// True when a non-success answer to a request that went through <paramref name="proxy"/> is the proxy's refusal
         /// of its credentials. A 407 always is. A 401 is when it asks for proxy credentials (Proxy-Authenticate) or, through
-        /// a proxy, is not the API's own JSON error; the API's 401 ({"error":"unauthorized"}) stays the API key's.
+        /// a proxy, is not the API's own JSON error; the API's 401 ({"error":"unauthorized"}) stays the API key's. A 401
+        /// that came through a tunnel (<paramref name="throughTunnel"/>) is the server's whatever its body: the proxy only
+        /// relays the tunnel's bytes (a gateway in front of the API may answer with a page of its own).
         /// </summary>
-        public static bool IsCredentialRefusal(int status, bool proxyAuthenticate, string? body, Uri? proxy) =>
-            status == 407 || (status == 401 && (proxyAuthenticate || (proxy != null && !ApiErrorMapper.IsApiError(body))));
+        /// <param name="throughTunnel">The answer came inside an https tunnel the proxy opened (see <see cref="AnswersComeThroughTunnel"/>).</param>
+        public static bool IsCredentialRefusal(int status, bool proxyAuthenticate, string? body, Uri? proxy, bool throughTunnel) =>
+            status == 407 || (status == 401 && !throughTunnel && (proxyAuthenticate || (proxy != null && !ApiErrorMapper.IsApiError(body))));
+
+        /// <summary>
+        /// True when an answer to <paramref name="target"/> can only have come through a tunnel, so never from the proxy:
+        /// https on .NET, which reports a tunnel the proxy would not open as an exception. .NET Framework hands the proxy's
+        /// answer to a refused CONNECT back as the response itself, so there an https answer may still be the proxy's.
+        /// </summary>
+        public static bool AnswersComeThroughTunnel(Uri target, bool netFramework) =>
+            !netFramework && target.Scheme == Uri.UriSchemeHttps;
 
         /// <summary>The proxy's refusal of its credentials (an answer, or the status of a refused tunnel), naming the proxy.</summary>
         /// <param name="credentialsGiven">-ProxyCredential or -ProxyUseDefaultCredentials was used.</param>

@@ -32,10 +32,15 @@ namespace NenAi.Core.Http
 
         /// <summary>
         /// The body <see cref="Serialize"/> would send, with each secure parameter's value replaced by
-        /// <see cref="MaskedValue"/> (its name stays): for a preview (-WhatIf -Verbose), never for sending. The same checks
-        /// apply, so a row the preview shows is a row that would be sent.
+        /// <see cref="MaskedValue"/> (its name stays): for a preview (-WhatIf -Verbose), never for sending. The checks are
+        /// those of the body that would be sent (made, then wiped), so a row the preview shows is a row that would be sent:
+        /// a secure value counts towards the size limit though the preview shows it as three characters.
         /// </summary>
-        public static ZeroingBufferWriter SerializeMasked(RunRequest request) => Serialize(request, maskSecure: true);
+        public static ZeroingBufferWriter SerializeMasked(RunRequest request)
+        {
+            Serialize(request, maskSecure: false).Dispose();
+            return Serialize(request, maskSecure: true);
+        }
 
         private static ZeroingBufferWriter Serialize(RunRequest request, bool maskSecure)
         {

@@ -14,5 +14,10 @@ namespace NenAi.Core.Journal
         public DateTimeOffset At { get; set; }
         /// <summary>The row's number in the input of the command that wrote the record; 0 when not recorded (older journals).</summary>
         public int Row { get; set; }
+        /// <summary>
+        /// The row as every output names it (<see cref="Rows.RowKey.Readable"/>): the -KeyProperty value, else "row 3";
+        /// null for a row hash of a journal written before rows were numbered. An error about the row has it on its target.
+        /// </summary>
+        public string? RowKey => Rows.RowKey.Readable(Key, Row);
     }
 }

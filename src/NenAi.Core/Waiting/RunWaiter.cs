@@ -54,11 +54,11 @@ namespace NenAi.Core.Waiting
             }
         }
 
-        /// <summary>A poll that ran into its run's deadline.</summary>
         /// <summary>How to go on with a run whose wait ran out: the command that does it.</summary>
         private const string Resume = "The run itself goes on: follow it again with Wait-NenRun (pipe the run, the status written with it, or -MessageId; "
             + "Get-NenRun -JournalPath lists a journaled batch's runs), then Get-NenRunResult.";
 
+        /// <summary>A poll that ran into its run's deadline.</summary>
         private static readonly NenException DeadlineReached = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout, "deadline") { IsTransient = true };
 
         private readonly NenApiClient _client;
