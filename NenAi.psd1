@@ -1,6 +1,6 @@
 @{
     RootModule           = 'NenAi.psm1'
-    ModuleVersion        = '0.2.0'
+    ModuleVersion        = '0.3.0'
     GUID                 = '6c0d7b8e-2f4a-4f3e-9a61-0e5b1d7c9a42'
     Author               = 'NenAi contributors'
     CompanyName          = 'NenAi'
@@ -21,18 +21,13 @@
             ProjectUri   = 'https://docs.getnen.ai'
             # The latest entry of CHANGELOG.md (a test keeps them the same).
             ReleaseNotes = @'
-- Install by name: `build.ps1 -Task Package` writes a .nupkg that `Install-PSResource` installs; the zip's top folder is NenAi.
-- A batch tells the truth: an outage, a refused key or an unreachable service stops the batch with one error; `-ErrorAction Stop` sends nothing more; a downstream `Select-Object -First` ends the batch cleanly; nested values are sent as JSON or refused per row.
-- Windows Server as it is: TLS 1.3 only where .NET Framework and Windows have it, a clear message on .NET Framework older than 4.7.2 or PowerShell 7 older than 7.4, a loader that works in Constrained Language, proxy credentials never process-wide, no Expect: 100-continue, paths checked against the 5.1 limit, case-insensitive result names, ASCII-only messages.
-- Downloads keep their working files in a .nenai folder apart from every result name; a full disk is an error at once.
-- Credentials once per session: Connect-NenService (keys as SecureString, PSCredential or a SecretManagement secret name), Get-NenConnection (shows where each setting comes from, never a secret), Disconnect-NenService.
-- One vocabulary: -RequestTimeoutSec is the per-request limit on every networked cmdlet; -TimeoutSec is only Wait-NenRun's whole-wait limit (on Start-NenRun and Get-NenRunResult it still works in this release, with a deprecation warning, and will be removed).
-- Get-NenRunResult writes flat NenAi.ResultFile objects (ten readable columns in Export-Csv, RowKey included) that pipe to Get-Item, Copy-Item and Remove-Item; every default table fits 80 columns with the row key and the full status.
-- about_NenAi reads as plain text in Get-Help; a base URL whose path is wrong gets an error that says so (NenEndpointNotFound).
-- Receive-NenWebhook: the webhook receiver as a cmdlet (verified, de-duplicated, answered within 5 s, refuses oversized and unsigned posts, polls a run whose webhook is lost, ends when every run has finished and frees its port); the emulator can drop, duplicate, delay and reorder webhooks.
-- Every row-level message names its row (its -KeyProperty value and its number in the input): errors, warnings, -WhatIf and -Verbose lines, and downstream errors of the runs a row started. -SummaryVariable on Start-NenRun, Wait-NenRun, Get-NenRun, Get-NenRunResult and Receive-NenWebhook sets a NenAi.BatchSummary (counts, errors per id, HasProblems), whose one line also goes to the Information stream.
-- Get-Help offers only what each syntax honours: `Get-NenRun -JournalPath` takes no connection parameter (it sends nothing) and its summary counts Listed and WithoutRun; the help says why -ThrottleLimit is 8 on Start-NenRun and 16 on the status queries.
-- One error, not one per row or file, in three more cases: a base URL that is not the API's (NenEndpointNotFound), no -WorkflowId and no WorkflowId column, and storage that no connection reaches (downloads share the batch's circuit). A proxy that refuses an https tunnel's credentials is NenProxyAuthenticationRequired at once, not a network error after retries. The scheduled-task recipe logs the error that stopped its batch.
+- The whole pipeline tells the truth. One circuit for every stage: a status outage, storage that stalls or cannot be reached, a refused key or a 429/503 storm beyond the budget ends Wait-NenRun, Get-NenRun and Get-NenRunResult with one error after a bounded number of requests, and every run or file is counted under what is known (StatusUnknown, NotFollowed, NotDownloaded; Failed only when the service said failed). Summary counts changed (breaking for scripts that read them): Wait-NenRun Runs/Succeeded/Failed/TimedOut/StatusUnknown/NotFollowed, Get-NenRun Runs/Answered/NotFound/StatusUnknown, Get-NenRunResult Runs/Files/Failed/NotDownloaded.
+- Start-NenRun: the stop of a batch is one non-terminating error written last (with -ErrorAction Stop still terminating), so `$r = ... | Start-NenRun` holds every run accepted before it and `| Wait-NenRun | Get-NenRunResult` follows them; its message names the rows not sent. -RetryBudgetSec (default 120, on every networked cmdlet) is a time budget that rides out a burst of 429/503 by pausing the whole batch. An answer every row would get is given once: an unknown workflow (one error per distinct id), a -WorkflowId that is not an id, a -KeyProperty or -Property column the first row lacks.
+- Get-NenRunResult downloads in parallel (-ThrottleLimit, default 8), streamed to disk (a 2 GiB file adds about 10 MB of working set); output order documented.
+- Receive-NenWebhook can face the internet: a body read holds no scarce slot and buffers grow with bytes received (200 stalled connections do not delay signed deliveries); with -StatePath an update is on disk before its 200 and a receiver killed at any moment writes every acknowledged update once after a restart; a full backlog answers 503 with Retry-After; a run recorded as final is never written again; memory and state file stay bounded over days (-MaximumRememberedRuns, compaction); polling that is refused or cannot reach the API is a warning, not the end of runs whose webhooks still arrive; -TimeoutSec validated.
+- Every row has a key you can read: RowKey is the -KeyProperty value, else 'row 3' (breaking: no 'col:' prefix); journals record row numbers. -WhatIf names the parameters of each row, and with -Verbose shows the body with secure values masked. New columns come last (Run.Submitted, RunStatus.Files, ResultFile.Saved), so a CSV read by position keeps its columns.
+- Connect-NenService changes what it is given and keeps the rest; a connection belongs to its runspace. Proxies named as proxies: a proxy's refusal is NenProxyAuthenticationRequired naming the proxy, one error.
+- Windows Server: a signed package (build.ps1 -Task Package -CertificatePath or -CertificateThumbprint, -TimestampServer); paths checked against Windows PowerShell 5.1's own rules before .NET Framework can throw; the net472 resolver answers by assembly identity; the module's connections check certificates themselves and take TLS 1.2 only where the process lacks it; README covers AllUsers installs, AllSigned, WDAC and AppLocker. The nightly recipe's Task Scheduler action exits non-zero when its script cannot run.
 '@
         }
     }
