@@ -90,7 +90,8 @@ namespace NenAi.Core.Tests
             Assert.Equal(ids.OrderBy(x => x), items.Select(i => i.MessageId).OrderBy(x => x));
             Assert.All(items, i => Assert.Equal(ReceivedItemKind.Update, i.Kind));
             Assert.All(items, i => Assert.False(i.ByPolling));
-            Assert.Single(waiting.Log.Lines, l => l.StartsWith("WARNING: Polling stopped:") && l.Contains("API key"));
+            // Before: "Polling stopped: the The API key was refused was refused (HTTP 401)".
+            Assert.Single(waiting.Log.Lines, l => l.StartsWith("WARNING: Polling stopped: the API key was refused (HTTP 401). Check -ApiKey"));
             Assert.InRange(polls, 1, ids.Count); // the polls in flight when the key was refused, no more
             Assert.Equal(polls, emulator.State.GetRuns);
         }

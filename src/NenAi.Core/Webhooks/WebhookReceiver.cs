@@ -488,13 +488,16 @@ namespace NenAi.Core.Webhooks
             string status = why.StatusCode is System.Net.HttpStatusCode code ? $" (HTTP {(int)code})" : string.Empty;
             return trip switch
             {
-                CircuitTrip.Credentials => $"the {CredentialNames.Refused(why.ErrorId)} was refused{status}. {CredentialNames.WhatToDo(why.ErrorId)}",
+                // Refused() is a sentence's start ("The API key was refused"): lower-cased after "Polling stopped: ".
+                CircuitTrip.Credentials => $"{LowerFirst(CredentialNames.Refused(why.ErrorId))}{status}. {CredentialNames.WhatToDo(why.ErrorId)}",
                 CircuitTrip.Address => $"the base URL does not lead to the Nen API{status}. Correct -BaseUri (or NEN_BASE_URL).",
                 CircuitTrip.Refusals => $"the API could not be reached, or refused every query, for longer than the retry budget ({why.ErrorId}).",
                 CircuitTrip.Failures => $"every query to the API failed ({why.ErrorId}).",
                 _ => why.Message,
             };
         }
+
+        private static string LowerFirst(string text) => text.Length == 0 ? text : char.ToLowerInvariant(text[0]) + text.Substring(1);
 
         private async Task WatchLateRunsAsync(CancellationToken ct)
         {
