@@ -33,6 +33,17 @@ namespace NenAi.Core.Tests
             Assert.Matches(@"^\d+\.\d+\.\d+", UserAgent.Version);
         }
 
+        [Theory]
+        [InlineData("fake fault", "[internal_error]: fake fault. Retry after 2 s.")]
+        [InlineData("Try again later.", "[internal_error]: Try again later. Retry after 2 s.")]
+        public void AServersMessageWithoutAFullStopGetsOneBeforeWhatFollows(string serverMessage, string expectedEnd)
+        {
+            // Before: "[internal_error]: fake fault Retry after 2 s." (and the circuit's sentence ran on the same way).
+            NenException ex = ApiErrorMapper.Map((HttpStatusCode)500, $"{{\"error\":\"internal_error\",\"message\":\"{serverMessage}\"}}", TimeSpan.FromSeconds(2), "Starting a run");
+            Assert.EndsWith(expectedEnd, ex.Message);
+            Assert.Equal("fake fault. 9 requests in a row failed.", Sentence.Join("fake fault", "9 requests in a row failed."));
+        }
+
         [Fact]
         public async Task UnknownApiKeyIsUnauthorized()
         {

@@ -59,9 +59,9 @@ namespace NenAi.Core.Http
                 if (message is null || message.IndexOf(part, StringComparison.Ordinal) < 0) parts.Add(part);
             }
             if (parts.Count > 0) text += " (" + string.Join("; ", parts) + ")";
-            if (retryAfter.HasValue) text += $" Retry after {retryAfter.Value.TotalSeconds:0.#} s.";
-            if (code == 407) text += " The proxy wants credentials: pass -ProxyCredential, or -ProxyUseDefaultCredentials for integrated Windows authentication.";
-            if (id == NenErrorIds.EndpointNotFound) text += " " + EndpointHint(baseUri);
+            if (retryAfter.HasValue) text = Sentence.Join(text, $"Retry after {retryAfter.Value.TotalSeconds:0.#} s.");
+            if (code == 407) text = Sentence.Join(text, "The proxy wants credentials: pass -ProxyCredential, or -ProxyUseDefaultCredentials for integrated Windows authentication.");
+            if (id == NenErrorIds.EndpointNotFound) text = Sentence.Join(text, EndpointHint(baseUri));
             return new NenException(id, category, text)
             {
                 StatusCode = status,

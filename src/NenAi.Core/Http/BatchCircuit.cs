@@ -468,7 +468,7 @@ namespace NenAi.Core.Http
         private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>The refusal that ended a sender's retries, with the reason appended (same id, category and type).</summary>
-        private static NenException Extended(NenException cause, string how) => cause.WithMessage(cause.Message + " " + how);
+        private static NenException Extended(NenException cause, string how) => cause.WithMessage(Sentence.Join(cause.Message, how));
 
         /// <summary>
         /// The pause before the next probe: the server's Retry-After with jitter; without one (or "0", which asks for
