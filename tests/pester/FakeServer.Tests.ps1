@@ -36,3 +36,32 @@ Describe 'The independent fake Nen server' {
         $ledger.requests.files | Should -Be 15
     }
 }
+
+Describe 'Debug lines in a task, as README.md says' {
+    # README ("Configuration and errors") and about_NenAi: $DebugPreference = 'Continue' shows the debug lines where
+    # nobody can answer a prompt, and -Debug there fails at its first prompt (PowerShell's own doing for a compiled
+    # cmdlet: a prompt before every verbose and warning line). Both are run in a pwsh -NonInteractive of their own.
+    It 'shows them with $DebugPreference = Continue; -Debug fails at its prompt' {
+        $script = Join-Path $TestDrive 'debug.ps1'
+        Set-Content -LiteralPath $script -Encoding utf8 -Value @"
+param([string] `$How)
+`$PSStyle.OutputRendering = 'PlainText'
+Import-Module '$(Join-Path $script:root 'NenAi.psd1')'
+`$c = @{ NoProgress = `$true; WorkflowId = '11111111-1111-1111-1111-111111111111' }
+if (`$How -eq 'preference') { `$DebugPreference = 'Continue'; `$r = [pscustomobject]@{ NAME = 'a' } | Start-NenRun @c -Verbose }
+else { `$r = [pscustomobject]@{ NAME = 'a' } | Start-NenRun @c -Debug }
+"runs: `$(@(`$r | Where-Object MessageId).Count)"
+"@
+        $environment = @{ NEN_BASE_URL = $script:fake.BaseUri; NEN_API_KEY = $script:fake.ApiKeyText; NEN_SIGNING_KEY = $null }
+        $quiet = Invoke-FreshPwsh -File $script -ArgumentList 'preference' -Environment $environment -TimeoutSec 120
+        $shown = $quiet.Output + $quiet.Errors
+        $shown | Should -Match 'DEBUG: POST .*/runs \(row 1\)'
+        $shown | Should -Match 'VERBOSE: POST'
+        $quiet.Output | Should -Match 'runs: 1'
+        $quiet.Output + $quiet.Errors | Should -Not -Match 'NonInteractive mode'
+        $quiet.Output + $quiet.Errors | Should -Not -Match ([regex]::Escape($script:fake.ApiKeyText))
+
+        $prompted = Invoke-FreshPwsh -File $script -ArgumentList 'switch' -Environment $environment -TimeoutSec 120
+        $prompted.Output + $prompted.Errors | Should -Match 'PowerShell is in NonInteractive mode'
+    }
+}
