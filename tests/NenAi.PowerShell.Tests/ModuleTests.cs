@@ -29,6 +29,17 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void TheWebhookSecretHasTheSameNameOnBothWebhookCmdlets()
+        {
+            // Before: Test-NenWebhookSignature -WebhookSecret was "A parameter cannot be found", though Receive-NenWebhook
+            // names it so (and takes -Secret as an alias).
+            PsResult r = Run("Test-NenWebhookSignature -Body '{\"workflow_id\":\"w\",\"message_id\":\"m\",\"status\":\"processing\",\"expires_at\":1730319600}' -Signature 'sha256=21996d5aa24b68f926846745201355ffbd33bfef0e44e151d11bf2f2ae5c1ecb' -WebhookSecret $hook",
+                ("hook", PsSession.Secure("whsec-test"))).AssertClean();
+            Assert.Equal(true, Assert.Single(r.BaseOutput));
+            Assert.Contains("Secret", Run("(Get-Command Receive-NenWebhook).Parameters['WebhookSecret'].Aliases").AssertClean().BaseOutput.Cast<string>());
+        }
+
+        [Fact]
         public void ASessionWithoutTheModuleImportsItRemovesItAndImportsItAgain()
         {
             using var plain = new PsSession(importModule: false);

@@ -43,6 +43,7 @@ namespace NenAi.Commands
 
         /// <summary>The webhook secret(s); several are tried in turn. Falls back to the session's (Connect-NenService), then NEN_WEBHOOK_SECRET.</summary>
         [Parameter]
+        [Alias("WebhookSecret")] // Receive-NenWebhook's name for it (which takes -Secret too): one name works on both
         [SecureStringTransformation]
         public SecureString[]? Secret { get; set; }
 
