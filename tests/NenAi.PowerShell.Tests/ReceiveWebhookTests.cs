@@ -200,6 +200,22 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void ItsSummaryCountsEachRunUnderWhatIsKnownAndTheyAddUp()
+        {
+            // A run that timed out is not "finished", and a run the service said failed is a problem, as in Wait-NenRun's
+            // summary (before, Finished counted every run reported, timed out or not, and HasProblems missed a failed run).
+            string unknown = Guid.NewGuid().ToString();
+            PsResult r = Receive(@"
+                & { $rows | Start-NenRun -WorkflowId $echo -WebhookCallback $url; $unknown } |
+                    Receive-NenWebhook -Prefix $url -WebhookSecret $hook -TimeoutSec 3 -FallbackAfterSec 60 -SummaryVariable s -ErrorAction SilentlyContinue | Out-Null
+                'Runs', 'Finished', 'Failed', 'TimedOut', 'StatusUnknown', 'NotFollowed' | ForEach-Object { ""$_ $($s.Outcomes[$_])"" }
+                ""HasProblems $($s.HasProblems)""",
+                ("rows", CsvRows.Parse("NAME\nfine\nFAIL")), ("unknown", unknown));
+
+            Assert.Equal(new[] { "Runs 3", "Finished 2", "Failed 1", "TimedOut 1", "StatusUnknown 0", "NotFollowed 0", "HasProblems True" }, r.BaseOutput.OfType<string>());
+        }
+
+        [Fact]
         public void ARestartedReceiverWithTheSameStateFileWritesNothingTwiceAndWaitsForNothingAlreadyDone()
         {
             string state = Path.Combine(TestDrive, "webhooks.jsonl");

@@ -78,6 +78,7 @@ namespace NenAi.Core.Webhooks
         private readonly Queue<(string MessageId, TimeSpan Added)> _awaitingFinal = new Queue<(string, TimeSpan)>();
         /// <summary>Runs whose deadline passed once polling had stopped: named together in one error at the end.</summary>
         private readonly List<string> _unfinished = new List<string>();
+        private int _succeeded, _failed, _timedOut, _statusUnknown;
         private bool _addingCompleted;
         private volatile bool _finished;
         private int _started, _pollingStopWarned, _stoppedByState, _stopHanded, _disposed;
@@ -112,8 +113,16 @@ namespace NenAi.Core.Webhooks
         public WebhookCounters Counters { get; } = new WebhookCounters();
         /// <summary>Runs added (waiting for runs only).</summary>
         public int Added => _waiter?.Added ?? 0;
-        /// <summary>Runs added that have had their final item handed out.</summary>
-        public int Finished { get { lock (_gate) return _reported.Count; } }
+        /// <summary>Runs added that have had their last item handed out, whatever it said (finished, timed out, unknown).</summary>
+        public int Reported { get { lock (_gate) return _reported.Count; } }
+        /// <summary>Runs whose final status (succeeded or failed, by webhook or by polling) was handed out.</summary>
+        public int Finished { get { lock (_gate) return _succeeded + _failed; } }
+        /// <summary>Of <see cref="Finished"/>, the runs the service said failed.</summary>
+        public int Failed { get { lock (_gate) return _failed; } }
+        /// <summary>Runs that had not finished by their deadline (-TimeoutSec), polling or not.</summary>
+        public int TimedOut { get { lock (_gate) return _timedOut; } }
+        /// <summary>Runs whose status could not be read (a poll's own error): neither finished nor timed out.</summary>
+        public int StatusUnknown { get { lock (_gate) return _statusUnknown; } }
         public bool IsListening => _listener.IsListening;
         /// <summary>Why polling stopped for good (a refused key, an API out of reach), once it has; the runs are still followed by their webhooks.</summary>
         public NenException? PollingStoppedBecause => _waiter?.Circuit.ClosedBecause;
@@ -453,17 +462,22 @@ namespace NenAi.Core.Webhooks
                             _byPolling.Add(outcome.MessageId);
                             Counters.Count(WebhookEvent.ByPolling);
                         }
+                        if (outcome.Status!.State == RunState.Succeeded) _succeeded++;
+                        else _failed++;
                         Hand(Update(outcome.MessageId, outcome.Tag, outcome.Status, byPolling));
                         break;
                     case WaitOutcomeKind.TimedOut when _waiter!.Circuit.ClosedBecause != null:
+                        _timedOut++;
                         // Neither path finished it: named in the one error at the end, with the reason polling stopped.
                         _unfinished.Add(outcome.MessageId);
                         if (outcome.Status != null) Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, null, false));
                         break;
                     case WaitOutcomeKind.TimedOut:
+                        _timedOut++;
                         Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, outcome.Error, false));
                         break;
                     default:
+                        if (outcome.Kind == WaitOutcomeKind.Error) _statusUnknown++;
                         Hand(new ReceivedItem(ReceivedItemKind.Error, outcome.MessageId, outcome.Tag, outcome.Status, outcome.Error, false));
                         break;
                 }

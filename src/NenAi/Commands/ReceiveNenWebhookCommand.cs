@@ -191,8 +191,16 @@ namespace NenAi.Commands
             WebhookCounters c = _receiver.Counters;
             if (_waitForRuns)
             {
-                summary.Add("Runs", _receiver.Added);
-                summary.Add("Finished", _receiver.Finished);
+                // Each run once, under what is known of it, as Wait-NenRun counts them: finished (its final status written;
+                // Failed: of those, the ones the service said failed), timed out, its status unknown (its own error), or not
+                // followed to the end (the command stopped first). They add up to Runs.
+                int runs = _receiver.Added, finished = _receiver.Finished, timedOut = _receiver.TimedOut, unknown = _receiver.StatusUnknown;
+                summary.Add("Runs", runs);
+                summary.Add("Finished", finished);
+                summary.Add("Failed", _receiver.Failed, problem: true);
+                summary.Add("TimedOut", timedOut, problem: true);
+                summary.Add("StatusUnknown", unknown, problem: true);
+                summary.Add("NotFollowed", runs - finished - timedOut - unknown, problem: true);
                 summary.Add("ByPolling", c.CompletedByPolling);
             }
             summary.Add("Updates", c.Written);
@@ -239,9 +247,9 @@ namespace NenAi.Commands
             WebhookCounters c = _receiver.Counters;
             string deliveries = $"{c.Accepted} deliveries ({c.Duplicates} duplicate), {c.Refused} refused";
             WriteProgress(_waitForRuns
-                ? new ProgressRecord(ActivityId, Activity, $"{_receiver.Finished} of {_receiver.Added} run(s) finished, {c.CompletedByPolling} by polling; {deliveries}")
+                ? new ProgressRecord(ActivityId, Activity, $"{_receiver.Reported} of {_receiver.Added} run(s) done: {_receiver.Finished} finished ({c.CompletedByPolling} by polling), {_receiver.TimedOut} timed out; {deliveries}")
                 {
-                    PercentComplete = _receiver.Added == 0 ? 0 : Math.Min(100, _receiver.Finished * 100 / _receiver.Added),
+                    PercentComplete = _receiver.Added == 0 ? 0 : Math.Min(100, _receiver.Reported * 100 / _receiver.Added),
                 }
                 : new ProgressRecord(ActivityId, Activity, $"Listening: {c.Written} update(s) written; {deliveries}"));
         }
