@@ -66,6 +66,7 @@ namespace NenAi.Core.Webhooks
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly List<Task> _background = new List<Task>();
         private CancellationTokenSource? _linked;
+        private CancellationTokenRegistration _stopOnCancel;
         // Guarded by _gate:
         private readonly Dictionary<string, object?> _following = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<string> _reported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -144,6 +145,9 @@ namespace NenAi.Core.Webhooks
             CancellationToken token = _linked.Token;
             TakeUpUnwritten();
             _listener.Start();
+            // The caller's token stops the receiver as Stop does: a receiver that follows and hands out nothing more must
+            // not go on answering 200 to deliveries nobody will write (nor hold its port until it is disposed).
+            _stopOnCancel = cancellationToken.Register(Stop);
             lock (_background)
             {
                 if (_waiter != null)
@@ -279,7 +283,7 @@ namespace NenAi.Core.Webhooks
             if (item.Kind == ReceivedItemKind.Update && item.MessageId != null && item.Status != null) _ledger.RecordWritten(item.MessageId, item.Status.Status);
         }
 
-        /// <summary>Stops listening (the port is free when this returns) and following. Idempotent, any thread.</summary>
+        /// <summary>Stops listening (the port is free when this returns) and following. Idempotent, any thread; cancelling the token given to <see cref="Start"/> does it too.</summary>
         public void Stop()
         {
             _listener.Stop();
@@ -565,6 +569,7 @@ namespace NenAi.Core.Webhooks
             catch (AggregateException) { }
             _waiter?.Dispose();
             _listener.Dispose();
+            _stopOnCancel.Dispose();
             _linked?.Dispose();
             _stop.Dispose();
             _ready.Dispose();
