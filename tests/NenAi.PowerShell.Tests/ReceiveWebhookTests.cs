@@ -293,6 +293,32 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void AnErrorThatStopsTheCommandComesAfterEveryUpdateAlreadyAnswered200()
+        {
+            // -ErrorAction Stop ($ErrorActionPreference = 'Stop' in a scheduled script): a signed delivery that is not a run
+            // status is an error that ends the command. Updates answered 200 behind it were dropped with the command (the
+            // sender never sends them again); they are written first, and nothing more is acknowledged.
+            string flag = Path.Combine(TestDrive, "go");
+            using RunningScript receiving = StartReceiving(
+                "Receive-NenWebhook -Prefix $url -WebhookSecret $hook -ErrorAction Stop | ForEach-Object { while (-not (Test-Path -LiteralPath $flag)) { Start-Sleep -Milliseconds 20 }; $_.MessageId }",
+                ("flag", flag));
+            WaitUntilListening();
+            const string notAStatus = "{\"not\":\"a run status\"}";
+
+            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "first", "success").GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.BadRequest, WebhookTraffic.PostAsync(_url, notAStatus, WebhookTraffic.Sign(TestEmulator.WebhookSecret, notAStatus)).GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "second", "success").GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "third", "failed").GetAwaiter().GetResult());
+            File.WriteAllText(flag, "go");
+
+            PsResult r = receiving.Wait(Generous);
+
+            Assert.Equal(new object[] { "first", "second", "third" }, r.BaseOutput.OrderBy(o => (string)o == "first" ? 0 : (string)o == "second" ? 1 : 2).ToArray());
+            Assert.Equal("NenUnexpectedResponse,NenAi.Commands.ReceiveNenWebhookCommand", Assert.Single(r.AllErrors).FullyQualifiedErrorId);
+            Assert.True(WebhookTraffic.CanListen(_url), "the port was not freed");
+        }
+
+        [Fact]
         public void AReadTimeoutOfOneSecondDropsAStalledBodyAfterASecond()
         {
             using RunningScript receiving = StartReceiving("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -ReadTimeoutSec 1 -TimeoutSec 8");

@@ -210,7 +210,9 @@ namespace NenAi.Commands
             summary.Add("Refused", c.Refused);
         }
 
-        private void Write(ReceivedItem item)
+        private void Write(ReceivedItem item) => Write(item, WriteItemError);
+
+        private void Write(ReceivedItem item, Action<ErrorRecord> writeError)
         {
             FlushLog();
             object? target = item.Tag ?? item.MessageId;
@@ -229,16 +231,32 @@ namespace NenAi.Commands
                     break;
                 case ReceivedItemKind.TimedOut:
                     if (item.Status != null) WriteOutput(new RunStatus(item.Status, timedOut: true, item.Tag));
-                    if (item.Error != null) WriteItemError(ErrorRecords.From(item.Error, target)); // else named in the one error at the end
+                    if (item.Error != null) writeError(ErrorRecords.From(item.Error, target)); // else named in the one error at the end
                     break;
                 case ReceivedItemKind.Error when item.StopsReceiver:
                     _receiver!.Stop();
                     EndWithError(ErrorRecords.From(item.Error!, StatePath));
                     break;
                 default:
-                    WriteItemError(ErrorRecords.From(item.Error!, target));
+                    writeError(ErrorRecords.From(item.Error!, target));
                     break;
             }
+        }
+
+        /// <summary>
+        /// Before the error that ends the command (-ErrorAction Stop): nothing more is answered 200 (the port is freed), and
+        /// the updates already answered 200 and handed out are written first, since the sender never sends them again and
+        /// once the error is written the pipeline takes no more. Other errors taken meanwhile are warnings.
+        /// </summary>
+        protected override void StopAtError()
+        {
+            if (_receiver != null)
+            {
+                _receiver.Stop();
+                while (_receiver.TryTake(out ReceivedItem? item)) Write(item!, record => WriteWarning(record.Exception.Message));
+                FlushLog();
+            }
+            base.StopAtError();
         }
 
         private void ShowProgress()
