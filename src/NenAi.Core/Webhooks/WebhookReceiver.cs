@@ -71,8 +71,8 @@ namespace NenAi.Core.Webhooks
         private readonly Dictionary<string, object?> _following = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<string> _reported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private readonly Dictionary<string, List<EarlyUpdate>> _early = new Dictionary<string, List<EarlyUpdate>>(StringComparer.OrdinalIgnoreCase);
-        /// <summary>Runs whose final status came without polling (a webhook, or the input itself).</summary>
-        private readonly HashSet<string> _finalInHand = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        /// <summary>Runs not yet reported whose final status came without polling (a webhook, or the input itself), with it.</summary>
+        private readonly Dictionary<string, RunSnapshot> _finalInHand = new Dictionary<string, RunSnapshot>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs whose final status came from polling.</summary>
         private readonly HashSet<string> _byPolling = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs waited for without a final webhook yet, in the order they were added (for the lateness warning).</summary>
@@ -235,7 +235,7 @@ namespace NenAi.Core.Webhooks
                     }
                 }
                 _following[id] = tag;
-                if (final != null) _finalInHand.Add(id);
+                if (final != null) _finalInHand[id] = final;
                 else _awaitingFinal.Enqueue((id, _clock.Elapsed));
                 _waiter.Add(id, tag, final ?? last);
                 return AddResult.Added;
@@ -335,7 +335,7 @@ namespace NenAi.Core.Webhooks
                     if (status.IsTerminal)
                         return Recorded(status, () =>
                         {
-                            _finalInHand.Add(id);
+                            _finalInHand[id] = status;
                             _waiter.Report(id, status);
                         });
                     _waiter.Report(id, status);
@@ -455,12 +455,19 @@ namespace NenAi.Core.Webhooks
             {
                 _following.Remove(outcome.MessageId);
                 _reported.Add(outcome.MessageId);
+                // A final webhook answered 200 (and recorded) after the waiter had given the run up, before its outcome got
+                // here, is the run's outcome: else it would never be written, and its sender never sends it again.
+                if (_finalInHand.TryGetValue(outcome.MessageId, out RunSnapshot? final))
+                {
+                    _finalInHand.Remove(outcome.MessageId);
+                    if (outcome.Kind != WaitOutcomeKind.Completed) outcome = new WaitOutcome(outcome.MessageId, outcome.Tag, WaitOutcomeKind.Completed, final, null);
+                }
                 switch (outcome.Kind)
                 {
                     case WaitOutcomeKind.Completed:
                         // A polled status claims its pair too, so the webhook that comes later is a duplicate.
                         _ledger.Claim(outcome.MessageId, outcome.Status!.Status);
-                        bool byPolling = !_finalInHand.Contains(outcome.MessageId);
+                        bool byPolling = final is null;
                         if (byPolling)
                         {
                             _byPolling.Add(outcome.MessageId);
@@ -550,7 +557,7 @@ namespace NenAi.Core.Webhooks
                 while (_awaitingFinal.Count > 0 && now - _awaitingFinal.Peek().Added >= _options.FallbackAfter)
                 {
                     string id = _awaitingFinal.Dequeue().MessageId;
-                    if (!_finalInHand.Contains(id) && (_following.ContainsKey(id) || _byPolling.Contains(id))) late.Add(id);
+                    if (!_finalInHand.ContainsKey(id) && (_following.ContainsKey(id) || _byPolling.Contains(id))) late.Add(id);
                 }
             }
             if (late.Count == 0) return;
