@@ -274,6 +274,23 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void TheOneErrorForTheRunsNeitherPathFinishedNamesTheirRows()
+        {
+            // Every row-level message names its row: the runs came from a CSV, and the error named only their message ids.
+            PsResult r = Receive(@"
+                $rows | Start-NenRun -WorkflowId $slowWf -KeyProperty JobId -ExcludeProperty JobId -WebhookCallback $url |
+                    Receive-NenWebhook -Prefix $url -WebhookSecret $hook -ApiKey $wrong -FallbackAfterSec 0.2 -PollIntervalSec 0.1 -TimeoutSec 2 -ErrorVariable late -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Out-Null
+                $late | ForEach-Object { $_.FullyQualifiedErrorId; $_.Exception.Message }",
+                ("rows", CsvRows.Parse("JobId,NAME\nJ-1,a\nJ-2,b")), ("wrong", PsSession.Secure("a-key-the-service-refuses")));
+
+            string[] lines = r.BaseOutput.OfType<string>().ToArray();
+            Assert.Equal(2, lines.Length);
+            Assert.Equal("NenUnauthorized,NenAi.Commands.ReceiveNenWebhookCommand", lines[0]);
+            Assert.Contains("Row 1 (JobId J-1) (run ", lines[1]);
+            Assert.Contains("Row 2 (JobId J-2) (run ", lines[1]);
+        }
+
+        [Fact]
         public void AFullBacklogAnswers503UntilTheNextCommandHasTakenWhatWaits()
         {
             string flag = Path.Combine(TestDrive, "go");

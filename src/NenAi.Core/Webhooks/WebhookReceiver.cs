@@ -9,6 +9,7 @@ using NenAi.Core.Errors;
 using NenAi.Core.Http;
 using NenAi.Core.Logging;
 using NenAi.Core.Models;
+using NenAi.Core.Rows;
 using NenAi.Core.Waiting;
 
 namespace NenAi.Core.Webhooks
@@ -79,6 +80,8 @@ namespace NenAi.Core.Webhooks
         private readonly Queue<(string MessageId, TimeSpan Added)> _awaitingFinal = new Queue<(string, TimeSpan)>();
         /// <summary>Runs whose deadline passed once polling had stopped: named together in one error at the end.</summary>
         private readonly List<string> _unfinished = new List<string>();
+        /// <summary>The same runs as they are named in that error: by their rows when the caller can name them.</summary>
+        private readonly List<string> _unfinishedNames = new List<string>();
         private int _succeeded, _failed, _timedOut, _statusUnknown;
         private bool _addingCompleted;
         private volatile bool _finished;
@@ -481,6 +484,7 @@ namespace NenAi.Core.Webhooks
                         _timedOut++;
                         // Neither path finished it: named in the one error at the end, with the reason polling stopped.
                         _unfinished.Add(outcome.MessageId);
+                        _unfinishedNames.Add(_options.RowOf?.Invoke(outcome.Tag) is string row ? $"{RowLabel.Capitalized(row)} (run {outcome.MessageId})" : outcome.MessageId);
                         if (outcome.Status != null) Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, null, false));
                         break;
                     case WaitOutcomeKind.TimedOut:
@@ -499,7 +503,7 @@ namespace NenAi.Core.Webhooks
         private NenException NeitherPathFinished()
         {
             NenException why = _waiter!.Circuit.ClosedBecause!;
-            string names = string.Join(", ", _unfinished.Take(NamesPerWarning)) + (_unfinished.Count > NamesPerWarning ? $" and {_unfinished.Count - NamesPerWarning} more" : string.Empty);
+            string names = string.Join(", ", _unfinishedNames.Take(NamesPerWarning)) + (_unfinishedNames.Count > NamesPerWarning ? $" and {_unfinishedNames.Count - NamesPerWarning} more" : string.Empty);
             return new NenException(why.ErrorId, why.Category,
                 $"{_unfinished.Count} run(s) had not finished when their wait of {_options.Timeout?.TotalSeconds:0.#} s ran out: no final webhook came for them, " +
                 $"and polling had stopped: {PollingStopReason(_waiter.Circuit.Trip, why)} Runs: {names}. The runs themselves are not affected: " +

@@ -132,6 +132,7 @@ namespace NenAi.Commands
                     MaxConsecutiveFailures = MaximumRetryCount + 1,
                     Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : (TimeSpan?)null,
                     IncludeInterim = IncludeProcessing.IsPresent,
+                    RowOf = RunInput.LabelOf, // the one error for the runs neither path finished names their rows
                 }, _waitForRuns ? Client : null, _ledger, WantsDiagnostics() ? Log : WarningsOnlyLog.Wrap(Log)); // a flood of bad requests must not queue lines nobody reads
                 _receiver.Start(Token);
                 WriteVerbose($"Listening on {string.Join(", ", prefixes)}" + (_waitForRuns ? "; waiting for the runs given." : " until stopped" + (TimeoutSec > 0 ? $" or for {TimeoutSec} s." : ".")));
