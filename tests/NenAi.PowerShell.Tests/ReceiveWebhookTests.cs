@@ -405,7 +405,9 @@ namespace NenAi.PowerShell.Tests
 
             Assert.Equal(State.Ledger.Select(e => e.MessageId).OrderBy(x => x), r.Output.Select(o => (string)PsResult.Prop(o, "MessageId")!).OrderBy(x => x));
             Assert.All(r.Output, o => Assert.Equal("NenAi.Run", PSObject.AsPSObject(PsResult.Prop(o, "InputObject")!).TypeNames[0]));
-            Assert.Single(r.Warning, w => w.Message.StartsWith("No final webhook for 3 run(s)"));
+            WarningRecord late = Assert.Single(r.Warning, w => w.Message.StartsWith("No final webhook for 3 run(s)"));
+            // Each named by its row, as the journal records it (it named message ids only).
+            Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(late.Message, @"Row [123] \([^)]*\) \(run [0-9a-f-]{36}\)").Count);
         }
 
         [Fact]

@@ -77,7 +77,7 @@ namespace NenAi.Core.Webhooks
         /// <summary>Runs whose final status came from polling.</summary>
         private readonly HashSet<string> _byPolling = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs waited for without a final webhook yet, in the order they were added (for the lateness warning).</summary>
-        private readonly Queue<(string MessageId, TimeSpan Added)> _awaitingFinal = new Queue<(string, TimeSpan)>();
+        private readonly Queue<(string MessageId, object? Tag, TimeSpan Added)> _awaitingFinal = new Queue<(string, object?, TimeSpan)>();
         /// <summary>Runs whose deadline passed once polling had stopped: named together in one error at the end.</summary>
         private readonly List<string> _unfinished = new List<string>();
         /// <summary>The same runs as they are named in that error: by their rows when the caller can name them.</summary>
@@ -239,7 +239,7 @@ namespace NenAi.Core.Webhooks
                 }
                 _following[id] = tag;
                 if (final != null) _finalInHand[id] = final;
-                else _awaitingFinal.Enqueue((id, _clock.Elapsed));
+                else _awaitingFinal.Enqueue((id, tag, _clock.Elapsed));
                 _waiter.Add(id, tag, final ?? last);
                 return AddResult.Added;
             }
@@ -484,7 +484,7 @@ namespace NenAi.Core.Webhooks
                         _timedOut++;
                         // Neither path finished it: named in the one error at the end, with the reason polling stopped.
                         _unfinished.Add(outcome.MessageId);
-                        _unfinishedNames.Add(_options.RowOf?.Invoke(outcome.Tag) is string row ? $"{RowLabel.Capitalized(row)} (run {outcome.MessageId})" : outcome.MessageId);
+                        _unfinishedNames.Add(Named(outcome.MessageId, outcome.Tag));
                         if (outcome.Status != null) Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, null, false));
                         break;
                     case WaitOutcomeKind.TimedOut:
@@ -498,6 +498,10 @@ namespace NenAi.Core.Webhooks
                 }
             }
         }
+
+        /// <summary>A run as a message that names several runs names it: by its row when the caller can tell it, else by its id.</summary>
+        private string Named(string messageId, object? tag) =>
+            _options.RowOf?.Invoke(tag) is string row ? $"{RowLabel.Capitalized(row)} (run {messageId})" : messageId;
 
         /// <summary>The one error for the runs whose deadline passed after polling had stopped: its id and category are the reason's.</summary>
         private NenException NeitherPathFinished()
@@ -560,8 +564,8 @@ namespace NenAi.Core.Webhooks
                 TimeSpan now = _clock.Elapsed;
                 while (_awaitingFinal.Count > 0 && now - _awaitingFinal.Peek().Added >= _options.FallbackAfter)
                 {
-                    string id = _awaitingFinal.Dequeue().MessageId;
-                    if (!_finalInHand.ContainsKey(id) && (_following.ContainsKey(id) || _byPolling.Contains(id))) late.Add(id);
+                    (string id, object? tag, _) = _awaitingFinal.Dequeue();
+                    if (!_finalInHand.ContainsKey(id) && (_following.ContainsKey(id) || _byPolling.Contains(id))) late.Add(Named(id, tag));
                 }
             }
             if (late.Count == 0) return;
