@@ -243,10 +243,15 @@ namespace NenAi.PowerShell.Tests
         {
             PsResult receive = Receive("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -TimeoutSec 3000000");
             PsResult memory = Receive("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -MaximumRequestMemory 1MB");
+            // Each in its range, but not together: it was a raw ArgumentOutOfRangeException ('Parameter options').
+            PsResult together = Receive("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -MaximumRequestMemory 16MB -MaximumBodySize 16MB");
 
             Assert.Equal("ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand", receive.Terminating?.FullyQualifiedErrorId);
             Assert.Contains("2147483", receive.Terminating!.Exception.Message);
             Assert.Equal("ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand", memory.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal("ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand", together.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, together.Terminating!.CategoryInfo.Category);
+            Assert.Contains("-MaximumBodySize 16777216", together.Terminating.Exception.Message);
             Assert.True(WebhookTraffic.CanListen(_url));
         }
 

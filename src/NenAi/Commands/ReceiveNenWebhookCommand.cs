@@ -98,6 +98,12 @@ namespace NenAi.Commands
 
         protected override void BeginProcessing()
         {
+            // Each in range alone, but together the memory may not hold one request with the largest body (16 MB of each).
+            long leastMemory = WebhookListenerOptions.MinimumRequestMemory(MaximumBodySize);
+            if (MaximumRequestMemory < leastMemory)
+                EndWithError(new ErrorRecord(new PSArgumentException(
+                    $"-MaximumRequestMemory {MaximumRequestMemory} cannot hold one request with the largest body: it needs at least {leastMemory} bytes for -MaximumBodySize {MaximumBodySize} (16 KiB of each request besides its body). Give more memory or a smaller -MaximumBodySize.",
+                    nameof(MaximumRequestMemory)), "ParameterArgumentValidationError", ErrorCategory.InvalidArgument, MaximumRequestMemory));
             // Runs come down the pipeline, by id or as -InputObject: wait for them. Otherwise listen as a service.
             _waitForRuns = ParameterSetName == ById || MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
             if (_waitForRuns) EnsureConfigured(); // the polling fallback needs the API
