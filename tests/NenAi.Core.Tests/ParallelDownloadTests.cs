@@ -131,6 +131,27 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task ABurstOf429FromTheStorageIsRiddenOutWhateverTheRetryCountAsTheApisIs()
+        {
+            // -MaximumRetryCount bounds the failures that may pass; 429/503 are waited out for the retry budget's time (its
+            // help says so, and the API's requests do). Each download counted them as retries: with -MaximumRetryCount 1,
+            // 2 s of 429 (Retry-After 1) gave every file its own "Gave up after 2 attempt(s)".
+            await using var server = await ResultServer.StartAsync(Files(4));
+            var burst = Stopwatch.StartNew();
+            server.Failing = _ => burst.Elapsed < TimeSpan.FromSeconds(2);
+            server.FailingStatus = 429;
+            server.FailingRetryAfterSeconds = 1;
+            ResultDownloader downloader = Downloader(ResultServer.Client(maximumRetryCount: 1), concurrency: 4);
+
+            RunDownloadResult result = await downloader.DownloadAsync(server.Run());
+
+            Assert.Empty(result.Errors);
+            Assert.Equal(4, result.Files.Count);
+            Assert.Equal(CircuitTrip.None, downloader.Circuit.Trip);
+            Assert.True(downloader.Circuit.Pauses > 0, "the burst was really met");
+        }
+
+        [Fact]
         public async Task OneFileThatFailsAloneIsItsOwnErrorAndTheOthersAreSaved()
         {
             await using var server = await ResultServer.StartAsync(Files(6));

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Net;
+using System.Threading;
 using System.Threading.Tasks;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
@@ -112,6 +113,29 @@ namespace NenAi.Core.Tests
             Assert.Equal("failed", items.Single(i => i.Tag as string == "row2").Status!.Status);
             Assert.All(ids, id => Assert.Equal(0, batch.Emulator.State.GetsFor(id)));
             Assert.True(WebhookTraffic.CanListen(batch.Url));
+        }
+
+        [Fact]
+        public async Task CancellingItsTokenStopsListeningAtOnceSoNothingMoreIsAnswered200()
+        {
+            // The cmdlet cancels the token when an error ends it (-ErrorAction Stop) or a later command takes no more
+            // (Select-Object -First): the listener went on answering 200 to deliveries nobody would write, and held the
+            // port until the command was disposed (the request timeout and more later).
+            using SecretValue secret = TestEmulator.Secret(TestEmulator.WebhookSecret);
+            string url = WebhookTraffic.Prefix(WebhookTraffic.FreePort());
+            using var stop = new CancellationTokenSource();
+            using var receiver = new WebhookReceiver(new WebhookReceiverOptions
+            {
+                Listener = new WebhookListenerOptions { Prefixes = new[] { url }, Secrets = new[] { secret } },
+            }, null, UpdateLedger.InMemory());
+            receiver.Start(stop.Token);
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(url, TestEmulator.WebhookSecret, "before", "success"));
+
+            stop.Cancel();
+
+            Assert.False(receiver.IsListening);
+            Assert.True(WebhookTraffic.CanListen(url), "the port is still held");
+            Assert.True(receiver.WhenIdleAsync().Wait(TimeSpan.FromSeconds(10)), "the receiver still runs in the background");
         }
 
         [Fact]

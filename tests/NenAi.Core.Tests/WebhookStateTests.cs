@@ -270,6 +270,30 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task MoreUnwrittenUpdatesThanRunsRememberedAreAllKeptThroughACompaction()
+        {
+            // -MaximumRememberedRuns 100 with the default backlog of 10,000 and a slow pipeline: once every run remembered
+            // has an update to write, a new run was the one forgotten (the others went to the back of the line, behind it),
+            // so its update, answered 200, was left out of the next compaction and lost by a restart.
+            string path = NewStatePath();
+            const int remembered = 10, unwritten = 30;
+            using (var ledger = UpdateLedger.Open(path, remembered, compactionSlackBytes: 1))
+            {
+                for (int i = 0; i < unwritten; i++)
+                {
+                    Assert.Equal(UpdateLedger.ClaimResult.New, ledger.Claim("kept-" + i, "success"));
+                    await ledger.RecordReceived(Snapshot("kept-" + i, "success"));
+                    Assert.Equal(UpdateLedger.ClaimResult.Duplicate, ledger.Claim("kept-" + i, "success"));
+                }
+                Assert.True(SpinUntil(() => ledger.Compactions > 0 && !ledger.Compacting), "no compaction ended");
+                Assert.Equal(unwritten, ledger.Unwritten);
+            }
+
+            using var reopened = UpdateLedger.Open(path, remembered);
+            Assert.Equal(Enumerable.Range(0, unwritten).Select(i => "kept-" + i), reopened.PendingUpdates().Select(p => p.MessageId));
+        }
+
+        [Fact]
         public async Task ACompactionKeepsEveryUnwrittenUpdateWithItsBodyAndNeverForgetsItsRun()
         {
             string path = NewStatePath();

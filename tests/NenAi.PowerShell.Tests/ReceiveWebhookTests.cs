@@ -200,6 +200,22 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void ItsSummaryCountsEachRunUnderWhatIsKnownAndTheyAddUp()
+        {
+            // A run that timed out is not "finished", and a run the service said failed is a problem, as in Wait-NenRun's
+            // summary (before, Finished counted every run reported, timed out or not, and HasProblems missed a failed run).
+            string unknown = Guid.NewGuid().ToString();
+            PsResult r = Receive(@"
+                & { $rows | Start-NenRun -WorkflowId $echo -WebhookCallback $url; $unknown } |
+                    Receive-NenWebhook -Prefix $url -WebhookSecret $hook -TimeoutSec 3 -FallbackAfterSec 60 -SummaryVariable s -ErrorAction SilentlyContinue | Out-Null
+                'Runs', 'Finished', 'Failed', 'TimedOut', 'StatusUnknown', 'NotFollowed' | ForEach-Object { ""$_ $($s.Outcomes[$_])"" }
+                ""HasProblems $($s.HasProblems)""",
+                ("rows", CsvRows.Parse("NAME\nfine\nFAIL")), ("unknown", unknown));
+
+            Assert.Equal(new[] { "Runs 3", "Finished 2", "Failed 1", "TimedOut 1", "StatusUnknown 0", "NotFollowed 0", "HasProblems True" }, r.BaseOutput.OfType<string>());
+        }
+
+        [Fact]
         public void ARestartedReceiverWithTheSameStateFileWritesNothingTwiceAndWaitsForNothingAlreadyDone()
         {
             string state = Path.Combine(TestDrive, "webhooks.jsonl");
@@ -227,10 +243,15 @@ namespace NenAi.PowerShell.Tests
         {
             PsResult receive = Receive("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -TimeoutSec 3000000");
             PsResult memory = Receive("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -MaximumRequestMemory 1MB");
+            // Each in its range, but not together: it was a raw ArgumentOutOfRangeException ('Parameter options').
+            PsResult together = Receive("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -MaximumRequestMemory 16MB -MaximumBodySize 16MB");
 
             Assert.Equal("ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand", receive.Terminating?.FullyQualifiedErrorId);
             Assert.Contains("2147483", receive.Terminating!.Exception.Message);
             Assert.Equal("ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand", memory.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal("ParameterArgumentValidationError,NenAi.Commands.ReceiveNenWebhookCommand", together.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, together.Terminating!.CategoryInfo.Category);
+            Assert.Contains("-MaximumBodySize 16777216", together.Terminating.Exception.Message);
             Assert.True(WebhookTraffic.CanListen(_url));
         }
 
@@ -258,6 +279,23 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void TheOneErrorForTheRunsNeitherPathFinishedNamesTheirRows()
+        {
+            // Every row-level message names its row: the runs came from a CSV, and the error named only their message ids.
+            PsResult r = Receive(@"
+                $rows | Start-NenRun -WorkflowId $slowWf -KeyProperty JobId -ExcludeProperty JobId -WebhookCallback $url |
+                    Receive-NenWebhook -Prefix $url -WebhookSecret $hook -ApiKey $wrong -FallbackAfterSec 0.2 -PollIntervalSec 0.1 -TimeoutSec 2 -ErrorVariable late -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | Out-Null
+                $late | ForEach-Object { $_.FullyQualifiedErrorId; $_.Exception.Message }",
+                ("rows", CsvRows.Parse("JobId,NAME\nJ-1,a\nJ-2,b")), ("wrong", PsSession.Secure("a-key-the-service-refuses")));
+
+            string[] lines = r.BaseOutput.OfType<string>().ToArray();
+            Assert.Equal(2, lines.Length);
+            Assert.Equal("NenUnauthorized,NenAi.Commands.ReceiveNenWebhookCommand", lines[0]);
+            Assert.Contains("Row 1 (JobId J-1) (run ", lines[1]);
+            Assert.Contains("Row 2 (JobId J-2) (run ", lines[1]);
+        }
+
+        [Fact]
         public void AFullBacklogAnswers503UntilTheNextCommandHasTakenWhatWaits()
         {
             string flag = Path.Combine(TestDrive, "go");
@@ -274,6 +312,32 @@ namespace NenAi.PowerShell.Tests
 
             PsResult r = receiving.Wait(Generous);
             Assert.Equal(new object[] { "first", "second" }, r.BaseOutput.ToArray());
+        }
+
+        [Fact]
+        public void AnErrorThatStopsTheCommandComesAfterEveryUpdateAlreadyAnswered200()
+        {
+            // -ErrorAction Stop ($ErrorActionPreference = 'Stop' in a scheduled script): a signed delivery that is not a run
+            // status is an error that ends the command. Updates answered 200 behind it were dropped with the command (the
+            // sender never sends them again); they are written first, and nothing more is acknowledged.
+            string flag = Path.Combine(TestDrive, "go");
+            using RunningScript receiving = StartReceiving(
+                "Receive-NenWebhook -Prefix $url -WebhookSecret $hook -ErrorAction Stop | ForEach-Object { while (-not (Test-Path -LiteralPath $flag)) { Start-Sleep -Milliseconds 20 }; $_.MessageId }",
+                ("flag", flag));
+            WaitUntilListening();
+            const string notAStatus = "{\"not\":\"a run status\"}";
+
+            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "first", "success").GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.BadRequest, WebhookTraffic.PostAsync(_url, notAStatus, WebhookTraffic.Sign(TestEmulator.WebhookSecret, notAStatus)).GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "second", "success").GetAwaiter().GetResult());
+            Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, "third", "failed").GetAwaiter().GetResult());
+            File.WriteAllText(flag, "go");
+
+            PsResult r = receiving.Wait(Generous);
+
+            Assert.Equal(new object[] { "first", "second", "third" }, r.BaseOutput.OrderBy(o => (string)o == "first" ? 0 : (string)o == "second" ? 1 : 2).ToArray());
+            Assert.Equal("NenUnexpectedResponse,NenAi.Commands.ReceiveNenWebhookCommand", Assert.Single(r.AllErrors).FullyQualifiedErrorId);
+            Assert.True(WebhookTraffic.CanListen(_url), "the port was not freed");
         }
 
         [Fact]
@@ -346,7 +410,9 @@ namespace NenAi.PowerShell.Tests
 
             Assert.Equal(State.Ledger.Select(e => e.MessageId).OrderBy(x => x), r.Output.Select(o => (string)PsResult.Prop(o, "MessageId")!).OrderBy(x => x));
             Assert.All(r.Output, o => Assert.Equal("NenAi.Run", PSObject.AsPSObject(PsResult.Prop(o, "InputObject")!).TypeNames[0]));
-            Assert.Single(r.Warning, w => w.Message.StartsWith("No final webhook for 3 run(s)"));
+            WarningRecord late = Assert.Single(r.Warning, w => w.Message.StartsWith("No final webhook for 3 run(s)"));
+            // Each named by its row, as the journal records it (it named message ids only).
+            Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(late.Message, @"Row [123] \([^)]*\) \(run [0-9a-f-]{36}\)").Count);
         }
 
         [Fact]

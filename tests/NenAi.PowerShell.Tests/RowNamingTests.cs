@@ -72,6 +72,22 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void TheWarningsOfRunsEndedBeforeAnErrorStopsAWaitNameTheirRows()
+        {
+            // -ErrorAction Stop: the first run's timeout ends Wait-NenRun, and the others that ended meanwhile are warnings.
+            // They said "Run <id>: Run <id> had not finished ...", naming no row. (The runs join the wait at once and time
+            // out together while the next command's input is still on its way.)
+            PsResult r = Run(@"
+                $runs = @($rows | Start-NenRun -WorkflowId $slowWf -KeyProperty JobId -ExcludeProperty JobId)
+                & { $runs; Start-Sleep -Seconds 3; 'not-a-run-anyway' } | Wait-NenRun -PollIntervalSec 30 -TimeoutSec 1 -ErrorAction Stop",
+                ("rows", CsvRows.Parse("JobId,NAME\nW-1,a\nW-2,b\nW-3,c")));
+
+            Assert.Equal("NenWaitTimeout,NenAi.Commands.WaitNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(2, r.Warning.Count);
+            Assert.All(r.Warning, w => Assert.Matches(@"^Row [123] \(JobId W-[123]\): Run \S+ had not finished", w.Message));
+        }
+
+        [Fact]
         public void ARunGivenByMessageIdIsNamedByIt()
         {
             string id = System.Guid.NewGuid().ToString();

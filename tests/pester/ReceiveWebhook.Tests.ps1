@@ -441,6 +441,26 @@ Describe 'Receive-NenWebhook one can expose' {
         (Get-FakeNenLedger $script:fake).requests.get | Should -Be 0
     }
 
+    It 'ends at once, its port free, when a later command takes no more or an error stops it (-ErrorAction Stop)' {
+        # Before, the listener went on answering 200 (to deliveries nobody would write) until the command was disposed,
+        # which waited for it the request timeout and more: about 105 s.
+        $prefix = New-Prefix
+        $sender = Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--ids', 'first-of-two'
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $first = Receive-NenWebhook -Prefix $prefix -WebhookSecret $script:secret -WarningAction SilentlyContinue | Select-Object -First 1
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $first.MessageId | Should -Be 'first-of-two'
+        Test-PrefixFree $prefix | Should -BeTrue
+        $null = Read-Sender $sender
+
+        $prefix = New-Prefix
+        $clock.Restart()
+        { Receive-NenWebhook -Prefix $prefix -MessageId 'never-heard-of' -WebhookSecret $script:secret -BaseUri $script:fake.BaseUri -ApiKey $script:fake.ApiKey -FallbackAfterSec 60 -TimeoutSec 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NenWaitTimeout,NenAi.Commands.ReceiveNenWebhookCommand'
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 20
+        Test-PrefixFree $prefix | Should -BeTrue
+    }
+
     It 'refuses -TimeoutSec 3000000 as a parameter validation error, as Wait-NenRun does' {
         $prefix = New-Prefix
         { Receive-NenWebhook -Prefix $prefix -WebhookSecret $script:secret -TimeoutSec 3000000 } |

@@ -314,7 +314,9 @@ namespace NenAi.Core.Downloads
                 }
 
                 NenException retry = attempt.Retry!;
-                if (!budget.TryNext(retry.RetryAfter, out TimeSpan delay))
+                // A 429/503 is waited out for the retry budget's time, as every request of the batch waits it out (the circuit
+                // paused them all, and trips when the storm outlasts the budget); -MaximumRetryCount counts the other failures.
+                if (!budget.TryNext(retry.RetryAfter, out TimeSpan delay, counted: attempt.Verdict != Verdict.Refused))
                 {
                     // Its retries are spent, but other files are failing with it: the circuit judges (an outage, or an answer).
                     // Once it has stopped the downloads, this one is not sent again, like the others it stopped.

@@ -379,7 +379,13 @@ namespace NenAi.Core.Waiting
             if (_stopping || (Circuit.ClosedBecause != null && !keep)) { NotFollowedAnyMore(run, error); return; }
             // (A poll cut off at the deadline may be handled a moment before the clock reads the deadline.)
             if ((run.PastDeadline(now) || ReferenceEquals(error, DeadlineReached)) && (error!.IsTransient || error is NenNotSentException)) { EmitTimeout(run); return; }
-            if (keep && Circuit.ClosedBecause != null) return; // not scheduled again: its report or its deadline ends it
+            if (keep && Circuit.ClosedBecause != null)
+            {
+                // Not scheduled again: its report or its deadline ends it. A poll still on the wire at the deadline (whose run
+                // the deadline check passed over) ends it now, whatever its error, or nothing would.
+                if (run.PastDeadline(now)) EmitTimeout(run);
+                return;
+            }
             if (keep && (error is NenNotSentException || error!.IsTransient))
             {
                 _log.Verbose($"Run {run.MessageId}: {error.ErrorId} ({++run.ConsecutiveFailures} in a row); asked again later.");

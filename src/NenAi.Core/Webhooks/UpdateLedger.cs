@@ -319,18 +319,21 @@ namespace NenAi.Core.Webhooks
             run = new Run(id, ++_order);
             _runs[id] = run;
             _age.Enqueue(new KeyValuePair<string, long>(id, run.Order));
-            if (_runs.Count > MaxRememberedRuns) ForgetOldest();
+            if (_runs.Count > MaxRememberedRuns) ForgetOldest(run);
             return run;
         }
 
-        private void ForgetOldest()
+        /// <param name="created">The run just created, for an update being claimed or recorded now: never the one forgotten.</param>
+        private void ForgetOldest(Run created)
         {
-            // A run with an update still to write is never forgotten: it goes to the back (the backlog bounds them).
+            // A run with an update still to write is never forgotten: it goes to the back (the backlog bounds them). Nor is
+            // the run being created, which the pending runs sent to the back would otherwise leave first in line: its update,
+            // about to be acknowledged, would count as new again and be left out of the next compaction.
             for (int tries = _age.Count; _runs.Count > MaxRememberedRuns && tries > 0; tries--)
             {
                 KeyValuePair<string, long> oldest = _age.Dequeue();
                 if (!_runs.TryGetValue(oldest.Key, out Run? run) || run.Order != oldest.Value) continue;
-                if (run.Pending > 0)
+                if (run.Pending > 0 || ReferenceEquals(run, created))
                 {
                     run.Order = ++_order;
                     _age.Enqueue(new KeyValuePair<string, long>(run.Id, run.Order));

@@ -47,7 +47,7 @@ namespace NenAi.Core.Webhooks
             if (options.Secrets.Count == 0) throw new ArgumentException("At least one webhook secret is needed.", nameof(options));
             if (options.MaxBodyBytes < 1 || options.MaxBodyBytes > WebhookSignature.MaxBodyBytes) throw new ArgumentOutOfRangeException(nameof(options), "The body limit is out of range.");
             if (options.BodyTimeout <= TimeSpan.Zero || options.HeaderTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "The read timeouts must be positive.");
-            if (options.MaxRequestMemoryBytes < RequestMemoryBudget.RequestOverheadBytes + (long)options.MaxBodyBytes)
+            if (options.MaxRequestMemoryBytes < WebhookListenerOptions.MinimumRequestMemory(options.MaxBodyBytes))
                 throw new ArgumentOutOfRangeException(nameof(options), "The request memory must hold at least one request with the largest body.");
             _onUpdate = onUpdate;
             _onProblem = onProblem;

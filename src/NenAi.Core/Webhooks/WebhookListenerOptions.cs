@@ -27,5 +27,8 @@ namespace NenAi.Core.Webhooks
         /// slow or idle clients cost bounded memory, and only a flood that fills it can delay a delivery.
         /// </summary>
         public long MaxRequestMemoryBytes { get; set; } = DefaultMaxRequestMemoryBytes;
+
+        /// <summary>The least <see cref="MaxRequestMemoryBytes"/> that holds one request with a body of <paramref name="maxBodyBytes"/>.</summary>
+        public static long MinimumRequestMemory(int maxBodyBytes) => RequestMemoryBudget.RequestOverheadBytes + (long)maxBodyBytes;
     }
 }

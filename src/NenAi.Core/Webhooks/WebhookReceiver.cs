@@ -9,6 +9,7 @@ using NenAi.Core.Errors;
 using NenAi.Core.Http;
 using NenAi.Core.Logging;
 using NenAi.Core.Models;
+using NenAi.Core.Rows;
 using NenAi.Core.Waiting;
 
 namespace NenAi.Core.Webhooks
@@ -66,18 +67,22 @@ namespace NenAi.Core.Webhooks
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly List<Task> _background = new List<Task>();
         private CancellationTokenSource? _linked;
+        private CancellationTokenRegistration _stopOnCancel;
         // Guarded by _gate:
         private readonly Dictionary<string, object?> _following = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<string> _reported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private readonly Dictionary<string, List<EarlyUpdate>> _early = new Dictionary<string, List<EarlyUpdate>>(StringComparer.OrdinalIgnoreCase);
-        /// <summary>Runs whose final status came without polling (a webhook, or the input itself).</summary>
-        private readonly HashSet<string> _finalInHand = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        /// <summary>Runs not yet reported whose final status came without polling (a webhook, or the input itself), with it.</summary>
+        private readonly Dictionary<string, RunSnapshot> _finalInHand = new Dictionary<string, RunSnapshot>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs whose final status came from polling.</summary>
         private readonly HashSet<string> _byPolling = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         /// <summary>Runs waited for without a final webhook yet, in the order they were added (for the lateness warning).</summary>
-        private readonly Queue<(string MessageId, TimeSpan Added)> _awaitingFinal = new Queue<(string, TimeSpan)>();
+        private readonly Queue<(string MessageId, object? Tag, TimeSpan Added)> _awaitingFinal = new Queue<(string, object?, TimeSpan)>();
         /// <summary>Runs whose deadline passed once polling had stopped: named together in one error at the end.</summary>
         private readonly List<string> _unfinished = new List<string>();
+        /// <summary>The same runs as they are named in that error: by their rows when the caller can name them.</summary>
+        private readonly List<string> _unfinishedNames = new List<string>();
+        private int _succeeded, _failed, _timedOut, _statusUnknown;
         private bool _addingCompleted;
         private volatile bool _finished;
         private int _started, _pollingStopWarned, _stoppedByState, _stopHanded, _disposed;
@@ -112,8 +117,16 @@ namespace NenAi.Core.Webhooks
         public WebhookCounters Counters { get; } = new WebhookCounters();
         /// <summary>Runs added (waiting for runs only).</summary>
         public int Added => _waiter?.Added ?? 0;
-        /// <summary>Runs added that have had their final item handed out.</summary>
-        public int Finished { get { lock (_gate) return _reported.Count; } }
+        /// <summary>Runs added that have had their last item handed out, whatever it said (finished, timed out, unknown).</summary>
+        public int Reported { get { lock (_gate) return _reported.Count; } }
+        /// <summary>Runs whose final status (succeeded or failed, by webhook or by polling) was handed out.</summary>
+        public int Finished { get { lock (_gate) return _succeeded + _failed; } }
+        /// <summary>Of <see cref="Finished"/>, the runs the service said failed.</summary>
+        public int Failed { get { lock (_gate) return _failed; } }
+        /// <summary>Runs that had not finished by their deadline (-TimeoutSec), polling or not.</summary>
+        public int TimedOut { get { lock (_gate) return _timedOut; } }
+        /// <summary>Runs whose status could not be read (a poll's own error): neither finished nor timed out.</summary>
+        public int StatusUnknown { get { lock (_gate) return _statusUnknown; } }
         public bool IsListening => _listener.IsListening;
         /// <summary>Why polling stopped for good (a refused key, an API out of reach), once it has; the runs are still followed by their webhooks.</summary>
         public NenException? PollingStoppedBecause => _waiter?.Circuit.ClosedBecause;
@@ -135,6 +148,9 @@ namespace NenAi.Core.Webhooks
             CancellationToken token = _linked.Token;
             TakeUpUnwritten();
             _listener.Start();
+            // The caller's token stops the receiver as Stop does: a receiver that follows and hands out nothing more must
+            // not go on answering 200 to deliveries nobody will write (nor hold its port until it is disposed).
+            _stopOnCancel = cancellationToken.Register(Stop);
             lock (_background)
             {
                 if (_waiter != null)
@@ -222,8 +238,8 @@ namespace NenAi.Core.Webhooks
                     }
                 }
                 _following[id] = tag;
-                if (final != null) _finalInHand.Add(id);
-                else _awaitingFinal.Enqueue((id, _clock.Elapsed));
+                if (final != null) _finalInHand[id] = final;
+                else _awaitingFinal.Enqueue((id, tag, _clock.Elapsed));
                 _waiter.Add(id, tag, final ?? last);
                 return AddResult.Added;
             }
@@ -270,7 +286,7 @@ namespace NenAi.Core.Webhooks
             if (item.Kind == ReceivedItemKind.Update && item.MessageId != null && item.Status != null) _ledger.RecordWritten(item.MessageId, item.Status.Status);
         }
 
-        /// <summary>Stops listening (the port is free when this returns) and following. Idempotent, any thread.</summary>
+        /// <summary>Stops listening (the port is free when this returns) and following. Idempotent, any thread; cancelling the token given to <see cref="Start"/> does it too.</summary>
         public void Stop()
         {
             _listener.Stop();
@@ -322,7 +338,7 @@ namespace NenAi.Core.Webhooks
                     if (status.IsTerminal)
                         return Recorded(status, () =>
                         {
-                            _finalInHand.Add(id);
+                            _finalInHand[id] = status;
                             _waiter.Report(id, status);
                         });
                     _waiter.Report(id, status);
@@ -442,39 +458,56 @@ namespace NenAi.Core.Webhooks
             {
                 _following.Remove(outcome.MessageId);
                 _reported.Add(outcome.MessageId);
+                // A final webhook answered 200 (and recorded) after the waiter had given the run up, before its outcome got
+                // here, is the run's outcome: else it would never be written, and its sender never sends it again.
+                if (_finalInHand.TryGetValue(outcome.MessageId, out RunSnapshot? final))
+                {
+                    _finalInHand.Remove(outcome.MessageId);
+                    if (outcome.Kind != WaitOutcomeKind.Completed) outcome = new WaitOutcome(outcome.MessageId, outcome.Tag, WaitOutcomeKind.Completed, final, null);
+                }
                 switch (outcome.Kind)
                 {
                     case WaitOutcomeKind.Completed:
                         // A polled status claims its pair too, so the webhook that comes later is a duplicate.
                         _ledger.Claim(outcome.MessageId, outcome.Status!.Status);
-                        bool byPolling = !_finalInHand.Contains(outcome.MessageId);
+                        bool byPolling = final is null;
                         if (byPolling)
                         {
                             _byPolling.Add(outcome.MessageId);
                             Counters.Count(WebhookEvent.ByPolling);
                         }
+                        if (outcome.Status!.State == RunState.Succeeded) _succeeded++;
+                        else _failed++;
                         Hand(Update(outcome.MessageId, outcome.Tag, outcome.Status, byPolling));
                         break;
                     case WaitOutcomeKind.TimedOut when _waiter!.Circuit.ClosedBecause != null:
+                        _timedOut++;
                         // Neither path finished it: named in the one error at the end, with the reason polling stopped.
                         _unfinished.Add(outcome.MessageId);
+                        _unfinishedNames.Add(Named(outcome.MessageId, outcome.Tag));
                         if (outcome.Status != null) Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, null, false));
                         break;
                     case WaitOutcomeKind.TimedOut:
+                        _timedOut++;
                         Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, outcome.Error, false));
                         break;
                     default:
+                        if (outcome.Kind == WaitOutcomeKind.Error) _statusUnknown++;
                         Hand(new ReceivedItem(ReceivedItemKind.Error, outcome.MessageId, outcome.Tag, outcome.Status, outcome.Error, false));
                         break;
                 }
             }
         }
 
+        /// <summary>A run as a message that names several runs names it: by its row when the caller can tell it, else by its id.</summary>
+        private string Named(string messageId, object? tag) =>
+            _options.RowOf?.Invoke(tag) is string row ? $"{RowLabel.Capitalized(row)} (run {messageId})" : messageId;
+
         /// <summary>The one error for the runs whose deadline passed after polling had stopped: its id and category are the reason's.</summary>
         private NenException NeitherPathFinished()
         {
             NenException why = _waiter!.Circuit.ClosedBecause!;
-            string names = string.Join(", ", _unfinished.Take(NamesPerWarning)) + (_unfinished.Count > NamesPerWarning ? $" and {_unfinished.Count - NamesPerWarning} more" : string.Empty);
+            string names = string.Join(", ", _unfinishedNames.Take(NamesPerWarning)) + (_unfinishedNames.Count > NamesPerWarning ? $" and {_unfinishedNames.Count - NamesPerWarning} more" : string.Empty);
             return new NenException(why.ErrorId, why.Category,
                 $"{_unfinished.Count} run(s) had not finished when their wait of {_options.Timeout?.TotalSeconds:0.#} s ran out: no final webhook came for them, " +
                 $"and polling had stopped: {PollingStopReason(_waiter.Circuit.Trip, why)} Runs: {names}. The runs themselves are not affected: " +
@@ -534,8 +567,8 @@ namespace NenAi.Core.Webhooks
                 TimeSpan now = _clock.Elapsed;
                 while (_awaitingFinal.Count > 0 && now - _awaitingFinal.Peek().Added >= _options.FallbackAfter)
                 {
-                    string id = _awaitingFinal.Dequeue().MessageId;
-                    if (!_finalInHand.Contains(id) && (_following.ContainsKey(id) || _byPolling.Contains(id))) late.Add(id);
+                    (string id, object? tag, _) = _awaitingFinal.Dequeue();
+                    if (!_finalInHand.ContainsKey(id) && (_following.ContainsKey(id) || _byPolling.Contains(id))) late.Add(Named(id, tag));
                 }
             }
             if (late.Count == 0) return;
@@ -554,6 +587,7 @@ namespace NenAi.Core.Webhooks
             catch (AggregateException) { }
             _waiter?.Dispose();
             _listener.Dispose();
+            _stopOnCancel.Dispose();
             _linked?.Dispose();
             _stop.Dispose();
             _ready.Dispose();

@@ -33,6 +33,8 @@ namespace NenAi.Core.Webhooks
         /// waiting in memory without bound.
         /// </summary>
         public int MaxBacklog { get; set; } = DefaultMaxBacklog;
+        /// <summary>The row a run's tag (what the caller added with it) came from, such as "row 3 (JobId J-3)", or null: how the error that names runs names them.</summary>
+        public Func<object?, string?>? RowOf { get; set; }
         /// <summary>The Retry-After of a 503 for a full backlog: the pipeline writes at its own pace.</summary>
         public int BacklogRetryAfterSeconds { get; set; } = 5;
     }

@@ -134,7 +134,7 @@ namespace NenAi.Commands
                 if (outcome.Status != null) { WriteOutcome(outcome); return; }
                 if (outcome.Error!.ErrorId == NenErrorIds.RunNotFound) _notFound++;
                 else _unknown++;
-                if (!StoppedTheQueries(outcome.Error!)) WriteWarning($"Run {outcome.MessageId}: {outcome.Error!.Message}");
+                if (!StoppedTheQueries(outcome.Error!)) WriteWarning(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId).Exception.Message); // names its row
             });
         }
 

@@ -98,6 +98,12 @@ namespace NenAi.Commands
 
         protected override void BeginProcessing()
         {
+            // Each in range alone, but together the memory may not hold one request with the largest body (16 MB of each).
+            long leastMemory = WebhookListenerOptions.MinimumRequestMemory(MaximumBodySize);
+            if (MaximumRequestMemory < leastMemory)
+                EndWithError(new ErrorRecord(new PSArgumentException(
+                    $"-MaximumRequestMemory {MaximumRequestMemory} cannot hold one request with the largest body: it needs at least {leastMemory} bytes for -MaximumBodySize {MaximumBodySize} (16 KiB of each request besides its body). Give more memory or a smaller -MaximumBodySize.",
+                    nameof(MaximumRequestMemory)), "ParameterArgumentValidationError", ErrorCategory.InvalidArgument, MaximumRequestMemory));
             // Runs come down the pipeline, by id or as -InputObject: wait for them. Otherwise listen as a service.
             _waitForRuns = ParameterSetName == ById || MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
             if (_waitForRuns) EnsureConfigured(); // the polling fallback needs the API
@@ -132,6 +138,7 @@ namespace NenAi.Commands
                     MaxConsecutiveFailures = MaximumRetryCount + 1,
                     Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : (TimeSpan?)null,
                     IncludeInterim = IncludeProcessing.IsPresent,
+                    RowOf = RunInput.LabelOf, // the one error for the runs neither path finished names their rows
                 }, _waitForRuns ? Client : null, _ledger, WantsDiagnostics() ? Log : WarningsOnlyLog.Wrap(Log)); // a flood of bad requests must not queue lines nobody reads
                 _receiver.Start(Token);
                 WriteVerbose($"Listening on {string.Join(", ", prefixes)}" + (_waitForRuns ? "; waiting for the runs given." : " until stopped" + (TimeoutSec > 0 ? $" or for {TimeoutSec} s." : ".")));
@@ -191,8 +198,16 @@ namespace NenAi.Commands
             WebhookCounters c = _receiver.Counters;
             if (_waitForRuns)
             {
-                summary.Add("Runs", _receiver.Added);
-                summary.Add("Finished", _receiver.Finished);
+                // Each run once, under what is known of it, as Wait-NenRun counts them: finished (its final status written;
+                // Failed: of those, the ones the service said failed), timed out, its status unknown (its own error), or not
+                // followed to the end (the command stopped first). They add up to Runs.
+                int runs = _receiver.Added, finished = _receiver.Finished, timedOut = _receiver.TimedOut, unknown = _receiver.StatusUnknown;
+                summary.Add("Runs", runs);
+                summary.Add("Finished", finished);
+                summary.Add("Failed", _receiver.Failed, problem: true);
+                summary.Add("TimedOut", timedOut, problem: true);
+                summary.Add("StatusUnknown", unknown, problem: true);
+                summary.Add("NotFollowed", runs - finished - timedOut - unknown, problem: true);
                 summary.Add("ByPolling", c.CompletedByPolling);
             }
             summary.Add("Updates", c.Written);
@@ -202,7 +217,9 @@ namespace NenAi.Commands
             summary.Add("Refused", c.Refused);
         }
 
-        private void Write(ReceivedItem item)
+        private void Write(ReceivedItem item) => Write(item, WriteItemError);
+
+        private void Write(ReceivedItem item, Action<ErrorRecord> writeError)
         {
             FlushLog();
             object? target = item.Tag ?? item.MessageId;
@@ -221,16 +238,32 @@ namespace NenAi.Commands
                     break;
                 case ReceivedItemKind.TimedOut:
                     if (item.Status != null) WriteOutput(new RunStatus(item.Status, timedOut: true, item.Tag));
-                    if (item.Error != null) WriteItemError(ErrorRecords.From(item.Error, target)); // else named in the one error at the end
+                    if (item.Error != null) writeError(ErrorRecords.From(item.Error, target)); // else named in the one error at the end
                     break;
                 case ReceivedItemKind.Error when item.StopsReceiver:
                     _receiver!.Stop();
                     EndWithError(ErrorRecords.From(item.Error!, StatePath));
                     break;
                 default:
-                    WriteItemError(ErrorRecords.From(item.Error!, target));
+                    writeError(ErrorRecords.From(item.Error!, target));
                     break;
             }
+        }
+
+        /// <summary>
+        /// Before the error that ends the command (-ErrorAction Stop): nothing more is answered 200 (the port is freed), and
+        /// the updates already answered 200 and handed out are written first, since the sender never sends them again and
+        /// once the error is written the pipeline takes no more. Other errors taken meanwhile are warnings.
+        /// </summary>
+        protected override void StopAtError()
+        {
+            if (_receiver != null)
+            {
+                _receiver.Stop();
+                while (_receiver.TryTake(out ReceivedItem? item)) Write(item!, record => WriteWarning(record.Exception.Message));
+                FlushLog();
+            }
+            base.StopAtError();
         }
 
         private void ShowProgress()
@@ -239,9 +272,9 @@ namespace NenAi.Commands
             WebhookCounters c = _receiver.Counters;
             string deliveries = $"{c.Accepted} deliveries ({c.Duplicates} duplicate), {c.Refused} refused";
             WriteProgress(_waitForRuns
-                ? new ProgressRecord(ActivityId, Activity, $"{_receiver.Finished} of {_receiver.Added} run(s) finished, {c.CompletedByPolling} by polling; {deliveries}")
+                ? new ProgressRecord(ActivityId, Activity, $"{_receiver.Reported} of {_receiver.Added} run(s) done: {_receiver.Finished} finished ({c.CompletedByPolling} by polling), {_receiver.TimedOut} timed out; {deliveries}")
                 {
-                    PercentComplete = _receiver.Added == 0 ? 0 : Math.Min(100, _receiver.Finished * 100 / _receiver.Added),
+                    PercentComplete = _receiver.Added == 0 ? 0 : Math.Min(100, _receiver.Reported * 100 / _receiver.Added),
                 }
                 : new ProgressRecord(ActivityId, Activity, $"Listening: {c.Written} update(s) written; {deliveries}"));
         }

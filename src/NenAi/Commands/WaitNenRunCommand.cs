@@ -135,7 +135,7 @@ namespace NenAi.Commands
                 {
                     case WaitOutcomeKind.Completed: WriteOutcome(outcome); break;
                     case WaitOutcomeKind.Stopped: break; // counted by the waiter, summed up in the error that stops the command
-                    default: WriteWarning($"Run {outcome.MessageId}: {outcome.Error!.Message}"); break;
+                    default: WriteWarning(ErrorRecords.From(outcome.Error!, outcome.Tag ?? outcome.MessageId).Exception.Message); break; // names its row, as its error would
                 }
             });
         }

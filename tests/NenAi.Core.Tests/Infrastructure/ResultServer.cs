@@ -43,6 +43,8 @@ namespace NenAi.Core.Tests.Infrastructure
         /// <summary>The files answered with this status instead (500, say); null: every file.</summary>
         public Func<int, bool>? Failing { get; set; }
         public int FailingStatus { get; set; } = 500;
+        /// <summary>The Retry-After (seconds) a failing file is answered with; null: none.</summary>
+        public int? FailingRetryAfterSeconds { get; set; }
         /// <summary>"headers": never answer; "body": the headers and one byte, then nothing; null: serve.</summary>
         public string? Stall { get; set; }
         /// <summary>The most requests that were in flight at once.</summary>
@@ -56,7 +58,12 @@ namespace NenAi.Core.Tests.Infrastructure
             for (int max; now > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max;) { }
             try
             {
-                if (Failing != null && Failing(index)) { c.Response.StatusCode = FailingStatus; return; } // at once
+                if (Failing != null && Failing(index))
+                {
+                    c.Response.StatusCode = FailingStatus; // at once
+                    if (FailingRetryAfterSeconds is int seconds) c.Response.Headers["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    return;
+                }
                 if (Latency > TimeSpan.Zero) await Task.Delay(Latency, c.RequestAborted);
                 byte[] bytes = _files[index].Bytes;
                 if (Stall == "headers") { await Forever(c); return; }
