@@ -436,9 +436,15 @@ Describe 'Receive-NenWebhook one can expose' {
 
         # Waiting for the run: nothing is written, and nothing is asked of the API.
         Reset-FakeNen $script:fake
-        $waited = Receive-NenWebhook -Prefix $prefix -MessageId $id -WebhookSecret $script:secret -StatePath $state -BaseUri $script:fake.BaseUri -ApiKey $script:fake.ApiKey -FallbackAfterSec 0.1 -TimeoutSec 10
+        $waited = Receive-NenWebhook -Prefix $prefix -MessageId $id -WebhookSecret $script:secret -StatePath $state -BaseUri $script:fake.BaseUri -ApiKey $script:fake.ApiKey -FallbackAfterSec 0.1 -TimeoutSec 10 -SummaryVariable summary -WarningVariable warned -WarningAction SilentlyContinue
         $waited | Should -BeNullOrEmpty
         (Get-FakeNenLedger $script:fake).requests.get | Should -Be 0
+        # ... and it says so: counted, and one warning with the way to act on the run again (acceptance: a re-run of a
+        # batch whose downloads had stopped reported a clean '24 runs' for 40 given, and the 16 were never downloaded).
+        $summary.Outcomes.Runs | Should -Be 1
+        $summary.Outcomes.WrittenBefore | Should -Be 1
+        @($warned).Count | Should -Be 1
+        "$warned" | Should -Match '^1 run\(s\) were not written: the state file records .* Wait-NenRun'
     }
 
     It 'ends at once, its port free, when a later command takes no more or an error stops it (-ErrorAction Stop)' {

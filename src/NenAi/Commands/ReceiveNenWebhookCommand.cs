@@ -188,6 +188,12 @@ namespace NenAi.Commands
             _receiver.Stop(); // the port is free before the next command runs
             FlushLog();
             WriteVerbose($"{Activity}: {_receiver.Counters} in {_clock.Elapsed.TotalSeconds:0.0} s" + (_handledBefore > 0 ? $"; {_handledBefore} run(s) acted on before were skipped." : "."));
+            if (_handledBefore > 0)
+                // A re-run writes nothing twice, so what took these runs last time is not given them again: say so, and
+                // how to act on them again when that failed (a download that stopped, say).
+                WriteWarning($"{_handledBefore} run(s) were not written: the state file records their final update as written by an earlier receiver (a re-run writes nothing twice). " +
+                    "If the command that took them failed (Get-NenRunResult stopped, say), follow them with Wait-NenRun instead, for example: " +
+                    "Get-NenRun -JournalPath <the batch's journal> | Wait-NenRun | Get-NenRunResult -Destination <folder> (files saved already are skipped).");
             CompleteProgress(ActivityId, Activity);
             PublishSummary();
         }
@@ -200,14 +206,16 @@ namespace NenAi.Commands
             {
                 // Each run once, under what is known of it, as Wait-NenRun counts them: finished (its final status written;
                 // Failed: of those, the ones the service said failed), timed out, its status unknown (its own error), or not
-                // followed to the end (the command stopped first). They add up to Runs.
-                int runs = _receiver.Added, finished = _receiver.Finished, timedOut = _receiver.TimedOut, unknown = _receiver.StatusUnknown;
-                summary.Add("Runs", runs);
+                // followed to the end (the command stopped first), or written before (the state file records its final
+                // update as written by an earlier receiver: not written again). They add up to Runs.
+                int followed = _receiver.Added, finished = _receiver.Finished, timedOut = _receiver.TimedOut, unknown = _receiver.StatusUnknown;
+                summary.Add("Runs", followed + _handledBefore);
                 summary.Add("Finished", finished);
                 summary.Add("Failed", _receiver.Failed, problem: true);
                 summary.Add("TimedOut", timedOut, problem: true);
                 summary.Add("StatusUnknown", unknown, problem: true);
-                summary.Add("NotFollowed", runs - finished - timedOut - unknown, problem: true);
+                summary.Add("NotFollowed", followed - finished - timedOut - unknown, problem: true);
+                summary.Add("WrittenBefore", _handledBefore);
                 summary.Add("ByPolling", c.CompletedByPolling);
             }
             summary.Add("Updates", c.Written);
