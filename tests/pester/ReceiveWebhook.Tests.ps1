@@ -417,6 +417,31 @@ Describe 'Receive-NenWebhook one can expose' {
         @($failed[0].TargetObject) | Should -Be @($ids[3], $ids[4])
     }
 
+    It 'names the runs neither path finished in one error, with the reason, when every poll answers 500' {
+        # Acceptance: a 5xx outage trips no circuit for a receiver's polling (its polls are only a safety net), and each
+        # run then timed out with its own NenWaitTimeout, none saying why, with no warning that polling was failing.
+        $prefix = New-Prefix
+        $ids = 1..5 | ForEach-Object { [guid]::NewGuid().ToString() }
+        Reset-FakeNen $script:fake
+        Set-FakeNenFault $script:fake @{ get = @{ status = 500 } }
+        try {
+            $sender = Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--ids', ($ids[0..2] -join ','),
+                '--wait-for', "$($script:fake.BaseUri)/_fake/ledger", '--field', 'requests.get', '--at-least', '1'
+            $written = Receive-NenWebhook -Prefix $prefix -MessageId $ids -WebhookSecret $script:secret -BaseUri $script:fake.BaseUri -ApiKey $script:fake.ApiKey `
+                -FallbackAfterSec 0.3 -PollIntervalSec 0.2 -MaximumRetryCount 0 -TimeoutSec 4 -ErrorVariable failed -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+            $null = Read-Sender $sender
+        }
+        finally { Set-FakeNenFault $script:fake @{} }
+
+        ($written.MessageId | Sort-Object) | Should -Be ($ids[0..2] | Sort-Object)
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -Be 'NenServerError,NenAi.Commands.ReceiveNenWebhookCommand'
+        $failed[0].Exception.Message | Should -Match '^2 run\(s\) had not finished .* their status queries were failing: .*HTTP 500'
+        $failed[0].Exception.Message | Should -Match $ids[3]
+        $failed[0].Exception.Message | Should -Match $ids[4]
+        @($warned | Where-Object { $_.Message -like 'Polling is failing:*' }).Count | Should -Be 1
+    }
+
     It 'writes nothing, restarted with its state file, for a run it recorded as final (service and wait mode)' {
         $prefix = New-Prefix
         $state = Join-Path $TestDrive 'final.webhooks.jsonl'

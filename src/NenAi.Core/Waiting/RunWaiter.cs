@@ -40,6 +40,8 @@ namespace NenAi.Core.Waiting
             public RunSnapshot? Last { get; set; }
             public int Polls { get; set; }
             public int ConsecutiveFailures { get; set; }
+            /// <summary>The error of its last poll while its polls are failing (null once one is answered).</summary>
+            public NenException? FailingBecause { get; set; }
             public bool InFlight { get; set; }
             public bool Done { get; set; }
             public bool PastDeadline(TimeSpan now) => Deadline.HasValue && now >= Deadline.Value;
@@ -59,6 +61,7 @@ namespace NenAi.Core.Waiting
             + "Get-NenRun -JournalPath lists a journaled batch's runs), then Get-NenRunResult.";
 
         /// <summary>A poll that ran into its run's deadline.</summary>
+        private int _pollsFailingWarned;
         private static readonly NenException DeadlineReached = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout, "deadline") { IsTransient = true };
 
         private readonly NenApiClient _client;
@@ -365,6 +368,7 @@ namespace NenAi.Core.Waiting
             {
                 run.Last = status;
                 run.ConsecutiveFailures = 0;
+                run.FailingBecause = null;
                 if (status.IsTerminal) { Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Completed, status, null)); return; }
                 if (_stopping) { NotFollowedAnyMore(run); return; }
                 if (run.PastDeadline(now)) { EmitTimeout(run); return; }
@@ -374,6 +378,7 @@ namespace NenAi.Core.Waiting
                 return;
             }
 
+            if (!ReferenceEquals(error, DeadlineReached)) run.FailingBecause = error;
             bool keep = _options.KeepWaitingWhenPollsFail;
             // Refused credentials trip the circuit: the wait stops, and this run is one it could not follow.
             if (_stopping || (Circuit.ClosedBecause != null && !keep)) { NotFollowedAnyMore(run, error); return; }
@@ -389,6 +394,11 @@ namespace NenAi.Core.Waiting
             if (keep && (error is NenNotSentException || error!.IsTransient))
             {
                 _log.Verbose($"Run {run.MessageId}: {error.ErrorId} ({++run.ConsecutiveFailures} in a row); asked again later.");
+                // Polls failing for a while (a 5xx outage trips no circuit here): said once, as a stop of polling is.
+                if (run.ConsecutiveFailures == _options.MaxConsecutiveFailures && Interlocked.Exchange(ref _pollsFailingWarned, 1) == 0)
+                    _log.Warning($"Polling is failing: {run.ConsecutiveFailures} status queries in a row of run {run.MessageId} failed ({error.ErrorId}). " +
+                        "The runs are still followed by their webhooks, and polled again at intervals" +
+                        (_options.Timeout.HasValue ? $" until their wait of {_options.Timeout.Value.TotalSeconds:0.#} s runs out." : "."));
                 run.Due = now + (error.RetryAfter.HasValue && error.RetryAfter.Value > _options.PollInterval ? error.RetryAfter.Value : _options.PollInterval);
                 schedule.Add(run);
                 return;
@@ -420,10 +430,12 @@ namespace NenAi.Core.Waiting
         private void EmitTimeout(Tracked run)
         {
             Interlocked.Increment(ref _timedOut);
+            // The poll failure that kept its status from being read, when its last polls failed (its inner exception).
             var error = new NenException(NenErrorIds.WaitTimeout, NenErrorCategory.OperationTimeout,
                 run.Last != null
                     ? $"Run {run.MessageId} had not finished when its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out; its last status was '{run.Last.Status}'. {Resume}"
-                    : $"Run {run.MessageId}: its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out before its status could be read. {Resume}");
+                    : $"Run {run.MessageId}: its wait of {_options.Timeout?.TotalSeconds:0.#} s ran out before its status could be read. {Resume}",
+                run.FailingBecause);
             Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.TimedOut, run.Last, error));
         }
 

@@ -480,9 +480,11 @@ namespace NenAi.Core.Webhooks
                         else _failed++;
                         Hand(Update(outcome.MessageId, outcome.Tag, outcome.Status, byPolling));
                         break;
-                    case WaitOutcomeKind.TimedOut when _waiter!.Circuit.ClosedBecause != null:
+                    case WaitOutcomeKind.TimedOut when _waiter!.Circuit.ClosedBecause != null || outcome.Error?.InnerException is NenException:
                         _timedOut++;
-                        // Neither path finished it: named in the one error at the end, with the reason polling stopped.
+                        // Neither path finished it: named in the one error at the end, with the reason polling stopped (or
+                        // its polls were failing: a 5xx outage trips no circuit here, and is one error too, not one per run).
+                        if (outcome.Error?.InnerException is NenException pollFailure) _pollsFailedWith = pollFailure;
                         _unfinished.Add(outcome.MessageId);
                         _unfinishedNames.Add(Named(outcome.MessageId, outcome.Tag));
                         if (outcome.Status != null) Hand(new ReceivedItem(ReceivedItemKind.TimedOut, outcome.MessageId, outcome.Tag, outcome.Status, null, false));
@@ -499,6 +501,8 @@ namespace NenAi.Core.Webhooks
             }
         }
 
+        private NenException? _pollsFailedWith;
+
         /// <summary>A run as a message that names several runs names it: by its row when the caller can tell it, else by its id.</summary>
         private string Named(string messageId, object? tag) =>
             _options.RowOf?.Invoke(tag) is string row ? $"{RowLabel.Capitalized(row)} (run {messageId})" : messageId;
@@ -506,11 +510,15 @@ namespace NenAi.Core.Webhooks
         /// <summary>The one error for the runs whose deadline passed after polling had stopped: its id and category are the reason's.</summary>
         private NenException NeitherPathFinished()
         {
-            NenException why = _waiter!.Circuit.ClosedBecause!;
+            NenException? stopped = _waiter!.Circuit.ClosedBecause;
+            NenException why = stopped ?? _pollsFailedWith!;
+            string polling = stopped != null
+                ? $"polling had stopped: {PollingStopReason(_waiter.Circuit.Trip, stopped)}"
+                : $"their status queries were failing: {Sentence.Ended(why.Message)}";
             string names = string.Join(", ", _unfinishedNames.Take(NamesPerWarning)) + (_unfinishedNames.Count > NamesPerWarning ? $" and {_unfinishedNames.Count - NamesPerWarning} more" : string.Empty);
             return new NenException(why.ErrorId, why.Category,
                 $"{_unfinished.Count} run(s) had not finished when their wait of {_options.Timeout?.TotalSeconds:0.#} s ran out: no final webhook came for them, " +
-                $"and polling had stopped: {PollingStopReason(_waiter.Circuit.Trip, why)} Runs: {names}. The runs themselves are not affected: " +
+                $"and {polling} Runs: {names}. The runs themselves are not affected: " +
                 "follow them with Wait-NenRun or Get-NenRun once the API answers.", why)
             { StatusCode = why.StatusCode };
         }
