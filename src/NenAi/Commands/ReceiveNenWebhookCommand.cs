@@ -134,7 +134,8 @@ namespace NenAi.Commands
                     FallbackAfter = TimeSpan.FromSeconds(FallbackAfterSec),
                     PollInterval = TimeSpan.FromSeconds(PollIntervalSec),
                     MaxConcurrentPolls = ThrottleLimit,
-                    // As Wait-NenRun: without a deadline, a run whose status cannot be read that many polls in a row is given up.
+                    // Polls failing that many times in a row are warned of once; they never end a run here (its webhook may
+                    // still come): its deadline does, and without -TimeoutSec it is polled, paced, until it answers.
                     MaxConsecutiveFailures = MaximumRetryCount + 1,
                     Timeout = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : (TimeSpan?)null,
                     IncludeInterim = IncludeProcessing.IsPresent,
