@@ -74,6 +74,8 @@ namespace NenAi.Core.Errors
         public const string UnsafeZipEntry = "NenUnsafeZipEntry";
         /// <summary>A file's full path is longer than this process can write (Windows PowerShell 5.1: 259 characters).</summary>
         public const string PathTooLong = "NenPathTooLong";
+        /// <summary>-Destination cannot be written (read-only, access denied, disk full, not found): no run's files can be saved there.</summary>
+        public const string DestinationNotWritable = "NenDestinationNotWritable";
         /// <summary>Two results (or archive entries) of one run would be one file on Windows: they differ only in case.</summary>
         public const string ResultNameConflict = "NenResultNameConflict";
         public const string JournalCorrupt = "NenJournalCorrupt";
