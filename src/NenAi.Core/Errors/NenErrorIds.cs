@@ -84,6 +84,8 @@ namespace NenAi.Core.Errors
         /// <summary>The journal could not be written (disk full, share gone): the batch stops.</summary>
         public const string JournalWriteFailed = "NenJournalWriteFailed";
         public const string PreviousOutcomeUnknown = "NenPreviousOutcomeUnknown";
+        /// <summary>The journal records the row's key as sent with other values than the row has now: it is not sent, nor given the earlier run.</summary>
+        public const string RowChangedSinceSent = "NenRowChangedSinceSent";
         public const string JournalNotFound = "NenJournalNotFound";
         public const string RunNotStarted = "NenRunNotStarted";
 
