@@ -107,7 +107,7 @@ namespace NenAi.Core.Tests
             NenException reason = AssertOneStop(downloader, outcomes, server, 20);
             Assert.Equal((NenErrorIds.PathTooLong, NenErrorCategory.LimitsExceeded), (reason.ErrorId, reason.Category));
             Assert.Contains("-Destination '", reason.Message);
-            Assert.Contains("too long", reason.Message);
+            Assert.Contains("a folder name in it is 300 characters, and file systems allow at most 255", reason.Message);
             Assert.Empty(Directory.GetFileSystemEntries(_dir));
         }
 

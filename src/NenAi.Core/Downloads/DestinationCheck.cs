@@ -33,6 +33,14 @@ namespace NenAi.Core.Downloads
             // Joined as text: the destination was checked when the command began, and the probe's name is plain.
             int runFolder = root.Length + 1 + RunFolderNameLength;
             if (runFolder > limit.MaxFolder) return TooLongForRuns(destination, runFolder, limit.MaxFolder);
+            // A folder name longer than any file system takes: said as such, whatever error the system would give for it
+            // (Windows may call it an invalid name rather than a long one).
+            foreach (string name in root.Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar))
+            {
+                if (name.Length > SafeFileName.MaxLength)
+                    return new NenException(NenErrorIds.PathTooLong, NenErrorCategory.LimitsExceeded,
+                        $"-Destination '{Shortened(destination)}' cannot be used: a folder name in it is {name.Length} characters, and file systems allow at most {SafeFileName.MaxLength} (on Windows and Linux alike), so no run's files can be saved there. Choose a shorter -Destination.");
+            }
             string probe = root + Path.DirectorySeparatorChar + ProbePrefix + Guid.NewGuid().ToString("N").Substring(0, 12);
             try
             {
@@ -58,7 +66,7 @@ namespace NenAi.Core.Downloads
             string shown = Shortened(destination);
             if (ex is PathTooLongException)
                 return new NenException(NenErrorIds.PathTooLong, NenErrorCategory.LimitsExceeded,
-                    $"-Destination '{shown}' cannot be used: the file system refused a folder in it as too long (at most 255 characters a folder name, on Windows and Linux alike), so no run's files can be saved there. Choose a shorter -Destination.", ex);
+                    $"-Destination '{shown}' cannot be used: the file system refused a folder in it as too long (a folder name may have at most 255 characters, a whole path at most 4,096 on Linux and 32,767 on Windows), so no run's files can be saved there. Choose a shorter -Destination.", ex);
             if (ex is UnauthorizedAccessException)
                 return new NenException(NenErrorIds.DestinationNotWritable, NenErrorCategory.PermissionDenied,
                     $"-Destination '{shown}' cannot be written: this account ('{Environment.UserName}') may not create folders in it (access denied), so no run's files can be saved there. Grant it that right (on Windows: Modify), or choose a -Destination it may write to.", ex);
