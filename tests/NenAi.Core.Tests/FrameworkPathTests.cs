@@ -107,6 +107,7 @@ namespace NenAi.Core.Tests
         [InlineData(typeof(RunJournal))]
         [InlineData(typeof(JournalReader))]
         [InlineData(typeof(FolderCheck))]
+        [InlineData(typeof(DestinationCheck))]
         [InlineData(typeof(UpdateLedger))] // Receive-NenWebhook -StatePath: before, GetFullPath ran first and its PathTooLongException escaped raw
         [InlineData(typeof(WebhookStateFile))] // the file UpdateLedger writes through (issue 26 moved the opening there)
         public void NoPathCodeCallsAFrameworkPathMethodThatThrowsForTheNameOrLengthExceptThroughPathLimit(Type type)

@@ -52,6 +52,12 @@ namespace NenAi.TestSupport
             catch (IOException) { }
         }
 
+        /// <summary>Remounts it read-only (EROFS from now on), keeping what was written to it.</summary>
+        public void MakeReadOnly()
+        {
+            if (Run("mount", "-o", "remount,ro", Path) is string error) throw new InvalidOperationException($"mount -o remount,ro failed: {error}");
+        }
+
         public void Dispose()
         {
             Run("umount", "-l", Path);

@@ -132,8 +132,14 @@ namespace NenAi.Core.Batch
         {
             string key = request.RowKey!;
             JournalEntry? entry = _journal!.Find(key);
-            switch (_journal.Decide(key, _retryUnknown))
+            switch (_journal.Decide(key, _retryUnknown, request.ValuesFingerprint))
             {
+                case JournalDecision.ChangedSinceSent:
+                    var changed = new SubmissionOutcome(request, SubmissionStatus.ChangedSinceSent, null,
+                        JournalRowProblem.ChangedSinceSent(entry!, request.WorkflowId, request.ValuesFingerprint, _journal.Path));
+                    StopIfFailed(changed);
+                    Complete(changed);
+                    return false;
                 case JournalDecision.AlreadyAccepted:
                     var run = new RunAccepted(entry!.MessageId ?? string.Empty, entry.WorkflowId ?? request.WorkflowId, null, entry.At, "{}");
                     Complete(new SubmissionOutcome(request, SubmissionStatus.AlreadyAccepted, run, null));
@@ -204,7 +210,7 @@ namespace NenAi.Core.Batch
                 // whose line cannot be written is not sent at all.
                 try
                 {
-                    await _journal.RecordSubmittingAsync(request.RowKey, request.WorkflowId, request.IdempotencyKey, request.Row).ConfigureAwait(false);
+                    await _journal.RecordSubmittingAsync(request.RowKey, request.WorkflowId, request.IdempotencyKey, request.Row, request.ValuesFingerprint).ConfigureAwait(false);
                 }
                 catch (NenException ex) when (ex.ErrorId == NenErrorIds.JournalWriteFailed)
                 {
@@ -247,14 +253,15 @@ namespace NenAi.Core.Batch
             RunRequest request = outcome.Request;
             if (_journal is null || request.RowKey is null) return Task.CompletedTask;
             string key = request.RowKey, idempotencyKey = request.IdempotencyKey;
+            string? fingerprint = request.ValuesFingerprint;
             switch (outcome.Status)
             {
                 case SubmissionStatus.Accepted:
-                    return JournalAsync(j => j.RecordAcceptedAsync(key, outcome.Run!, idempotencyKey, request.Row), outcome);
+                    return JournalAsync(j => j.RecordAcceptedAsync(key, outcome.Run!, idempotencyKey, request.Row, fingerprint), outcome);
                 case SubmissionStatus.OutcomeUnknown:
-                    return JournalAsync(j => j.RecordUnknownAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId, request.Row), outcome);
+                    return JournalAsync(j => j.RecordUnknownAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId, request.Row, fingerprint), outcome);
                 default:
-                    return JournalAsync(j => j.RecordFailedAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId, request.Row), outcome);
+                    return JournalAsync(j => j.RecordFailedAsync(key, request.WorkflowId, idempotencyKey, outcome.Error!.ErrorId, request.Row, fingerprint), outcome);
             }
         }
 

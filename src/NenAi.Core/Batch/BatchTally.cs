@@ -32,10 +32,12 @@ namespace NenAi.Core.Batch
         public int Rows { get; private set; }
         public int Accepted { get; private set; }
         public int AlreadyAccepted { get; private set; }
+        /// <summary>Rows the journal records under their key with other values than they have now: not sent (each one's error says so).</summary>
+        public int ChangedSinceSent { get; private set; }
         public int Failed { get; private set; }
         public int Unknown { get; private set; }
         /// <summary>Rows read that were never sent: the batch stopped before their turn, or before they were handed to it.</summary>
-        public int NotSent => Rows - Accepted - AlreadyAccepted - Failed - Unknown - Previewed;
+        public int NotSent => Rows - Accepted - AlreadyAccepted - ChangedSinceSent - Failed - Unknown - Previewed;
         /// <summary>Rows -WhatIf only showed.</summary>
         public int Previewed { get; private set; }
         /// <summary>The rows not sent, by number, as far as they are known (those read after a stop, those the stop held back).</summary>
@@ -71,6 +73,7 @@ namespace NenAi.Core.Batch
                 case SubmissionStatus.Accepted: Accepted++; return OutcomeShown.Run;
                 case SubmissionStatus.AlreadyAccepted: AlreadyAccepted++; return OutcomeShown.Run;
                 case SubmissionStatus.OutcomeUnknown: Unknown++; return OutcomeShown.Error;
+                case SubmissionStatus.ChangedSinceSent: ChangedSinceSent++; return OutcomeShown.Error;
             }
             NenException error = outcome.Error!;
             bool stoppedIt = error is NenNotSentException || (circuit.TrippedByService && error.ErrorId == circuit.ClosedBecause!.ErrorId);
@@ -128,7 +131,7 @@ namespace NenAi.Core.Batch
         /// </summary>
         public string ServiceStopped(bool journaled, bool allRead = true)
         {
-            return $"Of its {Rows} row(s){(allRead ? string.Empty : " read so far")}: {Accepted} run(s) started and written to the pipeline, {AlreadyAccepted} already accepted earlier, "
+            return $"Of its {Rows} row(s){(allRead ? string.Empty : " read so far")}: {Accepted} run(s) started and written to the pipeline, {AlreadyAccepted} already accepted earlier, {Changed()}"
                 + $"{NotSent} not sent ({NotSentList()}nothing was started for them), {Unknown} with an unknown outcome{(Unknown > 0 ? " (reported above with their Idempotency-Key)" : string.Empty)}, {Failed} failed. "
                 + (allRead ? string.Empty : "Rows after these were not read. ")
                 + (journaled
@@ -136,13 +139,16 @@ namespace NenAi.Core.Batch
                     : "Without -JournalPath nothing records which rows were sent: send the rows not sent again once what stopped it is fixed.");
         }
 
+        /// <summary>"2 changed since sent (reported above, not sent), " when there are such rows, else nothing.</summary>
+        private string Changed() => ChangedSinceSent > 0 ? $"{ChangedSinceSent} changed since sent (reported above, not sent), " : string.Empty;
+
         /// <summary>"rows 11-30; " when every row not sent is known by number, else nothing.</summary>
         private string NotSentList() => NotSentRows.Count > 0 && NotSentRows.Count == NotSent ? $"{NotSentRows}; " : string.Empty;
 
         /// <summary>The error that ends a batch whose journal cannot be written: which rows are where.</summary>
         public NenException JournalFailed(NenException failure, string unjournaled, bool allRead = true) =>
             new NenException(NenErrorIds.JournalWriteFailed, NenErrorCategory.WriteError,
-                $"{failure.Message} The batch stopped sending. Of its {Rows} row(s){(allRead ? string.Empty : " read so far")}: {Accepted} accepted and written to the pipeline, {AlreadyAccepted} already accepted earlier, "
+                $"{failure.Message} The batch stopped sending. Of its {Rows} row(s){(allRead ? string.Empty : " read so far")}: {Accepted} accepted and written to the pipeline, {AlreadyAccepted} already accepted earlier, {Changed()}"
                 + $"{Failed} failed, {NotSent} not sent ({NotSentList()}a re-run sends them), {Unknown} with an unknown outcome."
                 + (unjournaled.Length > 0 ? $" These may have started a run but are not in the journal, so note them before re-running: {unjournaled}." : " Every run that was started is in the journal.")
                 + (allRead ? string.Empty : " Rows after these were not read.")
@@ -169,6 +175,6 @@ namespace NenAi.Core.Batch
             : request.RowKey != null ? "Row " + RowKey.Describe(request.RowKey) : "A row of workflow " + request.WorkflowId;
 
         public override string ToString() =>
-            $"{Rows} row(s): {Accepted} accepted, {AlreadyAccepted} already accepted (journal), {Failed} failed, {Unknown} outcome unknown, {NotSent} not sent";
+            $"{Rows} row(s): {Accepted} accepted, {AlreadyAccepted} already accepted (journal), {Changed()}{Failed} failed, {Unknown} outcome unknown, {NotSent} not sent";
     }
 }

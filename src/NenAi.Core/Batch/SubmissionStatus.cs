@@ -10,5 +10,7 @@ namespace NenAi.Core.Batch
         Failed,
         /// <summary>A run may or may not have been started; it was not resubmitted.</summary>
         OutcomeUnknown,
+        /// <summary>The journal records this row's key as sent with other values; nothing was sent, and no earlier run is given as its.</summary>
+        ChangedSinceSent,
     }
 }

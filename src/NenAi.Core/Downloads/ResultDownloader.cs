@@ -28,7 +28,9 @@ namespace NenAi.Core.Downloads
     /// credentials stop every later lookup; a 429/503 from the storage pauses every download; and storage that stalls,
     /// fails or cannot be reached, for more than one file and longer than one file's retries would take (with a probe
     /// sent after the streak began failing too, so at least two request timeouts of a stall), stops them all with one
-    /// reason instead of one error per file.
+    /// reason instead of one error per file. So does a destination that no run's files can be written to (read-only,
+    /// access denied, too long, full: <see cref="DestinationCheck"/>, asked once a run's folder or file could not be
+    /// written), which stops every lookup and download with one reason (<see cref="StoppedBecause"/>).
     /// </summary>
     public sealed class ResultDownloader
     {
@@ -41,6 +43,9 @@ namespace NenAi.Core.Downloads
         private readonly SemaphoreSlim _requests;
         /// <summary>Set once no new file may start (the first error with StopAtFirstError, or <see cref="Stop"/>).</summary>
         private volatile bool _stopping;
+        private readonly object _destinationGate = new object();
+        /// <summary>Why no run's files can be written to the destination, once a run's failure showed it (<see cref="DestinationCheck"/>).</summary>
+        private NenException? _destinationProblem;
 
         public ResultDownloader(NenApiClient client, ResultDownloadOptions options, INenLog? log = null)
         {
@@ -66,6 +71,49 @@ namespace NenAi.Core.Downloads
         public bool Stopping => _stopping;
 
         /// <summary>
+        /// Why every run's downloads stopped, once they have: the service (<see cref="Circuit"/> tripped: refused
+        /// credentials, an outage) or the destination (no run's files can be written there); null while they go on.
+        /// </summary>
+        public NenException? StoppedBecause
+        {
+            get
+            {
+                if (Circuit.TrippedByService) return Circuit.ClosedBecause;
+                lock (_destinationGate) return _destinationProblem;
+            }
+        }
+
+        /// <summary>
+        /// True when <paramref name="error"/> is the reason every run's downloads stopped (<see cref="StoppedBecause"/>) or
+        /// the same answer met by a request on the wire with it: counted in that one error, not an error of its own.
+        /// </summary>
+        public bool StoppedBy(NenException error)
+        {
+            if (Circuit.StoppedBy(error)) return true;
+            lock (_destinationGate) return _destinationProblem != null && ReferenceEquals(error, _destinationProblem);
+        }
+
+        /// <summary>
+        /// A run's folder or file could not be written: when the destination itself refuses (every run would meet it),
+        /// that is the one reason all the downloads stop, returned (and nothing is sent any more); null when the failure
+        /// was the run's own.
+        /// </summary>
+        private NenException? DestinationRefuses(PathLimit paths)
+        {
+            NenException? problem;
+            lock (_destinationGate)
+            {
+                if (_destinationProblem != null) return _destinationProblem;
+                problem = DestinationCheck.Problem(_options.Destination, paths);
+                if (problem is null) return null;
+                _destinationProblem = problem;
+            }
+            _log.Verbose($"Downloads stopped: {problem.Message}");
+            Circuit.Close(problem); // no lookup or download starts any more
+            return problem;
+        }
+
+        /// <summary>
         /// Downloads every result of the run; a file's failure is recorded and the others go on (unless
         /// <see cref="ResultDownloadOptions.StopAtFirstError"/>). A failed run's files are saved too, and its failure is
         /// the last error; a failed run without files throws it. The files and errors come in the order the run lists its
@@ -87,15 +135,25 @@ namespace NenAi.Core.Downloads
             if (failed != null && current.Results.Count == 0) throw failed;
 
             PathLimit paths = _options.PathLimit ?? PathLimit.ForThisProcess();
-            string runFolder = SafeFileName.Combine(_options.Destination, SafeFileName.Validate(current.MessageId, "run"), paths, $"the folder of run {current.MessageId}", folder: true);
-            paths.Check(runFolder, folder: true, $"the folder of run {current.MessageId}");
+            // The destination refused an earlier run's folder: this run is not downloaded either, and has no error of its own.
+            lock (_destinationGate) if (_destinationProblem != null) throw _destinationProblem;
+            string runFolder = SafeFileName.Validate(current.MessageId, "run");
+            try
+            {
+                runFolder = SafeFileName.Combine(_options.Destination, runFolder, paths, $"the folder of run {current.MessageId}", folder: true);
+                paths.Check(runFolder, folder: true, $"the folder of run {current.MessageId}");
+            }
+            catch (NenException ex) when (ex.ErrorId == NenErrorIds.PathTooLong)
+            {
+                throw DestinationRefuses(paths) ?? ex; // too long for every run's folder, or for this run's long id alone
+            }
             try
             {
                 Directory.CreateDirectory(runFolder);
             }
             catch (Exception ex) when (IsFileSystemFailure(ex))
             {
-                throw new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
+                throw DestinationRefuses(paths) ?? new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
                     $"The folder for run {current.MessageId} could not be created under '{_options.Destination}': {ex.Message}", ex);
             }
             var result = new RunDownloadResult { Run = current, RunSucceeded = failed is null };
@@ -160,11 +218,13 @@ namespace NenAi.Core.Downloads
             }
             catch (NenException ex)
             {
-                Record(outcome, ex);
+                if (ex.InnerException is Exception cause && FileErrors.IsWriteRefused(cause) && DestinationRefuses(paths) != null) outcome.NotDownloaded = true;
+                else Record(outcome, ex);
             }
             catch (Exception ex) when (IsFileSystemFailure(ex))
             {
-                Record(outcome, new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
+                if (FileErrors.IsWriteRefused(ex) && DestinationRefuses(paths) != null) outcome.NotDownloaded = true;
+                else Record(outcome, new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
                     $"Result '{SafeFileName.Printable(name)}' of run {messageId} could not be written: {ex.Message}", ex));
             }
         }
@@ -175,8 +235,8 @@ namespace NenAi.Core.Downloads
             if (_options.StopAtFirstError) _stopping = true; // the command stops at this error: no other file starts
         }
 
-        /// <summary>Not downloaded because the downloads stopped first: not sent, or met the very reason the service stopped them for.</summary>
-        private bool StoppedFirst(NenException ex) => ex is NenNotSentException || Circuit.StoppedBy(ex);
+        /// <summary>Not downloaded because the downloads stopped first: not sent, or met the very reason the service (or the destination) stopped them for.</summary>
+        private bool StoppedFirst(NenException ex) => ex is NenNotSentException || StoppedBy(ex);
 
         /// <summary>
         /// What a disk or path can throw: I/O errors (a full disk), access denied, a damaged archive, bad path

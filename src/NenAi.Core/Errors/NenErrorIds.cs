@@ -74,6 +74,8 @@ namespace NenAi.Core.Errors
         public const string UnsafeZipEntry = "NenUnsafeZipEntry";
         /// <summary>A file's full path is longer than this process can write (Windows PowerShell 5.1: 259 characters).</summary>
         public const string PathTooLong = "NenPathTooLong";
+        /// <summary>-Destination cannot be written (read-only, access denied, disk full, not found): no run's files can be saved there.</summary>
+        public const string DestinationNotWritable = "NenDestinationNotWritable";
         /// <summary>Two results (or archive entries) of one run would be one file on Windows: they differ only in case.</summary>
         public const string ResultNameConflict = "NenResultNameConflict";
         public const string JournalCorrupt = "NenJournalCorrupt";
@@ -82,6 +84,8 @@ namespace NenAi.Core.Errors
         /// <summary>The journal could not be written (disk full, share gone): the batch stops.</summary>
         public const string JournalWriteFailed = "NenJournalWriteFailed";
         public const string PreviousOutcomeUnknown = "NenPreviousOutcomeUnknown";
+        /// <summary>The journal records the row's key as sent with other values than the row has now: it is not sent, nor given the earlier run.</summary>
+        public const string RowChangedSinceSent = "NenRowChangedSinceSent";
         public const string JournalNotFound = "NenJournalNotFound";
         public const string RunNotStarted = "NenRunNotStarted";
 

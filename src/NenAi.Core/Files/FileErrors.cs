@@ -17,6 +17,12 @@ namespace NenAi.Core.Files
         private const int UnableToMoveReplacement2 = 1177; // ERROR_UNABLE_TO_MOVE_REPLACEMENT_2: likewise, the old one renamed aside
         private const int LinuxWouldBlock = 11;         // EWOULDBLOCK: flock() of a file another process holds
         private const int MacWouldBlock = 35;
+        private const int WriteProtect = 19;            // ERROR_WRITE_PROTECT: a write-protected disk or a read-only volume
+        private const int HandleDiskFull = 39;          // ERROR_HANDLE_DISK_FULL
+        private const int DiskFull = 112;               // ERROR_DISK_FULL
+        private const int UnixReadOnlyFileSystem = 30;  // EROFS (Linux and macOS alike)
+        private const int UnixNoSpace = 28;             // ENOSPC (Linux and macOS alike)
+        private const int LinuxQuotaExceeded = 122;     // EDQUOT
 
         /// <summary>Another process has the file open in a way that excludes us (FileShare.None, a held flock).</summary>
         public static bool IsSharingViolation(Exception ex) => ex is IOException && IsSharingViolation(ex.HResult);
@@ -34,6 +40,21 @@ namespace NenAi.Core.Files
         /// </summary>
         public static bool IsBriefLock(Exception ex) =>
             IsSharingViolation(ex) || ex is UnauthorizedAccessException || (ex is IOException && IsReplaceHeldUp(ex.HResult));
+
+        /// <summary>The file system is mounted read-only, or the disk is write-protected: nothing can be written there.</summary>
+        public static bool IsReadOnly(Exception ex) =>
+            ex is IOException && (ex.HResult == Win32(WriteProtect) || ex.HResult == UnixReadOnlyFileSystem);
+
+        /// <summary>No space left on the disk, or the account's disk quota is used up.</summary>
+        public static bool IsDiskFull(Exception ex) =>
+            ex is IOException && (ex.HResult == Win32(DiskFull) || ex.HResult == Win32(HandleDiskFull)
+                || ex.HResult == UnixNoSpace || ex.HResult == LinuxQuotaExceeded);
+
+        /// <summary>
+        /// Writing is refused outright, whatever is written: access denied (a folder this account may not write to, on
+        /// Windows and Unix alike UnauthorizedAccessException) or a read-only file system.
+        /// </summary>
+        public static bool IsWriteRefused(Exception ex) => ex is UnauthorizedAccessException || IsReadOnly(ex);
 
         private static bool IsReplaceHeldUp(int hresult) =>
             hresult == Win32(UnableToRemoveReplaced) || hresult == Win32(UnableToMoveReplacement) || hresult == Win32(UnableToMoveReplacement2);

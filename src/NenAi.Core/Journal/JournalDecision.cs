@@ -11,5 +11,10 @@ namespace NenAi.Core.Journal
         OutcomeUnknown,
         /// <summary>Outcome unknown, but the caller asked to retry with the same Idempotency-Key.</summary>
         RetryWithSameKey,
+        /// <summary>
+        /// Accepted (or of unknown outcome, to be retried) under this key, but the row's values now differ from what was
+        /// sent: report, send nothing, and give no earlier run as this row's.
+        /// </summary>
+        ChangedSinceSent,
     }
 }

@@ -2,7 +2,7 @@ using System;
 
 namespace NenAi.Core.Journal
 {
-    /// <summary>One row's latest record in the journal. Holds no parameter values, so no secret.</summary>
+    /// <summary>One row's latest record in the journal. Holds no parameter values (only a keyed digest of them), so no secret.</summary>
     public sealed class JournalEntry
     {
         public string Key { get; set; } = string.Empty;
@@ -11,6 +11,11 @@ namespace NenAi.Core.Journal
         public string? MessageId { get; set; }
         public string? IdempotencyKey { get; set; }
         public string? ErrorId { get; set; }
+        /// <summary>
+        /// What the row was sent with (<see cref="Rows.RowFingerprint"/>: keyed digests, no value); null in journals
+        /// written before it was recorded, whose rows keep the rule they had (the key alone decides).
+        /// </summary>
+        public string? Fingerprint { get; set; }
         public DateTimeOffset At { get; set; }
         /// <summary>The row's number in the input of the command that wrote the record; 0 when not recorded (older journals).</summary>
         public int Row { get; set; }

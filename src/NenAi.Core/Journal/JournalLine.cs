@@ -51,6 +51,7 @@ namespace NenAi.Core.Journal
                     MessageId = Str(r, "messageId"),
                     IdempotencyKey = Str(r, "idempotencyKey"),
                     ErrorId = Str(r, "errorId"),
+                    Fingerprint = Str(r, "fingerprint"),
                     At = r.TryGetProperty("at", out JsonElement at) && at.ValueKind == JsonValueKind.String &&
                          DateTimeOffset.TryParse(at.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out DateTimeOffset t) ? t : DateTimeOffset.MinValue,
                     Row = r.TryGetProperty("row", out JsonElement row) && row.ValueKind == JsonValueKind.Number && row.TryGetInt32(out int n) && n > 0 ? n : 0,
@@ -77,6 +78,7 @@ namespace NenAi.Core.Journal
             if (e.MessageId != null) w.WriteString("messageId", e.MessageId);
             if (e.IdempotencyKey != null) w.WriteString("idempotencyKey", e.IdempotencyKey);
             if (e.ErrorId != null) w.WriteString("errorId", e.ErrorId);
+            if (e.Fingerprint != null) w.WriteString("fingerprint", e.Fingerprint);
             if (e.Row > 0) w.WriteNumber("row", e.Row);
             w.WriteString("at", e.At.ToString("o", CultureInfo.InvariantCulture));
         });

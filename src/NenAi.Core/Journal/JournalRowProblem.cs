@@ -33,6 +33,30 @@ namespace NenAi.Core.Journal
             }
         }
 
+        /// <summary>
+        /// The error for a row whose key the journal records as sent (<paramref name="sent"/>: accepted, or of unknown
+        /// outcome) with values other than the row has now (<see cref="JournalDecision.ChangedSinceSent"/>): what
+        /// differs in general terms (the journal keeps no value, so never which value), and what to do. Null when
+        /// nothing differs as far as the journal can tell.
+        /// </summary>
+        public static NenException? ChangedSinceSent(JournalEntry sent, string workflowId, string? fingerprint, string? journalPath)
+        {
+            RowChange? change = RowFingerprint.Compare(sent.Fingerprint, fingerprint);
+            if (change is null) return null;
+            string at = sent.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC";
+            string what = !string.Equals(sent.WorkflowId?.Trim(), workflowId.Trim(), System.StringComparison.OrdinalIgnoreCase) && sent.WorkflowId != null
+                ? $"it now names workflow '{workflowId.Trim()}', not '{sent.WorkflowId}'"
+                : change == RowChange.Parameters
+                    ? "its parameters are not those sent then (a column added, removed or renamed)"
+                    : "the value of at least one of its parameters is not the one sent then (the journal keeps no values, only a digest of them, so it cannot say which)";
+            string journal = journalPath is null ? "-JournalPath" : $"-JournalPath than '{journalPath}'";
+            string fresh = $"To start a run with the row as it is now, give it a new key (a -KeyProperty value no row of this journal has), or start a new batch with another {journal} (one journal per input file, such as jobs-2026-12-07.jsonl).";
+            string message = sent.State == JournalState.Accepted
+                ? $"The journal records this row ({RowKey.Describe(sent.Key)}) as sent on {at}, when it started run {sent.MessageId}, but {what}. It was not sent, and that run is not given as this row's. {fresh} To keep that run, put the row back as it was sent."
+                : $"The journal records this row ({RowKey.Describe(sent.Key)}) as sent on {at} with an unknown outcome (it may have started a run with the values sent then), but {what}. It was not resent with that request's Idempotency-Key{(sent.IdempotencyKey is null ? string.Empty : $" ({sent.IdempotencyKey})")}, which stands for the values sent then. Look for its run in the Nen Dashboard first. {fresh}";
+            return new NenException(NenErrorIds.RowChangedSinceSent, NenErrorCategory.InvalidData, message);
+        }
+
         /// <summary>A row the service refused (its own answer about the row) is sent again only once fixed; one not sent, as it is.</summary>
         private static string Resend(string? errorId) => errorId is NenErrorIds.InvalidWorkflowParams or NenErrorIds.InvalidParameterValue or NenErrorIds.InvalidRequest
             or NenErrorIds.WorkflowNotFound or NenErrorIds.InvalidWorkflowId or NenErrorIds.RequestTooLarge or NenErrorIds.MissingColumn

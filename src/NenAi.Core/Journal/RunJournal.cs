@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using NenAi.Core.Errors;
 using NenAi.Core.Files;
 using NenAi.Core.Models;
+using NenAi.Core.Rows;
 
 namespace NenAi.Core.Journal
 {
@@ -213,30 +214,40 @@ namespace NenAi.Core.Journal
             lock (_gate) return _entries.TryGetValue(key, out JournalEntry? e) ? e : null;
         }
 
-        /// <summary>The re-run rule: accepted rows are not sent again, unknown ones only on request.</summary>
-        public JournalDecision Decide(string key, bool retryUnknown)
+        /// <summary>
+        /// The re-run rule: accepted rows are not sent again, unknown ones only on request, refused ones are sent again
+        /// (fixed, or as they are). A row the journal has a fingerprint for (<see cref="RowFingerprint"/>) whose values
+        /// now differ is neither taken for the run it started (accepted) nor resent with that request's
+        /// Idempotency-Key (unknown, with -RetryUnknown): <see cref="JournalDecision.ChangedSinceSent"/>.
+        /// </summary>
+        /// <param name="fingerprint">The row's fingerprint now; null: not compared.</param>
+        public JournalDecision Decide(string key, bool retryUnknown, string? fingerprint = null)
         {
             JournalEntry? entry = Find(key);
             if (entry is null || entry.State == JournalState.Failed) return JournalDecision.Submit;
-            if (entry.State == JournalState.Accepted) return JournalDecision.AlreadyAccepted;
-            return retryUnknown ? JournalDecision.RetryWithSameKey : JournalDecision.OutcomeUnknown;
+            if (entry.State == JournalState.Accepted)
+                return RowFingerprint.Compare(entry.Fingerprint, fingerprint) is null ? JournalDecision.AlreadyAccepted : JournalDecision.ChangedSinceSent;
+            if (!retryUnknown) return JournalDecision.OutcomeUnknown;
+            return RowFingerprint.Compare(entry.Fingerprint, fingerprint) is null ? JournalDecision.RetryWithSameKey : JournalDecision.ChangedSinceSent;
         }
 
         // Each record carries the row's number in the input (row > 0), so a run listed from the journal has a readable
         // RowKey ("row 3") even when its key is a row hash.
 
         /// <summary>Completes once the line is on disk: only then may the row's request leave.</summary>
-        public Task RecordSubmittingAsync(string key, string workflowId, string idempotencyKey, int row = 0) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Submitting, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, Row = row });
+        // Each also carries the fingerprint of the values sent (null: none), which the next re-run compares.
 
-        public Task RecordAcceptedAsync(string key, RunAccepted accepted, string idempotencyKey, int row = 0) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Accepted, WorkflowId = accepted.WorkflowId, MessageId = accepted.MessageId, IdempotencyKey = idempotencyKey, Row = row });
+        public Task RecordSubmittingAsync(string key, string workflowId, string idempotencyKey, int row = 0, string? fingerprint = null) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Submitting, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, Row = row, Fingerprint = fingerprint });
 
-        public Task RecordFailedAsync(string key, string workflowId, string idempotencyKey, string errorId, int row = 0) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Failed, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId, Row = row });
+        public Task RecordAcceptedAsync(string key, RunAccepted accepted, string idempotencyKey, int row = 0, string? fingerprint = null) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Accepted, WorkflowId = accepted.WorkflowId, MessageId = accepted.MessageId, IdempotencyKey = idempotencyKey, Row = row, Fingerprint = fingerprint });
 
-        public Task RecordUnknownAsync(string key, string workflowId, string idempotencyKey, string errorId, int row = 0) =>
-            Append(new JournalEntry { Key = key, State = JournalState.Unknown, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId, Row = row });
+        public Task RecordFailedAsync(string key, string workflowId, string idempotencyKey, string errorId, int row = 0, string? fingerprint = null) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Failed, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId, Row = row, Fingerprint = fingerprint });
+
+        public Task RecordUnknownAsync(string key, string workflowId, string idempotencyKey, string errorId, int row = 0, string? fingerprint = null) =>
+            Append(new JournalEntry { Key = key, State = JournalState.Unknown, WorkflowId = workflowId, IdempotencyKey = idempotencyKey, ErrorId = errorId, Row = row, Fingerprint = fingerprint });
 
         /// <summary>Queues a line; the returned task completes when it is on disk, or fails with the write error.</summary>
         private Task Append(JournalEntry entry)

@@ -22,6 +22,11 @@ namespace NenAi.Core.Models
         public string IdempotencyKey { get; set; } = Guid.NewGuid().ToString("N");
         /// <summary>The journal/row key this request came from, if any.</summary>
         public string? RowKey { get; set; }
+        /// <summary>
+        /// What the journal keeps of the values this row is sent with (<see cref="Rows.RowFingerprint"/>), so a re-run can
+        /// tell the row changed since; null for a row without a journal key.
+        /// </summary>
+        public string? ValuesFingerprint { get; set; }
         /// <summary>The row's number in the caller's input (1-based); 0 when it came from no row.</summary>
         public int Row { get; set; }
         /// <summary>How messages name the row this request came from ("row 3 (JobId 1003)"); null when it came from no row.</summary>

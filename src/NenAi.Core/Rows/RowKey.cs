@@ -26,23 +26,45 @@ namespace NenAi.Core.Rows
         /// <summary>Order-insensitive at every level: the same cells (and nested members) in another order give the same key.</summary>
         public static string Hash(string workflowId, IEnumerable<KeyValuePair<string, object?>> parameters)
         {
+            using ZeroingBufferWriter buffer = Canonical(workflowId, parameters);
+            return HashOf(buffer);
+        }
+
+        /// <summary>The row hash of a row already written in canonical form (<see cref="Canonical"/>).</summary>
+        public static string HashOf(ZeroingBufferWriter canonical) => "sha256:" + Hex.ToLower(Sha256.Hash(canonical.Buffer, 0, canonical.WrittenCount));
+
+        /// <summary>
+        /// The row as its hash and its fingerprint (<see cref="RowFingerprint"/>) see it: the workflow id, then every
+        /// parameter in ordinal order, members in ordinal order at every level. A value with no JSON form throws the
+        /// row's error. The caller disposes the buffer (which zeroes it).
+        /// </summary>
+        public static ZeroingBufferWriter Canonical(string workflowId, IEnumerable<KeyValuePair<string, object?>> parameters)
+        {
             var sorted = new List<KeyValuePair<string, object?>>(parameters);
             sorted.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-            using var buffer = new ZeroingBufferWriter(256);
-            using (var writer = new Utf8JsonWriter(buffer))
+            var buffer = new ZeroingBufferWriter(256);
+            try
             {
-                writer.WriteStartArray();
-                writer.WriteStringValue(workflowId.Trim().ToLowerInvariant());
-                writer.WriteStartObject();
-                foreach (var pair in sorted)
+                using (var writer = new Utf8JsonWriter(buffer))
                 {
-                    writer.WritePropertyName(pair.Key);
-                    ParameterValues.Write(writer, pair.Key, pair.Value, canonical: true);
+                    writer.WriteStartArray();
+                    writer.WriteStringValue(workflowId.Trim().ToLowerInvariant());
+                    writer.WriteStartObject();
+                    foreach (var pair in sorted)
+                    {
+                        writer.WritePropertyName(pair.Key);
+                        ParameterValues.Write(writer, pair.Key, pair.Value, canonical: true);
+                    }
+                    writer.WriteEndObject();
+                    writer.WriteEndArray();
                 }
-                writer.WriteEndObject();
-                writer.WriteEndArray();
+                return buffer;
             }
-            return "sha256:" + Hex.ToLower(Sha256.Hash(buffer.Buffer, 0, buffer.WrittenCount));
+            catch
+            {
+                buffer.Dispose();
+                throw;
+            }
         }
 
         /// <summary>

@@ -97,11 +97,17 @@ namespace NenAi.Core.Rows
             var request = new RunRequest(id) { WebhookCallback = _webhook, Tag = tag, Label = label };
             foreach (var p in parameters) request.Parameters.Add(p);
             foreach (var s in _secure) request.SecureParameters.Add(s);
-            if (_keyProperty != null || !_keyed) ParameterValues.Check(parameters); // the row hash checks them as it writes them
-            if (_keyed)
+            if (!_keyed)
             {
-                request.RowKey = _keyProperty != null ? RowKey.FromColumn(_keyProperty, FindCell(cells, _keyProperty)) : RowKey.Hash(id, parameters);
+                ParameterValues.Check(parameters);
+                return request;
+            }
+            // Written once, canonical (checking every value as it goes): the row hash and the fingerprint of what is sent.
+            using (Http.ZeroingBufferWriter canonical = RowKey.Canonical(id, parameters))
+            {
+                request.RowKey = _keyProperty != null ? RowKey.FromColumn(_keyProperty, FindCell(cells, _keyProperty)) : RowKey.HashOf(canonical);
                 request.IdempotencyKey = RowKey.IdempotencyKey(BatchId, id, request.RowKey);
+                request.ValuesFingerprint = RowFingerprint.Of(BatchId, canonical, parameters.ConvertAll(p => p.Key));
             }
             return request;
         }

@@ -122,7 +122,8 @@ namespace NenAi.Commands
         /// <summary>
         /// Runs, the files saved (skipped and unpacked ones included), Failed (a file or run with a definite error: the run
         /// failed, a file the storage does not have, a disk that is full, ...) and NotDownloaded (a file left for a later
-        /// call: its retries ran out, or the downloads stopped first; a run whose file list was never read counts as one).
+        /// call: its retries ran out, or the downloads stopped first; a run none of whose files was started, its file list
+        /// never read or its folder not made, counts as one).
         /// </summary>
         protected override void AddOutcomes(BatchSummary summary)
         {
@@ -174,7 +175,7 @@ namespace NenAi.Commands
         private bool Count(NenException error)
         {
             ResultDownloader downloader = _queue!.Downloader;
-            bool stoppedFirst = error is NenNotSentException || downloader.Circuit.StoppedBy(error);
+            bool stoppedFirst = error is NenNotSentException || downloader.StoppedBy(error);
             // Failed only for what is known to have failed: the run (as the service said), or a file that cannot be saved.
             bool notYet = stoppedFirst || error.IsTransient || error.ErrorId == NenErrorIds.RunNotComplete || error.ErrorId == NenErrorIds.RunNotFound;
             if (notYet) _notDownloaded++;
@@ -184,15 +185,20 @@ namespace NenAi.Commands
 
         /// <summary>
         /// A refused key, or a service or storage that fails, stalls or cannot be reached, stops every later lookup and
-        /// download: one error for all the runs, not one each, once the runs in flight have ended and been written.
+        /// download: one error for all the runs, not one each, once the runs in flight have ended and been written. So
+        /// does a destination no run's files can be written to (read-only, access denied, too long, full), with the
+        /// destination as its target, as when -Destination is a file.
         /// </summary>
         private void EndIfTheServiceStopped()
         {
-            if (_queue is null || !_queue.Downloader.Circuit.TrippedByService) return;
+            ResultDownloader? downloader = _queue?.Downloader;
+            if (downloader?.StoppedBecause is null) return;
             Drain(WriteRun);
-            StopForService(_queue.Downloader.Circuit,
-                $"Of {_runs} run(s): {_files} file(s) saved, {_failed} failed, {_notDownloaded} not downloaded (a run whose files were never listed counts as one); runs after these were not read. "
-                + "Run the same command again once what stopped it is fixed: complete files are skipped and partial ones resumed.", null);
+            NenException reason = downloader.StoppedBecause!;
+            string whatBecame = $"Of {_runs} run(s): {_files} file(s) saved, {_failed} failed, {_notDownloaded} not downloaded (a run none of whose files was started counts as one); runs after these were not read. "
+                + "Run the same command again once what stopped it is fixed: complete files are skipped and partial ones resumed.";
+            if (downloader.Circuit.TrippedByService) StopForService(downloader.Circuit, whatBecame, null);
+            else EndWithError(ErrorRecords.From(reason.WithMessage(reason.Message + " " + whatBecame), Destination ?? _destination));
         }
 
         /// <summary>Before the error that stops the command: no new download starts; the ones in flight finish and their files are written first.</summary>

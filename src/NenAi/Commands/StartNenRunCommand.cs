@@ -297,6 +297,8 @@ namespace NenAi.Commands
             summary.Add("Rows", _tally.Rows);
             summary.Add("Accepted", _tally.Accepted);
             summary.Add("AlreadyAccepted", _tally.AlreadyAccepted);
+            // Rows the journal records as sent with other values (each its NenRowChangedSinceSent error); there when there are any.
+            if (_tally.ChangedSinceSent > 0) summary.Add("ChangedSinceSent", _tally.ChangedSinceSent, problem: true);
             summary.Add("Failed", _tally.Failed, problem: true);
             summary.Add("Unknown", _tally.Unknown, problem: true);
             summary.Add("NotSent", _tally.NotSent, problem: true);
