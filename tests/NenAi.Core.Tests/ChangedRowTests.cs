@@ -35,9 +35,9 @@ namespace NenAi.Core.Tests
         private string JournalPath => Path.Combine(_dir, "jobs.jsonl");
 
         /// <summary>The nightly recipe's rows: -KeyProperty JobId -ExcludeProperty JobId.</summary>
-        private static RunRequestFactory Factory(string batchId, IReadOnlyList<KeyValuePair<string, SecretValue>>? secure = null)
+        private static RunRequestFactory Factory(string batchId, IReadOnlyList<KeyValuePair<string, SecretValue>>? secure = null, RowMapper? mapper = null)
         {
-            var factory = new RunRequestFactory(new RowMapper(excludedColumns: new[] { "JobId" }), secure, keyProperty: "JobId", keyed: true);
+            var factory = new RunRequestFactory(mapper ?? new RowMapper(excludedColumns: new[] { "JobId" }), secure, keyProperty: "JobId", keyed: true);
             factory.BatchId = batchId;
             return factory;
         }
@@ -46,10 +46,10 @@ namespace NenAi.Core.Tests
             Requests.Cells(("JobId", id), ("NAME", name), ("AMOUNT", amount));
 
         /// <summary>One night: the rows through a journal (opened, used, closed), every outcome by its row's key.</summary>
-        private async Task<Dictionary<string, SubmissionOutcome>> Night(NenApiClient client, IEnumerable<List<KeyValuePair<string, object?>>> rows, string workflow = TestEmulator.EchoWorkflow, bool retryUnknown = false)
+        private async Task<Dictionary<string, SubmissionOutcome>> Night(NenApiClient client, IEnumerable<List<KeyValuePair<string, object?>>> rows, string workflow = TestEmulator.EchoWorkflow, bool retryUnknown = false, RowMapper? mapper = null)
         {
             using var journal = RunJournal.Open(JournalPath);
-            RunRequestFactory factory = Factory(journal.BatchId);
+            RunRequestFactory factory = Factory(journal.BatchId, mapper: mapper);
             using var submitter = new BatchSubmitter(client, 4, journal, retryUnknown);
             var outcomes = new Dictionary<string, SubmissionOutcome>();
             await foreach (SubmissionOutcome o in submitter.SubmitAllAsync(rows.Select(r => factory.Create(workflow, r, null, r))))
@@ -98,8 +98,30 @@ namespace NenAi.Core.Tests
             Dictionary<string, SubmissionOutcome> dayTwo = await Night(client, new[] { added });
             Dictionary<string, SubmissionOutcome> routed = await Night(client, new[] { Job(1002, "75") }, TestEmulator.FilesWorkflow);
 
-            Assert.Contains("its parameters are not those sent then (a column added, removed or renamed)", dayTwo["col:1001"].Error!.Message);
+            Assert.Contains("a column added, removed or renamed", dayTwo["col:1001"].Error!.Message);
             Assert.Contains($"it now names workflow '{TestEmulator.FilesWorkflow}', not '{TestEmulator.EchoWorkflow}'", routed["col:1002"].Error!.Message);
+        }
+
+        [Fact]
+        public async Task ParametersNotThoseSentThenNameTheCommandsChoiceOfColumnsAsWellAsTheInput()
+        {
+            // The same CSV both nights; on day two the command leaves out NAME (-ExcludeProperty), or a value now empty
+            // is left out (-OmitEmptyValue). Before: "a column added, removed or renamed", which the file has not had.
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            await Night(client, new[] { Job(1001, "120.50"), Job(1002, "75") });
+
+            Dictionary<string, SubmissionOutcome> excluded = await Night(client, new[] { Job(1001, "120.50") }, mapper: new RowMapper(excludedColumns: new[] { "JobId", "NAME" }));
+            Dictionary<string, SubmissionOutcome> emptied = await Night(client, new[] { Job(1002, "75", name: "") }, mapper: new RowMapper(excludedColumns: new[] { "JobId" }, omitEmptyValues: true));
+
+            foreach (SubmissionOutcome changed in new[] { excluded["col:1001"], emptied["col:1002"] })
+            {
+                Assert.Equal(SubmissionStatus.ChangedSinceSent, changed.Status);
+                Assert.Contains("it is now sent with other parameters than then", changed.Error!.Message);
+                Assert.Contains("a column added, removed or renamed", changed.Error.Message);
+                Assert.Contains("-Property, -ExcludeProperty or -Parameter", changed.Error.Message);
+                Assert.Contains("-OmitEmptyValue", changed.Error.Message);
+            }
         }
 
         [Fact]

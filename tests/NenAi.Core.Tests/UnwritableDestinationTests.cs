@@ -163,6 +163,31 @@ namespace NenAi.Core.Tests
             Assert.Equal((NenErrorIds.DestinationNotWritable, NenErrorCategory.WriteError), (reason.ErrorId, reason.Category));
         }
 
+        [TmpfsFact]
+        public async Task ADiskThatIsFullWhereFoldersCanStillBeMadeStopsAtTheFirstFileNotOneErrorPerFile()
+        {
+            // tmpfs, like NTFS with its small folders kept in the MFT, still makes a folder when no data can be written:
+            // the run folders and the probe folder are made, and only the files meet the full disk.
+            using TmpfsMount disk = TmpfsMount.Create(sizeKiB: 256);
+            disk.Fill();
+            await using ResultServer server = await TwoFiles();
+
+            var (downloader, outcomes) = await DownloadAll(server, disk.Path, runs: 30);
+
+            // Before: no stop; each file its own NenDownloadFailed ("No space left on device").
+            NenException reason = Assert.IsAssignableFrom<NenException>(downloader.StoppedBecause);
+            Assert.Equal((NenErrorIds.DestinationNotWritable, NenErrorCategory.WriteError), (reason.ErrorId, reason.Category));
+            Assert.Contains("disk is full", reason.Message);
+            Assert.Equal(30, outcomes.Count);
+            foreach (RunDownloadOutcome outcome in outcomes)
+            {
+                if (outcome.Error != null) Assert.True(outcome.Error is NenNotSentException || downloader.StoppedBy(outcome.Error), $"{outcome.MessageId}: {outcome.Error}");
+                else Assert.Empty(outcome.Result!.Errors);
+            }
+            Assert.True(server.Requests <= 8, $"{server.Requests} files fetched after the disk was known to be full"); // those in flight at most
+            Assert.DoesNotContain(Directory.GetFileSystemEntries(disk.Path), p => Path.GetFileName(p).StartsWith(DestinationCheck.ProbePrefix, StringComparison.Ordinal));
+        }
+
         [Fact]
         public void WhatWindowsAndUnixThrowAtTheDestinationIsTheOneErrorWithItsCategoryAndNeverNamesTheProbe()
         {

@@ -52,10 +52,13 @@ namespace NenAi.PowerShell.Tests
             // One file at a time, so which file the disk has no room for is known (downloaded at once, any could fill it).
             PsResult r = Run("$status | Get-NenRunResult -Destination $destination -ThrottleLimit 1", ("status", status), ("destination", disk.Path));
 
-            ErrorRecord error = Assert.Single(r.Errors);
-            Assert.Equal("NenDownloadFailed,NenAi.Commands.GetNenRunResultCommand", error.FullyQualifiedErrorId);
+            // The part of data.bin kept for a resume fills the disk: one error that stops the command, naming the full
+            // disk (changed deliberately: before, data.bin's own NenDownloadFailed, and one more for every later file).
+            ErrorRecord error = Assert.Single(r.AllErrors);
+            Assert.Equal("NenDestinationNotWritable,NenAi.Commands.GetNenRunResultCommand", error.FullyQualifiedErrorId);
             Assert.Equal(ErrorCategory.WriteError, error.CategoryInfo.Category);
-            Assert.Contains("No space left", error.Exception.Message);
+            Assert.Equal(disk.Path, error.TargetObject);
+            Assert.Contains("disk is full", error.Exception.Message);
             // data.bin is asked for once (before: 6 times, each failure taken for a network interruption).
             Assert.Equal(2, r.Output.Count);
             Assert.Equal(3, State.Downloads - before);

@@ -9,9 +9,10 @@ namespace NenAi.Core.Downloads
     /// Tells a destination that no run's files can be written to (a read-only file system, a folder this account may not
     /// write to, a path too long, a full disk, a drive that is not there) from one run's own trouble, once a run's folder
     /// or file could not be written: every run would fail the same way, so it is one error that stops the downloads,
-    /// not one per run. It does what every run does first, making a folder directly in the destination (the destination
-    /// too, when it is not there yet), under a name no run has, and removes that folder again at once, so it leaves
-    /// nothing in the destination.
+    /// not one per run. It does what every run does, making a folder directly in the destination (the destination too,
+    /// when it is not there yet), under a name no run has, and writing a small file in it, and removes both again at
+    /// once, so it leaves nothing in the destination. (The file matters: a full tmpfs, or NTFS with its small folders
+    /// kept in the MFT, still makes folders when no file's data can be written.)
     /// </summary>
     public static class DestinationCheck
     {
@@ -20,6 +21,10 @@ namespace NenAi.Core.Downloads
 
         /// <summary>The probe folder's name starts so; it is removed as soon as it is made.</summary>
         public const string ProbePrefix = ".nenai-probe-";
+
+        /// <summary>The probe file's size: more than NTFS keeps inside the MFT (about 700 bytes), so it needs space of its own on the disk.</summary>
+        private const int ProbeFileBytes = 4096;
+        private const string ProbeFileName = "probe";
 
         /// <summary>
         /// Why no run's folder can be made in <paramref name="destination"/> (a full path), as the one error that stops the
@@ -45,6 +50,8 @@ namespace NenAi.Core.Downloads
             try
             {
                 Directory.CreateDirectory(probe);
+                using (var file = new FileStream(Path.Combine(probe, ProbeFileName), FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                    file.Write(new byte[ProbeFileBytes], 0, ProbeFileBytes);
                 return null;
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
@@ -90,13 +97,15 @@ namespace NenAi.Core.Downloads
                 $"-Destination '{Shortened(destination)}' is too long: a run's folder in it (its id is {RunFolderNameLength} characters) would be {runFolder} characters, and Windows PowerShell 5.1 (.NET Framework) allows at most {max} for a folder, so no run's files can be saved there. Choose a shorter -Destination (such as C:\\nen\\results), or use PowerShell 7.");
 
         /// <summary>
-        /// Removes the probe folder. (The destination itself, when the probe had to make it, stays: the runs' folders go
+        /// Removes the probe file and folder. (The destination itself, when the probe had to make it, stays: the runs' folders go
         /// there next, and removing it could pull it from under a run making its folder at that moment.)
         /// </summary>
         private static void Remove(string probe)
         {
             try
             {
+                string file = Path.Combine(probe, ProbeFileName);
+                if (File.Exists(file)) File.Delete(file);
                 if (Directory.Exists(probe)) Directory.Delete(probe, recursive: false);
             }
             catch (IOException) { }

@@ -218,16 +218,22 @@ namespace NenAi.Core.Downloads
             }
             catch (NenException ex)
             {
-                if (ex.InnerException is Exception cause && FileErrors.IsWriteRefused(cause) && DestinationRefuses(paths) != null) outcome.NotDownloaded = true;
+                if (ex.InnerException is Exception cause && RefusedEverywhere(cause) && DestinationRefuses(paths) != null) outcome.NotDownloaded = true;
                 else Record(outcome, ex);
             }
             catch (Exception ex) when (IsFileSystemFailure(ex))
             {
-                if (FileErrors.IsWriteRefused(ex) && DestinationRefuses(paths) != null) outcome.NotDownloaded = true;
+                if (RefusedEverywhere(ex) && DestinationRefuses(paths) != null) outcome.NotDownloaded = true;
                 else Record(outcome, new NenException(NenErrorIds.DownloadFailed, NenErrorCategory.WriteError,
                     $"Result '{SafeFileName.Printable(name)}' of run {messageId} could not be written: {ex.Message}", ex));
             }
         }
+
+        /// <summary>
+        /// A file's write failure that may be the destination's (access denied, read-only, a full disk or quota), so worth
+        /// asking <see cref="DestinationCheck"/> about (a disk that has room again by then is not stopped for).
+        /// </summary>
+        private static bool RefusedEverywhere(Exception ex) => FileErrors.IsWriteRefused(ex) || FileErrors.IsDiskFull(ex);
 
         private void Record(FileOutcome outcome, NenException error)
         {

@@ -2,7 +2,10 @@ using System;
 
 namespace NenAi.Core.Journal
 {
-    /// <summary>One row's latest record in the journal. Holds no parameter values (only a keyed digest of them), so no secret.</summary>
+    /// <summary>
+    /// One row's latest record in the journal. Holds no parameter values, only a digest of the non-secure ones keyed by
+    /// the batch id the journal itself holds (so a guessed value can be checked against it), and nothing of a secure one.
+    /// </summary>
     public sealed class JournalEntry
     {
         public string Key { get; set; } = string.Empty;

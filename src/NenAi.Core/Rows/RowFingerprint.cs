@@ -9,7 +9,9 @@ namespace NenAi.Core.Rows
     /// <summary>
     /// What the journal keeps of the values a row was sent with, so that a re-run can tell a row that changed since
     /// from the same row again, without keeping any value: two HMAC-SHA256 digests keyed by the batch (so the same row
-    /// in another journal gives other digests, and no table of digests made elsewhere applies), one of the parameters'
+    /// in another journal gives other digests, and no table of digests made elsewhere applies; the key is the batch id in
+    /// the journal's own first line, so it is a salt, not a secret: a reader of the journal who knows a row's other
+    /// values can check a guessed one, as against a row-hash key), one of the parameters'
     /// names and one of the workflow id and every parameter's name and value, as the row key's hash writes them
     /// (canonical: members in ordinal order at every level). Secure parameters are not in it at all: nothing of them,
     /// not even a digest, is in the journal, and a rotated password does not make every row "changed".
