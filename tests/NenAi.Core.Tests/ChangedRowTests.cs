@@ -46,13 +46,14 @@ namespace NenAi.Core.Tests
             Requests.Cells(("JobId", id), ("NAME", name), ("AMOUNT", amount));
 
         /// <summary>One night: the rows through a journal (opened, used, closed), every outcome by its row's key.</summary>
-        private async Task<Dictionary<string, SubmissionOutcome>> Night(NenApiClient client, IEnumerable<List<KeyValuePair<string, object?>>> rows, string workflow = TestEmulator.EchoWorkflow, bool retryUnknown = false, RowMapper? mapper = null)
+        private async Task<Dictionary<string, SubmissionOutcome>> Night(NenApiClient client, IEnumerable<List<KeyValuePair<string, object?>>> rows, string workflow = TestEmulator.EchoWorkflow, bool retryUnknown = false, RowMapper? mapper = null,
+            IEnumerable<KeyValuePair<string, object?>>? explicitParameters = null)
         {
             using var journal = RunJournal.Open(JournalPath);
             RunRequestFactory factory = Factory(journal.BatchId, mapper: mapper);
             using var submitter = new BatchSubmitter(client, 4, journal, retryUnknown);
             var outcomes = new Dictionary<string, SubmissionOutcome>();
-            await foreach (SubmissionOutcome o in submitter.SubmitAllAsync(rows.Select(r => factory.Create(workflow, r, null, r))))
+            await foreach (SubmissionOutcome o in submitter.SubmitAllAsync(rows.Select(r => factory.Create(workflow, r, explicitParameters, r))))
                 outcomes[o.Request.RowKey!] = o;
             return outcomes;
         }
@@ -119,9 +120,27 @@ namespace NenAi.Core.Tests
                 Assert.Equal(SubmissionStatus.ChangedSinceSent, changed.Status);
                 Assert.Contains("it is now sent with other parameters than then", changed.Error!.Message);
                 Assert.Contains("a column added, removed or renamed", changed.Error.Message);
-                Assert.Contains("-Property, -ExcludeProperty or -Parameter", changed.Error.Message);
+                Assert.Contains("-Property or -ExcludeProperty", changed.Error.Message);
                 Assert.Contains("-OmitEmptyValue", changed.Error.Message);
             }
+        }
+
+        [Fact]
+        public async Task AnotherParameterValueIsTheCommandsNotAChangedRowButAnotherRowValueStillIs()
+        {
+            // -Parameter @{ RunDate = (Get-Date) }: a re-run after a crash gives every row another RunDate. Before: every row
+            // the first run had sent was NenRowChangedSinceSent, and its run was not passed on to Wait-NenRun.
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            KeyValuePair<string, object?>[] Day(string date) => new[] { new KeyValuePair<string, object?>("RunDate", date) };
+            await Night(client, new[] { Job(1001, "120.50"), Job(1002, "75") }, explicitParameters: Day("2026-12-06T23:55:00"));
+            int sent = emu.State.Ledger.Count;
+
+            Dictionary<string, SubmissionOutcome> rerun = await Night(client, new[] { Job(1001, "120.50"), Job(1002, "999") }, explicitParameters: Day("2026-12-07T00:05:00"));
+
+            Assert.Equal(SubmissionStatus.AlreadyAccepted, rerun["col:1001"].Status);
+            Assert.Equal(SubmissionStatus.ChangedSinceSent, rerun["col:1002"].Status);
+            Assert.Equal(sent, emu.State.Ledger.Count);
         }
 
         [Fact]

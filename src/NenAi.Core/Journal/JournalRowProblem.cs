@@ -48,8 +48,8 @@ namespace NenAi.Core.Journal
                 ? $"it now names workflow '{workflowId.Trim()}', not '{sent.WorkflowId}'"
                 : change == RowChange.Parameters
                     // What is sent is the input as the command chooses from it: either may be what changed.
-                    ? "it is now sent with other parameters than then (a column added, removed or renamed in the input, another -Property, -ExcludeProperty or -Parameter, or a value now empty, or no longer empty, with -OmitEmptyValue)"
-                    : "the value of at least one of its parameters is not the one sent then (in the input, or given by -Parameter; the journal keeps no values, only a digest of them, so it cannot say which)";
+                    ? "it is now sent with other parameters than then (a column added, removed or renamed in the input, another -Property or -ExcludeProperty, or a value now empty, or no longer empty, with -OmitEmptyValue)"
+                    : "the value of at least one of its parameters is not the one sent then (the journal keeps no values, only a digest of them, so it cannot say which)";
             string journal = journalPath is null ? "-JournalPath" : $"-JournalPath than '{journalPath}'";
             string fresh = $"To start a run with the row as it is now, give it a new key (a -KeyProperty value no row of this journal has), or start a new batch with another {journal} (one journal per input file, such as jobs-2026-12-07.jsonl).";
             string message = sent.State == JournalState.Accepted

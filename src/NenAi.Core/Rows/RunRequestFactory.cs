@@ -50,6 +50,15 @@ namespace NenAi.Core.Rows
         }
 
         /// <summary>Builds the request for one row of cells (null: no row); any problem is a <see cref="NenException"/> naming it.</summary>
+        /// <summary>The parameters the row itself gives: those -Parameter did not set.</summary>
+        private static List<KeyValuePair<string, object?>> OwnParameters(List<KeyValuePair<string, object?>> parameters, IEnumerable<KeyValuePair<string, object?>>? explicitParameters)
+        {
+            if (explicitParameters is null) return parameters;
+            var given = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var pair in explicitParameters) given.Add(pair.Key);
+            return given.Count == 0 ? parameters : parameters.FindAll(p => !given.Contains(p.Key));
+        }
+
         public RunRequest Create(string? workflowId, IEnumerable<KeyValuePair<string, object?>>? row,
             IEnumerable<KeyValuePair<string, object?>>? explicitParameters, object? tag) =>
             Create(workflowId, row is null ? RowInput.None : RowInput.Of(new List<KeyValuePair<string, object?>>(row)), explicitParameters, tag);
@@ -107,7 +116,14 @@ namespace NenAi.Core.Rows
             {
                 request.RowKey = _keyProperty != null ? RowKey.FromColumn(_keyProperty, FindCell(cells, _keyProperty)) : RowKey.HashOf(canonical);
                 request.IdempotencyKey = RowKey.IdempotencyKey(BatchId, id, request.RowKey);
-                request.ValuesFingerprint = RowFingerprint.Of(BatchId, canonical, parameters.ConvertAll(p => p.Key));
+                // The fingerprint is of the row's own values: -Parameter's are the command's, the same for every row, and
+                // often of the moment (-Parameter @{ RunDate = Get-Date }), so a re-run after a crash would find every row
+                // it had sent "changed". Without -Parameter the canonical form is already that.
+                List<KeyValuePair<string, object?>> own = OwnParameters(parameters, explicitParameters);
+                if (own.Count == parameters.Count) request.ValuesFingerprint = RowFingerprint.Of(BatchId, canonical, parameters.ConvertAll(p => p.Key));
+                else
+                    using (Http.ZeroingBufferWriter ownCanonical = RowKey.Canonical(id, own))
+                        request.ValuesFingerprint = RowFingerprint.Of(BatchId, ownCanonical, own.ConvertAll(p => p.Key));
             }
             return request;
         }
