@@ -74,7 +74,8 @@ Describe 'Day two of the nightly recipe with a row reused under its key with oth
         $changed | Should -HaveCount 1 -Because ($lines -join "`n")
         $changed[0] | Should -Match "key '1001'"
         $changed[0] | Should -Match 'give it a new key'
-        $changed[0] | Should -Not -Match '999|120\.50' -Because 'no value is shown'
+        # Values standing alone: a time in the line ('00:45:42.9991829') may hold the digits.
+        $changed[0] | Should -Not -Match '(?<![\w.:])(999|120\.50)(?!\w|\.\d)' -Because 'no value is shown'
         @($lines | Where-Object { $_ -match ' error ' }) | Should -HaveCount 1 -Because 'the other rows are what was sent'
         @($lines | Where-Object { $_ -match ' Start-NenRun: 3 rows, 0 accepted, 2 already accepted, 1 changed since sent, 0 failed' }) | Should -HaveCount 1 -Because ($lines -join "`n")
         Get-Started | Should -Be $started -Because 'nothing is started for the changed row'
