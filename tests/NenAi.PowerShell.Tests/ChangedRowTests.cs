@@ -68,5 +68,20 @@ namespace NenAi.PowerShell.Tests
             Assert.Null(((IDictionary)PsResult.Prop(summary, "Outcomes")!)["ChangedSinceSent"]);
             Assert.Equal(false, PsResult.Prop(summary, "HasProblems"));
         }
+
+        [Fact]
+        public void ARerunWithAnotherParameterValueIsAlreadyAcceptedNotChanged()
+        {
+            // -Parameter @{ RunDate = (Get-Date) } gives every re-run another value: the command's, not the rows'.
+            string journal = Path.Combine(TestDrive, "jobs.jsonl");
+            string dated = Nightly.Replace("-JournalPath $journal", "-JournalPath $journal -Parameter @{ RunDate = $date }");
+            Run(dated, ("rows", Jobs("120.50")), ("journal", journal), ("date", "2026-12-06T23:55:00")).AssertClean();
+
+            PsResult again = Run(dated + "; $started", ("rows", Jobs("120.50")), ("journal", journal), ("date", "2026-12-07T00:05:00")).AssertClean();
+
+            PSObject summary = again.Output[^1];
+            Assert.Equal((4, 4), (Count(summary, "Rows"), Count(summary, "AlreadyAccepted")));
+            Assert.Equal(false, PsResult.Prop(summary, "HasProblems"));
+        }
     }
 }
