@@ -68,6 +68,12 @@ namespace NenAi.Core.Tests
             var runs = new List<RunSnapshot>();
             for (int i = 0; i < 4; i++) runs.Add(await FinishedRun(client, TestEmulator.FilesWorkflow, "n" + i));
             await emu.DisposeAsync();   // the service (and its storage) is gone; the runs carry their links
+            // Its port held, bound and never listening (a connection to it is refused): once a listener another test
+            // opened took the freed port and stalled every download (NenTimeout after 40 s, not the refusal this is about).
+            // SO_REUSEADDR: the emulator's closed connections may linger in TIME_WAIT on it; a listener still makes Bind fail.
+            using var held = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            held.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
+            held.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, emu.BaseUri.Port));
             var downloader = new ResultDownloader(client, new ResultDownloadOptions(_dir));
 
             var errors = new List<NenException>();
