@@ -23,25 +23,16 @@ namespace NenAi.Bench
         {
             string config = Path.Combine(Path.GetTempPath(), $"nenai-bench-{Guid.NewGuid():N}.json");
             File.WriteAllText(config, configJson);
-            string dll = Locate();
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string a in new[] { dll, "--urls", "http://127.0.0.1:0", "--config", config }) psi.ArgumentList.Add(a);
-            Process process = Process.Start(psi)!;
-            string? line = process.StandardOutput.ReadLine();
-            const string marker = "listening on ";
-            if (line is null || !line.Contains(marker)) { process.Kill(); throw new InvalidOperationException("emulator did not start: " + line); }
-            // Keep draining its output so it never blocks on a full pipe.
-            _ = Task.Run(() => process.StandardOutput.ReadToEnd());
-            return new EmulatorProcess(process, new Uri(line.Substring(line.IndexOf(marker) + marker.Length).Trim() + "/"));
+            (Process process, Uri baseUri) = ListeningProcess.Start("dotnet", new[] { Locate(), "--urls", "http://127.0.0.1:0", "--config", config }, "the emulator");
+            return new EmulatorProcess(process, baseUri);
         }
 
         private static string Locate()
         {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "NenAi.sln"))) dir = dir.Parent;
+            string root = ListeningProcess.RepositoryRoot();
             foreach (string configuration in new[] { "Release", "Debug" })
             {
-                string path = Path.Combine(dir!.FullName, "src", "NenAi.Emulator", "bin", configuration, "net10.0", "NenAi.Emulator.dll");
+                string path = Path.Combine(root, "src", "NenAi.Emulator", "bin", configuration, "net10.0", "NenAi.Emulator.dll");
                 if (File.Exists(path)) return path;
             }
             throw new FileNotFoundException("Build the emulator first (dotnet build -c Release).");

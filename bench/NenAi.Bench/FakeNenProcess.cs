@@ -28,22 +28,10 @@ namespace NenAi.Bench
         /// <summary>A fake whose runs each have <paramref name="files"/> files of <paramref name="fileBytes"/> bytes.</summary>
         public static FakeNenProcess Start(int files, long fileBytes)
         {
-            var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string a in new[] { "-u", Locate(), "--port", "0", "--api-key", ApiKey, "--files", files.ToString(), "--file-size", fileBytes.ToString() })
-                psi.ArgumentList.Add(a);
-            Process process = Process.Start(psi) ?? throw new InvalidOperationException("python3 did not start (rows 9 and 10 need it).");
-            string? line = process.StandardOutput.ReadLine();
-            const string marker = "listening on ";
-            if (line is null || !line.Contains(marker)) { process.Kill(); throw new InvalidOperationException("the fake did not start: " + line); }
-            _ = Task.Run(() => process.StandardOutput.ReadToEnd());
-            return new FakeNenProcess(process, new Uri(line.Substring(line.IndexOf(marker) + marker.Length).Trim() + "/"));
-        }
-
-        private static string Locate()
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "NenAi.sln"))) dir = dir.Parent;
-            return Path.Combine(dir?.FullName ?? throw new FileNotFoundException("NenAi.sln not found above the bench"), "tests", "fakes", "fake_nen.py");
+            (Process process, Uri baseUri) = ListeningProcess.Start("python3",
+                new[] { "-u", Path.Combine(ListeningProcess.RepositoryRoot(), "tests", "fakes", "fake_nen.py"), "--port", "0", "--api-key", ApiKey, "--files", files.ToString(), "--file-size", fileBytes.ToString() },
+                "the fake (python3: rows 9 and 10 need it)");
+            return new FakeNenProcess(process, baseUri);
         }
 
         public async Task SetFaultsAsync(object faults)
