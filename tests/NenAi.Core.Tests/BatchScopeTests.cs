@@ -113,7 +113,7 @@ namespace NenAi.Core.Tests
             RunRequest row = Requests.KeyedEcho(7, batchId: journal.BatchId);
 
             await submitter.SubmitAsync(row);
-            Assert.True(SpinWaitUntil(() => emu.State.RequestsInFlight > 0), "the request never arrived");
+            Assert.True(await Eventually.TrueAsync(() => emu.State.RequestsInFlight > 0), "the request never arrived");
 
             // The server is holding the request: its row must already be recorded as Submitting.
             string[] lines;
@@ -122,6 +122,5 @@ namespace NenAi.Core.Tests
             Assert.Equal(SubmissionStatus.Accepted, (await submitter.TakeAsync())!.Status);
         }
 
-        private static bool SpinWaitUntil(Func<bool> condition) => System.Threading.SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(10));
     }
 }

@@ -64,7 +64,7 @@ namespace NenAi.Core.Tests
             Assert.False(submitter.HasFreeSlot); // 2 × the concurrency: the most rows a batch holds
 
             // Nobody takes an outcome, yet all four rows are sent, never more than two at once.
-            Assert.True(SpinWait.SpinUntil(() => emu.State.Ledger.Count == 4 && submitter.InFlight == 0, TimeSpan.FromSeconds(10)), $"{emu.State.Ledger.Count} of 4 sent");
+            Assert.True(await Eventually.TrueAsync(() => emu.State.Ledger.Count == 4 && submitter.InFlight == 0), $"{emu.State.Ledger.Count} of 4 sent");
             Assert.Equal(2, emu.State.MaxConcurrentPosts);
             // In input order: the rows that waited went out after the first two.
             Assert.Equal(new[] { "row2", "row3" }, emu.State.Ledger.Skip(2).Select(l => l.Params["NAME"]!.GetValue<string>()).OrderBy(n => n));
@@ -96,7 +96,7 @@ namespace NenAi.Core.Tests
                 {
                     await submitter.SubmitAsync(Requests.KeyedEcho(1), cts.Token);
                     await submitter.SubmitAsync(Requests.KeyedEcho(2), cts.Token); // waits behind row 1
-                    Assert.True(SpinWait.SpinUntil(() => emu.State.RequestsInFlight == 1, TimeSpan.FromSeconds(10)), "row 1 never arrived");
+                    Assert.True(await Eventually.TrueAsync(() => emu.State.RequestsInFlight == 1), "row 1 never arrived");
                     cts.Cancel();
                     await submitter.WhenIdleAsync();
                     var outcomes = new[] { (await submitter.TakeAsync())!, (await submitter.TakeAsync())! };

@@ -246,7 +246,7 @@ namespace NenAi.Core.Tests
             waiter.Start(default);
             waiter.Add(id, "row");
             waiter.CompleteAdding();
-            Assert.True(System.Threading.SpinWait.SpinUntil(() => emu.State.GetsFor(id) == 1, TimeSpan.FromSeconds(20)));
+            Assert.True(await Eventually.TrueAsync(() => emu.State.GetsFor(id) == 1));
             var sw = System.Diagnostics.Stopwatch.StartNew();
 
             waiter.Report(id, new RunSnapshot { MessageId = id, Status = "success", State = RunState.Succeeded });

@@ -87,12 +87,12 @@ namespace NenAi.Core.Tests
 
             string reordered = (await emu.Client().StartRunAsync(request)).MessageId;
             await final.Task.WaitAsync(TimeSpan.FromSeconds(20));
-            Assert.True(System.Threading.SpinWait.SpinUntil(() => inbox.Count == 4, TimeSpan.FromSeconds(20)), $"{inbox.Count} deliveries");
+            Assert.True(await Eventually.TrueAsync(() => inbox.Count == 4), $"{inbox.Count} deliveries");
             string statuses = string.Join(",", inbox.Select(r => System.Text.Encoding.UTF8.GetString(r.Body)).Select(b => b.Contains("\"success\"") ? "success" : "processing"));
             var another = Requests.Echo("another"); // a new request: the same one would get the same run back (Idempotency-Key)
             another.WebhookCallback = url;
             string lost = (await emu.Client().StartRunAsync(another)).MessageId;
-            Assert.True(System.Threading.SpinWait.SpinUntil(() => emu.State.Deliveries.Any(d => d.MessageId == lost && d.Status == "success"), TimeSpan.FromSeconds(20)));
+            Assert.True(await Eventually.TrueAsync(() => emu.State.Deliveries.Any(d => d.MessageId == lost && d.Status == "success")));
 
             Assert.Equal("success,success,processing,processing", statuses); // the final update first, each twice
             Assert.Equal(new[] { 1, 2 }, emu.State.Deliveries.Where(d => d.MessageId == reordered && d.Status == "success").Select(d => d.Copy).OrderBy(c => c));

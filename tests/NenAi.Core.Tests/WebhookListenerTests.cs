@@ -210,7 +210,7 @@ namespace NenAi.Core.Tests
             }
 
             Assert.True(answer is null || answer == HttpStatusCode.RequestEntityTooLarge, $"answered {answer}");
-            Assert.True(Eventually(() => service.Receiver.Counters.TooLarge == 1));
+            Assert.True(await Eventually.TrueAsync(() => service.Receiver.Counters.TooLarge == 1));
             Assert.Empty(service.TakeAll());
         }
 
@@ -252,7 +252,7 @@ namespace NenAi.Core.Tests
             try
             {
                 for (int i = 0; i < 200; i++) stalled.Add(await WebhookTraffic.SendPartialAsync(service.Port, WebhookTraffic.PostHead(service.Port, 100)));
-                Assert.True(Eventually(() => service.Receiver.Counters.Requests >= 200), $"{service.Receiver.Counters.Requests} requests reached the receiver");
+                Assert.True(await Eventually.TrueAsync(() => service.Receiver.Counters.Requests >= 200), $"{service.Receiver.Counters.Requests} requests reached the receiver");
 
                 var times = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
                 {
@@ -283,12 +283,12 @@ namespace NenAi.Core.Tests
 
             // 16 MB declared, 10 bytes sent: the request holds its overhead and a 4 KiB buffer, not 16 MB.
             using TcpClient client = await WebhookTraffic.SendPartialAsync(service.Port, WebhookTraffic.PostHead(service.Port, 16 * 1024 * 1024), 10);
-            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == overhead + 4096), $"{service.Receiver.RequestMemoryInUse} bytes held");
+            Assert.True(await Eventually.TrueAsync(() => service.Receiver.RequestMemoryInUse == overhead + 4096), $"{service.Receiver.RequestMemoryInUse} bytes held");
             // 10 KiB more: the buffer has doubled twice, to 16 KiB.
             await client.GetStream().WriteAsync(new byte[10 * 1024]);
-            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == overhead + 16 * 1024), $"{service.Receiver.RequestMemoryInUse} bytes held");
+            Assert.True(await Eventually.TrueAsync(() => service.Receiver.RequestMemoryInUse == overhead + 16 * 1024), $"{service.Receiver.RequestMemoryInUse} bytes held");
             client.Dispose();
-            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == 0), $"{service.Receiver.RequestMemoryInUse} bytes held after the client left");
+            Assert.True(await Eventually.TrueAsync(() => service.Receiver.RequestMemoryInUse == 0), $"{service.Receiver.RequestMemoryInUse} bytes held after the client left");
         }
 
         [Theory]
@@ -319,7 +319,7 @@ namespace NenAi.Core.Tests
             });
             using TcpClient first = await WebhookTraffic.SendPartialAsync(service.Port, WebhookTraffic.PostHead(service.Port, 100));
             using TcpClient second = await WebhookTraffic.SendPartialAsync(service.Port, WebhookTraffic.PostHead(service.Port, 100));
-            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == 2 * (RequestMemoryBudget.RequestOverheadBytes + 100)));
+            Assert.True(await Eventually.TrueAsync(() => service.Receiver.RequestMemoryInUse == 2 * (RequestMemoryBudget.RequestOverheadBytes + 100)));
 
             var clock = Stopwatch.StartNew();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, await WebhookTraffic.PostSignedAsync(service.Url, Secret, "m", "success"));
@@ -328,7 +328,7 @@ namespace NenAi.Core.Tests
             // The memory comes back as the stalled ones end: then the delivery is taken.
             first.Dispose();
             second.Dispose();
-            Assert.True(Eventually(() => service.Receiver.RequestMemoryInUse == 0));
+            Assert.True(await Eventually.TrueAsync(() => service.Receiver.RequestMemoryInUse == 0));
             Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, "m", "success"));
         }
 
@@ -418,17 +418,6 @@ namespace NenAi.Core.Tests
             Assert.True(receiver.IsDone);
             Assert.Single(taken);
             Assert.True(WebhookTraffic.CanListen(prefix));
-        }
-
-        private static bool Eventually(Func<bool> condition)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!condition())
-            {
-                if (clock.Elapsed > Generous) return condition();
-                System.Threading.Thread.Sleep(10);
-            }
-            return true;
         }
     }
 }

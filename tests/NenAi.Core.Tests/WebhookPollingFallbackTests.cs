@@ -79,7 +79,7 @@ namespace NenAi.Core.Tests
             waiting.Receiver.CompleteAdding();
 
             // The first polls (after 0.3 s) are refused: polling stops for good, and the receiver keeps listening.
-            Assert.True(SpinUntil(() => waiting.Receiver.PollingStoppedBecause != null));
+            Assert.True(await Eventually.TrueAsync(() => waiting.Receiver.PollingStoppedBecause != null));
             Assert.Equal(NenErrorIds.Unauthorized, waiting.Receiver.PollingStoppedBecause!.ErrorId);
             Assert.True(waiting.Receiver.IsListening);
             int polls = emulator.State.GetRuns;
@@ -104,7 +104,7 @@ namespace NenAi.Core.Tests
             var ids = Enumerable.Range(0, 5).Select(i => $"run-{i}-{Guid.NewGuid():N}").ToList();
             foreach (string id in ids) waiting.Receiver.Add(id);
             waiting.Receiver.CompleteAdding();
-            Assert.True(SpinUntil(() => waiting.Receiver.PollingStoppedBecause != null));
+            Assert.True(await Eventually.TrueAsync(() => waiting.Receiver.PollingStoppedBecause != null));
             // Three runs finish by webhook; one more says it is processing and goes quiet; the last says nothing.
             for (int i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(ids[i], "failed"));
             Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(ids[3], "processing"));
@@ -140,7 +140,7 @@ namespace NenAi.Core.Tests
             foreach (string id in ids) waiting.Receiver.Add(id);
             waiting.Receiver.CompleteAdding();
 
-            Assert.True(SpinUntil(() => waiting.Receiver.PollingStoppedBecause != null), "polling never gave up on an API nothing answers");
+            Assert.True(await Eventually.TrueAsync(() => waiting.Receiver.PollingStoppedBecause != null), "polling never gave up on an API nothing answers");
             foreach (string id in ids) Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(id, "success"));
             List<ReceivedItem> items = await waiting.DrainAsync();
 
@@ -167,7 +167,7 @@ namespace NenAi.Core.Tests
                 var waiting = new Waiting(emulator.Client(), timeout: TimeSpan.FromSeconds(60), fallbackAfter: TimeSpan.FromMilliseconds(50));
                 waiting.Receiver.Add(id);
                 waiting.Receiver.CompleteAdding();
-                Assert.True(SpinUntil(() => emulator.State.GetRuns == 1));
+                Assert.True(await Eventually.TrueAsync(() => emulator.State.GetRuns == 1));
                 // The final webhook comes while the poll is on the wire: the receiver is done and is disposed.
                 Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(id, "success"));
                 Assert.Single(await waiting.DrainAsync());
@@ -176,7 +176,8 @@ namespace NenAi.Core.Tests
 
                 // Disposing ended it (cancelled), and everything else the receiver ran: nothing is left to fail later.
                 // (The poll had about 1.4 s of the emulator's latency left: had it not been cancelled, it would still be on the wire.)
-                Assert.True(waiting.Receiver.WhenIdleAsync().Wait(TimeSpan.FromSeconds(1)));
+                Task idle = waiting.Receiver.WhenIdleAsync();
+                Assert.Same(idle, await Task.WhenAny(idle, Task.Delay(TimeSpan.FromSeconds(1))));
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 GC.Collect();
@@ -188,15 +189,5 @@ namespace NenAi.Core.Tests
             lock (unobserved) Assert.Empty(unobserved);
         }
 
-        private static bool SpinUntil(Func<bool> condition)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!condition())
-            {
-                if (clock.Elapsed > Generous) return condition();
-                Thread.Sleep(10);
-            }
-            return true;
-        }
     }
 }

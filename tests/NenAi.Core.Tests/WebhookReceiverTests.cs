@@ -135,7 +135,8 @@ namespace NenAi.Core.Tests
 
             Assert.False(receiver.IsListening);
             Assert.True(WebhookTraffic.CanListen(url), "the port is still held");
-            Assert.True(receiver.WhenIdleAsync().Wait(TimeSpan.FromSeconds(10)), "the receiver still runs in the background");
+            Task idle = receiver.WhenIdleAsync();
+            Assert.True(idle == await Task.WhenAny(idle, Task.Delay(Generous)), "the receiver still runs in the background");
         }
 
         [Fact]
@@ -144,7 +145,7 @@ namespace NenAi.Core.Tests
             await using var batch = await Batch.StartAsync(receiver: o => o.FallbackAfter = TimeSpan.FromSeconds(30));
             string id = await batch.StartRunAsync();
             // The run's final webhook is answered before the run reaches the receiver (as when Start-NenRun is slow to write it).
-            Assert.True(SpinUntil(() => batch.Emulator.State.Deliveries.Any(d => d.MessageId == id && d.Status == "success" && d.HttpStatus == 200)));
+            Assert.True(await Eventually.TrueAsync(() => batch.Emulator.State.Deliveries.Any(d => d.MessageId == id && d.Status == "success" && d.HttpStatus == 200)));
 
             batch.Receiver.Add(id, "late row");
             batch.Receiver.CompleteAdding();
@@ -163,7 +164,7 @@ namespace NenAi.Core.Tests
             await using var batch = await Batch.StartAsync(receiver: o => o.FallbackAfter = TimeSpan.FromSeconds(30));
             string mine = await batch.StartRunAsync();
             string other = await batch.StartRunAsync();
-            Assert.True(SpinUntil(() => batch.Emulator.State.Deliveries.Count(d => d.Status == "success" && d.HttpStatus == 200) == 2));
+            Assert.True(await Eventually.TrueAsync(() => batch.Emulator.State.Deliveries.Count(d => d.Status == "success" && d.HttpStatus == 200) == 2));
 
             batch.Receiver.Add(mine);
             batch.Receiver.CompleteAdding();
@@ -320,11 +321,5 @@ namespace NenAi.Core.Tests
             _output.WriteLine($"50 runs in {clock.Elapsed.TotalSeconds:0.0} s: {deliveries.Count(d => d.Attempt > 0)} deliveries, {deliveries.Count(d => d.Failure == "dropped")} dropped; {batch.Receiver.Counters}");
         }
 
-        private static bool SpinUntil(Func<bool> condition) => System.Threading.SpinWait.SpinUntil(() =>
-        {
-            if (condition()) return true;
-            System.Threading.Thread.Sleep(10);
-            return false;
-        }, Generous);
     }
 }

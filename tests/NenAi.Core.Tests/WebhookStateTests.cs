@@ -250,7 +250,7 @@ namespace NenAi.Core.Tests
                     ledger.RecordWritten(id, "success");
                     Assert.InRange(ledger.RememberedRuns, 1, remembered);
                 }
-                Assert.True(SpinUntil(() => !ledger.Compacting), "a compaction never ended");
+                Assert.True(await Eventually.TrueAsync(() => !ledger.Compacting), "a compaction never ended");
                 Assert.True(ledger.Compactions >= 10, $"{ledger.Compactions} compactions");
                 Assert.Equal(runs - remembered, ledger.ForgottenRuns);
             }
@@ -285,7 +285,7 @@ namespace NenAi.Core.Tests
                     await ledger.RecordReceived(Snapshot("kept-" + i, "success"));
                     Assert.Equal(UpdateLedger.ClaimResult.Duplicate, ledger.Claim("kept-" + i, "success"));
                 }
-                Assert.True(SpinUntil(() => ledger.Compactions > 0 && !ledger.Compacting), "no compaction ended");
+                Assert.True(await Eventually.TrueAsync(() => ledger.Compactions > 0 && !ledger.Compacting), "no compaction ended");
                 Assert.Equal(unwritten, ledger.Unwritten);
             }
 
@@ -312,7 +312,7 @@ namespace NenAi.Core.Tests
                     await ledger.RecordReceived(Snapshot("run-" + i, "success"));
                     ledger.RecordWritten("run-" + i, "success");
                 }
-                Assert.True(SpinUntil(() => ledger.Compactions > 0));
+                Assert.True(await Eventually.TrueAsync(() => ledger.Compactions > 0));
                 Assert.Equal(20, ledger.Unwritten);
             }
 
@@ -336,7 +336,7 @@ namespace NenAi.Core.Tests
 
             Assert.Equal(10, ledger.LoadedCount);
             Assert.True(ledger.FinishedBefore("RUN-3"));
-            Assert.True(SpinUntil(() => ledger.Compactions == 1));
+            Assert.True(Eventually.True(() => ledger.Compactions == 1));
             Assert.Equal(10, ReadLines(path).Length);
         }
 
@@ -375,15 +375,5 @@ namespace NenAi.Core.Tests
         private static RunSnapshot Snapshot(string id, string status) =>
             RunSnapshot.Parse(WebhookTraffic.Body(id, status), null, DateTimeOffset.UtcNow);
 
-        private static bool SpinUntil(Func<bool> condition)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!condition())
-            {
-                if (clock.Elapsed > Generous) return condition();
-                System.Threading.Thread.Sleep(10);
-            }
-            return true;
-        }
     }
 }

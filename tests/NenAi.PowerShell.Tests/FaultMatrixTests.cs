@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using NenAi.TestSupport;
 using NenAi.Emulator;
 using NenAi.PowerShell.Tests.Infrastructure;
 using Xunit;

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using NenAi.TestSupport;
 using NenAi.Emulator;
 using NenAi.PowerShell.Tests.Infrastructure;
 using Xunit;

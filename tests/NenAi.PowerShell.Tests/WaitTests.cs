@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
+using NenAi.TestSupport;
 using NenAi.PowerShell.Tests.Infrastructure;
 using Xunit;
 
