@@ -75,11 +75,12 @@ namespace NenAi.PowerShell.Tests
         public void TheWarningsOfRunsEndedBeforeAnErrorStopsAWaitNameTheirRows()
         {
             // -ErrorAction Stop: the first run's timeout ends Wait-NenRun, and the others that ended meanwhile are warnings.
-            // They said "Run <id>: Run <id> had not finished ...", naming no row. (The runs join the wait at once and time
-            // out together while the next command's input is still on its way.)
+            // They said "Run <id>: Run <id> had not finished ...", naming no row. (The runs join the wait at once, as one
+            // input of three, and time out together while the next command's input is still on its way. Sent as three inputs,
+            // a loaded machine joined them far enough apart that the first timeout stopped the wait before the others' deadlines.)
             PsResult r = Run(@"
                 $runs = @($rows | Start-NenRun -WorkflowId $slowWf -KeyProperty JobId -ExcludeProperty JobId)
-                & { $runs; Start-Sleep -Seconds 3; 'not-a-run-anyway' } | Wait-NenRun -PollIntervalSec 30 -TimeoutSec 1 -ErrorAction Stop",
+                & { ,$runs; Start-Sleep -Seconds 3; 'not-a-run-anyway' } | Wait-NenRun -PollIntervalSec 30 -TimeoutSec 1 -ErrorAction Stop",
                 ("rows", CsvRows.Parse("JobId,NAME\nW-1,a\nW-2,b\nW-3,c")));
 
             Assert.Equal("NenWaitTimeout,NenAi.Commands.WaitNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
