@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
@@ -36,6 +37,8 @@ namespace NenAi.Core.Webhooks
         private readonly HttpListener _listener = new HttpListener { IgnoreWriteExceptions = true };
         private readonly RequestMemoryBudget _memory;
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        /// <summary>Requests taken and not yet ended: a stop drops them itself (see <see cref="Stop"/>).</summary>
+        private readonly ConcurrentDictionary<HttpListenerContext, byte> _inProgress = new ConcurrentDictionary<HttpListenerContext, byte>();
         private Task? _accepting;
         private int _stopped;
         private int _refusalWarned;
@@ -125,6 +128,8 @@ namespace NenAi.Core.Webhooks
                     Busy(context);
                     continue;
                 }
+                _inProgress[context] = 0;
+                if (Volatile.Read(ref _stopped) != 0) Abort(context); // taken while the stop dropped the others
                 _ = HandleAsync(context, new Charge(_memory, RequestMemoryBudget.RequestOverheadBytes));
             }
         }
@@ -210,6 +215,7 @@ namespace NenAi.Core.Webhooks
             finally
             {
                 charge.GiveBack();
+                _inProgress.TryRemove(context, out _);
             }
         }
 
@@ -360,11 +366,19 @@ namespace NenAi.Core.Webhooks
         }
 
         /// <summary>Stops listening and frees every prefix at once; requests in progress are dropped. Idempotent, any thread.</summary>
+        /// <remarks>
+        /// The requests in progress are dropped here first, never with a 200 (<see cref="Abort"/>). Left to HttpListener's
+        /// Close, the managed listener answered them with the status they had (200 unless set: a sender then never sends
+        /// again an update whose body never came, or that was not on the disk yet), and tried to read the rest of each
+        /// body first, waiting for a client that stalled in it while holding the lock that every request ending on a
+        /// thread-pool thread needs: 30 stalled clients held the stop for 15 s, and 200 blocked the thread pool for a minute.
+        /// </remarks>
         public void Stop()
         {
             if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
             try { _stopping.Cancel(); }
             catch (ObjectDisposedException) { }
+            foreach (HttpListenerContext context in _inProgress.Keys) Abort(context);
             try { _listener.Close(); }
             catch (Exception ex) when (ex is HttpListenerException || ex is ObjectDisposedException) { }
         }
