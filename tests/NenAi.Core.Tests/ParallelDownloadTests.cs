@@ -95,7 +95,7 @@ namespace NenAi.Core.Tests
             // Run 0's one result is an archive of many entries, unpacked after its download has given up its place on the
             // wire; run 1's one small file downloads meanwhile and is done long before. -ThrottleLimit 1 promises the order
             // the runs came in, so run 1 waits for run 0 to come out (it came out first before, and on a loaded machine
-            // even without an archive: WithOneRequestAtATimeRunsComeOutInTheOrderTheyCame saw 0 1 2 3 5 4 in CI).
+            // even without an archive: WithOneRequestAtATimeRunsComeOutInTheOrderTheyCame saw 0 1 2 3 5 4 in a loaded run).
             var entries = Enumerable.Range(0, 300).Select(i => ($"entry{i:000}.txt", "x")).ToArray();
             await using var server = await ResultServer.StartAsync(("archive.zip", ResultServer.Zip(entries)), ("small.txt", ResultServer.Text("small")));
             RunSnapshot Only(int index, string messageId)
