@@ -90,6 +90,38 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task WithOneRequestAtATimeARunStillUnpackingItsArchiveComesOutBeforeTheNextRun()
+        {
+            // Run 0's one result is an archive of many entries, unpacked after its download has given up its place on the
+            // wire; run 1's one small file downloads meanwhile and is done long before. -ThrottleLimit 1 promises the order
+            // the runs came in, so run 1 waits for run 0 to come out (it came out first before, and on a loaded machine
+            // even without an archive: WithOneRequestAtATimeRunsComeOutInTheOrderTheyCame saw 0 1 2 3 5 4 in a loaded run).
+            var entries = Enumerable.Range(0, 300).Select(i => ($"entry{i:000}.txt", "x")).ToArray();
+            await using var server = await ResultServer.StartAsync(("archive.zip", ResultServer.Zip(entries)), ("small.txt", ResultServer.Text("small")));
+            RunSnapshot Only(int index, string messageId)
+            {
+                RunSnapshot run = server.Run(messageId);
+                run.Results = new[] { run.Results[index] };
+                return run;
+            }
+            var downloader = new ResultDownloader(ResultServer.Client(), new ResultDownloadOptions(_dir) { MaxConcurrency = 1, Expand = true, PathLimit = PathLimit.None });
+            using var queue = new ResultDownloadQueue(downloader);
+
+            await queue.AddAsync(Only(0, "run-0"), tag: 0);
+            await queue.AddAsync(Only(1, "run-1"), tag: 1);
+            var order = new List<int>();
+            RunDownloadOutcome? next;
+            while ((next = await queue.TakeAsync()) != null)
+            {
+                Assert.Empty(next.Result!.Errors);
+                order.Add((int)next.Tag!);
+            }
+
+            Assert.Equal(new[] { 0, 1 }, order);
+            Assert.Equal(300, Directory.GetFiles(Path.Combine(_dir, "run-0"), "entry*.txt", SearchOption.AllDirectories).Length); // unpacked whole
+        }
+
+        [Fact]
         public async Task StorageThatStallsEveryFileStopsTheDownloadsAfterTwoRequestTimeoutsWithOneReason()
         {
             await using var server = await ResultServer.StartAsync(Files(10));

@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using NenAi.Core.Configuration;
 using NenAi.Core.Errors;
 using NenAi.Core.Http;
+using NenAi.Core.Logging;
 using NenAi.Core.Tests.Infrastructure;
 using NenAi.Core.Webhooks;
 using NenAi.Emulator;
@@ -29,7 +30,7 @@ namespace NenAi.Core.Tests
         {
             private readonly SecretValue _secret = TestEmulator.Secret(TestEmulator.WebhookSecret);
 
-            public Waiting(NenApiClient client, TimeSpan? timeout = null, TimeSpan? fallbackAfter = null)
+            public Waiting(NenApiClient client, TimeSpan? timeout = null, TimeSpan? fallbackAfter = null, INenLog? log = null)
             {
                 Url = WebhookTraffic.Prefix(WebhookTraffic.FreePort());
                 Receiver = new WebhookReceiver(new WebhookReceiverOptions
@@ -39,7 +40,7 @@ namespace NenAi.Core.Tests
                     FallbackAfter = fallbackAfter ?? TimeSpan.FromMilliseconds(300),
                     PollInterval = TimeSpan.FromMilliseconds(100),
                     Timeout = timeout,
-                }, client, UpdateLedger.InMemory(), Log);
+                }, client, UpdateLedger.InMemory(), log ?? Log);
                 Receiver.Start(default);
             }
 
@@ -94,6 +95,52 @@ namespace NenAi.Core.Tests
             Assert.Single(waiting.Log.Lines, l => l.StartsWith("WARNING: Polling stopped: the API key was refused (HTTP 401). Check -ApiKey"));
             Assert.InRange(polls, 1, ids.Count); // the polls in flight when the key was refused, no more
             Assert.Equal(polls, emulator.State.GetRuns);
+        }
+
+        /// <summary>
+        /// A log whose "Polling stopped" warning is slow to be written, as on a loaded machine where the thread writing it
+        /// is not run for a while: it is written once the receiver says it is done (half a second later), or after 2 s.
+        /// </summary>
+        private sealed class SlowPollingWarningLog : INenLog
+        {
+            private readonly CapturingLog _lines = new CapturingLog();
+            public WebhookReceiver? Receiver { get; set; }
+            public volatile bool Writing;
+            public IReadOnlyCollection<string> Lines => _lines.Lines;
+            public void Verbose(string message) => _lines.Verbose(message);
+            public void Debug(string message) => _lines.Debug(message);
+
+            public void Warning(string message)
+            {
+                if (message.StartsWith("Polling stopped", StringComparison.Ordinal))
+                {
+                    Writing = true;
+                    if (SpinWait.SpinUntil(() => Receiver?.IsDone == true, TimeSpan.FromSeconds(2))) Thread.Sleep(500);
+                }
+                _lines.Warning(message);
+            }
+        }
+
+        [Fact]
+        public async Task APollingWarningBeingWrittenIsOutBeforeTheReceiverSaysItIsDone()
+        {
+            // The watch for late runs writes "Polling stopped" as the last run is reported: the receiver said it was done
+            // (and Receive-NenWebhook ended) while that warning was still being written, so it came after the end or never
+            // (a loaded run: ARefusedKeyIsOneWarningAndEveryRunWhoseWebhookComesIsStillWritten found no such warning).
+            await using TestEmulator emulator = await TestEmulator.StartAsync();
+            var log = new SlowPollingWarningLog();
+            using var waiting = new Waiting(emulator.Client(apiKey: "a-key-the-service-refuses"), timeout: Generous, log: log);
+            log.Receiver = waiting.Receiver;
+            string id = Guid.NewGuid().ToString();
+            waiting.Receiver.Add(id, "row " + id);
+            waiting.Receiver.CompleteAdding();
+            Assert.True(await Eventually.TrueAsync(() => log.Writing), "polling never stopped");
+
+            Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(id, "success"));
+            List<ReceivedItem> items = await waiting.DrainAsync();
+
+            Assert.Equal(id, Assert.Single(items).MessageId);
+            Assert.Single(log.Lines, l => l.StartsWith("WARNING: Polling stopped: the API key was refused (HTTP 401)."));
         }
 
         [Fact]

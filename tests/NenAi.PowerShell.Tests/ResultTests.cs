@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
@@ -107,6 +108,33 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal(ErrorCategory.SecurityError, error.CategoryInfo.Category);
             Assert.False(File.Exists(Path.Combine(TestDrive, "escaped.txt")));
             Assert.Empty(Directory.GetFiles(TestDrive, "escaped.txt", SearchOption.AllDirectories));
+        }
+    }
+
+    /// <summary>-ThrottleLimit 1 writes the runs in the order they came (its help says so), archives unpacked or not.</summary>
+    public class OneRequestAtATimeResultTests : HostedTest
+    {
+        // The files workflow's archive holds 1,000 entries more: unpacking it takes a moment after its download is done.
+        protected override void Configure(EmulatorConfig config)
+        {
+            WorkflowConfig files = config.Workflows.Single(w => w.Id == TestEmulator.FilesWorkflow);
+            for (int i = 0; i < 1000; i++) files.ZipEntries.Add(new FileSpec { Name = $"entry{i:0000}.txt", Content = "x" });
+        }
+
+        [Fact]
+        public void ARunStillUnpackingItsArchiveIsWrittenBeforeTheRunAfterIt()
+        {
+            PSObject big = Run("$rows | Start-NenRun -WorkflowId $filesWf | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("rows", CsvRows.Parse("NAME\nbig"))).AssertClean().Output.Single();
+            PSObject small = Run("$rows | Start-NenRun -WorkflowId $echo | Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", ("rows", CsvRows.Parse("NAME\nsmall"))).AssertClean().Output.Single();
+            string bigRun = (string)PsResult.Prop(big, "MessageId")!;
+
+            // The small run's one archive downloads while the big run's is still being unpacked, and is done first.
+            PsResult r = Run("$big, $small | Get-NenRunResult -Destination $TestDrive -ThrottleLimit 1 -Expand", ("big", big), ("small", small)).AssertClean();
+
+            string[] runs = r.Output.Select(f => (string)PsResult.Prop(f, "MessageId")!).ToArray();
+            int firstOfSmall = Array.FindIndex(runs, id => id != bigRun);
+            Assert.True(firstOfSmall > 1000, $"the run that came second was written from output {firstOfSmall} of {runs.Length}");
+            Assert.All(runs.Skip(firstOfSmall), id => Assert.NotEqual(bigRun, id));
         }
     }
 }

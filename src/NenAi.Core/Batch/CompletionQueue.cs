@@ -42,8 +42,11 @@ namespace NenAi.Core.Batch
             Interlocked.Increment(ref _outstanding);
         }
 
-        /// <summary>Runs <paramref name="work"/> on the thread pool; its result (it must not throw) becomes the outcome.</summary>
-        public void Run(Func<Task<T>> work)
+        /// <summary>
+        /// Runs <paramref name="work"/> on the thread pool; its result (it must not throw) becomes the outcome. The task
+        /// returned ends once that outcome can be taken (work that must come out after it waits for it).
+        /// </summary>
+        public Task Run(Func<Task<T>> work)
         {
             long id = Interlocked.Increment(ref _nextId);
             Interlocked.Increment(ref _runningCount);
@@ -56,6 +59,7 @@ namespace NenAi.Core.Batch
             });
             _running[id] = task;
             _ = task.ContinueWith(_ => _running.TryRemove(id, out Task? _), TaskScheduler.Default);
+            return task;
         }
 
         /// <summary>An outcome known without any work (a row the journal settles, say).</summary>

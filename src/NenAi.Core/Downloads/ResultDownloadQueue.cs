@@ -12,17 +12,24 @@ namespace NenAi.Core.Downloads
     /// <see cref="ResultDownloader"/> (whose request limit and circuit every run shares). A run's slot is held from
     /// <see cref="AddAsync"/> until its outcome is taken, so at most twice the request limit of runs live in memory
     /// however many come: enough for a run whose files are done to wait to be taken while the others keep the wire busy.
-    /// Each run's outcome comes out when its last file is done, in the order the runs finish.
+    /// Each run's outcome comes out when its last file is done, in the order the runs finish; with one request at a time,
+    /// in the order the runs came (a run still unpacking its archive holds back the next one, whose files are already on
+    /// the wire once its last download gave up its place).
     /// </summary>
     public sealed class ResultDownloadQueue : IDisposable
     {
         private readonly ResultDownloader _downloader;
         private readonly CompletionQueue<RunDownloadOutcome> _queue;
+        /// <summary>With one request at a time: the outcome of the run added last, which the next run's comes out after.</summary>
+        private readonly bool _inOrder;
+        private readonly object _orderGate = new object();
+        private Task _lastOut = Task.CompletedTask;
 
         public ResultDownloadQueue(ResultDownloader downloader)
         {
             _downloader = downloader ?? throw new ArgumentNullException(nameof(downloader));
             _queue = new CompletionQueue<RunDownloadOutcome>(2 * downloader.MaxConcurrency);
+            _inOrder = downloader.MaxConcurrency == 1;
         }
 
         public ResultDownloader Downloader => _downloader;
@@ -40,10 +47,26 @@ namespace NenAi.Core.Downloads
             // Started here, on the caller's thread, up to its first wait: its files take their places for the wire in the
             // order the runs come (with one request at a time, the runs finish in that order too).
             Task<RunDownloadResult> downloading = _downloader.DownloadAsync(run, cancellationToken);
-            _queue.Run(() => OutcomeAsync(run, tag, downloading));
+            if (!_inOrder)
+            {
+                _queue.Run(() => OutcomeAsync(run, tag, downloading));
+                return;
+            }
+            // The last file's place on the wire goes to the next run before this run is done with it (an archive is
+            // unpacked after its download), so the order the runs finish in is not the order they came in by itself.
+            lock (_orderGate)
+            {
+                Task before = _lastOut;
+                _lastOut = _queue.Run(async () =>
+                {
+                    RunDownloadOutcome outcome = await OutcomeAsync(run, tag, downloading).ConfigureAwait(false);
+                    await before.ConfigureAwait(false); // ends once the run before is out (it never throws: see OutcomeAsync)
+                    return outcome;
+                });
+            }
         }
 
-        private async Task<RunDownloadOutcome> OutcomeAsync(RunSnapshot run, object? tag, Task<RunDownloadResult> downloading)
+        private static async Task<RunDownloadOutcome> OutcomeAsync(RunSnapshot run, object? tag, Task<RunDownloadResult> downloading)
         {
             try
             {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.IO;
 using System.Net;
 using System.Net.Sockets;
@@ -36,6 +37,8 @@ namespace NenAi.Core.Webhooks
         private readonly HttpListener _listener = new HttpListener { IgnoreWriteExceptions = true };
         private readonly RequestMemoryBudget _memory;
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        /// <summary>Requests taken and not yet ended: a stop drops them itself (see <see cref="Stop"/>).</summary>
+        private readonly ConcurrentDictionary<HttpListenerContext, byte> _inProgress = new ConcurrentDictionary<HttpListenerContext, byte>();
         private Task? _accepting;
         private int _stopped;
         private int _refusalWarned;
@@ -125,6 +128,8 @@ namespace NenAi.Core.Webhooks
                     Busy(context);
                     continue;
                 }
+                _inProgress[context] = 0;
+                if (Volatile.Read(ref _stopped) != 0) Drop(context); // taken while the stop dropped the others
                 _ = HandleAsync(context, new Charge(_memory, RequestMemoryBudget.RequestOverheadBytes));
             }
         }
@@ -210,6 +215,7 @@ namespace NenAi.Core.Webhooks
             finally
             {
                 charge.GiveBack();
+                _inProgress.TryRemove(context, out _);
             }
         }
 
@@ -225,9 +231,10 @@ namespace NenAi.Core.Webhooks
                 if (await Task.WhenAny(read, expired).ConfigureAwait(false) != read)
                 {
                     _counters.Count(WebhookEvent.Abandoned);
+                    _ = read.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    if (Volatile.Read(ref _stopped) != 0) return null; // the stop dropped it: no 408 to answer or tell of
                     _log.Verbose($"Dropped a delivery from {from}: its body did not arrive within {_options.BodyTimeout.TotalSeconds:0.#} s (408).");
                     Answer(context, 408, close: true); // closing the connection ends the pending read
-                    _ = read.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     return null; // the charge is given back now; the read, if it goes on, can take no more
                 }
                 timeout.Cancel();
@@ -330,8 +337,10 @@ namespace NenAi.Core.Webhooks
             Answer(context, answer.Status, close: answer.Status != 200);
         }
 
-        private static void Answer(HttpListenerContext context, int status, bool close)
+        /// <summary>Answers the request, unless the listener is stopping: then the stop drops it (see <see cref="Stop"/>).</summary>
+        private void Answer(HttpListenerContext context, int status, bool close)
         {
+            if (Volatile.Read(ref _stopped) != 0) return;
             try
             {
                 HttpListenerResponse response = context.Response;
@@ -346,8 +355,14 @@ namespace NenAi.Core.Webhooks
             }
         }
 
+        /// <summary>Drops the connection, unless the listener is stopping: then the stop drops it (see <see cref="Stop"/>).</summary>
+        private void Abort(HttpListenerContext context)
+        {
+            if (Volatile.Read(ref _stopped) == 0) Drop(context);
+        }
+
         /// <summary>Drops the connection. The managed HttpListener still writes a status line if none was sent, so it is never a 200.</summary>
-        private static void Abort(HttpListenerContext context)
+        private static void Drop(HttpListenerContext context)
         {
             try
             {
@@ -360,11 +375,20 @@ namespace NenAi.Core.Webhooks
         }
 
         /// <summary>Stops listening and frees every prefix at once; requests in progress are dropped. Idempotent, any thread.</summary>
+        /// <remarks>
+        /// The requests in progress are dropped here first, never with a 200 (<see cref="Drop"/>), and from then on their
+        /// handlers leave them alone. Left to HttpListener's Close, the managed listener answered them with the status they
+        /// had (200 unless set: a sender then never sends again an update whose body never came, or that was not on the
+        /// disk yet), and tried to read the rest of each body first, waiting for a client that stalled in it while holding
+        /// the lock that every request the handlers end needs: 30 stalled clients held the stop for 15 s, and 200 blocked
+        /// a thread-pool thread each for a minute.
+        /// </remarks>
         public void Stop()
         {
             if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
             try { _stopping.Cancel(); }
             catch (ObjectDisposedException) { }
+            foreach (HttpListenerContext context in _inProgress.Keys) Drop(context);
             try { _listener.Close(); }
             catch (Exception ex) when (ex is HttpListenerException || ex is ObjectDisposedException) { }
         }

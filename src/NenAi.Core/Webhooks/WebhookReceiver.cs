@@ -56,6 +56,11 @@ namespace NenAi.Core.Webhooks
         private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
         private const int NamesPerWarning = 10;
         private readonly object _gate = new object();
+        /// <summary>
+        /// Held while a once-only warning is decided and written: the last check before the receiver is done waits for a
+        /// warning another thread is writing, so it is out before the receiver says it is done (and the command ends).
+        /// </summary>
+        private readonly object _warnGate = new object();
         private readonly WebhookReceiverOptions _options;
         private readonly UpdateLedger _ledger;
         private readonly INenLog _log;
@@ -556,11 +561,15 @@ namespace NenAi.Core.Webhooks
         private void WarnIfPollingStopped()
         {
             NenException? why = _waiter?.Circuit.ClosedBecause;
-            if (why is null || Interlocked.Exchange(ref _pollingStopWarned, 1) != 0) return;
-            _log.Warning($"Polling stopped: {PollingStopReason(_waiter!.Circuit.Trip, why)} The runs are still followed by their webhooks" +
-                (_options.Timeout.HasValue
-                    ? $" until their wait of {_options.Timeout.Value.TotalSeconds:0.#} s runs out; one error at the end names any that neither path finished."
-                    : " until the receiver is stopped (no -TimeoutSec)."));
+            if (why is null) return;
+            lock (_warnGate)
+            {
+                if (Interlocked.Exchange(ref _pollingStopWarned, 1) != 0) return;
+                _log.Warning($"Polling stopped: {PollingStopReason(_waiter!.Circuit.Trip, why)} The runs are still followed by their webhooks" +
+                    (_options.Timeout.HasValue
+                        ? $" until their wait of {_options.Timeout.Value.TotalSeconds:0.#} s runs out; one error at the end names any that neither path finished."
+                        : " until the receiver is stopped (no -TimeoutSec)."));
+            }
         }
 
         /// <summary>
@@ -568,6 +577,11 @@ namespace NenAi.Core.Webhooks
         /// polled from now on) or already completed by a poll.
         /// </summary>
         private void WarnOfLateRuns()
+        {
+            lock (_warnGate) WarnOfLateRunsLocked();
+        }
+
+        private void WarnOfLateRunsLocked()
         {
             var late = new List<string>();
             lock (_gate)
