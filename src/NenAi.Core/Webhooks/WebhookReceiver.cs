@@ -201,9 +201,7 @@ namespace NenAi.Core.Webhooks
         public AddResult Add(string messageId, object? tag = null, RunSnapshot? known = null)
         {
             if (_waiter is null) throw new InvalidOperationException("This receiver waits for no runs.");
-            if (string.IsNullOrWhiteSpace(messageId))
-                throw new NenException(NenErrorIds.InvalidMessageId, NenErrorCategory.InvalidArgument, "The message id is empty.");
-            string id = messageId.Trim();
+            string id = MessageIds.Check(messageId);
             lock (_gate)
             {
                 if (_following.ContainsKey(id) || _reported.Contains(id)) return AddResult.AlreadyAdded;
@@ -328,6 +326,7 @@ namespace NenAi.Core.Webhooks
                         Ignore(id, status, "came after its final update");
                         return DeliveryAnswer.Ok;
                 }
+                if (status.State == RunState.Other) WarnOfUnknownStatus(id, status);
                 if (_waiter is null)
                 {
                     if (!status.IsTerminal && !_options.IncludeInterim) return DeliveryAnswer.Ok;
@@ -402,6 +401,24 @@ namespace NenAi.Core.Webhooks
                 if (why != null) _log.Verbose($"Run {id}: '{update.Status.Status}' ignored: {why}.");
                 if (update.Recorded) _ledger.RecordDropped(id, update.Status.Status);
             }
+        }
+
+        /// <summary>
+        /// A status this version does not know is treated as still running (spec section 11), and said so, once per run
+        /// and status (the ledger's claim sees to that): the sender never sends it again after its 200, and it may be
+        /// the run's final one under a new name.
+        /// </summary>
+        private void WarnOfUnknownStatus(string id, RunSnapshot status)
+        {
+            Counters.Count(WebhookEvent.UnknownStatus);
+            string run = _following.TryGetValue(id, out object? tag) ? Named(id, tag) : $"run {id}";
+            string what = _waiter is null
+                ? (_options.IncludeInterim ? "it is written as it came, as an interim update" : "it is not written (-IncludeProcessing writes interim updates as they come)")
+                : _following.ContainsKey(id) ? "the run is still waited for: its status is polled (GET /runs/{id}) if no final webhook comes"
+                : !_addingCompleted ? "the run is waited for as any other if it is among the runs given"
+                : "the run is not among the runs waited for";
+            _log.Warning($"{RowLabel.Capitalized(run)}: the service sent the status '{status.Status.Trim()}', which this version does not know: it is treated as still running, not as final, and {what}. " +
+                "If it is the run's final status, follow the run with Wait-NenRun or Get-NenRun.");
         }
 
         private void Ignore(string id, RunSnapshot status, string why)
