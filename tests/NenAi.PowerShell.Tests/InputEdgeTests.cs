@@ -139,7 +139,7 @@ namespace NenAi.PowerShell.Tests
         {
             string tooLong = new string('7', 100_000);
 
-            PsResult refused = Run("$ids | " + command, ("ids", new object[] { "../../../etc/passwd", tooLong, "a\b" }));
+            PsResult refused = Run("$ids | " + command, ("ids", new object[] { "../../../etc/passwd", tooLong, "a\\b" }));
             int getsAfterRefused = State.GetRuns;
             PsResult asked = Run("'not-a-guid' | " + command);
 
