@@ -177,14 +177,19 @@ namespace NenAi.Core.Webhooks
         {
             foreach (UpdateLedger.PendingUpdate pending in _ledger.PendingUpdates())
             {
-                RunSnapshot status;
+                RunSnapshot? status;
                 try
                 {
-                    status = RunSnapshot.Parse(pending.Body, pending.MessageId, DateTimeOffset.UtcNow);
+                    // The rule a delivery meets now: a file an older version wrote may hold what it no longer takes.
+                    status = WebhookUpdate.Read(pending.Body, DateTimeOffset.UtcNow, out _);
                 }
                 catch (Exception ex) when (ex is System.Text.Json.JsonException || ex is ArgumentException)
                 {
-                    _ledger.RecordDropped(pending.MessageId, pending.Status); // verified once, but not readable now: nothing to write
+                    status = null;
+                }
+                if (status is null)
+                {
+                    _ledger.RecordDropped(pending.MessageId, pending.Status); // verified once, but not an update now: nothing to write
                     continue;
                 }
                 Counters.Count(WebhookEvent.Recovered);
