@@ -201,6 +201,31 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void InMixedInputALaterRowWithSuchAColumnIsOneErrorAndTheRowsWithoutItGo()
+        {
+            const string ColumnValue = "canary-column-4f1e2a";
+            PsResult r = Run(@"
+                @(
+                    [pscustomobject]@{ USER = 'a' }
+                    [pscustomobject]@{ USER = 'b'; password = $col }
+                    [pscustomobject]@{ USER = 'c'; Password = $col }
+                    [pscustomobject]@{ USER = 'd' }
+                ) | Start-NenRun -BaseUri $baseUri -ApiKey $canaryKey -SigningKey $canarySigning -WorkflowId $secureWf -SecureParameter @{ password = $password }",
+                ("col", ColumnValue), ("password", PsSession.Secure(Password)), ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)));
+
+            Assert.Null(r.Terminating);
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal("NenSecureParameterConflict,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+            Assert.Equal("password", error.TargetObject);
+            Assert.StartsWith("Row 2:", error.Exception.Message);
+            Assert.Equal(2, r.Output.Count);
+            Assert.Equal(2, State.PostRuns);
+            Assert.DoesNotContain(ColumnValue, r.AllText());
+            Assert.All(State.Ledger, e => Assert.DoesNotContain(ColumnValue, e.Params.ToJsonString()));
+        }
+
+        [Fact]
         public void AParameterKeyThatASecureParameterNamesTooIsRefusedBeforeAnyRowIsRead()
         {
             const string PlainValue = "canary-plain-8b3c51";
