@@ -28,6 +28,28 @@ namespace NenAi.Core.Tests
         }
 
         [Theory]
+        [InlineData("a:b.txt")]
+        [InlineData("C:")]
+        [InlineData("report.txt:hidden")]
+        public void AColonIsRefusedForWhatItIsNotAsAnAbsolutePath(string name)
+        {
+            string problem = SafeFileName.Problem(name)!;
+            Assert.Contains("':'", problem);
+            Assert.Contains("drive or a stream", problem);
+            Assert.DoesNotContain("absolute", problem);
+        }
+
+        [Theory]
+        [InlineData("C:\\x.txt")]
+        [InlineData("c:/x.txt")]
+        [InlineData("/etc/passwd")]
+        [InlineData("\\\\server\\share")]
+        public void ARootedNameIsStillAnAbsolutePath(string name)
+        {
+            Assert.Equal("the name is an absolute path", SafeFileName.Problem(name));
+        }
+
+        [Theory]
         [MemberData(nameof(DeviceNames))]
         public void EveryWindowsDeviceNameIsRefused(string name)
         {

@@ -19,6 +19,50 @@ namespace NenAi.Core.Tests
         private static RunRequestFactory Factory(bool keyed = false, string? keyProperty = null, string[]? exclude = null) =>
             new RunRequestFactory(new RowMapper(excludedColumns: exclude ?? new[] { "WorkflowId" }), keyProperty: keyProperty, keyed: keyed);
 
+        [Theory]
+        [InlineData(null, "password")]
+        [InlineData(null, "PASSWORD")] // a CSV header's case is anybody's
+        [InlineData("pw", "pw")] // -Property @{ pw = 'password' } sends the column pw as password
+        public void AColumnSentUnderASecureParametersNameIsRefusedByItsShapeNamingNoValue(string? renamedFrom, string column)
+        {
+            using SecretValue secret = TestEmulator.Secret("canary-secret-value");
+            var secure = new[] { new KeyValuePair<string, SecretValue>("password", secret) };
+            RowMapper mapper = renamedFrom is null
+                ? new RowMapper(excludedColumns: new[] { "WorkflowId" }, omitEmptyValues: true)
+                : new RowMapper(new[] { new KeyValuePair<string, string>(renamedFrom, "password"), new KeyValuePair<string, string>("USER", "USER") }, new[] { "WorkflowId" }, omitEmptyValues: true);
+            var factory = new RunRequestFactory(mapper, secure);
+
+            // An empty cell left out by -OmitEmptyValue is refused too: what counts is the row's shape, the same for every row.
+            foreach (string value in new[] { "plain-column-value", "" })
+            {
+                var ex = Assert.Throws<SecureParameterConflictException>(() => factory.Create(TestEmulator.SecureWorkflow, Row(("USER", "u"), (column, value)), null, "row"));
+                Assert.Equal((NenErrorIds.SecureParameterConflict, NenErrorCategory.InvalidArgument), (ex.ErrorId, ex.Category));
+                Assert.Equal("password", ex.Name);
+                Assert.Contains($"-ExcludeProperty {column}", ex.Message);
+                Assert.DoesNotContain("plain-column-value", ex.Message);
+                Assert.DoesNotContain("canary-secret-value", ex.Message);
+            }
+            // Left out, the row goes with the secure value only.
+            var fine = new RunRequestFactory(new RowMapper(excludedColumns: new[] { "WorkflowId", column }), secure).Create(TestEmulator.SecureWorkflow, Row(("USER", "u"), (column, "x")), null, null);
+            Assert.Equal(new[] { "USER" }, System.Linq.Enumerable.Select(fine.Parameters, p => p.Key));
+            Assert.Equal("password", Assert.Single(fine.SecureParameters).Key);
+        }
+
+        [Fact]
+        public void AnExplicitParameterThatASecureParameterNamesTooIsRefused()
+        {
+            using SecretValue secret = TestEmulator.Secret("canary-secret-value");
+            var factory = new RunRequestFactory(new RowMapper(), new[] { new KeyValuePair<string, SecretValue>("password", secret) });
+
+            var ex = Assert.Throws<SecureParameterConflictException>(() => factory.RefuseSecureClash(Row(("Password", "plain-explicit-value"))));
+            var perRow = Assert.Throws<SecureParameterConflictException>(() => factory.Create(TestEmulator.SecureWorkflow, Row(("USER", "u")), Row(("password", "plain-explicit-value")), null));
+
+            Assert.Equal(NenErrorIds.SecureParameterConflict, ex.ErrorId);
+            Assert.Contains("-Parameter and -SecureParameter both name 'password'", ex.Message);
+            Assert.DoesNotContain("plain-explicit-value", ex.Message + perRow.Message);
+            factory.RefuseSecureClash(Row(("USER", "u"))); // another name is fine
+        }
+
         [Fact]
         public void ColumnsBecomeParametersAndExplicitOnesWin()
         {

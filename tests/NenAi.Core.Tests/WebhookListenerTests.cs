@@ -160,6 +160,99 @@ namespace NenAi.Core.Tests
             Assert.Equal(2, service.Receiver.Counters.Malformed);
         }
 
+        [Fact]
+        public async Task TheFinalStatusesOfSection11AreFinalHereAndAnUnknownOneIsWarnedOfOncePerRunAndStatusNeverDropped()
+        {
+            using var service = new Service();
+            string a = Guid.NewGuid().ToString(), b = Guid.NewGuid().ToString();
+            var finals = new[] { "Timeout", "cancelled", "canceled", "COMPLETED", "failed" };
+            var ids = finals.Select(_ => Guid.NewGuid().ToString()).ToArray();
+
+            // An unknown status, delivered again and in another case: a run still going, one warning per run and status.
+            foreach (string status in new[] { "exploded", "exploded", "EXPLODED" })
+                Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, a, status));
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, b, "exploded"));
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, a, "vanished"));
+            for (int i = 0; i < finals.Length; i++)
+                Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, ids[i], finals[i]));
+            // Still running, so its final status is taken after it.
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, a, "success"));
+
+            var taken = await Take(service, finals.Length + 1);
+            Assert.Equal(finals.Select((f, i) => $"{ids[i]} {f}").Append($"{a} success"), taken);
+            string[] warnings = service.Log.Lines.Where(l => l.StartsWith("WARNING:")).ToArray();
+            Assert.Equal(3, warnings.Length);
+            Assert.Single(warnings, w => w.Contains($"Run {a}") && w.Contains("'exploded'") && w.Contains("treated as still running"));
+            Assert.Single(warnings, w => w.Contains($"Run {b}") && w.Contains("'exploded'"));
+            Assert.Single(warnings, w => w.Contains($"Run {a}") && w.Contains("'vanished'"));
+            Assert.All(warnings, w => Assert.Contains("-IncludeProcessing", w));
+            Assert.Equal(3, service.Receiver.Counters.UnknownStatuses);
+        }
+
+        [Fact]
+        public async Task WithInterimUpdatesAnUnknownStatusIsWrittenAsItCameAndWarnedOf()
+        {
+            using var service = new Service(includeInterim: true);
+            string id = Guid.NewGuid().ToString();
+
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, id, "Exploded"));
+
+            Assert.Equal(new[] { $"{id} Exploded" }, await Take(service, 1));
+            Assert.Single(service.Log.Lines, l => l.StartsWith("WARNING:") && l.Contains($"Run {id}") && l.Contains("'Exploded'") && l.Contains("written as it came"));
+        }
+
+        public static TheoryData<string, string> NotRunUpdates() => new TheoryData<string, string>
+        {
+            { "{\"workflow_id\":\"w\",\"message_id\":\"eeeeeeee-0000-4000-8000-000000000003\",\"status\":null,\"expires_at\":1730319600}", "its status is null" },
+            { "{\"workflow_id\":\"w\",\"message_id\":\"eeeeeeee-0000-4000-8000-000000000003\",\"expires_at\":1730319600}", "it has no status" },
+            { "{\"message_id\":\"eeeeeeee-0000-4000-8000-000000000003\",\"status\":42}", "its status is a number" },
+            { "{\"message_id\":\"eeeeeeee-0000-4000-8000-000000000003\",\"status\":\"  \"}", "its status is empty" },
+            { "{\"message_id\":\"eeeeeeee-0000-4000-8000-000000000003\",\"status\":\"" + new string('s', 65) + "\"}", "65 characters long" },
+            { "{\"message_id\":12345,\"status\":\"success\"}", "its message_id is a number" },
+            { "{\"message_id\":null,\"status\":\"success\"}", "its message_id is null" },
+            { "{\"message_id\":\"../../../etc/passwd\",\"status\":\"success\"}", "would change the request's path" },
+            { "{\"message_id\":\"a\\u0001b\",\"status\":\"success\"}", "control characters" },
+            { "{\"message_id\":\"" + new string('7', 100_000) + "\",\"status\":\"success\"}", "100000 characters long" },
+            { "[1,2]", "not a JSON object" },
+        };
+
+        [Theory]
+        [MemberData(nameof(NotRunUpdates))]
+        public async Task ASignedBodyThatIsNotARunUpdateGets400IsOneErrorNamingWhyAndIsNeverStored(string body, string why)
+        {
+            string dir = System.IO.Directory.CreateTempSubdirectory("nenai-notupdate-").FullName;
+            string state = System.IO.Path.Combine(dir, "state.json");
+            try
+            {
+                using (var service = new Service(ledger: UpdateLedger.Open(state)))
+                {
+                    Assert.Equal(HttpStatusCode.BadRequest, await WebhookTraffic.PostAsync(service.Url, body, WebhookTraffic.Sign(Secret, body)));
+
+                    ReceivedItem item = await service.NextAsync();
+                    Assert.Equal(ReceivedItemKind.Error, item.Kind);
+                    Assert.Equal((NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult), (item.Error!.ErrorId, item.Error.Category));
+                    Assert.Contains(why, item.Error.Message);
+                    Assert.Contains("answered 400", item.Error.Message);
+                    Assert.True(item.Error.Message.Length < 400, "The message shows no long value: " + item.Error.Message.Length);
+                    Assert.Empty(service.TakeAll());
+                    Assert.Equal(1, service.Receiver.Counters.Malformed);
+                    Assert.Equal(0, service.Receiver.Counters.Accepted);
+                    // A real update after it is taken as ever.
+                    string id = Guid.NewGuid().ToString();
+                    Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(service.Url, Secret, id, "success"));
+                    Assert.Equal(id, (await service.NextAsync()).Status!.MessageId);
+                }
+                string kept = System.IO.File.ReadAllText(state);
+                Assert.DoesNotContain("etc/passwd", kept);
+                Assert.DoesNotContain("eeeeeeee-0000-4000-8000-000000000003", kept);
+                Assert.True(kept.Length < 4096, $"The state file holds {kept.Length} characters.");
+            }
+            finally
+            {
+                System.IO.Directory.Delete(dir, recursive: true);
+            }
+        }
+
         [Theory]
         [InlineData("GET")]
         [InlineData("PUT")]

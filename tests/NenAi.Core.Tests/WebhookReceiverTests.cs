@@ -159,6 +159,37 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task TimeoutCancelledAndCompletedFinishRunsWaitedForAndAnUnknownStatusIsWarnedOfByItsRow()
+        {
+            // Runs the emulator never saw: only the webhooks sent here can finish them, and no poll comes in time.
+            await using var batch = await Batch.StartAsync(receiver: o =>
+            {
+                o.FallbackAfter = TimeSpan.FromSeconds(30);
+                o.RowOf = tag => tag as string;
+            });
+            var finals = new[] { "timeout", "Cancelled", "canceled", "completed" };
+            var ids = finals.Select(_ => Guid.NewGuid().ToString()).ToArray();
+            for (int i = 0; i < ids.Length; i++) batch.Receiver.Add(ids[i], $"row {i + 1}");
+            batch.Receiver.CompleteAdding();
+
+            // Run 1 says something this version does not know first: still running, named by its row.
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(batch.Url, TestEmulator.WebhookSecret, ids[0], "exploded"));
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(batch.Url, TestEmulator.WebhookSecret, ids[0], "exploded"));
+            for (int i = 0; i < ids.Length; i++)
+                Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(batch.Url, TestEmulator.WebhookSecret, ids[i], finals[i]));
+            List<ReceivedItem> items = await batch.DrainAsync();
+
+            Assert.Equal(finals, ids.Select(id => items.Single(item => item.MessageId == id).Status!.Status));
+            Assert.All(items, item => Assert.False(item.ByPolling));
+            Assert.Equal(4, batch.Receiver.Finished);
+            Assert.Equal(3, batch.Receiver.Failed); // timeout and cancelled are failure-like; completed is success
+            Assert.Equal(0, batch.Emulator.State.GetRuns);
+            string warning = Assert.Single(batch.Log.Lines, l => l.StartsWith("WARNING:") && l.Contains("'exploded'"));
+            Assert.Contains($"Row 1 (run {ids[0]})", warning);
+            Assert.Contains("still waited for", warning);
+        }
+
+        [Fact]
         public async Task UpdatesOfRunsNotWaitedForAreIgnored()
         {
             await using var batch = await Batch.StartAsync(receiver: o => o.FallbackAfter = TimeSpan.FromSeconds(30));

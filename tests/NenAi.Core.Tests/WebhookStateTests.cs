@@ -121,6 +121,32 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task AnUnwrittenUpdateAnOlderVersionAcceptedWithAnIdThatIsNoIdIsDroppedNotWritten()
+        {
+            string path = NewStatePath();
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            string longId = new string('7', 5000);
+            static string Line(string id, string body) =>
+                System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["message_id"] = id, ["status"] = "success", ["received"] = "2026-01-02T03:04:05Z", ["body"] = body });
+            File.WriteAllLines(path, new[]
+            {
+                Line(longId, WebhookTraffic.Body(longId, "success")),
+                Line("../../etc/passwd", WebhookTraffic.Body("../../etc/passwd", "success")),
+                Line("run-ok", WebhookTraffic.Body("run-ok", "success")),
+            });
+
+            using (var ledger = UpdateLedger.Open(path))
+            using (var service = new Service(ledger))
+            {
+                Assert.Equal("run-ok", (await service.WriteNextAsync()).MessageId);
+                Assert.Null(await service.Receiver.TakeAsync(TimeSpan.FromMilliseconds(300)));
+                Assert.Equal(1, service.Receiver.Counters.Recovered);
+            }
+            using var reopened = UpdateLedger.Open(path);
+            Assert.Empty(reopened.PendingUpdates());
+        }
+
+        [Fact]
         public async Task AFullBacklogIsAnswered503WithRetryAfterUntilThePipelineCatchesUp()
         {
             using var ledger = UpdateLedger.InMemory();

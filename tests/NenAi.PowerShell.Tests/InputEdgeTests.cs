@@ -132,6 +132,32 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal(0, State.GetRuns);
         }
 
+        [Theory]
+        [InlineData("Wait-NenRun -PollIntervalSec 0.1 -TimeoutSec 30", "WaitNenRunCommand")]
+        [InlineData("Get-NenRun", "GetNenRunCommand")]
+        public void AnIdTheRuleRefusesIsOneErrorWithoutARequestAndOneItAllowsIsAsked(string command, string cmdlet)
+        {
+            string tooLong = new string('7', 100_000);
+
+            PsResult refused = Run("$ids | " + command, ("ids", new object[] { "../../../etc/passwd", tooLong, "a\\b" }));
+            int getsAfterRefused = State.GetRuns;
+            PsResult asked = Run("'not-a-guid' | " + command);
+
+            Assert.Equal(3, refused.Errors.Count);
+            Assert.All(refused.Errors, e =>
+            {
+                Assert.Equal($"NenInvalidMessageId,NenAi.Commands.{cmdlet}", e.FullyQualifiedErrorId);
+                Assert.Equal(ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+                Assert.True(e.Exception.Message.Length < 400, "the message shows no long id");
+            });
+            Assert.Equal(new object[] { "../../../etc/passwd", tooLong, "a\\b" }, refused.Errors.Select(e => e.TargetObject is PSObject p ? p.BaseObject : e.TargetObject));
+            Assert.Contains("100000 characters", refused.Errors[1].Exception.Message);
+            Assert.Equal(0, getsAfterRefused);
+            // The spec shows UUIDs only in examples: any other id the rule allows is asked about (and is not found).
+            Assert.True(State.GetsFor("not-a-guid") >= 1, "'not-a-guid' was never asked about");
+            Assert.DoesNotContain(asked.Errors, e => e.FullyQualifiedErrorId.StartsWith("NenInvalidMessageId,"));
+        }
+
         [Fact]
         public void APasswordInTheBaseUriIsNeverShown()
         {

@@ -447,6 +447,58 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public async Task AsAServiceAnUnknownStatusIsAWarningOncePerRunAndStatusAndABodyThatIsNoRunUpdateIsAnErrorAndNeverStored()
+        {
+            string state = Path.Combine(TestDrive, "whstate.json");
+            using RunningScript receiving = StartReceiving("Receive-NenWebhook -Prefix $url -WebhookSecret $hook -StatePath $state -TimeoutSec 120 -Verbose", ("state", state));
+            WaitUntilListening();
+            string exploded = "eeeeeeee-0000-4000-8000-000000000003", other = Guid.NewGuid().ToString(), done = Guid.NewGuid().ToString();
+            string Signed(string body) => WebhookTraffic.Sign(TestEmulator.WebhookSecret, body);
+            async Task<HttpStatusCode> Post(string body) => await WebhookTraffic.PostAsync(_url, body, Signed(body));
+
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, exploded, "exploded"));
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, exploded, "exploded")); // redelivered
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, other, "exploded"));
+            var notUpdates = new[]
+            {
+                "{\"workflow_id\":\"w\",\"message_id\":\"" + exploded + "\",\"status\":null,\"expires_at\":1730319600}",
+                "{\"workflow_id\":\"w\",\"message_id\":\"../../../etc/passwd\",\"status\":\"success\",\"expires_at\":1730319600}",
+                "{\"workflow_id\":\"w\",\"message_id\":12345,\"status\":\"success\",\"expires_at\":1730319600}",
+                "{\"workflow_id\":\"w\",\"message_id\":\"" + new string('7', 100_000) + "\",\"status\":\"success\",\"expires_at\":1730319600}",
+            };
+            foreach (string body in notUpdates) Assert.Equal(HttpStatusCode.BadRequest, await Post(body));
+            Assert.Equal(HttpStatusCode.OK, await WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, done, "completed"));
+            Assert.True(receiving.WaitForOutput(1, Generous));
+            receiving.Stop();
+            PsResult r = receiving.Wait(Generous);
+
+            // The final update is written; the unknown status is no output, but a warning per run and status.
+            Assert.Equal(done, PsResult.Prop(Assert.Single(r.Output), "MessageId"));
+            Assert.Equal(2, r.Warning.Count(w => w.Message.Contains("'exploded'")));
+            Assert.Single(r.Warning, w => w.Message.Contains($"Run {exploded}") && w.Message.Contains("'exploded'") && w.Message.Contains("treated as still running"));
+            Assert.Single(r.Warning, w => w.Message.Contains($"Run {other}") && w.Message.Contains("'exploded'"));
+            // Each body that is no run update is one error saying why, and was answered 400.
+            Assert.Equal(4, r.Errors.Count);
+            Assert.All(r.Errors, e =>
+            {
+                Assert.Equal("NenUnexpectedResponse,NenAi.Commands.ReceiveNenWebhookCommand", e.FullyQualifiedErrorId);
+                Assert.Equal(ErrorCategory.InvalidResult, e.CategoryInfo.Category);
+                Assert.Contains("answered 400", e.Exception.Message);
+                Assert.True(e.Exception.Message.Length < 500, "the message shows no long value");
+            });
+            Assert.Contains("its status is null", r.Errors[0].Exception.Message);
+            Assert.Contains("would change the request's path", r.Errors[1].Exception.Message);
+            Assert.Contains("its message_id is a number", r.Errors[2].Exception.Message);
+            Assert.Contains("100000 characters", r.Errors[3].Exception.Message);
+            // Nothing of them is stored: the state file holds the one update written.
+            string kept = File.ReadAllText(state);
+            Assert.Contains(done, kept);
+            Assert.DoesNotContain("etc/passwd", kept);
+            Assert.DoesNotContain("7777777777", kept);
+            Assert.True(kept.Length < 4096, $"the state file holds {kept.Length} characters");
+        }
+
+        [Fact]
         public void AStateFileHeldByAnotherReceiverIsNenWebhookStateInUse()
         {
             string state = Path.Combine(TestDrive, "shared.jsonl");

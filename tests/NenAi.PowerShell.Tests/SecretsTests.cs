@@ -173,6 +173,77 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void AColumnThatASecureParameterNamesTooIsOneErrorForTheCommandBeforeAnythingIsSent()
+        {
+            const string ColumnValue = "canary-column-4f1e2a";
+            PsResult r = Run("$rows | Start-NenRun -BaseUri $baseUri -ApiKey $canaryKey -SigningKey $canarySigning -WorkflowId $secureWf -SecureParameter @{ password = $password } -Verbose",
+                ("rows", CsvRows.Parse($"USER,password\njane,{ColumnValue}\njohn,{ColumnValue}\njill,{ColumnValue}")), ("password", PsSession.Secure(Password)),
+                ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)));
+            PsResult excluded = Run("$rows | Start-NenRun -BaseUri $baseUri -ApiKey $canaryKey -SigningKey $canarySigning -WorkflowId $secureWf -SecureParameter @{ password = $password } -ExcludeProperty password",
+                ("rows", CsvRows.Parse($"USER,password\njane,{ColumnValue}")), ("password", PsSession.Secure(Password)),
+                ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)));
+
+            ErrorRecord error = r.Terminating!;
+            Assert.NotNull(error);
+            Assert.Empty(r.Errors); // one error for the command, not one per row
+            Assert.Equal("NenSecureParameterConflict,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+            Assert.Equal("password", error.TargetObject);
+            Assert.Contains("-ExcludeProperty password", error.Exception.Message);
+            Assert.Contains("No row was sent", error.Exception.Message);
+            Assert.DoesNotContain(ColumnValue, r.AllText());
+            AssertNoCanary(r.AllText(), "the error");
+            Assert.Empty(r.Output);
+            // Left out, the row goes with the secure value only.
+            excluded.AssertClean();
+            Assert.Equal(1, State.PostRuns);
+            Assert.DoesNotContain(ColumnValue, Assert.Single(State.Ledger).Params.ToJsonString());
+        }
+
+        [Fact]
+        public void InMixedInputALaterRowWithSuchAColumnIsOneErrorAndTheRowsWithoutItGo()
+        {
+            const string ColumnValue = "canary-column-4f1e2a";
+            PsResult r = Run(@"
+                @(
+                    [pscustomobject]@{ USER = 'a' }
+                    [pscustomobject]@{ USER = 'b'; password = $col }
+                    [pscustomobject]@{ USER = 'c'; Password = $col }
+                    [pscustomobject]@{ USER = 'd' }
+                ) | Start-NenRun -BaseUri $baseUri -ApiKey $canaryKey -SigningKey $canarySigning -WorkflowId $secureWf -SecureParameter @{ password = $password }",
+                ("col", ColumnValue), ("password", PsSession.Secure(Password)), ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)));
+
+            Assert.Null(r.Terminating);
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal("NenSecureParameterConflict,NenAi.Commands.StartNenRunCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+            Assert.Equal("password", error.TargetObject);
+            Assert.StartsWith("Row 2:", error.Exception.Message);
+            Assert.Equal(2, r.Output.Count);
+            Assert.Equal(2, State.PostRuns);
+            Assert.DoesNotContain(ColumnValue, r.AllText());
+            Assert.All(State.Ledger, e => Assert.DoesNotContain(ColumnValue, e.Params.ToJsonString()));
+        }
+
+        [Fact]
+        public void AParameterKeyThatASecureParameterNamesTooIsRefusedBeforeAnyRowIsRead()
+        {
+            const string PlainValue = "canary-plain-8b3c51";
+            PsResult r = Run("$rows | Start-NenRun -BaseUri $baseUri -ApiKey $canaryKey -SigningKey $canarySigning -WorkflowId $secureWf -Parameter @{ Password = $plain } -SecureParameter @{ password = $password }",
+                ("rows", CsvRows.Parse("USER\njane\njohn")), ("plain", PlainValue), ("password", PsSession.Secure(Password)),
+                ("canaryKey", PsSession.Secure(ApiKey)), ("canarySigning", PsSession.Secure(SigningKey)));
+
+            Assert.Equal("NenSecureParameterConflict,NenAi.Commands.StartNenRunCommand", r.Terminating?.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.InvalidArgument, r.Terminating!.CategoryInfo.Category);
+            Assert.Equal("password", r.Terminating.TargetObject);
+            Assert.Contains("-Parameter and -SecureParameter both name 'password'", r.Terminating.Exception.Message);
+            Assert.Empty(r.Errors);
+            Assert.DoesNotContain(PlainValue, r.AllText());
+            AssertNoCanary(r.AllText(), "the error");
+            Assert.Equal(0, State.PostRuns);
+        }
+
+        [Fact]
         public void APlainTextSecureParameterIsRefusedWithoutEchoingIt()
         {
             PsResult r = Run("$rows | Start-NenRun -BaseUri $baseUri -ApiKey $canaryKey -SigningKey $canarySigning -WorkflowId $secureWf -SecureParameter @{ password = $plain }",

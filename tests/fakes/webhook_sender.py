@@ -17,6 +17,10 @@ connections that send a request's headers (declaring a body) and then nothing, r
         --wait-listening  first waits (up to 60 s) until the receiver answers at all (an unsigned probe gets its 401).
         --wait-for      before delivering, polls URL (a JSON document) until its field reaches --at-least.
         --retries       sends a delivery again (after its Retry-After, at most 5 s) when it is not answered 200.
+        --payloads FILE instead of --ids/--count: FILE is a JSON array, each element sent as one delivery's body as it is
+                        (compact JSON, correctly signed), in order: bodies of any shape, e.g. "status": null, a numeric
+                        or huge message_id, or a status nobody knows. Their output lines show the first 40 characters
+                        of the message_id as "id" (when it is a string) and the status as JSON text.
 
 Output, one JSON object per line: {"ready": true, "stalledOpen": n} once the stalled connections are open (and the
 wait is over); then per delivery {"id", "status", "code", "ms", "retryAfter", "stalledOpen", "attempts"}, where code is
@@ -145,9 +149,9 @@ def wait_listening(url):
     return False
 
 
-def deliver_one(url, secret, message_id, status, timeout, retries, stalled):
+def deliver_one(url, secret, message_id, status, timeout, retries, stalled, body=None):
     parts = urlsplit(url)
-    body = body_for(message_id, status)
+    body = body if body is not None else body_for(message_id, status)
     headers = {"Content-Type": "application/json", "X-Hmac-Signature": sign(secret, body)}
     open_then = stalled.open_now() if stalled else 0
     start = time.monotonic()
@@ -199,6 +203,7 @@ def main():
     d.add_argument("--wait-for")
     d.add_argument("--field")
     d.add_argument("--at-least", type=float, default=1)
+    d.add_argument("--payloads")
     args = parser.parse_args()
 
     if args.command == "selftest":
@@ -206,6 +211,17 @@ def main():
         return 0
 
     ids = args.ids.split(",") if args.ids else [f"{args.id_prefix}{i}" for i in range(args.count)]
+    # (id, status, body): a body of None is the spec 6.3 payload for id and status.
+    jobs = [(i, args.status, None) for i in ids]
+    if args.payloads:
+        with open(args.payloads, encoding="utf-8") as f:
+            payloads = json.load(f)
+        jobs = []
+        for p in payloads:
+            mid = p.get("message_id") if isinstance(p, dict) else None
+            shown = mid[:40] if isinstance(mid, str) else json.dumps(mid)
+            status = json.dumps(p.get("status")) if isinstance(p, dict) else None
+            jobs.append((shown, status, json.dumps(p, separators=(",", ":")).encode("utf-8")))
     if args.wait_listening and not wait_listening(args.url):
         print(json.dumps({"error": "the receiver never answered"}), flush=True)
         return 2
@@ -229,12 +245,12 @@ def main():
 
     ok = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.concurrency)) as pool:
-        futures = [pool.submit(deliver_one, args.url, args.secret, i, args.status, args.timeout, args.retries, stalled) for i in ids]
+        futures = [pool.submit(deliver_one, args.url, args.secret, i, st, args.timeout, args.retries, stalled, b) for (i, st, b) in jobs]
         for f in futures:
             result = f.result()
             ok += result["code"] == 200
             print(json.dumps(result), flush=True)
-    summary = {"sent": len(ids), "ok": ok}
+    summary = {"sent": len(jobs), "ok": ok}
     if stalled:
         summary.update(stalledOpened=stalled.opened, stalledClosedByServer=stalled.closed_by_server, stalledOpenAtEnd=stalled.open_now())
         stalled.close()

@@ -169,6 +169,29 @@ Describe 'Wait-NenRun' {
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
+    It 'refuses, without a request, ids that would change the request path or are far too long; any other id is asked about' {
+        $before = (Get-EmulatorLedger $script:baseUri).requests.getRuns
+        $bad = '../../../etc/passwd', ('7' * 100000)
+        $null = $bad | Wait-NenRun -PollIntervalSec 0.2 -TimeoutSec 10 -ErrorVariable waitErrs -ErrorAction SilentlyContinue
+        $null = $bad | Get-NenRun -ErrorVariable getErrs -ErrorAction SilentlyContinue
+        (Get-EmulatorLedger $script:baseUri).requests.getRuns | Should -Be $before
+
+        foreach ($errs in @(, $waitErrs) + @(, $getErrs)) {
+            $errs | Should -HaveCount 2
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'NenInvalidMessageId,*'
+            $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $errs[0].TargetObject | Should -Be '../../../etc/passwd'
+            $errs[1].FullyQualifiedErrorId | Should -BeLike 'NenInvalidMessageId,*'
+            $errs[1].Exception.Message | Should -Match '100000 characters'
+            $errs[1].Exception.Message.Length | Should -BeLessThan 400
+        }
+
+        # Not a GUID, but an id the rule allows: the service is asked (and does not know it).
+        $null = Wait-NenRun 'not-a-guid' -PollIntervalSec 0.2 -TimeoutSec 10 -ErrorVariable asked -ErrorAction SilentlyContinue
+        (Get-EmulatorLedger $script:baseUri).requests.getRuns | Should -BeGreaterThan $before
+        $asked[0].FullyQualifiedErrorId | Should -BeLike 'NenRunNotFound,*'
+    }
+
     It 'stops at the first finished run with -Any' {
         $runs = @(
             ([pscustomobject]@{ NAME = 'quick' } | Start-NenRun -WorkflowId $script:echo)
@@ -306,6 +329,33 @@ Describe 'Test-NenWebhookSignature' {
 }
 
 Describe 'Secrets' {
+    It 'refuses a CSV column that -SecureParameter names too, once for the command and before anything is sent' {
+        $csv = Join-Path $TestDrive 'with-password.csv'
+        "USER,password`njane,canary-column-4f1e2a`njohn,canary-column-4f1e2a" | Set-Content -LiteralPath $csv
+        $password = ConvertTo-SecretText 'correct horse battery'
+        $before = (Get-EmulatorLedger $script:baseUri).requests.postRuns
+
+        # The first row shows the input's shape: one error ends the command (as a -Property typo does), nothing is sent.
+        $out = $null
+        $errs = @(try { $out = Import-Csv $csv | Start-NenRun -WorkflowId $script:secureWf -SecureParameter @{ password = $password } -ErrorVariable rowErrs } catch { $_ })
+        $clash = { Start-NenRun -WorkflowId $script:secureWf -Parameter @{ USER = 'u'; Password = 'canary-plain-8b3c51' } -SecureParameter @{ password = $password } }
+
+        $out | Should -BeNullOrEmpty
+        @($rowErrs).Count | Should -Be 1   # that one, not one per row
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'NenSecureParameterConflict,NenAi.Commands.StartNenRunCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $errs[0].TargetObject | Should -Be 'password'
+        $errs[0].Exception.Message | Should -Match '-ExcludeProperty password'
+        ($errs[0] | Out-String) | Should -Not -Match 'canary-column'
+        $clash | Should -Throw -ErrorId 'NenSecureParameterConflict,NenAi.Commands.StartNenRunCommand'
+        (Get-EmulatorLedger $script:baseUri).requests.postRuns | Should -Be $before
+
+        # The fix the message gives: the column left out, the row goes with the secure value only.
+        $run = Import-Csv $csv | Select-Object -First 1 | Start-NenRun -WorkflowId $script:secureWf -SecureParameter @{ password = $password } -ExcludeProperty password
+        $run.MessageId | Should -Not -BeNullOrEmpty
+    }
+
     It 'never shows a canary secret in any of the six output streams' {
         $canaries = 'canary-apikey-5a1b7e', 'canary-signing-9c2d41', 'canary-webhook-33ef08', 'canary-password-77e0c3'
         $apiKey = ConvertTo-SecretText $canaries[0]

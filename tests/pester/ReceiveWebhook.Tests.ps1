@@ -335,6 +335,50 @@ Describe 'Receive-NenWebhook one can expose' {
             ($result.Deliveries.ms | Measure-Object -Maximum).Maximum, ($result.Deliveries.ms | Sort-Object)[10])
     }
 
+    It 'as a service, warns of a status it does not know (once per run and status), takes timeout/completed/cancelled as final, and answers 400 to what is no run update, storing none of it' {
+        $prefix = New-Prefix
+        $state = Join-Path $TestDrive 'whstate.json'
+        $payloads = Join-Path $TestDrive 'payloads.json'
+        $exploded = 'eeeeeeee-0000-4000-8000-000000000003'
+        $finals = @{ ([guid]::NewGuid().ToString()) = 'completed'; ([guid]::NewGuid().ToString()) = 'timeout'; ([guid]::NewGuid().ToString()) = 'CANCELLED' }
+        $expires = [DateTimeOffset]::UtcNow.AddHours(1).ToUnixTimeSeconds()
+        $bodies = @(
+            @{ workflow_id = 'w'; message_id = $exploded; status = 'exploded'; expires_at = $expires }
+            @{ workflow_id = 'w'; message_id = $exploded; status = 'exploded'; expires_at = $expires }   # redelivered
+            @{ workflow_id = 'w'; message_id = $exploded; status = $null; expires_at = $expires }
+            @{ workflow_id = 'w'; message_id = '../../../etc/passwd'; status = 'success'; expires_at = $expires }
+            @{ workflow_id = 'w'; message_id = 12345; status = 'success'; expires_at = $expires }
+            @{ workflow_id = 'w'; message_id = ('7' * 100000); status = 'success'; expires_at = $expires }
+        ) + @($finals.GetEnumerator() | ForEach-Object { @{ workflow_id = 'w'; message_id = $_.Key; status = $_.Value; expires_at = $expires } })
+        ConvertTo-Json -InputObject $bodies -Depth 3 -Compress | Set-Content -LiteralPath $payloads
+        $sender = Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--payloads', $payloads
+
+        $written = Receive-NenWebhook -Prefix $prefix -WebhookSecret $script:secret -StatePath $state -TimeoutSec 10 -Verbose `
+            -WarningVariable warned -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue 4>$null
+        $result = Read-Sender $sender
+
+        $result.Deliveries.code | Should -Be @(200, 200, 400, 400, 400, 400, 200, 200, 200)
+        # The final statuses of spec section 11, each written once; the unknown one is no output.
+        @($written).Count | Should -Be 3
+        foreach ($run in $written) { $run.Status | Should -Be $finals[$run.MessageId] }
+        $unknown = @($warned | Where-Object { $_.Message -match "'exploded'" })
+        $unknown | Should -HaveCount 1
+        $unknown[0].Message | Should -Match "Run $exploded"
+        $unknown[0].Message | Should -Match 'treated as still running'
+        # Each body that is no run update is one error saying why; none of it reaches the state file.
+        $failed | Should -HaveCount 4
+        $failed | ForEach-Object { $_.FullyQualifiedErrorId | Should -Be 'NenUnexpectedResponse,NenAi.Commands.ReceiveNenWebhookCommand' }
+        $failed | ForEach-Object { $_.CategoryInfo.Category | Should -Be 'InvalidResult' }
+        $failed[0].Exception.Message | Should -Match 'its status is null'
+        $failed[1].Exception.Message | Should -Match "would change the request's path"
+        $failed[2].Exception.Message | Should -Match 'its message_id is a number'
+        $failed[3].Exception.Message | Should -Match '100000 characters'
+        $kept = Get-Content -LiteralPath $state -Raw
+        $kept.Length | Should -BeLessThan 4096
+        $kept | Should -Not -Match 'etc/passwd'
+        $kept | Should -Not -Match $exploded
+    }
+
     It 'writes, after a SIGKILL, every update answered 200 and not written, once, and nothing twice' -Skip:$IsWindows {
         $prefix = New-Prefix
         $state = Join-Path $TestDrive 'killed.webhooks.jsonl'

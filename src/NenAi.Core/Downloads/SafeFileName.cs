@@ -45,11 +45,12 @@ namespace NenAi.Core.Downloads
             if (string.IsNullOrWhiteSpace(name)) return "the name is empty";
             if (name == "." || name == "..") return "the name is a relative directory reference";
             if (name!.Length > MaxLength) return $"the name is longer than {MaxLength} characters";
-            if (name.StartsWith("/", StringComparison.Ordinal) || name.StartsWith("\\", StringComparison.Ordinal) || (name.Length >= 2 && name[1] == ':'))
-                return "the name is an absolute path";
+            if (IsRooted(name)) return "the name is an absolute path";
             foreach (char c in name)
             {
                 if (c < 32 || c == 127) return "the name contains a control character";
+                // "a:b.txt" is no absolute path: its ':' is what is wrong, and says why.
+                if (c == ':') return "the name contains ':', which Windows does not allow in a file name (it separates a drive or a stream)";
                 if (ForbiddenChars.IndexOf(c) >= 0) return $"the name contains '{c}', which is a path separator or not allowed in file names";
             }
             if (name.EndsWith(".", StringComparison.Ordinal) || name.EndsWith(" ", StringComparison.Ordinal))
@@ -59,6 +60,14 @@ namespace NenAi.Core.Downloads
             if (Reserved.Contains(stem)) return $"'{stem}' is a reserved device name on Windows";
             return null;
         }
+
+        /// <summary>
+        /// A name that starts at a root: "/x", "\\x", or a drive and its root ("C:\\x", "C:/x"). "a:b.txt" and "C:" are not
+        /// (they are refused for their ':').
+        /// </summary>
+        internal static bool IsRooted(string name) =>
+            name.StartsWith("/", StringComparison.Ordinal) || name.StartsWith("\\", StringComparison.Ordinal) ||
+            (name.Length >= 3 && name[1] == ':' && (name[2] == '/' || name[2] == '\\'));
 
         public static string Validate(string? name, string what = "file")
         {

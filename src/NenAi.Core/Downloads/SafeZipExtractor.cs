@@ -54,8 +54,7 @@ namespace NenAi.Core.Downloads
                 if (name.EndsWith("/", StringComparison.Ordinal) || name.EndsWith("\\", StringComparison.Ordinal)) continue; // directory entry
                 if (files++ == _maxEntries) throw TooBig(zipPath, $"it has more than {_maxEntries:N0} entries");
                 string[] segments = name.Split('/', '\\');
-                if (name.StartsWith("/", StringComparison.Ordinal) || name.StartsWith("\\", StringComparison.Ordinal) || (name.Length > 1 && name[1] == ':'))
-                    throw Unsafe(zipPath, name, "it is an absolute path");
+                if (SafeFileName.IsRooted(name)) throw Unsafe(zipPath, name, "it is an absolute path");
                 // Each segment's characters first: on .NET Framework, Path.Combine and GetFullPath throw for '"', '<', '>',
                 // '|' and control characters, which would fail the download instead of refusing the entry.
                 foreach (string segment in segments)

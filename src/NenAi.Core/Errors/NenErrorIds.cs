@@ -12,6 +12,8 @@ namespace NenAi.Core.Errors
         public const string InvalidParameterName = "NenInvalidParameterName";
         public const string InvalidParameterValue = "NenInvalidParameterValue";
         public const string InvalidSecureParameter = "NenInvalidSecureParameter";
+        /// <summary>A -SecureParameter name is also a plain parameter (a column of the input, a -Parameter key): the plain value would be sent.</summary>
+        public const string SecureParameterConflict = "NenSecureParameterConflict";
         public const string DuplicateRowKey = "NenDuplicateRowKey";
         public const string MissingColumn = "NenMissingColumn";
         public const string InvalidMessageId = "NenInvalidMessageId";

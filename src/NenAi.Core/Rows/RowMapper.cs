@@ -73,6 +73,24 @@ namespace NenAi.Core.Rows
             return result;
         }
 
+        /// <summary>
+        /// Each column of the row that would be sent, with the parameter it is sent as, whatever its value (an empty cell
+        /// left out by -OmitEmptyValue included): what the row's shape sends, the same for every row of a CSV.
+        /// </summary>
+        public IEnumerable<(string Column, string Parameter)> Columns(IEnumerable<KeyValuePair<string, object?>> row)
+        {
+            if (_selection is null)
+            {
+                foreach (var cell in row)
+                    if (!_excluded.Contains(cell.Key)) yield return (cell.Key, cell.Key);
+                yield break;
+            }
+            var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var cell in row) present.Add(cell.Key);
+            foreach (var pick in _selection)
+                if (present.Contains(pick.Key)) yield return (pick.Key, pick.Value);
+        }
+
         private bool Keep(object? value) => !(OmitEmptyValues && (value is null || (value is string s && s.Length == 0)));
     }
 }

@@ -76,6 +76,8 @@ namespace NenAi.Core.Rows
                 throw new NenException(NenErrorIds.InvalidParameterValue, NenErrorCategory.InvalidArgument,
                     "The row has MessageId and Status columns: it looks like a run (Start-NenRun or Wait-NenRun output, or runs saved to CSV and read back), not a row of parameters; it was not sent. "
                     + "To follow runs, pipe them to Wait-NenRun or Get-NenRunResult. To send such rows anyway, choose their columns: -Property names the ones to send, -ExcludeProperty MessageId, Status drops those.");
+            if (row != null) RefuseSecureColumns(row);
+            RefuseSecureClash(explicitParameters);
             object? routed = null;
             bool hasColumn = row != null && TryFindCell(row, WorkflowIdColumn, out routed);
             if (string.IsNullOrWhiteSpace(workflowId) && !hasColumn) throw new NoWorkflowException();
@@ -137,6 +139,49 @@ namespace NenAi.Core.Rows
             object? key = null;
             bool hasKey = _keyProperty != null && input.Cells != null && TryFindCell(input.Cells, _keyProperty, out key);
             return RowLabel.For(rowNumber, hasKey ? _keyProperty : null, key);
+        }
+
+        /// <summary>
+        /// A -Parameter key that -SecureParameter names too is NenSecureParameterConflict: its plain value would be sent
+        /// beside the secret one. Checked once for the command, before any row is read; names only, never a value.
+        /// </summary>
+        public void RefuseSecureClash(IEnumerable<KeyValuePair<string, object?>>? explicitParameters)
+        {
+            if (explicitParameters is null) return;
+            foreach (var pair in explicitParameters)
+            {
+                if (SecureName(pair.Key) is string secure)
+                    throw new SecureParameterConflictException(secure,
+                        $"-Parameter and -SecureParameter both name '{secure}': its plain value would be sent beside the secure one. " +
+                        $"Give it once: a secret in -SecureParameter only (leave '{pair.Key}' out of -Parameter). Nothing was sent.");
+            }
+        }
+
+        /// <summary>
+        /// A column of the row sent as a parameter that -SecureParameter names too is NenSecureParameterConflict: the
+        /// column's value would go out as plain workflow_params. By the row's shape, not its values (an empty cell too).
+        /// </summary>
+        private void RefuseSecureColumns(IReadOnlyList<KeyValuePair<string, object?>> row)
+        {
+            if (_secure.Count == 0) return;
+            foreach ((string column, string parameter) in _mapper.Columns(row))
+            {
+                if (SecureName(parameter) is string secure)
+                {
+                    string sentAs = string.Equals(column, parameter, StringComparison.Ordinal) ? string.Empty : $" (sent as '{parameter}' by -Property)";
+                    throw new SecureParameterConflictException(secure,
+                        $"The input has a column '{column}'{sentAs} and -SecureParameter names '{secure}' too: the column's value would be sent as a plain parameter beside the secure one. " +
+                        $"Leave the column out (-ExcludeProperty {column}) or send it under another name (-Property), or take '{secure}' out of -SecureParameter.");
+                }
+            }
+        }
+
+        /// <summary>The -SecureParameter name <paramref name="parameter"/> matches, ignoring case (a CSV header's case is anybody's), or null.</summary>
+        private string? SecureName(string parameter)
+        {
+            foreach (var s in _secure)
+                if (string.Equals(s.Key, parameter?.Trim(), StringComparison.OrdinalIgnoreCase)) return s.Key;
+            return null;
         }
 
         /// <summary>What is not a row is that input's error, before anything else is read from it.</summary>

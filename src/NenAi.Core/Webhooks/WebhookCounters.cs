@@ -4,7 +4,7 @@ using System.Threading;
 namespace NenAi.Core.Webhooks
 {
     /// <summary>What a receiver counts: one counter each.</summary>
-    internal enum WebhookEvent { Request, Accepted, Refused, TooLarge, NotAllowed, Malformed, Busy, Abandoned, Duplicate, Ignored, Written, ByPolling, Late, BacklogFull, Recovered }
+    internal enum WebhookEvent { Request, Accepted, Refused, TooLarge, NotAllowed, Malformed, Busy, Abandoned, Duplicate, Ignored, Written, ByPolling, Late, BacklogFull, Recovered, UnknownStatus }
 
     /// <summary>What a receiver has seen so far, for progress, -Verbose and the figures tests report. Thread-safe.</summary>
     public sealed class WebhookCounters
@@ -35,6 +35,8 @@ namespace NenAi.Core.Webhooks
         public int Duplicates => Read(WebhookEvent.Duplicate);
         /// <summary>Verified updates not acted on: for a run not waited for, or for a run already reported.</summary>
         public int Ignored => Read(WebhookEvent.Ignored);
+        /// <summary>Verified updates, each run and status once, whose status this version does not know (treated as still running).</summary>
+        public int UnknownStatuses => Read(WebhookEvent.UnknownStatus);
         /// <summary>Updates handed out to be written.</summary>
         public int Written => Read(WebhookEvent.Written);
         /// <summary>Runs whose final status came from a status query, not a webhook.</summary>
@@ -47,7 +49,7 @@ namespace NenAi.Core.Webhooks
         internal void Count(WebhookEvent what, int times = 1) => Interlocked.Add(ref _counts[(int)what], times);
 
         public override string ToString() =>
-            $"{Requests} request(s): {Accepted} accepted ({Duplicates} duplicate(s), {Ignored} ignored), {Refused} refused (401), " +
+            $"{Requests} request(s): {Accepted} accepted ({Duplicates} duplicate(s), {Ignored} ignored, {UnknownStatuses} with a status not known), {Refused} refused (401), " +
             $"{TooLarge} too large (413), {NotAllowed} not POST (405), {Malformed} malformed (400), {Busy} busy (503), {BacklogFull} backlog full (503), {Abandoned} abandoned; " +
             $"{Written} update(s) written ({Recovered} recovered from the state file), {CompletedByPolling} run(s) completed by polling, {Late} late";
     }

@@ -294,18 +294,23 @@ namespace NenAi.Core.Webhooks
                 Answer(context, 401, close: false);
                 return;
             }
-            RunSnapshot status;
+            string? problem;
+            RunSnapshot? status;
             try
             {
-                status = RunSnapshot.Parse(Encoding.UTF8.GetString(body), null, DateTimeOffset.UtcNow);
-                if (string.IsNullOrWhiteSpace(status.MessageId)) throw new JsonException("no message_id");
+                status = WebhookUpdate.Read(Encoding.UTF8.GetString(body), DateTimeOffset.UtcNow, out problem);
             }
             catch (Exception ex) when (ex is JsonException || ex is ArgumentException)
             {
+                (status, problem) = (null, "it is not JSON");
+            }
+            if (status is null)
+            {
+                // Not acknowledged as an update (a 200 would tell the sender it is in hand) and never kept or written.
                 _counters.Count(WebhookEvent.Malformed);
                 Answer(context, 400, close: false);
                 _onProblem(new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult,
-                    $"A correctly signed webhook from {from} is not the JSON run status expected (it needs a message_id); it was answered 400 and not acted on.", ex));
+                    $"A correctly signed webhook from {from} is not a run update ({problem}; one needs a message_id and a status, both strings); it was answered 400 and not acted on."));
                 return;
             }
             // Taken in first, then acknowledged: a sender that has its 200 knows the update is in hand (on the disk,

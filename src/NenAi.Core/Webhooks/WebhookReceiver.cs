@@ -182,14 +182,19 @@ namespace NenAi.Core.Webhooks
         {
             foreach (UpdateLedger.PendingUpdate pending in _ledger.PendingUpdates())
             {
-                RunSnapshot status;
+                RunSnapshot? status;
                 try
                 {
-                    status = RunSnapshot.Parse(pending.Body, pending.MessageId, DateTimeOffset.UtcNow);
+                    // The rule a delivery meets now: a file an older version wrote may hold what it no longer takes.
+                    status = WebhookUpdate.Read(pending.Body, DateTimeOffset.UtcNow, out _);
                 }
                 catch (Exception ex) when (ex is System.Text.Json.JsonException || ex is ArgumentException)
                 {
-                    _ledger.RecordDropped(pending.MessageId, pending.Status); // verified once, but not readable now: nothing to write
+                    status = null;
+                }
+                if (status is null)
+                {
+                    _ledger.RecordDropped(pending.MessageId, pending.Status); // verified once, but not an update now: nothing to write
                     continue;
                 }
                 Counters.Count(WebhookEvent.Recovered);
@@ -206,9 +211,7 @@ namespace NenAi.Core.Webhooks
         public AddResult Add(string messageId, object? tag = null, RunSnapshot? known = null)
         {
             if (_waiter is null) throw new InvalidOperationException("This receiver waits for no runs.");
-            if (string.IsNullOrWhiteSpace(messageId))
-                throw new NenException(NenErrorIds.InvalidMessageId, NenErrorCategory.InvalidArgument, "The message id is empty.");
-            string id = messageId.Trim();
+            string id = MessageIds.Check(messageId);
             lock (_gate)
             {
                 if (_following.ContainsKey(id) || _reported.Contains(id)) return AddResult.AlreadyAdded;
@@ -333,6 +336,7 @@ namespace NenAi.Core.Webhooks
                         Ignore(id, status, "came after its final update");
                         return DeliveryAnswer.Ok;
                 }
+                if (status.State == RunState.Other) WarnOfUnknownStatus(id, status);
                 if (_waiter is null)
                 {
                     if (!status.IsTerminal && !_options.IncludeInterim) return DeliveryAnswer.Ok;
@@ -407,6 +411,24 @@ namespace NenAi.Core.Webhooks
                 if (why != null) _log.Verbose($"Run {id}: '{update.Status.Status}' ignored: {why}.");
                 if (update.Recorded) _ledger.RecordDropped(id, update.Status.Status);
             }
+        }
+
+        /// <summary>
+        /// A status this version does not know is treated as still running (spec section 11), and said so, once per run
+        /// and status (the ledger's claim sees to that): the sender never sends it again after its 200, and it may be
+        /// the run's final one under a new name.
+        /// </summary>
+        private void WarnOfUnknownStatus(string id, RunSnapshot status)
+        {
+            Counters.Count(WebhookEvent.UnknownStatus);
+            string run = _following.TryGetValue(id, out object? tag) ? Named(id, tag) : $"run {id}";
+            string what = _waiter is null
+                ? (_options.IncludeInterim ? "it is written as it came, as an interim update" : "it is not written (-IncludeProcessing writes interim updates as they come)")
+                : _following.ContainsKey(id) ? "the run is still waited for: its status is polled (GET /runs/{id}) if no final webhook comes"
+                : !_addingCompleted ? "the run is waited for as any other if it is among the runs given"
+                : "the run is not among the runs waited for";
+            _log.Warning($"{RowLabel.Capitalized(run)}: the service sent the status '{status.Status.Trim()}', which this version does not know: it is treated as still running, not as final, and {what}. " +
+                "If it is the run's final status, follow the run with Wait-NenRun or Get-NenRun.");
         }
 
         private void Ignore(string id, RunSnapshot status, string why)

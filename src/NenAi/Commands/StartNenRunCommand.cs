@@ -93,6 +93,9 @@ namespace NenAi.Commands
             set => DeprecatedTimeoutSec = value;
         }
 
+        /// <summary>The one error for rows with a column -SecureParameter names too was written (later ones are counted).</summary>
+        private bool _secureClashTold;
+
         protected override void BeginProcessing()
         {
             try
@@ -106,6 +109,12 @@ namespace NenAi.Commands
                 if (ExcludeProperty != null) exclude.AddRange(ExcludeProperty);
                 var mapper = new RowMapper(ReadSelection(), exclude, OmitEmptyValue.IsPresent);
                 _factory = new RunRequestFactory(mapper, _secure, WebhookCallback, KeyProperty, keyed: JournalPath != null);
+                // A -Parameter key that -SecureParameter names too would send its plain value with every row: refused before any row is read.
+                _factory.RefuseSecureClash(Parameter is null ? null : PSRowReader.FromHashtable(Parameter));
+            }
+            catch (SecureParameterConflictException ex)
+            {
+                EndWithError(ErrorRecords.From(ex, ex.Name));
             }
             catch (NenException ex)
             {
@@ -217,6 +226,21 @@ namespace NenAi.Commands
                 // -KeyProperty or -Property names a column the first row lacks: a typo, which every row would meet.
                 _tally.Refused();
                 EndWithError(ErrorRecords.From(ex.WithMessage(ex.Message + " The first row shows the input's shape, so no row was sent." + ColumnsOf(row)), target, label));
+                return;
+            }
+            catch (SecureParameterConflictException ex)
+            {
+                // The input's shape sends a column -SecureParameter names too: the command's mistake, told once. On the
+                // first row nothing is in flight and every row would meet it: the command ends. A later row (input of mixed
+                // shape) is refused, and so is every other row with such a column, named in the one error.
+                _tally.Refused();
+                if (rowNumber == 1) EndWithError(ErrorRecords.From(ex.WithMessage(ex.Message + " No row was sent."), ex.Name, label));
+                else if (!_secureClashTold)
+                {
+                    _secureClashTold = true;
+                    WriteItemError(ErrorRecords.From(ex.WithMessage(ex.Message + " This row and any later one with such a column are not sent; the others are."), ex.Name, label));
+                }
+                else WriteVerbose($"{RowLabel.Capitalized(label)}: not sent: it has a column -SecureParameter names too ('{ex.Name}').");
                 return;
             }
             catch (MalformedWorkflowIdException ex)
