@@ -209,7 +209,9 @@ namespace NenAi.Core.Tests
         [Fact]
         public async Task ALostFinalWebhookIsPolledSoTheRunIsDelayedNeverLostAndAWarningNamesIt()
         {
-            await using var batch = await Batch.StartAsync();
+            // Polling starts 2 s after a run joined: the fine run's webhook comes well before (300 ms was too short for a
+            // loaded machine, where the fine run was polled once too).
+            await using var batch = await Batch.StartAsync(receiver: o => o.FallbackAfter = TimeSpan.FromSeconds(2));
             await batch.Emulator.ScriptWebhooksAsync(new ScriptedWebhookFault { Count = 1, Drop = { "final" } });
             string lost = await batch.StartRunAsync();
             string fine = await batch.StartRunAsync();
