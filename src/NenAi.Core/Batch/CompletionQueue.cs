@@ -66,7 +66,10 @@ namespace NenAi.Core.Batch
         public void Complete(T outcome)
         {
             _done.Enqueue(outcome);
-            _ready.Release();
+            // Disposed while work still ran (a stop, a receiver ended with a poll on the wire): nobody takes outcomes any
+            // more, and the work's task must not fault with nobody to observe it.
+            try { _ready.Release(); }
+            catch (ObjectDisposedException) { }
         }
 
         /// <summary>Takes a finished outcome without waiting.</summary>
