@@ -147,6 +147,39 @@ namespace NenAi.Core.Tests
         }
 
         [Fact]
+        public async Task AnUnwrittenUpdateAnOlderVersionAcceptedThatIsNoUpdateNowIsWarnedOfNeverDroppedInSilence()
+        {
+            // An older receiver answered these 200 (its rule took any non-empty message_id and any status): its sender
+            // never sends them again, so not writing them now is said, naming each run without echoing a huge id.
+            string path = NewStatePath();
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            string longId = new string('7', 5000);
+            static string Line(string id, string status, string body) =>
+                System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["message_id"] = id, ["status"] = status, ["received"] = "2026-01-02T03:04:05Z", ["body"] = body });
+            string longStatus = new string('s', 100);
+            File.WriteAllLines(path, new[]
+            {
+                Line(longId, "success", WebhookTraffic.Body(longId, "success")),
+                Line("run#2", "success", WebhookTraffic.Body("run#2", "success")),
+                Line("run-3", longStatus, WebhookTraffic.Body("run-3", longStatus)),
+                Line("run-ok", "success", WebhookTraffic.Body("run-ok", "success")),
+            });
+
+            using (var ledger = UpdateLedger.Open(path))
+            using (var service = new Service(ledger))
+            {
+                Assert.Equal("run-ok", (await service.WriteNextAsync()).MessageId);
+                string warning = Assert.Single(service.Log.Lines, l => l.StartsWith("WARNING: ", StringComparison.Ordinal) && l.Contains("state file"));
+                Assert.Contains("3 update(s)", warning);
+                Assert.Contains("'7777777777777777...'", warning);
+                Assert.Contains("'run#2'", warning);
+                Assert.Contains("'run-3'", warning);
+                Assert.DoesNotContain(new string('7', 200), warning);
+                Assert.DoesNotContain(longStatus, warning);
+            }
+        }
+
+        [Fact]
         public async Task AFullBacklogIsAnswered503WithRetryAfterUntilThePipelineCatchesUp()
         {
             using var ledger = UpdateLedger.InMemory();

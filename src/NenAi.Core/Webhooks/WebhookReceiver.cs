@@ -180,21 +180,24 @@ namespace NenAi.Core.Webhooks
         /// <summary>Updates a state file holds as answered 200 and not written: the next to write (a service) or kept for their runs.</summary>
         private void TakeUpUnwritten()
         {
+            var dropped = new List<string>();
             foreach (UpdateLedger.PendingUpdate pending in _ledger.PendingUpdates())
             {
                 RunSnapshot? status;
+                string? problem;
                 try
                 {
                     // The rule a delivery meets now: a file an older version wrote may hold what it no longer takes.
-                    status = WebhookUpdate.Read(pending.Body, DateTimeOffset.UtcNow, out _);
+                    status = WebhookUpdate.Read(pending.Body, DateTimeOffset.UtcNow, out problem);
                 }
                 catch (Exception ex) when (ex is System.Text.Json.JsonException || ex is ArgumentException)
                 {
-                    status = null;
+                    (status, problem) = (null, "it is not JSON");
                 }
                 if (status is null)
                 {
                     _ledger.RecordDropped(pending.MessageId, pending.Status); // verified once, but not an update now: nothing to write
+                    dropped.Add($"run {MessageIds.Shown(pending.MessageId.Trim())} ({problem})");
                     continue;
                 }
                 Counters.Count(WebhookEvent.Recovered);
@@ -204,6 +207,11 @@ namespace NenAi.Core.Webhooks
                     else Keep(status.MessageId.Trim(), new EarlyUpdate(status, recorded: true));
                 }
             }
+            // Answered 200 by an earlier receiver, so never sent again: not writing them is said, never done in silence.
+            if (dropped.Count > 0)
+                _log.Warning($"The state file holds {dropped.Count} update(s) an earlier receiver answered 200 that are no run update by this version's rule, so they are not written: " +
+                    string.Join("; ", dropped.Take(NamesPerWarning)) + (dropped.Count > NamesPerWarning ? $"; and {dropped.Count - NamesPerWarning} more" : string.Empty) +
+                    ". Their senders will not send them again: follow those runs with Get-NenRun if they matter.");
         }
 
         /// <summary>Adds a run to wait for; updates that came for it before are used now.</summary>
