@@ -33,13 +33,13 @@ namespace NenAi.Core.Http
         public static NenException Redirected(HttpStatusCode status, Uri target, Uri requestUri, string operation)
         {
             string where = Where(target);
-            bool toHttps = requestUri.Scheme == Uri.UriSchemeHttp && target.Scheme == Uri.UriSchemeHttps;
-            bool otherHost = !string.Equals(requestUri.Host, target.Host, StringComparison.OrdinalIgnoreCase) || requestUri.Port != target.Port;
+            bool otherHost = !string.Equals(requestUri.Host, target.Host, StringComparison.OrdinalIgnoreCase);
+            bool toHttps = requestUri.Scheme == Uri.UriSchemeHttp && target.Scheme == Uri.UriSchemeHttps && !otherHost;
             string likely = toHttps ? "the server moves http:// to https://, so -BaseUri should be the https:// address"
                 : otherHost ? "a proxy or captive portal that wants a login, or a base URL that is not the API's"
                 : "a base URL that is not the API's (its path, or a gateway in front of it)";
             return new NenException(NenErrorIds.Redirected, NenErrorCategory.InvalidArgument,
-                $"{operation} failed: HTTP {(int)status} {Reason(status)}, a redirect to {where}. It was not followed (the API key is not sent to another address), and the Nen API does not redirect: "
+                $"{operation} failed: HTTP {(int)status}{Reason(status)}, a redirect to {where}. It was not followed (the API key is not sent to another address), and the Nen API does not redirect: "
                 + $"the likely cause is {likely}. Correct -BaseUri (or NEN_BASE_URL, or the session's).")
             {
                 StatusCode = status,
@@ -61,7 +61,7 @@ namespace NenAi.Core.Http
 
         /// <summary>"HTTP 200 OK with text/html", "HTTP 202 Accepted with no content type".</summary>
         public static string Answered(HttpStatusCode status, string? contentType) =>
-            $"HTTP {(int)status} {Reason(status)} with {(string.IsNullOrWhiteSpace(contentType) ? "no content type" : contentType)}";
+            $"HTTP {(int)status}{Reason(status)} with {(string.IsNullOrWhiteSpace(contentType) ? "no content type" : contentType)}";
 
         /// <summary>
         /// True for an answer that is not the Nen API's in a way every request would meet: a body that is not its JSON
@@ -82,6 +82,7 @@ namespace NenAi.Core.Http
             return $"; it began: {text}";
         }
 
-        private static string Reason(HttpStatusCode status) => Enum.IsDefined(typeof(HttpStatusCode), status) ? status.ToString() : string.Empty;
+        /// <summary>" Found" (with its space), or nothing for a status .NET has no name for.</summary>
+        private static string Reason(HttpStatusCode status) => Enum.IsDefined(typeof(HttpStatusCode), status) ? " " + status.ToString() : string.Empty;
     }
 }
