@@ -353,8 +353,10 @@ namespace NenAi.Core.Http
         /// the streak is one item's only, it waits (sending nothing) for another item's failure or an answer: reads that
         /// were on the wire together fail a moment apart, and the first to run out must not be an error of its own.
         /// </summary>
-        public async Task<bool> KeepReadingAsync(CancellationToken cancellationToken)
+        /// <param name="within">At most this long (null: the whole window).</param>
+        public async Task<bool> KeepReadingAsync(CancellationToken cancellationToken, TimeSpan? within = null)
         {
+            TimeSpan? until = within.HasValue ? _clock() + within.Value : (TimeSpan?)null;
             while (true)
             {
                 Task changed;
@@ -364,7 +366,9 @@ namespace NenAi.Core.Http
                     if (_closed != null) return true;
                     if (!(ReadOutageWindow is TimeSpan window) || _readStreakStart is null) return false;
                     if (_readStreakSpreads) return true;
-                    wait = _readStreakStart.Value + window - _clock();
+                    TimeSpan end = _readStreakStart.Value + window;
+                    if (until.HasValue && until.Value < end) end = until.Value;
+                    wait = end - _clock();
                     if (wait <= TimeSpan.Zero) return false;
                     changed = _changed.Task;
                 }

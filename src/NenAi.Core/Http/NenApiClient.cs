@@ -150,7 +150,13 @@ namespace NenAi.Core.Http
                     // accepted, and is sent again once another request is answered, within its retries. A read is asked once
                     // more, then is its own error, unless the batch's other reads meet it too.
                     if (!budget.TryNext(null, out _)) throw failure!;
-                    if (!call.Resendable || ++foreignReads == 1 || circuit.JudgesReads) continue;
+                    if (!call.Resendable || circuit.JudgesReads) continue;
+                    if (++foreignReads == 1)
+                    {
+                        // Reads on the wire together are answered a moment apart: wait a little for the others' verdict.
+                        await circuit.KeepReadingAsync(cancellationToken, ForeignAnswerGrace).ConfigureAwait(false);
+                        continue;
+                    }
                     throw failure!;
                 }
                 // A read that failed transiently: again after a back-off of its own. With its retries spent it gives up alone,
@@ -404,6 +410,9 @@ namespace NenAi.Core.Http
         }
 
         private const int MaxRedirects = 5;
+
+        /// <summary>How long a read answered with what is not the API's waits for the batch's other reads to be answered.</summary>
+        private static readonly TimeSpan ForeignAnswerGrace = TimeSpan.FromSeconds(2);
 
         /// <summary>The refusal that used up a request's own retries, saying so.</summary>
         private static NenException Exhausted(NenException last, RetryBudget budget) =>
