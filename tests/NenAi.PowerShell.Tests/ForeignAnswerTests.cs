@@ -137,6 +137,24 @@ namespace NenAi.PowerShell.Tests
         }
 
         [Fact]
+        public void StatusReadsAnsweredWithAPageEndGetNenRunResultWithOneErrorAndNoRunCountedFailed()
+        {
+            string[] ids = Run("$rows | Start-NenRun -WorkflowId $echo", ("rows", CsvRows.Numbered(30))).AssertClean().Strings("MessageId").Select(s => s!).ToArray();
+            AnswerEvery("GET /runs", 200, "text/html", PortalPage);
+            int before = State.GetRuns;
+
+            var (summary, stop, errors) = Caught("$ids | Get-NenRunResult -Destination (Join-Path $drive 'out')", ("ids", ids), ("drive", TestDrive));
+            int gets = State.GetRuns - before;
+
+            Assert.NotNull(stop);
+            _output.WriteLine($"captive portal, Get-NenRunResult, 30 runs: {gets} GETs; summary: {summary}; stop: {stop!.Exception.Message}");
+            Assert.Equal(1, errors);
+            Assert.Equal("NenUnexpectedResponse,NenAi.Commands.GetNenRunResultCommand", stop.FullyQualifiedErrorId);
+            Assert.InRange(gets, 1, 30);
+            Assert.Equal((0, 0), (Count(summary, "Files"), Count(summary, "Failed")));
+        }
+
+        [Fact]
         public void StatusReadsAnsweredWithAPageEndGetNenRunWithOneError()
         {
             string[] ids = Run("$rows | Start-NenRun -WorkflowId $slowWf", ("rows", CsvRows.Numbered(30))).AssertClean().Strings("MessageId").Select(s => s!).ToArray();
