@@ -51,6 +51,15 @@ namespace NenAi.PowerShell.Tests
             return r;
         }
 
+        /// <summary>"Not sent" is honest: once the server answers as the API does, the same command starts every row, each once.</summary>
+        private void AgainOnceFixedStartsEachRowOnce()
+        {
+            State.Faults.Clear();
+            StartFifty(out PSObject again);
+            Assert.Equal((50, 0), (Count(again, "Accepted"), Count(again, "NotSent")));
+            Assert.Equal(50, State.Ledger.Count);
+        }
+
         [Fact]
         public void ACaptivePortalAnsweringEveryPostEndsStartNenRunAfterAFewUnknownsWithOneStopError()
         {
@@ -93,6 +102,7 @@ namespace NenAi.PowerShell.Tests
             Assert.Contains("50 not sent", stop.Exception.Message);
             Assert.Equal((50, 0, 0), (Count(summary, "NotSent"), Count(summary, "Failed"), Count(summary, "Unknown")));
             Assert.Empty(State.Ledger);
+            AgainOnceFixedStartsEachRowOnce();
         }
 
         [Fact]
@@ -111,6 +121,7 @@ namespace NenAi.PowerShell.Tests
             Assert.Contains("not as the Nen API answers", stop.Exception.Message);
             Assert.Equal((50, 0, 0), (Count(summary, "NotSent"), Count(summary, "Failed"), Count(summary, "Unknown")));
             Assert.Empty(State.Ledger);
+            AgainOnceFixedStartsEachRowOnce();
         }
 
         [Theory]
