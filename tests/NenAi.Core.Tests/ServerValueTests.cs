@@ -62,7 +62,8 @@ namespace NenAi.Core.Tests
         {
             await using var emu = await TestEmulator.StartAsync();
             var client = emu.Client();
-            await emu.ScriptAsync(new ScriptedFault { Kind = "raw", Route = "GET /runs", Count = 1, StatusCode = 200, Body = "<html>maintenance</html>" });
+            // Asked once more before it is the call's own error (a page every request meets is the circuit's): both pages.
+            await emu.ScriptAsync(new ScriptedFault { Kind = "raw", Route = "GET /runs", Count = 2, StatusCode = 200, Body = "<html>maintenance</html>" });
 
             var ex = await Assert.ThrowsAsync<NenException>(() => client.GetRunAsync(Guid.NewGuid().ToString()));
 

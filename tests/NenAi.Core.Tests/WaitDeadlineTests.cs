@@ -141,7 +141,8 @@ namespace NenAi.Core.Tests
 
             Assert.Equal(WaitOutcomeKind.Error, outcome.Kind);
             Assert.Equal(NenErrorIds.UnexpectedResponse, outcome.Error!.ErrorId);
-            Assert.Equal(1, emu.State.GetsFor(id));
+            // Asked once more (a page that every request meets is told once, by the circuit), then the run's own error.
+            Assert.Equal(2, emu.State.GetsFor(id));
         }
 
         private static async Task<List<WaitOutcome>> All(RunWaiter waiter, string id)

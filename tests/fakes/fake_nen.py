@@ -17,6 +17,10 @@ The first line it prints is "listening on http://127.0.0.1:<port>". Test-only en
                          long after the faults were set (then the request is served normally); latencyMs: wait first;
                          stall "headers": never answer, "body": answer 200 with the full Content-Length, send 1 byte,
                          then nothing; reset: close the connection without an answer (TCP RST).
+                         An answer that is not the API's: {"status": 200, "contentType": "text/html",
+                         "body": "<html>Please log in</html>", "headers": {"Location": "http://..."}} answers the
+                         status (default 200) with that body and Content-Type verbatim, and any extra headers
+                         (a redirect: {"status": 302, "headers": {"Location": "https://..."}}, no body needed).
     POST /_fake/reset    forgets runs, faults and counters.
     GET  /_fake/ledger   {"requests": {"post": n, "get": n, "files": n}, "runs": [...], "maxFilesInFlight": n}
 
@@ -119,6 +123,17 @@ class Handler(BaseHTTPRequestHandler):
         if f.get("stall") == "headers":
             self.state.stop.wait(600)
             self.close_connection = True
+            return True
+        if "body" in f or "contentType" in f or "headers" in f:
+            data = (f.get("body") or "").encode("utf-8")
+            self.send_response(int(f.get("status") or 200))
+            if f.get("contentType"):
+                self.send_header("Content-Type", f["contentType"])
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (f.get("headers") or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
             return True
         if f.get("status"):
             code = int(f["status"])

@@ -47,7 +47,10 @@ namespace NenAi.Core.Errors
         public const string RateLimited = "NenRateLimited";
         public const string ServiceUnavailable = "NenServiceUnavailable";
         public const string ServerError = "NenServerError";
+        /// <summary>An answer that is not the API's JSON (a captive portal's page, a proxy's, an unreadable or incomplete body).</summary>
         public const string UnexpectedResponse = "NenUnexpectedResponse";
+        /// <summary>A 3xx redirect: the API never redirects, so the base URL is not its address (http for https, a proxy's login). Never followed.</summary>
+        public const string Redirected = "NenRedirected";
         public const string HttpError = "NenHttpError";
         /// <summary>407: the proxy wants credentials it did not get (or refused the ones given).</summary>
         public const string ProxyAuthenticationRequired = "NenProxyAuthenticationRequired";

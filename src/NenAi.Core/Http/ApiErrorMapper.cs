@@ -48,7 +48,7 @@ namespace NenAi.Core.Http
                 case >= 500: id = NenErrorIds.ServerError; category = NenErrorCategory.ResourceUnavailable; transient = true; break;
                 default: id = NenErrorIds.HttpError; category = NenErrorCategory.ProtocolError; break;
             }
-            string text = $"{operation} failed: HTTP {code} {Reason(status)}";
+            string text = $"{operation} failed: HTTP {code}{(Reason(status) is { Length: > 0 } reason ? " " + reason : string.Empty)}";
             if (!string.IsNullOrEmpty(error)) text += $" [{error}]";
             if (!string.IsNullOrEmpty(message)) text += $": {message}";
             // Field problems the message does not already spell out.

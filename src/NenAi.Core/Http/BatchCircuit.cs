@@ -26,9 +26,13 @@ namespace NenAi.Core.Http
     /// interval. A streak of several items' failures (one item's alone are its own) that outlasts
     /// <see cref="ReadOutageWindow"/>, or whose probe timed out too (two request timeouts in a row), trips the circuit: the
     /// service is down. A shorter burst is ridden out.</item>
-    /// <item>Refused credentials (401, 403, 407), a base URL that is not the API's (a bare 404) or a proxy that turns the
-    /// request away (<see cref="ProxyRefusedException"/>): the first trips the circuit at once; every request would be
-    /// answered the same way.</item>
+    /// <item>Refused credentials (401, 403, 407), a base URL that is not the API's (a bare 404, or a redirect, which is never
+    /// followed) or a proxy that turns the request away (<see cref="ProxyRefusedException"/>): the first trips the circuit
+    /// at once; every request would be answered the same way.</item>
+    /// <item>Answers that are not the API's (<see cref="ForeignAnswers"/>: a page or body that is not its JSON, a status its
+    /// contract does not define) count as an outage's failures do: a POST's with <see cref="Failed"/>, a read's with
+    /// <see cref="ReadFailed"/>, where a few in a row from several items trip the circuit without waiting out the
+    /// window (a captive portal answers at once, and answers every request alike).</item>
     /// </list>
     /// Once tripped, nothing more is sent: every waiting sender learns its request was not sent (so a re-run may send
     /// it), and <see cref="ClosedBecause"/> says why.
@@ -267,7 +271,8 @@ namespace NenAi.Core.Http
                 if (_probeNeeded && admission.Epoch == _epoch) _probeFailedInStreak = true;
                 if (++_failedInARow >= _failureLimit && _probeFailedInStreak)
                 {
-                    string how = cause is NenTransportException
+                    string how = ForeignAnswers.IsForeign(cause) ? NotTheApi(_failedInARow, "this batch stopped sending")
+                        : cause is NenTransportException
                         ? $"{_failedInARow} requests in a row failed this way with no answer: the service, or the network or proxy on the way to it, is not working, so this batch stopped sending."
                         : $"{_failedInARow} requests in a row failed this way with no answer in between: the service is not working, so this batch stopped sending.";
                     return TripLocked(CircuitTrip.Failures, cause, how);
@@ -326,6 +331,9 @@ namespace NenAi.Core.Http
                 // A probe that waited out the whole request timeout too (no answer, or a body that stalled) is the second
                 // timeout in a row: a service that hangs is down, and waiting on costs a timeout per request.
                 bool hung = cause.ErrorId == NenErrorIds.Timeout && cause.StatusCode is null;
+                // Answers that are not the API's come at once and alike for every request: a few in a row are enough.
+                if (ReadOutageWindow.HasValue && ForeignAnswers.IsForeign(cause) && _readsFailedInARow >= DefaultFailureLimit)
+                    return TripLocked(CircuitTrip.Failures, cause, NotTheApi(_readsFailedInARow, "no more requests were sent"));
                 if (ReadOutageWindow is TimeSpan window && (hung || spent + pause > window))
                 {
                     string how = hung
@@ -345,8 +353,10 @@ namespace NenAi.Core.Http
         /// the streak is one item's only, it waits (sending nothing) for another item's failure or an answer: reads that
         /// were on the wire together fail a moment apart, and the first to run out must not be an error of its own.
         /// </summary>
-        public async Task<bool> KeepReadingAsync(CancellationToken cancellationToken)
+        /// <param name="within">At most this long (null: the whole window).</param>
+        public async Task<bool> KeepReadingAsync(CancellationToken cancellationToken, TimeSpan? within = null)
         {
+            TimeSpan? until = within.HasValue ? _clock() + within.Value : (TimeSpan?)null;
             while (true)
             {
                 Task changed;
@@ -356,7 +366,9 @@ namespace NenAi.Core.Http
                     if (_closed != null) return true;
                     if (!(ReadOutageWindow is TimeSpan window) || _readStreakStart is null) return false;
                     if (_readStreakSpreads) return true;
-                    wait = _readStreakStart.Value + window - _clock();
+                    TimeSpan end = _readStreakStart.Value + window;
+                    if (until.HasValue && until.Value < end) end = until.Value;
+                    wait = end - _clock();
                     if (wait <= TimeSpan.Zero) return false;
                     changed = _changed.Task;
                 }
@@ -368,6 +380,20 @@ namespace NenAi.Core.Http
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
+
+        /// <summary>
+        /// True while reads fail for several items at once and the circuit judges it (or it has stopped): a read so
+        /// failing asks again instead of giving up alone. False when reads never trip the circuit (no <see cref="ReadOutageWindow"/>).
+        /// </summary>
+        public bool JudgesReads
+        {
+            get { lock (_gate) return _closed != null || (ReadOutageWindow.HasValue && _readStreakStart != null && _readStreakSpreads); }
+        }
+
+        /// <summary>Why answers that are not the API's stopped the batch, and what to check.</summary>
+        private static string NotTheApi(int inARow, string stopped) =>
+            $"{inARow} requests in a row were answered this way, not as the Nen API answers, with no answer of the API's in between: every request meets it, so {stopped}. "
+            + "Check -BaseUri (or NEN_BASE_URL, or the session's), and a proxy or a network login page (captive portal) on the way, then run the same command again.";
 
         private void EndReadStreakLocked()
         {
@@ -383,10 +409,10 @@ namespace NenAi.Core.Http
 
         /// <summary>
         /// True for an answer every request of the batch would get too: refused credentials (401, 403, 407), or a base
-        /// URL that is not the API's (NenEndpointNotFound: a 404 that is not the API's own).
+        /// URL that is not the API's (NenEndpointNotFound: a 404 that is not the API's own; NenRedirected: a redirect).
         /// </summary>
         public static bool RefusesEveryRequest(string errorId) =>
-            CredentialNames.IsRefusal(errorId) || errorId == NenErrorIds.EndpointNotFound;
+            CredentialNames.IsRefusal(errorId) || errorId == NenErrorIds.EndpointNotFound || errorId == NenErrorIds.Redirected;
 
         /// <summary><see cref="RefusesEveryRequest(string)"/>, and a proxy that turned the request away (<see cref="ProxyRefusedException"/>).</summary>
         public static bool RefusesEveryRequest(NenException error) => error is ProxyRefusedException || RefusesEveryRequest(error.ErrorId);
@@ -399,6 +425,8 @@ namespace NenAi.Core.Http
         {
             if (cause.ErrorId == NenErrorIds.EndpointNotFound)
                 return TripNow(CircuitTrip.Address, cause, "Every request would go to the same wrong address, so this batch stopped sending. Correct -BaseUri (or NEN_BASE_URL, or the session's), then run the same command again.");
+            if (cause.ErrorId == NenErrorIds.Redirected)
+                return TripNow(CircuitTrip.Address, cause, "Every request would be redirected the same way, so this batch stopped sending; run the same command again once the base URL is corrected.");
             if (cause is ProxyRefusedException && cause.ErrorId != NenErrorIds.ProxyAuthenticationRequired)
                 return TripNow(CircuitTrip.Proxy, cause, "Every request would be turned away by the proxy the same way, so this batch stopped sending. Check -Proxy (or the system proxy setting) and what the proxy allows, then run the same command again.");
             return TripNow(CircuitTrip.Credentials, cause,

@@ -11,7 +11,7 @@ namespace NenAi.Core.Http
         Failures,
         /// <summary>The service (or the proxy) refused the credentials (401, 403, 407): every request would be refused.</summary>
         Credentials,
-        /// <summary>The base URL leads to something that is not the Nen API (a bare 404): every request would fail alike.</summary>
+        /// <summary>The base URL leads to something that is not the Nen API (a bare 404, or a redirect): every request would fail alike.</summary>
         Address,
         /// <summary>A proxy turns every request away (it will not open a tunnel to the service, by its policy).</summary>
         Proxy,

@@ -117,6 +117,7 @@ namespace NenAi.Core.Http
         private async Task<T> SendAsync<T>(ApiCall call, BatchCircuit circuit, Func<string, TimeSpan?, HttpStatusCode, T> parse, CancellationToken cancellationToken)
         {
             var budget = NewBudget(); // this call's own retries; the circuit bounds the batch
+            int foreignReads = 0;
             while (true)
             {
                 Admission admission;
@@ -140,6 +141,23 @@ namespace NenAi.Core.Http
                     if (!budget.TryNext(refusal.RetryAfter, out _, counted: refusal is NenTransportException)) throw Exhausted(refusal, budget);
                     if (_logging) _log.Verbose($"{call.Method.Method} {Redactor.Url(call.Uri)}{For(call.Label)}: {refusal.ErrorId}; provably not accepted. The batch pauses, then sends it again (retry {budget.RetriesUsed}).");
                     continue;
+                }
+                if (ForeignAnswers.IsForeign(failure!))
+                {
+                    // Not the API's answer (a page, a body that is not its JSON, a status it does not define): every request of
+                    // the batch may meet it, so the circuit judges it (and stops the batch after a few in a row). The call is
+                    // asked again without a back-off of its own (the circuit paces the batch): a POST so answered was not
+                    // accepted, and is sent again once another request is answered, within its retries. A read is asked once
+                    // more, then is its own error, unless the batch's other reads meet it too.
+                    if (!budget.TryNext(null, out _)) throw failure!;
+                    if (!call.Resendable || circuit.JudgesReads) continue;
+                    if (++foreignReads == 1)
+                    {
+                        // Reads on the wire together are answered a moment apart: wait a little for the others' verdict.
+                        await circuit.KeepReadingAsync(cancellationToken, ForeignAnswerGrace).ConfigureAwait(false);
+                        continue;
+                    }
+                    throw failure!;
                 }
                 // A read that failed transiently: again after a back-off of its own. With its retries spent it gives up alone,
                 // unless the batch's other reads are failing with it: then it waits its turn, and the circuit judges the outage
@@ -173,10 +191,30 @@ namespace NenAi.Core.Http
                 TimeSpan? retryAfter = RetryAfter.Read(response, _clock());
                 if (code >= 200 && code < 300)
                 {
+                    T value;
+                    try
+                    {
+                        value = parse(text, retryAfter, response.StatusCode);
+                    }
+                    catch (NenException unreadable) when (unreadable.ErrorId == NenErrorIds.UnexpectedResponse)
+                    {
+                        // Not the API's JSON (a captive portal's page, a truncated body): not an answer of the service's, so the
+                        // circuit counts it as it counts an outage's failures.
+                        NenException foreign = ForeignAnswers.NotTheApisJson(response.StatusCode, response.Content.Headers.ContentType?.MediaType, text,
+                            call.Operation, unreadable.Message, unreadable.InnerException, call.Scrubber);
+                        if (call.Resendable) return (false, default!, null, ReadFailure(call, admission, circuit, foreign));
+                        // A 2xx may have started the run: its outcome is unknown (spec section 11), and it is not sent again.
+                        throw Unknown(call, admission, circuit, foreign, (code == 202
+                                ? $"The server answered 202 Accepted, but its answer was not the Nen API's ({unreadable.Message}), so it is not known which run started."
+                                : $"The server answered {ForeignAnswers.Answered(response.StatusCode, response.Content.Headers.ContentType?.MediaType)}, not the Nen API's JSON (a captive portal, a proxy's page or a wrong -BaseUri?), so it is not known whether a run started.")
+                            + $" It was not resubmitted, to avoid starting it twice. Idempotency-Key: {call.IdempotencyKey}.");
+                    }
                     circuit.Answered(admission);
-                    return (true, parse(text, retryAfter, response.StatusCode), null, null);
+                    return (true, value, null, null);
                 }
-                NenException error = ProxyAnswer(response, text, call.Uri, call.Operation, call.Scrubber)
+                // A redirect is never followed (the API key would go along to wherever it leads): every request would meet it.
+                NenException error = ForeignAnswers.Redirect(response, call.Uri, call.Operation)
+                    ?? ProxyAnswer(response, text, call.Uri, call.Operation, call.Scrubber)
                     ?? ApiErrorMapper.Map(response.StatusCode, text, retryAfter, call.Operation, call.Scrubber, Options.BaseUri);
                 if (code == 429 || code == 503) return (false, default!, error, null);
                 if (BatchCircuit.RefusesEveryRequest(error))
@@ -192,6 +230,14 @@ namespace NenAi.Core.Http
                 }
                 // A read's 5xx or 408 is an ambiguous failure, told to the circuit, which paces (and may stop) the batch's reads.
                 if (call.Resendable && error.IsTransient) return (false, default!, null, ReadFailure(call, admission, circuit, error));
+                if (ForeignAnswers.IsForeign(error))
+                {
+                    // A status the contract does not define (418, 405, a 3xx without a Location): every request may meet it,
+                    // so the circuit counts it. Not an acceptance: a POST so answered started no run, and may be sent again.
+                    if (call.Resendable) return (false, default!, null, ReadFailure(call, admission, circuit, error));
+                    if (circuit.Failed(admission, error) is NenException tripped) throw tripped;
+                    return (false, default!, null, error);
+                }
                 circuit.Answered(admission);
                 throw error;
             }
@@ -275,8 +321,9 @@ namespace NenAi.Core.Http
             }
             catch (Exception ex) when (ex is JsonException || ex is ArgumentException || ex is FormatException || ex is OverflowException || ex is InvalidOperationException)
             {
+                // Not a run's status: the request loop tells what came back.
                 throw new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult,
-                    $"The status of run {messageId} is not the JSON object expected ({ex.GetType().Name}).", ex) { StatusCode = code };
+                    $"not the status of run {messageId}: {(ex is JsonException ? "not JSON, or cut short" : ex.GetType().Name)}", ex) { StatusCode = code };
             }
         }
 
@@ -363,6 +410,9 @@ namespace NenAi.Core.Http
         }
 
         private const int MaxRedirects = 5;
+
+        /// <summary>How long a read answered with what is not the API's waits for the batch's other reads to be answered.</summary>
+        private static readonly TimeSpan ForeignAnswerGrace = TimeSpan.FromSeconds(2);
 
         /// <summary>The refusal that used up a request's own retries, saying so.</summary>
         private static NenException Exhausted(NenException last, RetryBudget budget) =>
@@ -477,17 +527,15 @@ namespace NenAi.Core.Http
                 JsonElement root = doc.RootElement;
                 string? messageId = root.TryGetProperty("messageId", out JsonElement m) ? m.GetString()
                     : root.TryGetProperty("message_id", out JsonElement m2) ? m2.GetString() : null;
-                if (string.IsNullOrWhiteSpace(messageId)) throw new JsonException("no messageId");
+                if (string.IsNullOrWhiteSpace(messageId)) throw new InvalidOperationException("no messageId");
                 string workflowId = root.TryGetProperty("workflowId", out JsonElement w) && w.ValueKind == JsonValueKind.String ? w.GetString()! : request.WorkflowId;
                 string? message = root.TryGetProperty("message", out JsonElement msg) && msg.ValueKind == JsonValueKind.String ? msg.GetString() : null;
                 return new RunAccepted(messageId!, workflowId, message, _clock(), text);
             }
             catch (Exception ex) when (ex is JsonException || ex is InvalidOperationException)
             {
-                // The server said yes but we cannot tell which run: that is an unknown outcome, not a failure.
-                throw new NenOutcomeUnknownException(
-                    $"The server accepted the run but its answer carried no readable messageId. Idempotency-Key: {request.IdempotencyKey}.",
-                    request.IdempotencyKey, ex);
+                // Not the API's answer to a run request: the request loop tells what came back, and the row's outcome is unknown.
+                throw new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult, ex is JsonException ? "not JSON, or cut short" : "no readable messageId in it", ex);
             }
         }
     }
