@@ -21,6 +21,8 @@ The first line it prints is "listening on http://127.0.0.1:<port>". Test-only en
                          "body": "<html>Please log in</html>", "headers": {"Location": "http://..."}} answers the
                          status (default 200) with that body and Content-Type verbatim, and any extra headers
                          (a redirect: {"status": 302, "headers": {"Location": "https://..."}}, no body needed).
+                         match: only a POST whose body holds this text meets the fault (a firewall refusing one
+                         row's values); the others are served normally.
     POST /_fake/reset    forgets runs, faults and counters.
     GET  /_fake/ledger   {"requests": {"post": n, "get": n, "files": n}, "runs": [...], "maxFilesInFlight": n}
 
@@ -110,10 +112,12 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.connection.close()
 
-    def apply_fault(self, kind):
+    def apply_fault(self, kind, raw=None):
         """True when the fault answered (or swallowed) the request."""
         f = self.state.fault(kind)
         if not f:
+            return False
+        if f.get("match") and (raw is None or f["match"].encode("utf-8") not in raw):
             return False
         if f.get("latencyMs"):
             time.sleep(float(f["latencyMs"]) / 1000.0)
@@ -185,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
         if path.rstrip("/").endswith("/runs"):
             with self.state.lock:
                 self.state.counts["post"] += 1
-            if self.apply_fault("post"):
+            if self.apply_fault("post", raw):
                 return
             if not self.authorised():
                 return

@@ -163,6 +163,29 @@ Describe 'Answers that are not the Nen API''s trip the one circuit, against the 
         $r.Runs | Should -Be 0
     }
 
+    It 'gives one row a firewall refuses with 418 its own error and sends the other 19, one request at a time (fake)' -Skip:($Kind -ne 'fake') {
+        # Acceptance: the refused row was sent five times, made the whole streak, and stopped the batch (14 rows not sent).
+        Set-FakeNenFault $script:server @{ post = @{ status = 418; contentType = 'text/plain'; body = 'I am a teapot'; match = 'BADROW' } }
+        $rows = 1..20 | ForEach-Object { [pscustomobject]@{ JobId = "J$_"; NAME = $(if ($_ -eq 7) { 'BADROW' } else { "fine $_" }) } }
+        $before = Get-Counts
+        $env:NEN_BASE_URL = $script:server.BaseUri
+        try {
+            $runs = @($rows | Start-NenRun @c -WorkflowId $script:workflow -KeyProperty JobId -ExcludeProperty JobId -ThrottleLimit 1 `
+                -SummaryVariable summary -ErrorVariable rowErrors -ErrorAction SilentlyContinue)
+        }
+        finally { $env:NEN_BASE_URL = $script:savedBaseUrl }
+        $after = Get-Counts
+
+        Write-Host "foreign answer ($Kind): 20 rows, row 7 answered 418: $($after.Posts - $before.Posts) POSTs, $($rowErrors.Count) error(s); summary: $summary"
+        $runs.Count | Should -Be 19
+        $rowErrors.Count | Should -Be 1
+        $rowErrors[0].FullyQualifiedErrorId | Should -Be 'NenHttpError,NenAi.Commands.StartNenRunCommand'
+        $rowErrors[0].Exception.Message | Should -Match '^Row 7 \(JobId J7\)'
+        ($after.Posts - $before.Posts) | Should -BeLessOrEqual 21
+        $summary.Outcomes.Failed | Should -Be 1
+        $summary.Outcomes.NotSent | Should -Be 0
+    }
+
     It 'stops Wait-NenRun on 50 runs whose status reads are answered "not json at all" with one error and at most 30 GETs' {
         $env:NEN_BASE_URL = $script:server.BaseUri
         try {

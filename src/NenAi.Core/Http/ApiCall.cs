@@ -15,6 +15,12 @@ namespace NenAi.Core.Http
             (Method, Uri, Operation, Scrubber) = (method, uri, operation, scrubber);
         }
 
+        /// <summary>
+        /// A POST was answered with a status the contract does not define: counted once in the circuit's streak, sent again
+        /// at most once (as the streak's probe), and then the row's own answer.
+        /// </summary>
+        public bool AnsweredForeign { get; set; }
+
         /// <summary>A read (GET): safe to send again after any transient failure.</summary>
         public static ApiCall Read(Uri uri, string operation, SecretScrubber scrubber) => new ApiCall(HttpMethod.Get, uri, operation, scrubber);
 

@@ -257,7 +257,9 @@ namespace NenAi.Core.Http
         /// The request failed ambiguously (5xx, a reset or timeout after it was sent). New requests wait while one
         /// probes; returns the circuit's reason when this failure was one too many in a row and tripped it, else null.
         /// </summary>
-        public NenException? Failed(Admission admission, NenException cause)
+        /// <param name="counted">False for a request answered as it was before (the same row sent again as the streak's
+        /// probe): its failure shows the probe failed, but it is not a second request of the streak.</param>
+        public NenException? Failed(Admission admission, NenException cause, bool counted = true)
         {
             lock (_gate)
             {
@@ -269,7 +271,8 @@ namespace NenAi.Core.Http
                 // Requests on the wire together fail together (resets come back before slow successes do), so a streak
                 // trips only once a request sent after it began (the probe) has failed too: an outage, not a burst.
                 if (_probeNeeded && admission.Epoch == _epoch) _probeFailedInStreak = true;
-                if (++_failedInARow >= _failureLimit && _probeFailedInStreak)
+                if (counted) _failedInARow++;
+                if (_failedInARow >= _failureLimit && _probeFailedInStreak)
                 {
                     string how = ForeignAnswers.IsForeign(cause) ? NotTheApi(_failedInARow, "this batch stopped sending")
                         : cause is NenTransportException
@@ -380,6 +383,9 @@ namespace NenAi.Core.Http
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
+
+        /// <summary>True while requests fail in a row with no answer in between (a streak <see cref="Failed"/> started).</summary>
+        public bool InFailureStreak { get { lock (_gate) return _closed == null && _failedInARow > 0; } }
 
         /// <summary>
         /// True while reads fail for several items at once and the circuit judges it (or it has stopped): a read so

@@ -118,6 +118,7 @@ namespace NenAi.Core.Http
         {
             var budget = NewBudget(); // this call's own retries; the circuit bounds the batch
             int foreignReads = 0;
+            NenException? lastForeign = null;
             while (true)
             {
                 Admission admission;
@@ -128,6 +129,12 @@ namespace NenAi.Core.Http
                 catch (OperationCanceledException ex) when (!call.Resendable)
                 {
                     throw NenNotSentException.Stopped(ex); // stopped while waiting its turn: nothing of this row left
+                }
+                if (call.AnsweredForeign && !circuit.InFailureStreak && lastForeign != null)
+                {
+                    // Another request was answered since this row's: the answer was the row's own, not everyone's.
+                    circuit.Abandoned(admission);
+                    throw lastForeign;
                 }
                 (bool done, T value, NenException? refusal, NenException? failure) = await AttemptAsync(call, admission, circuit, parse, cancellationToken).ConfigureAwait(false);
                 if (done) return value;
@@ -150,7 +157,8 @@ namespace NenAi.Core.Http
                     // accepted, and is sent again once another request is answered, within its retries. A read is asked once
                     // more, then is its own error, unless the batch's other reads meet it too.
                     if (!budget.TryNext(null, out _)) throw failure!;
-                    if (!call.Resendable || circuit.JudgesReads) continue;
+                    if (!call.Resendable) { lastForeign = failure; continue; }
+                    if (circuit.JudgesReads) continue;
                     if (++foreignReads == 1)
                     {
                         // Reads on the wire together are answered a moment apart: wait a little for the others' verdict.
@@ -233,9 +241,16 @@ namespace NenAi.Core.Http
                 if (ForeignAnswers.IsForeign(error))
                 {
                     // A status the contract does not define (418, 405, a 3xx without a Location): every request may meet it,
-                    // so the circuit counts it. Not an acceptance: a POST so answered started no run, and may be sent again.
+                    // so the circuit counts it, and five rows in a row so answered stop the batch. A POST so answered started no
+                    // run: it waits for the circuit's verdict and, while the streak stands, is sent again once (the streak's
+                    // probe, counted once). Answered so again without the batch stopping, or when another request was answered
+                    // meanwhile, it is the row's own answer (a firewall refusing its values, say) and fails alone. Sent again
+                    // until its retries ran out, one such row made all five of the streak and stopped a healthy batch.
                     if (call.Resendable) return (false, default!, null, ReadFailure(call, admission, circuit, error));
-                    if (circuit.Failed(admission, error) is NenException tripped) throw tripped;
+                    bool again = call.AnsweredForeign;
+                    call.AnsweredForeign = true;
+                    if (circuit.Failed(admission, error, counted: !again) is NenException tripped) throw tripped;
+                    if (again) throw error;
                     return (false, default!, null, error);
                 }
                 circuit.Answered(admission);
