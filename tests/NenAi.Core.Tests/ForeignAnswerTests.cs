@@ -165,6 +165,30 @@ namespace NenAi.Core.Tests
             Assert.Equal(22, emu.State.PostRuns); // the two refused rows twice each, the others once
         }
 
+        [Theory]
+        [InlineData("{}", "it has no status")]
+        [InlineData("{\"message_id\":\"11111111-1111-4111-8111-111111111111\",\"status\":\"success\"}", "it is the status of another run, '11111111-1111-4111-8111-111111111111'")]
+        public async Task AStatusAnswerThatIsNotThisRunsIsTheRunsOwnErrorNeverAnotherRunsStatusOrAnEndlessPoll(string body, string why)
+        {
+            // Acceptance: '{}' was "still running" (60 GETs until -TimeoutSec 60, for ever without it); another run's status
+            // was written as this run's (its files would be saved as this run's) and this run was lost.
+            await using var emu = await TestEmulator.StartAsync();
+            string id = (await emu.Client().StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId;
+            await emu.ScriptAsync(Answer("GET /runs", 200, "application/json", body));
+            int before = emu.State.GetRuns;
+
+            using var waiter = new RunWaiter(emu.Client(), new RunWaiterOptions { PollInterval = TimeSpan.FromMilliseconds(50), Timeout = TimeSpan.FromSeconds(10) });
+            var outcomes = new List<WaitOutcome>();
+            await foreach (var o in waiter.WaitAllAsync(new[] { id })) outcomes.Add(o);
+
+            WaitOutcome only = Assert.Single(outcomes);
+            Assert.Equal(WaitOutcomeKind.Error, only.Kind);
+            Assert.Equal(id, only.MessageId);
+            Assert.Equal(NenErrorIds.UnexpectedResponse, only.Error!.ErrorId);
+            Assert.Contains(why, only.Error.Message);
+            Assert.InRange(emu.State.GetRuns - before, 1, 3);
+        }
+
         public static IEnumerable<object[]> ReadAnswersThatAreNotTheApis() => new[]
         {
             new object[] { 200, "text/plain", "not json at all", NenErrorIds.UnexpectedResponse, CircuitTrip.Failures },

@@ -328,11 +328,11 @@ namespace NenAi.Core.Http
         /// <summary>Any value the server sends is parsed defensively: an unreadable status is a typed error, never a hang.</summary>
         private RunSnapshot ParseStatus(string text, string messageId, TimeSpan? retryAfter, HttpStatusCode code)
         {
+            RunSnapshot status;
             try
             {
-                RunSnapshot status = RunSnapshot.Parse(text, messageId, _clock());
+                status = RunSnapshot.Parse(text, messageId, _clock());
                 status.PollAfter = retryAfter;
-                return status;
             }
             catch (Exception ex) when (ex is JsonException || ex is ArgumentException || ex is FormatException || ex is OverflowException || ex is InvalidOperationException)
             {
@@ -340,6 +340,14 @@ namespace NenAi.Core.Http
                 throw new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult,
                     $"not the status of run {messageId}: {(ex is JsonException ? "not JSON, or cut short" : ex.GetType().Name)}", ex) { StatusCode = code };
             }
+            // JSON, but not this run's status: without a status it would be polled as "still running" until the deadline (for
+            // ever without one), and another run's would be written (and its files saved) as this run's, and this run lost.
+            string? problem = string.IsNullOrEmpty(status.Status) ? "it has no status"
+                : !string.Equals(status.MessageId, messageId, StringComparison.OrdinalIgnoreCase) ? $"it is the status of another run, {MessageIds.Shown(status.MessageId)}"
+                : null;
+            if (problem != null)
+                throw new NenException(NenErrorIds.UnexpectedResponse, NenErrorCategory.InvalidResult, $"not the status of run {messageId}: {problem}") { StatusCode = code };
+            return status;
         }
 
         /// <summary>The secrets a request carries, which the server must not be quoted back with.</summary>
