@@ -43,7 +43,8 @@ namespace NenAi.Emulator
 
         /// <param name="route">"POST /runs", "GET /runs" or "GET /files".</param>
         /// <param name="headerFault">The x-emulator-fault request header, for manual experiments.</param>
-        public FaultDecision Decide(string route, string? headerFault)
+        /// <param name="messageId">The run the request is about (null: none, a POST).</param>
+        public FaultDecision Decide(string route, string? headerFault, string? messageId = null)
         {
             lock (Gate)
             {
@@ -55,6 +56,7 @@ namespace NenAi.Emulator
                 {
                     ScriptedFault s = Scripted[i];
                     if (s.Route != "*" && !string.Equals(s.Route, route, StringComparison.OrdinalIgnoreCase)) continue;
+                    if (s.MessageId != null && !string.Equals(s.MessageId, messageId, StringComparison.OrdinalIgnoreCase)) continue;
                     if (--s.Count <= 0) Scripted.RemoveAt(i);
                     return new FaultDecision(s.Kind.ToLowerInvariant(), latency + s.LatencyMs, s.RetryAfterSeconds, s.RetryAfterAsDate, s);
                 }

@@ -159,7 +159,7 @@ namespace NenAi.Emulator
         {
             _state.CountGet(messageId);
             _state.CountUserAgent(ctx.Request.Headers.UserAgent);
-            FaultDecision fault = _state.Faults.Decide("GET /runs", ctx.Request.Headers[FaultHeader]);
+            FaultDecision fault = _state.Faults.Decide("GET /runs", ctx.Request.Headers[FaultHeader], messageId);
             if (await ApplyBeforeFaultsAsync(ctx, fault)) return;
             ApiKeyConfig? key = Authenticate(ctx);
             if (key is null) { await UnauthorizedAsync(ctx); return; }
@@ -219,7 +219,7 @@ namespace NenAi.Emulator
                 Range = ctx.Request.Headers.Range.ToString(), IfRange = ctx.Request.Headers.IfRange.ToString(),
                 HasApiKey = ctx.Request.Headers.ContainsKey(RequestSigner.ApiKeyHeader),
             });
-            FaultDecision fault = _state.Faults.Decide("GET /files", ctx.Request.Headers[FaultHeader]);
+            FaultDecision fault = _state.Faults.Decide("GET /files", ctx.Request.Headers[FaultHeader], messageId);
             if (fault.LatencyMs > 0) await Task.Delay(fault.LatencyMs, ctx.RequestAborted);
             if (fault.Kind == "raw" || fault.Kind == "429" || fault.Kind == "503") { await ApplyBeforeFaultsAsync(ctx, fault); return; }
             if (!_presigner.Verify(messageId, index, ctx.Request.Query["expires"], ctx.Request.Query["sig"], _state.Now, out bool expired))

@@ -15,6 +15,8 @@ namespace NenAi.Emulator
         public string Kind { get; set; } = "503";
         /// <summary>"POST /runs", "GET /runs", "GET /files" or "*".</summary>
         public string Route { get; set; } = "*";
+        /// <summary>Only the requests about this run (GET /runs/{id}, its files); null: any run's.</summary>
+        public string? MessageId { get; set; }
         public int Count { get; set; } = 1;
         public int RetryAfterSeconds { get; set; } = 1;
         /// <summary>Sent as Retry-After verbatim instead of <see cref="RetryAfterSeconds"/> (e.g. "1e20", "NaN").</summary>

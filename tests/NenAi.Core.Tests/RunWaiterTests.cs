@@ -260,6 +260,43 @@ namespace NenAi.Core.Tests
             Assert.Equal(1, waiter.Completed);
         }
 
+        [Theory]
+        [InlineData(200, "<html>login</html>")]
+        [InlineData(418, "I'm a teapot")]
+        [InlineData(400, "{\"error\":\"bad_request\",\"message\":\"no\"}")]
+        public async Task KeepingWaitingWhenPollsFailAnyFailingPollLeavesTheRunToItsReportOrItsDeadline(int status, string body)
+        {
+            // One run's polls answered with what is not the API's (or an error the service gives it every time), while the
+            // other run's are answered: a safety net asks it again at the interval until its deadline; before, its first such
+            // answer ended it with an error of its own.
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            string failing = (await client.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId;
+            string fine = (await client.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId;
+            await emu.ScriptAsync(new ScriptedFault { Kind = "raw", Route = "GET /runs", MessageId = failing, Count = 1_000_000, StatusCode = status, Body = body });
+            using var waiter = new RunWaiter(client, new RunWaiterOptions
+            {
+                PollInterval = TimeSpan.FromMilliseconds(50), KeepWaitingWhenPollsFail = true, StopAtOutage = false, Timeout = TimeSpan.FromSeconds(4),
+            });
+            waiter.Start(default);
+            waiter.Add(failing, "row 1");
+            waiter.Add(fine, "row 2");
+            waiter.CompleteAdding();
+            Assert.True(await Eventually.TrueAsync(() => emu.State.GetsFor(failing) >= 4), "the run was not polled again");
+            Assert.Equal((2, 0), (waiter.Pending, waiter.StatusUnknown));
+
+            waiter.Report(fine, new RunSnapshot { MessageId = fine, Status = "success", State = RunState.Succeeded });
+            var reported = await waiter.TakeAsync();
+            var lapsed = await waiter.TakeAsync();
+
+            Assert.Equal((fine, WaitOutcomeKind.Completed), (reported!.MessageId, reported.Kind));
+            Assert.Equal((failing, WaitOutcomeKind.TimedOut), (lapsed!.MessageId, lapsed.Kind));
+            Assert.Equal(status == 200 ? NenErrorIds.UnexpectedResponse : status == 418 ? NenErrorIds.HttpError : NenErrorIds.InvalidRequest,
+                Assert.IsType<NenException>(lapsed.Error!.InnerException).ErrorId); // why its status was not read
+            Assert.Equal((1, 0, 1), (waiter.Succeeded, waiter.StatusUnknown, waiter.TimedOut));
+            Assert.Null(waiter.Circuit.ClosedBecause); // one run's trouble: polling goes on for the others
+        }
+
         [Fact]
         public async Task WithAFirstPollDelayARunIsNotAskedAboutBeforeItUnlessReported()
         {

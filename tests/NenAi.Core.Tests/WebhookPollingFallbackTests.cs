@@ -197,6 +197,71 @@ namespace NenAi.Core.Tests
             Assert.DoesNotContain(waiting.Log.Lines, l => l.StartsWith("WARNING: Run "));
         }
 
+        /// <summary>
+        /// Acceptance (real pwsh): GET /runs/{id} answering a captive portal's page or a 418 made the receiver give up on
+        /// its 4 runs after about 4 s, one error each, and the webhooks that came later were never answered. Answers that
+        /// are not the API's stop polling as a refused key does: one warning, no more queries, the webhooks finish the runs.
+        /// </summary>
+        [Theory]
+        [InlineData(200, "text/html", "<html>login</html>", NenErrorIds.UnexpectedResponse)]
+        [InlineData(200, "text/plain", "not json at all", NenErrorIds.UnexpectedResponse)]
+        [InlineData(418, "text/plain", "I'm a teapot", NenErrorIds.HttpError)]
+        public async Task AnswersThatAreNotTheApisOnEveryPollStopPollingWithOneWarningAndTheWebhooksStillFinishTheRuns(int status, string contentType, string body, string errorId)
+        {
+            await using TestEmulator emulator = await TestEmulator.StartAsync();
+            var fault = new ScriptedFault { Kind = "raw", Route = "GET /runs", Count = 1_000_000, StatusCode = status, Body = body };
+            fault.Headers["Content-Type"] = contentType;
+            await emulator.ScriptAsync(fault);
+            using var waiting = new Waiting(emulator.Client(), timeout: Generous, fallbackAfter: TimeSpan.FromMilliseconds(100));
+            var ids = Enumerable.Range(0, 4).Select(_ => Guid.NewGuid().ToString()).ToList();
+            foreach (string id in ids) waiting.Receiver.Add(id, "row " + id);
+            waiting.Receiver.CompleteAdding();
+
+            Assert.True(await Eventually.TrueAsync(() => waiting.Receiver.PollingStoppedBecause != null), "polling never stopped: " + string.Join(" | ", waiting.Log.Lines));
+            Assert.Equal(errorId, waiting.Receiver.PollingStoppedBecause!.ErrorId);
+            Assert.True(waiting.Receiver.IsListening);
+            int polls = emulator.State.GetRuns;
+            foreach (string id in ids) Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(id, "success"));
+            List<ReceivedItem> items = await waiting.DrainAsync();
+
+            Assert.Equal(ids.OrderBy(x => x), items.Select(i => i.MessageId).OrderBy(x => x));
+            Assert.All(items, i => Assert.Equal(ReceivedItemKind.Update, i.Kind));
+            Assert.Equal((4, 0, 0), (waiting.Receiver.Finished, waiting.Receiver.StatusUnknown, waiting.Receiver.TimedOut));
+            Assert.Single(waiting.Log.Lines, l => l.StartsWith("WARNING: Polling stopped: the status queries were answered, but not as the Nen API answers (" + errorId));
+            Assert.DoesNotContain(waiting.Log.Lines, l => l.StartsWith("WARNING: Run "));
+            Assert.InRange(polls, 1, 2 * ids.Count); // each run asked once and once more at most, then no more
+            Assert.Equal(polls, emulator.State.GetRuns);
+        }
+
+        /// <summary>
+        /// A run the service does not know (404 run_not_found: a wrong id, or one just started) is that run's own answer,
+        /// and polling is a safety net: the run is still followed by its webhook until its deadline, asked again at the
+        /// poll interval, and a run neither path finished is named in the one error at the end, with that reason.
+        /// </summary>
+        [Fact]
+        public async Task ARunTheServiceDoesNotKnowIsStillFollowedByItsWebhookAndNamedInTheOneErrorAtItsDeadline()
+        {
+            await using TestEmulator emulator = await TestEmulator.StartAsync();
+            using var waiting = new Waiting(emulator.Client(), timeout: TimeSpan.FromSeconds(5), fallbackAfter: TimeSpan.FromMilliseconds(100));
+            string finishes = Guid.NewGuid().ToString(), quiet = Guid.NewGuid().ToString(); // neither is known to the service
+            waiting.Receiver.Add(finishes);
+            waiting.Receiver.Add(quiet);
+            waiting.Receiver.CompleteAdding();
+            Assert.True(await Eventually.TrueAsync(() => emulator.State.GetsFor(finishes) >= 2 && emulator.State.GetsFor(quiet) >= 2), "the runs were not polled");
+
+            Assert.Equal(HttpStatusCode.OK, await waiting.PostAsync(finishes, "success"));
+            List<ReceivedItem> items = await waiting.DrainAsync();
+
+            Assert.Equal(finishes, Assert.Single(items, i => i.Kind == ReceivedItemKind.Update).MessageId);
+            ReceivedItem error = Assert.Single(items, i => i.Kind == ReceivedItemKind.Error);
+            Assert.Equal(2, items.Count);
+            Assert.Equal(NenErrorIds.RunNotFound, error.Error!.ErrorId);
+            Assert.Equal(new[] { quiet }, (string[])error.Tag!);
+            Assert.StartsWith("1 run(s) had not finished when their wait of 5 s ran out", error.Error.Message);
+            Assert.Null(waiting.Receiver.PollingStoppedBecause); // one run's answer, not everyone's
+            Assert.Equal((1, 1, 0), (waiting.Receiver.Finished, waiting.Receiver.TimedOut, waiting.Receiver.StatusUnknown));
+        }
+
         [Fact]
         public async Task APollStillOnTheWireWhenTheReceiverEndsThrowsInNoTaskNobodyObserves()
         {

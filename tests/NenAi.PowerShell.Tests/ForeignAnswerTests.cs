@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using NenAi.Emulator;
@@ -163,6 +164,39 @@ namespace NenAi.PowerShell.Tests
             Assert.Equal("NenUnexpectedResponse,NenAi.Commands.GetNenRunResultCommand", stop.FullyQualifiedErrorId);
             Assert.InRange(gets, 1, 30);
             Assert.Equal((0, 0), (Count(summary, "Files"), Count(summary, "Failed")));
+        }
+
+        /// <summary>
+        /// Acceptance: GET /runs/{id} answering a portal's page, garbage or a 418 for 1 run of 20 piped from Start-NenRun
+        /// (so each needs a status read) counted it Failed. Its status could not be read and nothing was downloaded:
+        /// NotDownloaded, as Wait-NenRun and Get-NenRun count it StatusUnknown; its own error names its row.
+        /// </summary>
+        [Theory]
+        [InlineData(200, "text/html", PortalPage, "NenUnexpectedResponse")]
+        [InlineData(200, "text/plain", "not json at all", "NenUnexpectedResponse")]
+        [InlineData(418, "text/plain", "I'm a teapot", "NenHttpError")]
+        public void OneRunsStatusReadAnsweredNotAsTheApiAnswersIsNotDownloadedNeverFailed(int status, string contentType, string body, string errorId)
+        {
+            PSObject[] runs = Run("$rows | Start-NenRun -WorkflowId $echo -KeyProperty Id -ExcludeProperty Id", ("rows", CsvRows.Numbered(20))).AssertClean().Output.ToArray();
+            Run("$runs | Wait-NenRun | Out-Null", ("runs", runs)).AssertClean(); // every run has finished: its files are there to get
+            string odd = (string)PsResult.Prop(runs[6], "MessageId")!;
+            var fault = new ScriptedFault { Kind = "raw", Route = "GET /runs", MessageId = odd, Count = Forever, StatusCode = status, Body = body };
+            fault.Headers["Content-Type"] = contentType;
+            State.Faults.Script(fault);
+
+            PsResult r = Run("$runs | Get-NenRunResult -Destination (Join-Path $drive 'out') -SummaryVariable s | Out-Null; $s",
+                ("runs", runs), ("drive", TestDrive));
+
+            PSObject summary = r.Output[^1];
+            _output.WriteLine($"{status} {contentType} for 1 of 20 runs, Get-NenRunResult: {summary}");
+            Assert.Equal((20, 0, 1), (Count(summary, "Runs"), Count(summary, "Failed"), Count(summary, "NotDownloaded")));
+            Assert.True(Count(summary, "Files") > 0);
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal(errorId + ",NenAi.Commands.GetNenRunResultCommand", error.FullyQualifiedErrorId);
+            Assert.Contains(odd, error.Exception.Message);
+            Assert.Equal(odd, PsResult.Prop(PSObject.AsPSObject(error.TargetObject), "MessageId")); // the run as it was piped, its row key with it
+            Assert.Equal(PsResult.Prop(runs[6], "RowKey"), PsResult.Prop(PSObject.AsPSObject(error.TargetObject), "RowKey"));
+            Assert.False(Directory.Exists(Path.Combine(TestDrive, "out", odd)));
         }
 
         [Fact]

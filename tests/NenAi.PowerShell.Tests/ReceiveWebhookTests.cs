@@ -278,6 +278,67 @@ namespace NenAi.PowerShell.Tests
             Assert.DoesNotContain("a-key-the-service-refuses", r.AllText());
         }
 
+        /// <summary>
+        /// Acceptance (real pwsh, D2): with GET /runs/{id} answered by a captive portal's page or a 418 the receiver gave up
+        /// its runs after a few seconds, one error each (StatusUnknown), and dropped the webhooks that came later. Polling
+        /// is a safety net: one "Polling stopped" warning, the webhooks finish the runs, and the one run neither path
+        /// finished is one error at the end naming it.
+        /// </summary>
+        [Theory]
+        [InlineData(200, "text/html", "<html>login</html>", "NenUnexpectedResponse")]
+        [InlineData(418, "text/plain", "I'm a teapot", "NenHttpError")]
+        public void AnswersThatAreNotTheApisToItsPollsStopPollingAndTheWebhooksStillFinishTheRuns(int status, string contentType, string body, string errorId)
+        {
+            string[] ids = Enumerable.Range(0, 4).Select(_ => Guid.NewGuid().ToString()).ToArray();
+            var fault = new ScriptedFault { Kind = "raw", Route = "GET /runs", Count = 1_000_000, StatusCode = status, Body = body };
+            fault.Headers["Content-Type"] = contentType;
+            State.Faults.Script(fault);
+            using RunningScript receiving = StartReceiving(
+                "Receive-NenWebhook -Prefix $url -MessageId $ids -WebhookSecret $hook -FallbackAfterSec 0.2 -PollIntervalSec 0.1 -TimeoutSec 20 -SummaryVariable s; $s",
+                ("ids", ids));
+            Assert.True(Eventually.True(() => State.GetRuns >= 5, Generous), "the runs were not polled");
+            // After the polls: the webhooks of three runs come; the fourth never does.
+            Assert.True(Eventually.True(() => receiving.Warnings.Any(w => w.Message.StartsWith("Polling stopped:")), Generous), "polling never stopped");
+            foreach (string id in ids.Take(3))
+                Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, id, "success").GetAwaiter().GetResult());
+
+            PsResult r = receiving.Wait(Generous);
+
+            Assert.Equal(ids.Take(3).OrderBy(x => x), r.Output.Where(o => o.TypeNames[0] == "NenAi.RunStatus").Select(o => (string)PsResult.Prop(o, "MessageId")!).OrderBy(x => x));
+            ErrorRecord error = Assert.Single(r.Errors);
+            Assert.Equal(errorId + ",NenAi.Commands.ReceiveNenWebhookCommand", error.FullyQualifiedErrorId);
+            Assert.Equal(new[] { ids[3] }, (string[])error.TargetObject);
+            Assert.Contains("not as the Nen API answers", error.Exception.Message);
+            Assert.Single(r.Warning, w => w.Message.StartsWith("Polling stopped: the status queries were answered, but not as the Nen API answers"));
+            PSObject summary = r.Output[^1];
+            var outcomes = (IDictionary)PsResult.Prop(summary, "Outcomes")!;
+            Assert.Equal((4, 3, 1, 0, 0), ((int)outcomes["Runs"]!, (int)outcomes["Finished"]!, (int)outcomes["TimedOut"]!, (int)outcomes["StatusUnknown"]!, (int)outcomes["NotFollowed"]!));
+        }
+
+        [Fact]
+        public void FiveFinalWebhooksAreFiveFinishedThreeOfThemFailedAndTheOutcomesAddUpToRuns()
+        {
+            // Finished is every run whose final status was written, succeeded or not; Failed is those of them the service
+            // said failed (TIMEOUT and cancelled are failures too). Finished, TimedOut, StatusUnknown, NotFollowed and
+            // WrittenBefore add up to Runs.
+            string[] ids = Enumerable.Range(0, 5).Select(_ => Guid.NewGuid().ToString()).ToArray();
+            string[] finals = { "TIMEOUT", "Completed", "cancelled", "success", "failed" };
+            using RunningScript receiving = StartReceiving(
+                "Receive-NenWebhook -Prefix $url -MessageId $ids -WebhookSecret $hook -FallbackAfterSec 60 -TimeoutSec 60 -SummaryVariable s | Out-Null; $s",
+                ("ids", ids));
+            WaitUntilListening();
+            for (int i = 0; i < ids.Length; i++)
+                Assert.Equal(HttpStatusCode.OK, WebhookTraffic.PostSignedAsync(_url, TestEmulator.WebhookSecret, ids[i], finals[i]).GetAwaiter().GetResult());
+
+            PsResult r = receiving.Wait(Generous);
+
+            var outcomes = (IDictionary)PsResult.Prop(Assert.Single(r.Output), "Outcomes")!;
+            int Get(string name) => (int)outcomes[name]!;
+            Assert.Equal((5, 5, 3), (Get("Runs"), Get("Finished"), Get("Failed")));
+            Assert.Equal(Get("Runs"), Get("Finished") + Get("TimedOut") + Get("StatusUnknown") + Get("NotFollowed") + Get("WrittenBefore"));
+            Assert.Empty(r.Errors); // a failed run is written with its status, as Wait-NenRun writes it
+        }
+
         [Fact]
         public void TheOneErrorForTheRunsNeitherPathFinishedNamesTheirRows()
         {

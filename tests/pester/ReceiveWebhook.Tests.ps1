@@ -486,6 +486,47 @@ Describe 'Receive-NenWebhook one can expose' {
         @($warned | Where-Object { $_.Message -like 'Polling is failing:*' }).Count | Should -Be 1
     }
 
+    It 'keeps listening when its polls get <What>: one "Polling stopped" warning, the webhooks finish their runs, one error names the others' -ForEach @(
+        @{ What = 'a captive portal page (200 text/html)'; Fault = @{ status = 200; contentType = 'text/html'; body = '<html>login</html>' }; ErrorId = 'NenUnexpectedResponse' }
+        @{ What = 'a 418'; Fault = @{ status = 418; contentType = 'text/plain'; body = "I'm a teapot" }; ErrorId = 'NenHttpError' }
+    ) {
+        # Acceptance (D2): with GET /runs/{id} answered this way the receiver gave up its 4 runs after about 4 s, one error
+        # each (StatusUnknown 4), and the signed final webhooks sent afterwards got no answer. Polling is a safety net:
+        # answers that are not the API's stop it as a refused key does. The finals of two runs come once the runs have
+        # been polled; the other two never come, so their polls go on failing alike until polling stops.
+        $prefix = New-Prefix
+        $ids = 1..4 | ForEach-Object { [guid]::NewGuid().ToString() }
+        Reset-FakeNen $script:fake
+        Set-FakeNenFault $script:fake @{ get = $Fault }
+        try {
+            $sender = Start-Sender '--url', $prefix, '--secret', $script:secretText, '--wait-listening', '--ids', ($ids[0..1] -join ','),
+                '--wait-for', "$($script:fake.BaseUri)/_fake/ledger", '--field', 'requests.get', '--at-least', '4'
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $written = $ids | Receive-NenWebhook -Prefix $prefix -WebhookSecret $script:secret -BaseUri $script:fake.BaseUri -ApiKey $script:fake.ApiKey `
+                -FallbackAfterSec 1 -PollIntervalSec 0.5 -TimeoutSec 8 -SummaryVariable summary -ErrorVariable failed -ErrorAction SilentlyContinue -WarningVariable warned -WarningAction SilentlyContinue
+            $elapsed = $clock.Elapsed
+            $result = Read-Sender $sender
+            $gets = (Get-FakeNenLedger $script:fake).requests.get
+        }
+        finally { Set-FakeNenFault $script:fake @{} }
+
+        Write-Host "receiver, $What on every poll: $gets GETs, $($elapsed.TotalSeconds.ToString('0.0')) s; summary: $summary"
+        $result.Deliveries.code | Should -Be @(200, 200)
+        ($written.MessageId | Sort-Object) | Should -Be ($ids[0..1] | Sort-Object)
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -Be "$ErrorId,NenAi.Commands.ReceiveNenWebhookCommand"
+        $failed[0].Exception.Message | Should -Match '^2 run\(s\) had not finished when their wait of 8 s ran out: no final webhook came for them, and polling had stopped: the status queries were answered, but not as the Nen API answers'
+        @($failed[0].TargetObject) | Should -Be @($ids[2], $ids[3])
+        @($warned | Where-Object { $_.Message -like 'Polling stopped:*' }).Count | Should -Be 1
+        @($warned | Where-Object { $_.Message -like 'Polling stopped:*' }).Message | Should -Match 'captive portal'
+        $summary.Outcomes.Runs | Should -Be 4
+        $summary.Outcomes.Finished | Should -Be 2
+        $summary.Outcomes.TimedOut | Should -Be 2
+        $summary.Outcomes.StatusUnknown | Should -Be 0
+        $elapsed.TotalSeconds | Should -BeGreaterOrEqual 8   # it listened until -TimeoutSec, as the webhooks of two runs never came
+        $gets | Should -BeLessOrEqual 8                    # each run asked once and once more at most, then polling stopped
+    }
+
     It 'writes nothing, restarted with its state file, for a run it recorded as final (service and wait mode)' {
         $prefix = New-Prefix
         $state = Join-Path $TestDrive 'final.webhooks.jsonl'

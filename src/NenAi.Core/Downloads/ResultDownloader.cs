@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using NenAi.Core.Errors;
@@ -87,6 +88,16 @@ namespace NenAi.Core.Downloads
         /// True when <paramref name="error"/> is the reason every run's downloads stopped (<see cref="StoppedBecause"/>) or
         /// the same answer met by a request on the wire with it: counted in that one error, not an error of its own.
         /// </summary>
+        /// <summary>
+        /// True for an error of a status read (the run's lookup, or a refresh of its links): its status could not be read,
+        /// so nothing is known to have failed (the run is not downloaded, never "failed"), whatever the error says.
+        /// </summary>
+        public bool StatusNotRead(NenException error) => _statusReadErrors.TryGetValue(error, out _);
+
+        /// <summary>The errors status reads threw (by identity; the errors themselves keep no mark).</summary>
+        private readonly ConditionalWeakTable<NenException, object> _statusReadErrors = new ConditionalWeakTable<NenException, object>();
+        private static readonly object StatusReadMark = new object();
+
         public bool StoppedBy(NenException error)
         {
             if (Circuit.StoppedBy(error)) return true;
@@ -261,6 +272,11 @@ namespace NenAi.Core.Downloads
             try
             {
                 return await _client.GetRunAsync(messageId, ct, Circuit).ConfigureAwait(false);
+            }
+            catch (NenException ex)
+            {
+                _statusReadErrors.GetValue(ex, _ => StatusReadMark);
+                throw;
             }
             finally
             {

@@ -103,7 +103,8 @@ namespace NenAi.Core.Http
 
         /// <summary>
         /// How long reads (status queries, downloads) may fail in a row, with no answer in between, before the service is
-        /// taken to be down and the circuit trips; null (the default): reads never trip it, they only wait while one probes.
+        /// taken to be down and the circuit trips; null (the default): an outage never trips it, reads only wait while one
+        /// probes (answers that are not the API's, a few in a row for several items, still do).
         /// A batch that should stop at an outage sets it (<see cref="ReadOutageWindowFor"/>).
         /// </summary>
         public TimeSpan? ReadOutageWindow { get; set; }
@@ -335,7 +336,8 @@ namespace NenAi.Core.Http
                 // timeout in a row: a service that hangs is down, and waiting on costs a timeout per request.
                 bool hung = cause.ErrorId == NenErrorIds.Timeout && cause.StatusCode is null;
                 // Answers that are not the API's come at once and alike for every request: a few in a row are enough.
-                if (ReadOutageWindow.HasValue && ForeignAnswers.IsForeign(cause) && _readsFailedInARow >= DefaultFailureLimit)
+                // (Without a read outage window too: a webhook receiver's polling stops, its runs left to their webhooks.)
+                if (ForeignAnswers.IsForeign(cause) && _readsFailedInARow >= DefaultFailureLimit)
                     return TripLocked(CircuitTrip.Failures, cause, NotTheApi(_readsFailedInARow, "no more requests were sent"));
                 if (ReadOutageWindow is TimeSpan window && (hung || spent + pause > window))
                 {

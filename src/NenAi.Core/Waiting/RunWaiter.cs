@@ -391,9 +391,13 @@ namespace NenAi.Core.Waiting
                 if (run.PastDeadline(now)) EmitTimeout(run);
                 return;
             }
-            if (keep && (error is NenNotSentException || error!.IsTransient))
+            if (keep)
             {
-                _log.Verbose($"Run {run.MessageId}: {error.ErrorId} ({++run.ConsecutiveFailures} in a row); asked again later.");
+                // Any failure, not only a transient one: an answer that is not the API's (a portal's page, a 418) that the
+                // circuit has not yet judged everyone's, or one run's own answer (404 run_not_found, which a run just
+                // started may get): its webhook may still come, so it is asked again later and ends by its report,
+                // a poll that answers, or its deadline.
+                _log.Verbose($"Run {run.MessageId}: {error!.ErrorId} ({++run.ConsecutiveFailures} in a row); asked again later.");
                 // Polls failing for a while (a 5xx outage trips no circuit here): said once, as a stop of polling is.
                 if (run.ConsecutiveFailures == _options.MaxConsecutiveFailures && Interlocked.Exchange(ref _pollsFailingWarned, 1) == 0)
                     _log.Warning($"Polling is failing: {run.ConsecutiveFailures} status queries in a row of run {run.MessageId} failed ({error.ErrorId}). " +

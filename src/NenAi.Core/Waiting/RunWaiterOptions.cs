@@ -34,9 +34,11 @@ namespace NenAi.Core.Waiting
         public bool StopAtFirstError { get; set; }
         /// <summary>
         /// Polling is only a safety net beside statuses <see cref="RunWaiter.Report"/>ed from elsewhere (a webhook
-        /// receiver): failing polls never end a run or the wait. Once the circuit has tripped (refused credentials, an
-        /// API that cannot be reached) no query leaves any more, and a run whose polls keep failing is asked again
-        /// later; each run still ends by a reported status, a poll that answers, or its deadline.
+        /// receiver): failing polls never end a run or the wait, whatever the failure (transient, an answer that is not
+        /// the API's, a run the service does not know). Once the circuit has tripped (refused credentials, an API that
+        /// cannot be reached, answers that are not the API's for every run) no query leaves any more, and a run whose
+        /// polls keep failing is asked again later; each run still ends by a reported status, a poll that answers, or
+        /// its deadline (or the wait's <see cref="RunWaiter.Stop"/>).
         /// </summary>
         public bool KeepWaitingWhenPollsFail { get; set; }
         /// <summary>

@@ -568,6 +568,10 @@ namespace NenAi.Core.Webhooks
                 CircuitTrip.Credentials => $"{LowerFirst(CredentialNames.Refused(why.ErrorId))}{status}. {CredentialNames.WhatToDo(why.ErrorId)}",
                 CircuitTrip.Address => $"the base URL does not lead to the Nen API{status}. Correct -BaseUri (or NEN_BASE_URL).",
                 CircuitTrip.Refusals => $"the API could not be reached, or refused every query, for longer than the retry budget ({why.ErrorId}).",
+                // A captive portal's page, a 418: answered, but not by the Nen API (every query met it).
+                CircuitTrip.Failures when ForeignAnswers.IsForeign(why) =>
+                    $"the status queries were answered, but not as the Nen API answers ({why.ErrorId}{status}): a captive portal, a proxy's page or a wrong base URL. " +
+                    "Check -BaseUri (or NEN_BASE_URL), and a proxy or a network login page on the way.",
                 CircuitTrip.Failures => $"every query to the API failed ({why.ErrorId}).",
                 _ => why.Message,
             };

@@ -177,7 +177,10 @@ namespace NenAi.Commands
             ResultDownloader downloader = _queue!.Downloader;
             bool stoppedFirst = error is NenNotSentException || downloader.StoppedBy(error);
             // Failed only for what is known to have failed: the run (as the service said), or a file that cannot be saved.
-            bool notYet = stoppedFirst || error.IsTransient || error.ErrorId == NenErrorIds.RunNotComplete || error.ErrorId == NenErrorIds.RunNotFound;
+            // A status that could not be read (a portal's page, a 418, any error of the lookup) is not downloaded, as
+            // Wait-NenRun and Get-NenRun count it StatusUnknown.
+            bool notYet = stoppedFirst || error.IsTransient || error.ErrorId == NenErrorIds.RunNotComplete || error.ErrorId == NenErrorIds.RunNotFound
+                || downloader.StatusNotRead(error);
             if (notYet) _notDownloaded++;
             else _failed++;
             return !stoppedFirst;

@@ -117,6 +117,18 @@ namespace NenAi.PowerShell.Tests.Infrastructure
 
         public int OutputCount => _output.Count;
 
+        /// <summary>The warnings written so far (a receiver's "Polling stopped", say), while the script still runs.</summary>
+        public WarningRecord[] Warnings
+        {
+            get
+            {
+                var warnings = _ps.Streams.Warning;
+                var copy = new System.Collections.Generic.List<WarningRecord>();
+                for (int i = 0; i < warnings.Count; i++) copy.Add(warnings[i]);
+                return copy.ToArray();
+            }
+        }
+
         /// <summary>Blocks until the script has written at least <paramref name="count"/> objects (or ended).</summary>
         public bool WaitForOutput(int count, TimeSpan timeout)
         {
