@@ -116,7 +116,9 @@ namespace NenAi.PowerShell.Tests
 
             ErrorRecord stop = Assert.Single(r.Errors);
             _output.WriteLine($"418, Start-NenRun, 50 rows: {State.PostRuns} POSTs; summary: {summary}; stop: {stop.Exception.Message}");
-            Assert.InRange(State.PostRuns, 5, 9);
+            // The rows on the wire together (-ThrottleLimit 8), and the streak's probe: a row sent again once (a second probe
+            // when the first went out before the streak was five long; CI once saw 10).
+            Assert.InRange(State.PostRuns, 5, 8 + 2);
             Assert.Equal("NenHttpError,NenAi.Commands.StartNenRunCommand", stop.FullyQualifiedErrorId);
             Assert.Contains("HTTP 418", stop.Exception.Message);
             Assert.Contains("not as the Nen API answers", stop.Exception.Message);

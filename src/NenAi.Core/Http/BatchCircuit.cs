@@ -386,6 +386,39 @@ namespace NenAi.Core.Http
             }
         }
 
+        /// <summary>
+        /// After <see cref="Failed"/>: waits, at most <paramref name="within"/>, for the verdict on that failure. True when
+        /// the circuit stopped the batch meanwhile (the failure was everyone's); false when another request was answered
+        /// (the streak is broken: the failure was the sender's own) or the time ran out (nobody else is sending).
+        /// </summary>
+        public async Task<bool> AwaitFailureVerdictAsync(CancellationToken cancellationToken, TimeSpan within)
+        {
+            TimeSpan until = _clock() + within;
+            while (true)
+            {
+                Task changed;
+                TimeSpan wait;
+                lock (_gate)
+                {
+                    if (_closed != null) return true;
+                    if (_failedInARow == 0) return false;
+                    wait = until - _clock();
+                    if (wait <= TimeSpan.Zero) return false;
+                    changed = _changed.Task;
+                }
+                // An answer to a request sent before the streak breaks it without a signal: look again now and then.
+                if (wait > VerdictLook) wait = VerdictLook;
+                using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    await Task.WhenAny(changed, Task.Delay(wait, timer.Token)).ConfigureAwait(false);
+                    timer.Cancel();
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        private static readonly TimeSpan VerdictLook = TimeSpan.FromMilliseconds(50);
+
         /// <summary>True while requests fail in a row with no answer in between (a streak <see cref="Failed"/> started).</summary>
         public bool InFailureStreak { get { lock (_gate) return _closed == null && _failedInARow > 0; } }
 

@@ -250,8 +250,12 @@ namespace NenAi.Core.Http
                     bool again = call.AnsweredForeign;
                     call.AnsweredForeign = true;
                     if (circuit.Failed(admission, error, counted: !again) is NenException tripped) throw tripped;
-                    if (again) throw error;
-                    return (false, default!, null, error);
+                    if (!again) return (false, default!, null, error);
+                    // Answered so twice: the row's own answer, unless the batch stops meanwhile (its other rows, still on the
+                    // wire, meet it too: then it is one of the rows not sent, which the stop's one error covers).
+                    if (await circuit.AwaitFailureVerdictAsync(cancellationToken, ForeignAnswerGrace).ConfigureAwait(false))
+                        throw NenNotSentException.GateClosed(circuit.ClosedBecause!);
+                    throw error;
                 }
                 circuit.Answered(admission);
                 throw error;
