@@ -178,13 +178,7 @@ namespace NenAi.Core.Http
                     else wait = _pausedUntil - now;
                     changed = _changed.Task;
                 }
-                using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                {
-                    Task delay = Task.Delay(wait, timer.Token);
-                    await Task.WhenAny(changed, delay).ConfigureAwait(false);
-                    timer.Cancel(); // release the timer whichever finished first
-                }
-                cancellationToken.ThrowIfCancellationRequested();
+                await ChangeOrDelayAsync(changed, wait, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -377,12 +371,7 @@ namespace NenAi.Core.Http
                     if (wait <= TimeSpan.Zero) return false;
                     changed = _changed.Task;
                 }
-                using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                {
-                    await Task.WhenAny(changed, Task.Delay(wait, timer.Token)).ConfigureAwait(false);
-                    timer.Cancel();
-                }
-                cancellationToken.ThrowIfCancellationRequested();
+                await ChangeOrDelayAsync(changed, wait, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -408,16 +397,22 @@ namespace NenAi.Core.Http
                 }
                 // An answer to a request sent before the streak breaks it without a signal: look again now and then.
                 if (wait > VerdictLook) wait = VerdictLook;
-                using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                {
-                    await Task.WhenAny(changed, Task.Delay(wait, timer.Token)).ConfigureAwait(false);
-                    timer.Cancel();
-                }
-                cancellationToken.ThrowIfCancellationRequested();
+                await ChangeOrDelayAsync(changed, wait, cancellationToken).ConfigureAwait(false);
             }
         }
 
         private static readonly TimeSpan VerdictLook = TimeSpan.FromMilliseconds(50);
+
+        /// <summary>The one wait of every waiter here: until the circuit changes or <paramref name="wait"/> passes; throws once cancelled.</summary>
+        private static async Task ChangeOrDelayAsync(Task changed, TimeSpan wait, CancellationToken cancellationToken)
+        {
+            using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                await Task.WhenAny(changed, Task.Delay(wait, timer.Token)).ConfigureAwait(false);
+                timer.Cancel(); // release the timer whichever finished first
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+        }
 
         /// <summary>True while requests fail in a row with no answer in between (a streak <see cref="Failed"/> started).</summary>
         public bool InFailureStreak { get { lock (_gate) return _closed == null && _failedInARow > 0; } }
