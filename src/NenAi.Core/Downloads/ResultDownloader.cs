@@ -85,10 +85,6 @@ namespace NenAi.Core.Downloads
         }
 
         /// <summary>
-        /// True when <paramref name="error"/> is the reason every run's downloads stopped (<see cref="StoppedBecause"/>) or
-        /// the same answer met by a request on the wire with it: counted in that one error, not an error of its own.
-        /// </summary>
-        /// <summary>
         /// True for an error of a status read (the run's lookup, or a refresh of its links): its status could not be read,
         /// so nothing is known to have failed (the run is not downloaded, never "failed"), whatever the error says.
         /// </summary>
@@ -98,6 +94,10 @@ namespace NenAi.Core.Downloads
         private readonly ConditionalWeakTable<NenException, object> _statusReadErrors = new ConditionalWeakTable<NenException, object>();
         private static readonly object StatusReadMark = new object();
 
+        /// <summary>
+        /// True when <paramref name="error"/> is the reason every run's downloads stopped (<see cref="StoppedBecause"/>) or
+        /// the same answer met by a request on the wire with it: counted in that one error, not an error of its own.
+        /// </summary>
         public bool StoppedBy(NenException error)
         {
             if (Circuit.StoppedBy(error)) return true;
