@@ -351,5 +351,25 @@ namespace NenAi.Core.Tests
 
             Assert.Null(await taken.WaitAsync(TimeSpan.FromSeconds(10)));
         }
+
+        [Fact]
+        public async Task WithStopAtFirstErrorRunsWhosePollsAreCutOffAtTheirDeadlineAreTimedOutNotUnfollowed()
+        {
+            // -ErrorAction Stop: three runs join together and their first polls are still on the wire at the shared deadline.
+            // The first cut-off poll stopped the wait, and the other two (timed out too) were reported not followed, so their
+            // warnings were lost (CI: RowNamingTests, 0 warnings of 2).
+            await using var emu = await TestEmulator.StartAsync();
+            var client = emu.Client();
+            var ids = new List<string>();
+            for (int i = 0; i < 3; i++) ids.Add((await client.StartRunAsync(new RunRequest(TestEmulator.SlowWorkflow))).MessageId);
+            await emu.ScriptAsync(new ScriptedFault { Kind = "latency", Route = "GET /runs", LatencyMs = 5000, Count = 3 });
+
+            using var waiter = new RunWaiter(client, new RunWaiterOptions { PollInterval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(1), StopAtFirstError = true });
+            var outcomes = new List<WaitOutcome>();
+            await foreach (var o in waiter.WaitAllAsync(ids)) outcomes.Add(o);
+
+            Assert.Equal(3, outcomes.Count);
+            Assert.All(outcomes, o => Assert.Equal(WaitOutcomeKind.TimedOut, o.Kind));
+        }
     }
 }

@@ -370,8 +370,10 @@ namespace NenAi.Core.Waiting
                 run.ConsecutiveFailures = 0;
                 run.FailingBecause = null;
                 if (status.IsTerminal) { Finish(run, new WaitOutcome(run.MessageId, run.Tag, WaitOutcomeKind.Completed, status, null)); return; }
+                // Past its deadline it had timed out before the stop, whatever stopped the wait first (-ErrorAction Stop and
+                // another run's timeout): reported so, not as a run the wait no longer followed.
+                if (run.PastDeadline(now) && (!_stopping || Circuit.ClosedBecause == null)) { EmitTimeout(run); return; }
                 if (_stopping) { NotFollowedAnyMore(run); return; }
-                if (run.PastDeadline(now)) { EmitTimeout(run); return; }
                 TimeSpan delay = status.PollAfter.HasValue && status.PollAfter.Value > _options.PollInterval ? status.PollAfter.Value : _options.PollInterval;
                 run.Due = now + delay;
                 schedule.Add(run);
@@ -380,6 +382,10 @@ namespace NenAi.Core.Waiting
 
             if (!ReferenceEquals(error, DeadlineReached)) run.FailingBecause = error;
             bool keep = _options.KeepWaitingWhenPollsFail;
+            // A poll cut off at the run's deadline after another run's timeout stopped the wait (-ErrorAction Stop): the run
+            // had timed out too, and is reported so (a loaded CI run reported it not followed, and its warning was lost).
+            if (_stopping && Circuit.ClosedBecause == null && (run.PastDeadline(now) || ReferenceEquals(error, DeadlineReached))
+                && (error!.IsTransient || error is NenNotSentException)) { EmitTimeout(run); return; }
             // Refused credentials trip the circuit: the wait stops, and this run is one it could not follow.
             if (_stopping || (Circuit.ClosedBecause != null && !keep)) { NotFollowedAnyMore(run, error); return; }
             // (A poll cut off at the deadline may be handled a moment before the clock reads the deadline.)
